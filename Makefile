@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both create/update .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall when the dependency list changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m orchestrator.demo
+
+test: $(STAMP)
+	$(BIN)/ruff check orchestrator tests
+	$(BIN)/ruff format --check orchestrator tests
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check orchestrator tests
+
+format: $(STAMP)
+	$(BIN)/ruff format orchestrator tests
+	$(BIN)/ruff check --fix orchestrator tests
+
+bench: $(STAMP)
+	$(BIN)/sre-agent bench sim
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,307 @@
+"""The simulated cluster: store, controllers, application traffic and observability on one clock.
+
+`Cluster` is the in-process model. `advance(seconds)` moves the clock in small steps, running every
+controller, the traffic model, the metrics scrape and the alert rules at each step, so symptoms
+develop and heal on the same timeline a real cluster would show. Writes through the API trigger an
+immediate reconcile pass (no time passes), as controllers react within milliseconds on a real cluster.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .apps import Application, builtin_applications
+from .clock import Clock, rfc3339, rfc3339_micro
+from .controllers import default_controllers
+from .errors import ApiError
+from .reliability import Reliability
+from .resources import Registry, ResourceType
+from .store import Store
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+STEP_SECONDS = 5.0
+MAX_RECONCILE_PASSES = 12
+
+WORKER_NODES = ("sim-worker", "sim-worker2", "sim-worker3")
+CONTROL_PLANE = "sim-control-plane"
+
+
+class Cluster:
+    def __init__(self, clock: Clock | None = None, seed: int = 0) -> None:
+        self.clock = clock or Clock()
+        self.seed = seed
+        self.store = Store(self.clock, Registry(), seed=seed)
+        self.reliability = Reliability()
+        self.applications: dict[str, Application] = {}  # by namespace
+        self.catalog = builtin_applications()
+        self.controllers = default_controllers()
+        self._ips: dict[str, Iterable[Any]] = {
+            "pod": (str(ip) for ip in ipaddress.ip_network("10.244.0.0/16").hosts()),
+            "svc": (str(ip) for ip in ipaddress.ip_network("10.96.0.0/16").hosts()),
+        }
+        next(self._ips["svc"])  # 10.96.0.1 is the kubernetes Service
+        from .logs import ContainerLogs
+
+        self.logs = ContainerLogs()
+        self.injected: list[dict] = []  # faults injected, for /sim/v1/state
+        self.scenario_name: str | None = None
+        # Lazily built parts that need the cluster (avoid import cycles).
+        from .observability import Observability
+        from .traffic import Traffic
+
+        from .admission import register_store_hooks
+
+        self.traffic = Traffic(self)
+        self.observability = Observability(self)
+        register_store_hooks(self)
+        self._bootstrap()
+
+    # ------------------------------------------------------------------ helpers for everyone
+    def rt(self, kind: str) -> ResourceType:
+        return self.store.rtype(kind)
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def allocate_ip(self, pool: str) -> str:
+        return next(self._ips[pool])  # type: ignore[call-overload]
+
+    def record_event(
+        self, obj: dict, etype: str, reason: str, message: str, component: str = "kubelet", host: str | None = None
+    ) -> None:
+        """Post an Event; a repeat of the same reason and message on the same object bumps its count."""
+        meta = obj["metadata"]
+        ns = meta.get("namespace") or "default"
+        ev_rt = self.rt("Event")
+        now = self.now()
+        for ev in self.store.list(ev_rt, ns):
+            io = ev["involvedObject"]
+            if io.get("uid") == meta.get("uid") and ev.get("reason") == reason and ev.get("message") == message:
+
+                def bump(e: dict) -> None:
+                    e["count"] = e.get("count", 1) + 1
+                    e["lastTimestamp"] = rfc3339(now)
+
+                self.store.mutate(ev_rt, ns, ev["metadata"]["name"], bump)
+                return
+        involved = {
+            "kind": obj["kind"],
+            "namespace": ns,
+            "name": meta["name"],
+            "uid": meta.get("uid"),
+            "apiVersion": obj["apiVersion"],
+            "resourceVersion": meta.get("resourceVersion"),
+        }
+        source = {"component": component}
+        if host:
+            source["host"] = host
+        self.store.create(
+            ev_rt,
+            {
+                "metadata": {"name": f"{meta['name']}.{int(now * 1e6) % 10**12:x}{self.store.random_suffix(3)}", "namespace": ns},
+                "involvedObject": involved,
+                "reason": reason,
+                "message": message,
+                "type": etype,
+                "source": source,
+                "count": 1,
+                "firstTimestamp": rfc3339(now),
+                "lastTimestamp": rfc3339(now),
+                "eventTime": None,
+                "reportingComponent": component,
+                "reportingInstance": host or "",
+                "action": "",
+            },
+        )
+
+    def events_for(self, obj: dict) -> list[dict]:
+        uid = obj["metadata"].get("uid")
+        return [e for e in self.store.list(self.rt("Event"), obj["metadata"].get("namespace")) if e["involvedObject"].get("uid") == uid]
+
+    # ------------------------------------------------------------------ bootstrap
+    def _bootstrap(self) -> None:
+        ns_rt = self.rt("Namespace")
+        for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            self.store.create(ns_rt, {"metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+        node_rt = self.rt("Node")
+        for name in (CONTROL_PLANE, *WORKER_NODES):
+            self.store.create(node_rt, _node(name, control_plane=name == CONTROL_PLANE, ip=self.allocate_ip("pod")))
+        pc_rt = self.rt("PriorityClass")
+        for name, value in (("system-cluster-critical", 2000000000), ("system-node-critical", 2000001000)):
+            self.store.create(pc_rt, {"metadata": {"name": name}, "value": value, "globalDefault": False, "preemptionPolicy": "PreemptLowerPriority", "description": "Used for system critical pods that must not be moved from their current node."})
+        svc_rt = self.rt("Service")
+        self.store.create(svc_rt, {"metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}}, "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1", "clusterIPs": ["10.96.0.1"], "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}], "sessionAffinity": "None"}})
+        self.reconcile()
+
+    # ------------------------------------------------------------------ applications
+    def install_application(self, name: str, options: dict | None = None) -> Application:
+        """Create an application's namespace, workloads, Services, Secrets and (optionally) HPAs."""
+        from .install import install_application
+
+        app = self.catalog.get(name)
+        if app is None:
+            raise KeyError(f"unknown application {name!r}; known: {', '.join(sorted(self.catalog))}")
+        install_application(self, app, options or {})
+        self.applications[app.namespace] = app
+        self.reconcile()
+        return app
+
+    def application_for(self, namespace: str) -> Application | None:
+        return self.applications.get(namespace)
+
+    def apply(self, obj: dict) -> dict:
+        """Create an object through admission, as `kubectl create` would (used by installers and faults)."""
+        rt = self.store.rtype(obj["kind"], obj.get("apiVersion"))
+        ns = obj.get("metadata", {}).get("namespace")
+        admitted = self.admit("CREATE", rt, obj, None, ns)
+        return self.store.create(rt, admitted, ns)
+
+    def update(self, obj: dict) -> dict:
+        """Replace an object through admission (no conflict check): a change an operator makes."""
+        rt = self.store.rtype(obj["kind"], obj.get("apiVersion"))
+        meta = obj["metadata"]
+        old = self.store.get(rt, meta.get("namespace", ""), meta["name"])
+        admitted = self.admit("UPDATE", rt, obj, old, meta.get("namespace"))
+        return self.store.replace(rt, admitted, check_rv=False)
+
+    # ------------------------------------------------------------------ reconcile and time
+    def reconcile(self) -> None:
+        """Run controllers until nothing changes (bounded): a burst of work after a write."""
+        for _ in range(MAX_RECONCILE_PASSES):
+            before = self.store.resource_version
+            for controller in self.controllers:
+                controller.reconcile(self)
+            if self.store.resource_version == before:
+                break
+
+    def after_write(self) -> None:
+        self.reconcile()
+        self.traffic.update()
+
+    def step(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.reconcile()
+        self.traffic.update()
+        self.observability.scrape()
+
+    def tick_realtime(self, elapsed: float) -> None:
+        """Reconcile after the realtime clock moved by itself (no clock change here)."""
+        if elapsed > 0:
+            self.reconcile()
+            self.traffic.update()
+            self.observability.scrape()
+
+    def advance(self, seconds: float) -> None:
+        remaining = float(seconds)
+        while remaining > 1e-9:
+            dt = min(STEP_SECONDS, remaining)
+            self.step(dt)
+            remaining -= dt
+
+    # ------------------------------------------------------------------ admission
+    def admit(self, op: str, rt: ResourceType, obj: dict, old: dict | None, namespace: str | None) -> dict:
+        """Validate and default an object on its way into the store (the API server's admission chain)."""
+        from .admission import admit
+
+        return admit(self, op, rt, copy.deepcopy(obj), old, namespace)
+
+    # ------------------------------------------------------------------ HTTP extras
+    def add_routes(self, app: web.Application) -> None:
+        from .control import add_control_routes
+
+        self.observability.add_routes(app)
+        add_control_routes(app, self)
+
+    async def pod_log(self, request: web.Request, namespace: str, name: str) -> web.StreamResponse:
+        from aiohttp import web
+
+        from .logs import render_log
+
+        pod = self.store.get(self.rt("Pod"), namespace, name)
+        q = request.query
+        text = render_log(
+            self,
+            pod,
+            container=q.get("container"),
+            previous=q.get("previous") in ("true", "1"),
+            tail=int(q["tailLines"]) if q.get("tailLines") else None,
+            timestamps=q.get("timestamps") in ("true", "1"),
+            since_seconds=int(q["sinceSeconds"]) if q.get("sinceSeconds") else None,
+            limit_bytes=int(q["limitBytes"]) if q.get("limitBytes") else None,
+        )
+        return web.Response(text=text, content_type="text/plain")
+
+    # ------------------------------------------------------------------ summaries
+    def state(self) -> dict:
+        pods = self.store.list(self.rt("Pod"))
+        phases: dict[str, int] = {}
+        for p in pods:
+            phase = (p.get("status") or {}).get("phase", "Pending")
+            phases[phase] = phases.get(phase, 0) + 1
+        return {
+            "time": rfc3339_micro(self.now()),
+            "clock": self.clock.kind,
+            "scenario": self.scenario_name,
+            "applications": {ns: a.name for ns, a in self.applications.items()},
+            "faults": self.injected,
+            "pods": {"total": len(pods), "byPhase": phases},
+            "alerts": [
+                {"name": a["labels"]["alertname"], "state": a["state"], "labels": a["labels"]}
+                for a in self.observability.alerts.active()
+            ],
+            "resourceVersion": self.store.resource_version,
+        }
+
+
+def _node(name: str, control_plane: bool, ip: str) -> dict:
+    labels = {
+        "kubernetes.io/arch": "amd64",
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/hostname": name,
+        "beta.kubernetes.io/arch": "amd64",
+        "beta.kubernetes.io/os": "linux",
+    }
+    if control_plane:
+        labels["node-role.kubernetes.io/control-plane"] = ""
+    else:
+        labels["node-role.kubernetes.io/node"] = ""
+    capacity = {"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"}
+    return {
+        "metadata": {"name": name, "labels": labels, "annotations": {"node.alpha.kubernetes.io/ttl": "0"}},
+        "spec": {
+            "podCIDR": "10.244.0.0/24",
+            "taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}] if control_plane else [],
+        },
+        "status": {
+            "capacity": capacity,
+            "allocatable": dict(capacity),
+            "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+            "conditions": [
+                {"type": t, "status": "False", "reason": r, "message": m}
+                for t, r, m in (
+                    ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                    ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                    ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                )
+            ]
+            + [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
+            "nodeInfo": {
+                "architecture": "amd64",
+                "operatingSystem": "linux",
+                "osImage": "Debian GNU/Linux 12 (bookworm)",
+                "kernelVersion": "6.1.0-sim",
+                "containerRuntimeVersion": "containerd://1.7.24",
+                "kubeletVersion": "v1.32.0",
+                "kubeProxyVersion": "v1.32.0",
+                "machineID": name,
+                "systemUUID": name,
+                "bootID": name,
+            },
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+        },
+    }

@@ -1,0 +1,99 @@
+"""Fault injection, by ITBench fault id.
+
+Each fault family lives in its own module and registers its faults with `@fault(id, index, targets)`.
+An injector changes the cluster only through the same objects a person would change (Deployments,
+Services, NetworkPolicies, Secrets, ...), so the symptoms, the alerts and the healing all come from the
+simulated controllers and traffic model, never from bookkeeping about which fault is active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+Injector = Callable[["Cluster", dict], list[str]]
+
+
+class FaultError(ValueError):
+    """A fault that cannot be injected: unknown id, bad arguments or a missing target."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    id: str
+    index: int
+    targets: tuple[str, ...]  # kinds accepted in args.kubernetesObject.kind
+    requires: tuple[str, ...]  # dotted argument paths that must be present
+    inject: Injector
+
+
+FAULTS: dict[str, Fault] = {}
+
+# ITBench faults outside plain Kubernetes: Istio (3, 22, 23), Chaos Mesh (21), feature flags (18) and the
+# API server request surge (10).
+NOT_SIMULATED = {
+    "disabled-istio-ambient-mode-kubernetes-namespace": "needs Istio",
+    "strict-mutual-tls-istio-service-mesh-enforcement": "needs Istio",
+    "traffic-denying-istio-gateway-authorization-policy": "needs Istio",
+    "scheduled-chaos-mesh-experiment": "needs Chaos Mesh",
+    "opentelemetry-demo-feature-flag": "needs the demo's flagd feature flags",
+    "kubernetes-api-server-request-surge": "needs a real API server under load",
+}
+
+
+def fault(fid: str, index: int, targets: tuple[str, ...] = ("Deployment", "StatefulSet"), requires: tuple[str, ...] = ()) -> Callable[[Injector], Injector]:
+    def register(fn: Injector) -> Injector:
+        FAULTS[fid] = Fault(fid, index, targets, ("kubernetesObject.metadata.name", *requires), fn)
+        return fn
+
+    return register
+
+
+def _lookup(args: dict, path: str) -> Any:
+    cur: Any = args
+    for part in path.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+def _load_families() -> None:
+    from . import network, scheduling, workload  # noqa: F401  (registration side effects)
+
+
+def validate_fault(fid: str | None, args: dict) -> Fault:
+    _load_families()
+    if not fid:
+        raise FaultError("a fault needs an id")
+    if fid in NOT_SIMULATED:
+        raise FaultError(f"fault {fid!r} is not simulated: it {NOT_SIMULATED[fid]}")
+    f = FAULTS.get(fid)
+    if f is None:
+        raise FaultError(f"unknown fault id {fid!r}; known: {', '.join(sorted(FAULTS))}")
+    for path in f.requires:
+        if _lookup(args, path) in (None, ""):
+            raise FaultError(f"fault {fid}: args.{path} is required")
+    kind = _lookup(args, "kubernetesObject.kind")
+    if kind and kind not in f.targets:
+        raise FaultError(f"fault {fid}: args.kubernetesObject.kind must be one of {', '.join(f.targets)}, not {kind}")
+    return f
+
+
+def inject(cluster: Cluster, fid: str, args: dict) -> dict:
+    f = validate_fault(fid, args)
+    changes = f.inject(cluster, args)
+    record = {"id": fid, "index": f.index, "target": target_name(args), "changes": changes, "at": cluster.now()}
+    cluster.injected.append(record)
+    cluster.reconcile()
+    return record
+
+
+def target_name(args: dict) -> str:
+    obj = args.get("kubernetesObject") or {}
+    meta = obj.get("metadata") or {}
+    return f"{meta.get('namespace', '')}/{obj.get('kind', '')}/{meta.get('name', '')}".lstrip("/")

@@ -1,0 +1,154 @@
+"""Scenario files: which applications to install and which faults to inject.
+
+Three shapes load:
+- ITBench `itbench.io/v2` `Scenario` (YAML): `spec.applications.{opentelemetryDemo,bookInfo}` and
+  `spec.faults[].injections[] {id, args}`, exactly as ITBench writes them;
+- ITBench library scenario JSON (`environment.applications[].id`, `disruptions[].injections[]`);
+- our own `sim.sre-agent.dev/v1alpha1` `Scenario`:
+
+      apiVersion: sim.sre-agent.dev/v1alpha1
+      kind: Scenario
+      metadata: {name: my-incident}
+      spec:
+        applications: [{name: opentelemetry-demo, options: {autoscaling: {kubernetes: {hpa: true}}}}]
+        warmup: 120            # virtual seconds the applications run healthy before the faults
+        faults: [{id: nonexistent-kubernetes-workload-container-image, args: {...}}]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
+DEFAULT_WARMUP_SECONDS = 120.0
+
+# ITBench application keys and ids -> our application model names.
+APPLICATION_KEYS = {
+    "opentelemetryDemo": "opentelemetry-demo",
+    "opentelemetry-demo": "opentelemetry-demo",
+    "otel-demo": "opentelemetry-demo",
+    "bookInfo": "book-info",
+    "book-info": "book-info",
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded; the message names the file and the field."""
+
+
+def read_document(path: str | Path) -> dict:
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as err:
+        raise ScenarioError(f"{p}: cannot read the scenario: {err.strerror or err}") from err
+    try:
+        doc = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as err:
+        raise ScenarioError(f"{p}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: {err}") from err
+    if not isinstance(doc, dict):
+        raise ScenarioError(f"{p}: a scenario must be a mapping")
+    return doc
+
+
+def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
+    """Any supported shape -> {name, applications: [(name, options)], faults: [{id, args}], warmup}."""
+    api = str(doc.get("apiVersion", ""))
+    if doc.get("kind") == "Scenario" and api.startswith("itbench.io/"):
+        spec = doc.get("spec") or {}
+        apps = []
+        for key, conf in (spec.get("applications") or {}).items():
+            conf = conf or {}
+            if not conf.get("enabled", True):
+                continue
+            if key not in APPLICATION_KEYS:
+                raise ScenarioError(f"{source}: spec.applications.{key}: unknown application (known: opentelemetryDemo, bookInfo)")
+            apps.append((APPLICATION_KEYS[key], conf.get("options") or {}))
+        faults = [
+            {"id": inj.get("id"), "args": inj.get("args") or {}}
+            for i, group in enumerate(spec.get("faults") or [])
+            for inj in (group or {}).get("injections") or []
+        ]
+        name = (doc.get("metadata") or {}).get("name") or Path(source).parent.name
+        return {"name": name, "applications": apps, "faults": faults, "warmup": DEFAULT_WARMUP_SECONDS}
+    if "disruptions" in doc and "environment" in doc:
+        apps = []
+        for a in (doc.get("environment") or {}).get("applications") or []:
+            if a.get("id") not in APPLICATION_KEYS:
+                raise ScenarioError(f"{source}: environment.applications: unknown application {a.get('id')!r}")
+            apps.append((APPLICATION_KEYS[a["id"]], a.get("args") or {}))
+        faults = [{"id": inj.get("id"), "args": inj.get("args") or {}} for d in doc["disruptions"] for inj in d.get("injections") or []]
+        return {"name": f"scenario-{doc.get('id')}", "applications": apps, "faults": faults, "warmup": DEFAULT_WARMUP_SECONDS}
+    if doc.get("kind") == "Scenario" and api.startswith("sim.sre-agent.dev/"):
+        spec = doc.get("spec") or {}
+        unknown = set(spec) - {"applications", "faults", "warmup"}
+        if unknown:
+            raise ScenarioError(f"{source}: spec: unknown field(s) {', '.join(sorted(unknown))}")
+        apps = []
+        for i, a in enumerate(spec.get("applications") or []):
+            name = a.get("name") if isinstance(a, dict) else a
+            if name not in APPLICATION_KEYS:
+                raise ScenarioError(f"{source}: spec.applications[{i}].name: unknown application {name!r}")
+            apps.append((APPLICATION_KEYS[name], (a.get("options") if isinstance(a, dict) else None) or {}))
+        faults = []
+        for i, f in enumerate(spec.get("faults") or []):
+            if not isinstance(f, dict) or "id" not in f:
+                raise ScenarioError(f"{source}: spec.faults[{i}].id: required")
+            faults.append({"id": f["id"], "args": f.get("args") or {}})
+        return {
+            "name": (doc.get("metadata") or {}).get("name", "scenario"),
+            "applications": apps,
+            "faults": faults,
+            "warmup": float(spec.get("warmup", DEFAULT_WARMUP_SECONDS)),
+        }
+    raise ScenarioError(
+        f"{source}: not a scenario (expected apiVersion itbench.io/v2 or sim.sre-agent.dev/v1alpha1 with kind: Scenario)"
+    )
+
+
+def load_scenario(cluster: Cluster, path: str | Path) -> dict[str, Any]:
+    """Install the scenario's applications, let them warm up, then inject its faults."""
+    doc = read_document(path)
+    plan = normalise(doc, str(path))
+    apply_plan(cluster, plan)
+    return plan
+
+
+def apply_plan(cluster: Cluster, plan: dict[str, Any]) -> None:
+    from .faults import validate_fault
+
+    for f in plan["faults"]:
+        validate_fault(f["id"], f["args"])  # fail before installing anything
+    for name, options in plan["applications"]:
+        cluster.install_application(name, options)
+    cluster.scenario_name = plan["name"]
+    cluster.advance(plan.get("warmup", DEFAULT_WARMUP_SECONDS))
+    inject_faults(cluster, plan["faults"])
+
+
+def inject_faults(cluster: Cluster, faults: list[dict]) -> list[dict]:
+    from .faults import inject
+
+    done = []
+    for f in faults:
+        done.append(inject(cluster, f["id"], f["args"]))
+    cluster.after_write()
+    return done
+
+
+def inject_document(cluster: Cluster, doc: dict) -> list[dict]:
+    """POST /sim/v1/inject: a whole scenario document or {"faults": [...]} into the running cluster."""
+    if "faults" in doc and "kind" not in doc:
+        from .faults import validate_fault
+
+        for f in doc["faults"]:
+            validate_fault(f.get("id"), f.get("args") or {})
+        return inject_faults(cluster, [{"id": f["id"], "args": f.get("args") or {}} for f in doc["faults"]])
+    plan = normalise(doc)
+    return inject_faults(cluster, plan["faults"])

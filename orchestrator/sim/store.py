@@ -1,0 +1,372 @@
+"""The in-memory object store behind the simulated API server.
+
+One store holds every object, stamps metadata the way the API server does (uid, resourceVersion,
+generation, timestamps), keeps a bounded log of changes for watches, and garbage-collects dependents
+through ownerReferences. Everything runs on the server's event loop thread, so there are no locks.
+
+Objects returned by `get` and `list` are the stored dicts: treat them as read-only and write through
+`create`, `replace` or `mutate`, which keep resourceVersion and the watch log right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import random
+import string
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from .clock import Clock, rfc3339
+from .errors import ApiError, already_exists, conflict, not_found
+from .resources import Registry, ResourceType
+
+Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
+
+# Kinds whose writes through the main resource ignore .status (it has its own sub-resource).
+WATCH_LOG_SIZE = 20_000
+
+
+@dataclass
+class Entry:
+    obj: dict
+    _raw: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        # Serialised once per version: a list of 1,000 pods then costs a join, not 1,000 dumps.
+        if self._raw is None:
+            self._raw = json.dumps(self.obj, separators=(",", ":")).encode()
+        return self._raw
+
+
+@dataclass
+class WatchEvent:
+    rv: int
+    type: str  # ADDED | MODIFIED | DELETED
+    rtype: ResourceType
+    obj: dict
+    entry: Entry
+
+
+@dataclass
+class Watcher:
+    rtype_key: tuple[str, str]
+    namespace: str | None
+    predicate: Callable[[dict], bool]
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
+
+
+class Store:
+    def __init__(self, clock: Clock, registry: Registry | None = None, seed: int = 0) -> None:
+        self.clock = clock
+        self.registry = registry or Registry()
+        self._buckets: dict[tuple[str, str], dict[Key, Entry]] = {}
+        self._rv = 0
+        self._log: deque[WatchEvent] = deque(maxlen=WATCH_LOG_SIZE)
+        self._watchers: list[Watcher] = []
+        self._rng = random.Random(seed)
+        self._hooks: list[Callable[[str, ResourceType, dict, dict | None], None]] = []
+
+    # ----------------------------------------------------------------- basics
+    @property
+    def resource_version(self) -> int:
+        return self._rv
+
+    def _bucket(self, rt: ResourceType) -> dict[Key, Entry]:
+        return self._buckets.setdefault(rt.key, {})
+
+    def rtype(self, kind: str, api_version: str | None = None) -> ResourceType:
+        rt = self.registry.by_kind(kind, api_version)
+        if rt is None:
+            raise ApiError(404, f"the server doesn't have a resource type {kind!r}")
+        return rt
+
+    def on_change(self, hook: Callable[[str, ResourceType, dict, dict | None], None]) -> None:
+        """Call hook(event_type, rtype, new_obj, old_obj) after every write (admission side effects)."""
+        self._hooks.append(hook)
+
+    def random_suffix(self, n: int = 5) -> str:
+        alphabet = "bcdfghjklmnpqrstvwxz2456789"  # the API server's alphabet: no vowels, no look-alikes
+        return "".join(self._rng.choice(alphabet) for _ in range(n))
+
+    def new_uid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    # ----------------------------------------------------------------- reads
+    def get(self, rt: ResourceType, namespace: str, name: str) -> dict:
+        entry = self._bucket(rt).get((namespace if rt.namespaced else "", name))
+        if entry is None:
+            raise not_found(rt.plural, name, rt.group)
+        return entry.obj
+
+    def find(self, rt: ResourceType, namespace: str, name: str) -> dict | None:
+        entry = self._bucket(rt).get((namespace if rt.namespaced else "", name))
+        return entry.obj if entry else None
+
+    def entries(self, rt: ResourceType, namespace: str | None = None) -> Iterator[Entry]:
+        bucket = self._bucket(rt)
+        if namespace is None or not rt.namespaced:
+            yield from bucket.values()
+        else:
+            for (ns, _), entry in bucket.items():
+                if ns == namespace:
+                    yield entry
+
+    def list(self, rt: ResourceType, namespace: str | None = None, where: Callable[[dict], bool] | None = None) -> list[dict]:
+        return [e.obj for e in self.entries(rt, namespace) if where is None or where(e.obj)]
+
+    def kind_list(self, kind: str, namespace: str | None = None) -> list[dict]:
+        return self.list(self.rtype(kind), namespace)
+
+    # ----------------------------------------------------------------- writes
+    def create(self, rt: ResourceType, obj: dict, namespace: str | None = None) -> dict:
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        if rt.namespaced:
+            ns = namespace or meta.get("namespace") or "default"
+            if namespace and meta.get("namespace") and meta["namespace"] != namespace:
+                raise ApiError(400, "the namespace of the provided object does not match the namespace sent on the request")
+            meta["namespace"] = ns
+            if rt.kind != "Namespace" and self.find(self.registry.by_kind("Namespace"), "", ns) is None:
+                raise ApiError(404, f'namespaces "{ns}" not found', details={"name": ns, "kind": "namespaces"})
+        else:
+            ns = ""
+            meta.pop("namespace", None)
+        if not meta.get("name"):
+            if meta.get("generateName"):
+                meta["name"] = meta["generateName"] + self.random_suffix()
+            else:
+                raise ApiError(422, f"{rt.kind} is invalid: metadata.name: Required value: name or generateName is required")
+        key = (ns, meta["name"])
+        bucket = self._bucket(rt)
+        if key in bucket:
+            raise already_exists(rt.plural, meta["name"], rt.group)
+        obj["apiVersion"] = rt.api_version
+        obj["kind"] = rt.kind
+        meta["uid"] = self.new_uid()
+        meta["creationTimestamp"] = rfc3339(self.clock.now())
+        meta.pop("deletionTimestamp", None)
+        if "spec" in obj or rt.kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Pod"):
+            meta["generation"] = 1
+        return self._commit("ADDED", rt, key, obj, None)
+
+    def replace(self, rt: ResourceType, obj: dict, *, subresource: str | None = None, check_rv: bool = True) -> dict:
+        """Update an object. `subresource="status"` writes only status; otherwise status is kept as stored
+        for kinds with a status sub-resource (the API server's rule)."""
+        meta = obj.get("metadata") or {}
+        ns = (meta.get("namespace") or "default") if rt.namespaced else ""
+        name = meta.get("name")
+        if not name:
+            raise ApiError(422, f"{rt.kind} is invalid: metadata.name: Required value")
+        key = (ns, name)
+        bucket = self._bucket(rt)
+        old_entry = bucket.get(key)
+        if old_entry is None:
+            raise not_found(rt.plural, name, rt.group)
+        old = old_entry.obj
+        sent_rv = meta.get("resourceVersion")
+        if check_rv and sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
+            raise conflict(rt.plural, name, rt.group)
+        new = copy.deepcopy(obj)
+        new["apiVersion"] = rt.api_version
+        new["kind"] = rt.kind
+        nmeta = new.setdefault("metadata", {})
+        # Immutable metadata comes from storage, whatever the client sent.
+        for k in ("uid", "creationTimestamp", "namespace", "generation", "deletionTimestamp"):
+            if k in old["metadata"]:
+                nmeta[k] = old["metadata"][k]
+            else:
+                nmeta.pop(k, None)
+        if not rt.namespaced:
+            nmeta.pop("namespace", None)
+        if subresource == "status":
+            kept = copy.deepcopy(old)
+            kept["status"] = new.get("status", {})
+            new = kept
+        elif "status" in rt.subresources and subresource is None:
+            if "status" in old:
+                new["status"] = copy.deepcopy(old["status"])
+            else:
+                new.pop("status", None)
+        if subresource != "status" and new.get("spec") != old.get("spec") and "generation" in nmeta:
+            new["metadata"]["generation"] = nmeta["generation"] + 1
+        if new == old or _same_but_rv(new, old):
+            return old
+        if (
+            new["metadata"].get("deletionTimestamp")
+            and not new["metadata"].get("finalizers")
+            and rt.kind != "Namespace"
+        ):
+            return self._remove(rt, key)
+        return self._commit("MODIFIED", rt, key, new, old)
+
+    def mutate(self, rt: ResourceType, namespace: str, name: str, fn: Callable[[dict], None], *, status: bool = False) -> dict:
+        """Read-modify-write without a conflict check: for controllers, which own their fields."""
+        current = copy.deepcopy(self.get(rt, namespace, name))
+        fn(current)
+        return self.replace(rt, current, subresource="status" if status else "internal", check_rv=False)
+
+    def delete(
+        self, rt: ResourceType, namespace: str, name: str, *, propagation: str = "Background", precondition_uid: str | None = None
+    ) -> dict:
+        key = (namespace if rt.namespaced else "", name)
+        entry = self._bucket(rt).get(key)
+        if entry is None:
+            raise not_found(rt.plural, name, rt.group)
+        obj = entry.obj
+        if precondition_uid and obj["metadata"]["uid"] != precondition_uid:
+            raise conflict(rt.plural, name, rt.group)
+        if obj["metadata"].get("finalizers") or rt.kind == "Namespace":
+            if obj["metadata"].get("deletionTimestamp"):
+                return obj
+            new = copy.deepcopy(obj)
+            new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
+            if rt.kind == "Namespace":
+                new.setdefault("status", {})["phase"] = "Terminating"
+            result = self._commit("MODIFIED", rt, key, new, obj)
+            if rt.kind == "Namespace":
+                self._delete_namespace_contents(name)
+                if not new["metadata"].get("finalizers"):
+                    return self._remove(rt, key)
+            return result
+        removed = self._remove(rt, key)
+        uid = obj["metadata"]["uid"]
+        if propagation == "Orphan":
+            self._orphan(uid)
+        else:
+            self._collect(uid)
+        return removed
+
+    # ----------------------------------------------------------------- internals
+    def _commit(self, etype: str, rt: ResourceType, key: Key, obj: dict, old: dict | None) -> dict:
+        self._rv += 1
+        obj["metadata"]["resourceVersion"] = str(self._rv)
+        entry = Entry(obj)
+        self._bucket(rt)[key] = entry
+        self._publish(etype, rt, entry)
+        for hook in self._hooks:
+            hook(etype, rt, obj, old)
+        return obj
+
+    def _remove(self, rt: ResourceType, key: Key) -> dict:
+        entry = self._bucket(rt).pop(key)
+        self._rv += 1
+        obj = copy.deepcopy(entry.obj)
+        obj["metadata"]["resourceVersion"] = str(self._rv)
+        self._publish("DELETED", rt, Entry(obj))
+        for hook in self._hooks:
+            hook("DELETED", rt, obj, entry.obj)
+        return obj
+
+    def _publish(self, etype: str, rt: ResourceType, entry: Entry) -> None:
+        event = WatchEvent(self._rv, etype, rt, entry.obj, entry)
+        self._log.append(event)
+        ns = entry.obj["metadata"].get("namespace")
+        for w in self._watchers:
+            if w.rtype_key == rt.key and (w.namespace is None or w.namespace == ns) and w.predicate(entry.obj):
+                try:
+                    w.queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    pass  # a client that stopped reading loses events, as with a real server
+
+    def _dependents(self, uid: str) -> list[tuple[ResourceType, Key]]:
+        out = []
+        for bucket_key, bucket in self._buckets.items():
+            rt = self.registry.by_key(*bucket_key)
+            if rt is None:
+                continue
+            for key, entry in bucket.items():
+                for ref in entry.obj["metadata"].get("ownerReferences") or ():
+                    if ref.get("uid") == uid:
+                        out.append((rt, key))
+                        break
+        return out
+
+    def _collect(self, uid: str) -> None:
+        for rt, key in self._dependents(uid):
+            if key in self._bucket(rt):
+                self.delete(rt, key[0], key[1])
+
+    def _orphan(self, uid: str) -> None:
+        for rt, key in self._dependents(uid):
+            def drop(o: dict) -> None:
+                o["metadata"]["ownerReferences"] = [
+                    r for r in o["metadata"].get("ownerReferences", []) if r.get("uid") != uid
+                ]
+            self.mutate(rt, key[0], key[1], drop)
+
+    def _delete_namespace_contents(self, namespace: str) -> None:
+        for bucket_key in list(self._buckets):
+            rt = self.registry.by_key(*bucket_key)
+            if rt is None or not rt.namespaced:
+                continue
+            for key in [k for k in self._bucket(rt) if k[0] == namespace]:
+                if key in self._bucket(rt):
+                    self._remove(rt, key)
+
+    # ----------------------------------------------------------------- watches
+    def events_since(self, rt: ResourceType, rv: int, namespace: str | None, predicate: Callable[[dict], bool]) -> list[WatchEvent]:
+        if self._log and rv < self._log[0].rv - 1 and rv < self._rv:
+            raise ApiError(410, f"too old resource version: {rv} ({self._log[0].rv - 1})", "Expired")
+        return [
+            e
+            for e in self._log
+            if e.rv > rv
+            and e.rtype.key == rt.key
+            and (namespace is None or e.obj["metadata"].get("namespace") == namespace)
+            and predicate(e.obj)
+        ]
+
+    def subscribe(self, rt: ResourceType, namespace: str | None, predicate: Callable[[dict], bool]) -> Watcher:
+        w = Watcher(rt.key, namespace, predicate)
+        self._watchers.append(w)
+        return w
+
+    def unsubscribe(self, w: Watcher) -> None:
+        if w in self._watchers:
+            self._watchers.remove(w)
+
+    # ----------------------------------------------------------------- helpers for controllers
+    def ensure(self, rt: ResourceType, obj: dict) -> dict:
+        """Create the object, or return the stored one if it exists."""
+        meta = obj["metadata"]
+        found = self.find(rt, meta.get("namespace", ""), meta["name"])
+        return found if found is not None else self.create(rt, obj)
+
+    def all_objects(self) -> Iterable[tuple[ResourceType, dict]]:
+        for bucket_key, bucket in self._buckets.items():
+            rt = self.registry.by_key(*bucket_key)
+            if rt is None:
+                continue
+            for entry in bucket.values():
+                yield rt, entry.obj
+
+
+def _same_but_rv(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    am, bm = dict(a["metadata"]), dict(b["metadata"])
+    am.pop("resourceVersion", None)
+    bm.pop("resourceVersion", None)
+    am.pop("managedFields", None)
+    bm.pop("managedFields", None)
+    return am == bm and all(a[k] == b[k] for k in a if k != "metadata")
+
+
+def owner_reference(owner: dict, controller: bool = True) -> dict:
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": controller,
+        "blockOwnerDeletion": True,
+    }
+
+
+def random_name_suffix(rng: random.Random, n: int = 5) -> str:
+    return "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(n))
