@@ -22,9 +22,19 @@ DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 WORKLOADS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
 
 
+def drop_nulls(value: object) -> object:
+    """Go clients' omitempty: a null field is an absent field (kubectl sends `creationTimestamp: null`)."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
+
+
 def admit(cluster: Cluster, op: str, rt: ResourceType, obj: dict, old: dict | None, namespace: str | None) -> dict:
     if op == "DELETE":
         return obj
+    obj = drop_nulls(obj)  # type: ignore[assignment]
     meta = obj.setdefault("metadata", {})
     name = meta.get("name")
     if name and not DNS1123_SUBDOMAIN.match(name) and rt.kind not in ("Event",):

@@ -9,17 +9,17 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-# A fixed epoch keeps timestamps in traces and tests reproducible from run to run.
-VIRTUAL_EPOCH = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
-
-
 class Clock:
-    """Seconds since the Unix epoch, as the cluster sees them."""
+    """Seconds since the Unix epoch, as the cluster sees them.
+
+    The virtual clock starts at the wall clock (whole minute) so that kubectl, which computes some ages
+    on the client side, shows sensible ones; pass `start` for reproducible timestamps.
+    """
 
     kind = "virtual"
 
-    def __init__(self, start: float = VIRTUAL_EPOCH) -> None:
-        self._now = start
+    def __init__(self, start: float | None = None) -> None:
+        self._now = float(start if start is not None else int(time.time()) // 60 * 60)
 
     def now(self) -> float:
         return self._now

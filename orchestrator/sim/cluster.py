@@ -9,6 +9,7 @@ immediate reconcile pass (no time passes), as controllers react within milliseco
 from __future__ import annotations
 
 import copy
+import itertools
 import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,7 @@ class Cluster:
         from .logs import ContainerLogs
 
         self.logs = ContainerLogs()
+        self._event_ids = itertools.count(int(self.clock.now() * 1000))
         self.injected: list[dict] = []  # faults injected, for /sim/v1/state
         self.scenario_name: str | None = None
         # Lazily built parts that need the cluster (avoid import cycles).
@@ -103,7 +105,7 @@ class Cluster:
         self.store.create(
             ev_rt,
             {
-                "metadata": {"name": f"{meta['name']}.{int(now * 1e6) % 10**12:x}{self.store.random_suffix(3)}", "namespace": ns},
+                "metadata": {"name": f"{meta['name']}.{next(self._event_ids):x}", "namespace": ns},
                 "involvedObject": involved,
                 "reason": reason,
                 "message": message,
