@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
@@ -740,34 +739,17 @@ def test_format_value(value, text):
 
 
 # ---------------------------------------------------------------------------
-# performance
+# large inputs (speed is measured by `sre-agent bench sim`, not here)
 # ---------------------------------------------------------------------------
 
 
-def test_selector_over_20k_samples_is_fast():
+def test_selectors_over_20k_samples_select_exactly():
     samples = [
-        Sample(
-            f"metric_{i % 20}",
-            {
-                "namespace": f"ns{i % 10}",
-                "pod": f"pod-{i}",
-                "phase": ("Running", "Pending")[i % 2],
-            },
-            float(i),
-        )
+        Sample(f"metric_{i % 20}", {"namespace": f"ns{i % 10}", "pod": f"pod-{i}", "phase": ("Running", "Pending")[i % 2]}, float(i))
         for i in range(20_000)
     ]
     src = StaticSource(samples, now=NOW)
-    exprs = [
-        'metric_3{namespace="ns3"}',
-        '{__name__=~"metric_1.*", phase=~"Pend.*"}',
-        'metric_7{pod!~"pod-1.*"}',
-    ]
-    for expr in exprs:
-        evaluate(expr, src)  # warm the parse cache
-        start = time.perf_counter()
-        for _ in range(5):
-            res = evaluate(expr, src)
-        per_call = (time.perf_counter() - start) / 5
-        assert res
-        assert per_call < 0.025, f"{expr} took {per_call * 1000:.1f} ms"
+    assert len(evaluate('metric_3{namespace="ns3"}', src)) == 1000
+    pending = evaluate('{__name__=~"metric_1.*", phase=~"Pend.*"}', src)
+    assert pending and all(s.labels["phase"] == "Pending" for s in pending)
+    assert all(not s.labels["pod"].startswith("pod-1") for s in evaluate('metric_7{pod!~"pod-1.*"}', src))

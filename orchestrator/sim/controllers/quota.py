@@ -256,7 +256,7 @@ class ResourceQuotaController:
             self._sync(cluster, rt, quota)
 
     def _sync(self, cluster: Cluster, rt: ResourceType, quota: dict) -> None:
-        hard = dict(((quota.get("spec") or {}).get("hard") or {}))
+        hard = dict((quota.get("spec") or {}).get("hard") or {})
         used = quota_used(cluster, quota)
         desired = {"hard": hard, "used": {n: format_quantity(v, n) for n, v in used.items()}}
         status = quota.get("status") or {}

@@ -1,0 +1,246 @@
+"""The simulated API server through the official kubernetes client over HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+
+import pytest
+from kubernetes import client, watch
+from kubernetes.client.rest import ApiException
+
+from orchestrator.sim.cluster import Cluster
+from orchestrator.sim.runner import SimulatorServer
+
+
+@pytest.fixture(scope="module")
+def sim():
+    server = SimulatorServer(Cluster())
+    server.start_thread()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def core(sim):
+    return client.CoreV1Api(client.ApiClient(sim.client_configuration()))
+
+
+@pytest.fixture(scope="module")
+def apps(sim):
+    return client.AppsV1Api(client.ApiClient(sim.client_configuration()))
+
+
+def deployment(name: str, image: str = "busybox:1.37", replicas: int = 1) -> dict:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "main", "image": image, "command": ["sh", "-c", "sleep infinity"]}]},
+            },
+        },
+    }
+
+
+def test_discovery_and_version(sim):
+    with urllib.request.urlopen(f"{sim.url}/version") as r:
+        assert json.load(r)["major"] == "1"
+    with urllib.request.urlopen(f"{sim.url}/apis") as r:
+        groups = {g["name"] for g in json.load(r)["groups"]}
+    assert {"apps", "networking.k8s.io", "autoscaling", "scheduling.k8s.io", "apiextensions.k8s.io"} <= groups
+    with urllib.request.urlopen(f"{sim.url}/api/v1") as r:
+        names = {res["name"] for res in json.load(r)["resources"]}
+    assert {"pods", "pods/log", "services", "secrets", "resourcequotas", "events"} <= names
+
+
+def test_deployment_creates_replicaset_and_pods(sim, core, apps):
+    apps.create_namespaced_deployment("default", deployment("web", replicas=2))
+    sim.advance(30)
+    pods = core.list_namespaced_pod("default", label_selector="app=web").items
+    assert len(pods) == 2
+    assert all(p.metadata.owner_references[0].kind == "ReplicaSet" for p in pods)
+    assert all(p.status.phase == "Running" for p in pods)
+    dep = apps.read_namespaced_deployment("web", "default")
+    assert dep.status.ready_replicas == 2
+    assert dep.metadata.annotations["deployment.kubernetes.io/revision"] == "1"
+
+
+def test_stale_update_conflicts(apps):
+    apps.create_namespaced_deployment("default", deployment("conflict"))
+    first = apps.read_namespaced_deployment("conflict", "default")
+    second = apps.read_namespaced_deployment("conflict", "default")
+    first.spec.replicas = 2
+    apps.replace_namespaced_deployment("conflict", "default", first)
+    second.spec.replicas = 3
+    with pytest.raises(ApiException) as err:
+        apps.replace_namespaced_deployment("conflict", "default", second)
+    assert err.value.status == 409
+    assert json.loads(err.value.body)["reason"] == "Conflict"
+
+
+def test_errors_are_status_objects(core):
+    with pytest.raises(ApiException) as err:
+        core.read_namespaced_pod("nope", "default")
+    body = json.loads(err.value.body)
+    assert err.value.status == 404 and body["kind"] == "Status" and body["reason"] == "NotFound"
+    assert body["message"] == 'pods "nope" not found'
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_config_map("default", {"metadata": {"name": "Bad_Name"}})
+    assert err.value.status == 422
+
+
+def test_patch_types(sim, core, apps):
+    apps.create_namespaced_deployment("default", deployment("patched"))
+    # strategic merge: containers merge by name
+    apps.patch_namespaced_deployment(
+        "patched", "default", {"spec": {"template": {"spec": {"containers": [{"name": "main", "env": [{"name": "A", "value": "1"}]}]}}}}
+    )
+    dep = apps.read_namespaced_deployment("patched", "default")
+    assert dep.spec.template.spec.containers[0].image == "busybox:1.37"
+    assert dep.spec.template.spec.containers[0].env[0].name == "A"
+    assert dep.metadata.generation == 2
+    # JSON patch, as kubectl rollout undo sends it
+    api = client.ApiClient(sim.client_configuration())
+    api.call_api(
+        "/apis/apps/v1/namespaces/default/deployments/patched",
+        "PATCH",
+        header_params={"Content-Type": "application/json-patch+json", "Accept": "application/json"},
+        body=[{"op": "replace", "path": "/spec/replicas", "value": 3}],
+        response_type="object",
+        _return_http_data_only=True,
+    )
+    assert apps.read_namespaced_deployment("patched", "default").spec.replicas == 3
+    # merge patch on a ConfigMap
+    core.create_namespaced_config_map("default", {"metadata": {"name": "cfg"}, "data": {"a": "1", "b": "2"}})
+    api.call_api(
+        "/api/v1/namespaces/default/configmaps/cfg",
+        "PATCH",
+        header_params={"Content-Type": "application/merge-patch+json", "Accept": "application/json"},
+        body={"data": {"a": None, "c": "3"}},
+        response_type="object",
+        _return_http_data_only=True,
+    )
+    assert core.read_namespaced_config_map("cfg", "default").data == {"b": "2", "c": "3"}
+
+
+def test_scale_subresource(sim, apps):
+    apps.create_namespaced_deployment("default", deployment("scaled"))
+    apps.patch_namespaced_deployment_scale("scaled", "default", {"spec": {"replicas": 4}})
+    sim.advance(20)
+    scale = apps.read_namespaced_deployment_scale("scaled", "default")
+    assert scale.spec.replicas == 4 and scale.status.replicas == 4
+
+
+def test_field_and_label_selectors(sim, core, apps):
+    apps.create_namespaced_deployment("default", deployment("selected", replicas=1))
+    sim.advance(10)
+    pod = core.list_namespaced_pod("default", label_selector="app=selected").items[0]
+    by_name = core.list_namespaced_pod("default", field_selector=f"metadata.name={pod.metadata.name}").items
+    assert [p.metadata.name for p in by_name] == [pod.metadata.name]
+    node = pod.spec.node_name
+    on_node = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}").items
+    assert pod.metadata.name in {p.metadata.name for p in on_node}
+    events = core.list_namespaced_event(
+        "default", field_selector=f"involvedObject.name={pod.metadata.name},involvedObject.kind=Pod"
+    ).items
+    assert {e.reason for e in events} >= {"Scheduled"}
+    with pytest.raises(ApiException) as err:
+        core.list_namespaced_pod("default", field_selector="spec.bogus=1")
+    assert err.value.status == 400
+
+
+def test_watch_from_resource_version(sim, core):
+    listed = core.list_namespaced_config_map("default")
+    rv = listed.metadata.resource_version
+    seen: list[tuple[str, str]] = []
+
+    def consume() -> None:
+        w = watch.Watch()
+        for event in w.stream(core.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=5):
+            seen.append((event["type"], event["object"].metadata.name))
+            if len(seen) >= 3:
+                w.stop()
+
+    t = threading.Thread(target=consume)
+    t.start()
+    core.create_namespaced_config_map("default", {"metadata": {"name": "watched"}, "data": {"x": "1"}})
+    core.patch_namespaced_config_map("watched", "default", {"data": {"x": "2"}})
+    core.delete_namespaced_config_map("watched", "default")
+    t.join(10)
+    assert seen == [("ADDED", "watched"), ("MODIFIED", "watched"), ("DELETED", "watched")]
+
+
+def test_custom_resources_list_and_watch(sim):
+    ext = client.ApiextensionsV1Api(client.ApiClient(sim.client_configuration()))
+    ext.create_custom_resource_definition(
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "incidents.sre-agent.dev"},
+            "spec": {
+                "group": "sre-agent.dev",
+                "scope": "Namespaced",
+                "names": {"plural": "incidents", "singular": "incident", "kind": "Incident"},
+                "versions": [{"name": "v1alpha1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {"type": "object"}}}],
+            },
+        }
+    )
+    custom = client.CustomObjectsApi(client.ApiClient(sim.client_configuration()))
+    custom.create_namespaced_custom_object(
+        "sre-agent.dev", "v1alpha1", "default", "incidents", {"apiVersion": "sre-agent.dev/v1alpha1", "kind": "Incident", "metadata": {"name": "i1"}, "spec": {"summary": "x"}}
+    )
+    items = custom.list_namespaced_custom_object("sre-agent.dev", "v1alpha1", "default", "incidents")["items"]
+    assert [i["metadata"]["name"] for i in items] == ["i1"]
+    w = watch.Watch()
+    events = []
+    for event in w.stream(custom.list_cluster_custom_object, "sre-agent.dev", "v1alpha1", "incidents", timeout_seconds=2):
+        events.append(event["type"])
+        w.stop()
+    assert events == ["ADDED"]
+
+
+def test_garbage_collection_of_dependents(sim, core, apps):
+    apps.create_namespaced_deployment("default", deployment("doomed", replicas=2))
+    sim.advance(10)
+    apps.delete_namespaced_deployment("doomed", "default")
+    assert not apps.list_namespaced_replica_set("default", label_selector="app=doomed").items
+    assert not core.list_namespaced_pod("default", label_selector="app=doomed").items
+
+
+def test_server_side_dry_run_changes_nothing(core):
+    core.create_namespaced_config_map("default", {"metadata": {"name": "dry"}, "data": {"a": "1"}}, dry_run="All")
+    with pytest.raises(ApiException):
+        core.read_namespaced_config_map("dry", "default")
+
+
+def test_secret_values_are_stored_base64(core):
+    core.create_namespaced_secret("default", {"metadata": {"name": "creds"}, "stringData": {"password": "hunter2"}})
+    secret = core.read_namespaced_secret("creds", "default")
+    assert secret.data == {"password": "aHVudGVyMg=="} and secret.type == "Opaque"
+
+
+def test_reliability_rules_inject_errors(sim, core):
+    req = urllib.request.Request(
+        f"{sim.url}/sim/v1/reliability", data=json.dumps({"path": "/configmaps", "status": 500, "times": 1}).encode(), method="POST"
+    )
+    req.add_header("Content-Type", "application/json")
+    urllib.request.urlopen(req).close()
+    with pytest.raises(ApiException) as err:
+        core.list_namespaced_config_map("default")
+    assert err.value.status == 500
+    core.list_namespaced_config_map("default")  # only once
+
+    req = urllib.request.Request(f"{sim.url}/sim/v1/reliability", data=json.dumps({"path": "/secrets", "status": 403}).encode(), method="POST")
+    req.add_header("Content-Type", "application/json")
+    urllib.request.urlopen(req).close()
+    with pytest.raises(ApiException) as err:
+        core.list_namespaced_secret("default")
+    assert err.value.status == 403 and json.loads(err.value.body)["reason"] == "Forbidden"
+    urllib.request.urlopen(urllib.request.Request(f"{sim.url}/sim/v1/reliability", method="DELETE")).close()
+    core.list_namespaced_secret("default")
