@@ -53,7 +53,15 @@ SUCCESS_LOG_INTERVAL = 30.0
 RELEVANT_KINDS = frozenset({"Pod", "Service", "Endpoints", "NetworkPolicy", "Secret", "ConfigMap", "Namespace"})
 
 # Request paths the bundled applications use, so HTTP error lines name the URL a real client would.
-KNOWN_PATHS = {"quote": "/getquote", "email": "/send_order_confirmation", "productpage": "/productpage"}
+KNOWN_PATHS = {
+    "quote": "/getquote",
+    "email": "/send_order_confirmation",
+    "productpage": "/productpage",
+    "frontend": "/api/products",
+    "image-provider": "/images/products/NationalParkFoundationExplorascope.jpg",
+    "details": "/details/0",
+    "ratings": "/ratings/0",
+}
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -99,6 +107,8 @@ class PodNode:
     container: str | None = None
     restart: int = 0
     listen: frozenset[int] = frozenset()
+    own_latency: float = 0.0  # seconds of its own work per request
+    cpu_limited: bool = False  # only a CPU limit can throttle it
     edges: list[Edge] = field(default_factory=list)
     # per update
     err: float = 0.0
@@ -106,6 +116,7 @@ class PodNode:
     lat: float = 0.0
     rate: float = 0.0
     inflow: float = 0.0
+    rejected: float = 0.0  # requests that reached this pod and were refused (bad credentials)
 
 
 @dataclass(eq=False)
@@ -117,6 +128,7 @@ class Group:
     targets: list[tuple[PodNode, float]]
     failures: list[Failure]
     callee: str
+    rejected: list[tuple[PodNode, float]] = field(default_factory=list)  # reached the pod, then refused
     fail_share: float = 0.0
     timeout_share: float = 0.0
     err: float = 0.0
@@ -134,6 +146,7 @@ class Group:
 class Edge:
     call: Call
     group: Group
+    address: str = ""  # the caller's configured address, as written
 
 
 @dataclass
@@ -149,7 +162,7 @@ class Graph:
 _KUBELET: dict[str, Any] = {}
 
 
-def _kubelet(name: str) -> Any:
+def kubelet_helper(name: str) -> Any:
     """A helper the kubelet module exports, if it does (looked up once)."""
     if name not in _KUBELET:
         try:
@@ -162,7 +175,7 @@ def _kubelet(name: str) -> Any:
 
 def pod_ready(pod: dict) -> bool:
     """Readiness as the kubelet reports it (its helper, else the Ready condition)."""
-    fn = _kubelet("pod_ready")
+    fn = kubelet_helper("pod_ready")
     if fn is not None:
         return bool(fn(pod))
     for c in (pod.get("status") or {}).get("conditions") or ():
@@ -257,7 +270,9 @@ def _parse_rules(raw: list | None, peer_key: str) -> list[_Rule]:
                 peers.append(
                     _Peer(
                         pods=selector_from_spec(p["podSelector"]) if p.get("podSelector") is not None else None,
-                        namespaces=selector_from_spec(p["namespaceSelector"]) if p.get("namespaceSelector") is not None else None,
+                        namespaces=selector_from_spec(p["namespaceSelector"])
+                        if p.get("namespaceSelector") is not None
+                        else None,
                         cidr=ipaddress.ip_network(block["cidr"], strict=False) if block else None,
                         excepts=tuple(ipaddress.ip_network(e, strict=False) for e in (block or {}).get("except") or ()),
                     )
@@ -301,6 +316,9 @@ class _Builder:
         self._targets: dict[tuple, tuple[list[tuple[PodNode, int]], str]] = {}
         self._dns_broken: dict[tuple, str | None] = {}
         self._ns_labels: dict[str, dict[str, str]] = {}
+        self._pod_index: dict[str, tuple[dict[str, dict], dict[str, dict]]] = {}
+        self._env: dict[tuple, dict[str, str]] = {}
+        self._model = {s.name: s for s in app.services}
 
     # ----------------------------------------------------------------- store lookups
     def find(self, kind: str, ns: str, name: str) -> dict | None:
@@ -372,7 +390,7 @@ class _Builder:
         app = self.t.cluster.applications.get(node.namespace)
         wl = pod_workload(pod)
         if app is not None and wl is not None:
-            node.service = next((s for s in app.services if s.name == wl[1]), None)
+            node.service = (self._model if app is self.app else {s.name: s for s in app.services}).get(wl[1])
         main = next((c for c in containers if node.service and c.get("name") == node.service.name), None)
         main = main or (containers[0] if containers else None)
         if main is not None:
@@ -381,6 +399,8 @@ class _Builder:
                 if cs.get("name") == node.container:
                     node.restart = int(cs.get("restartCount", 0))
         node.listen = frozenset(self._listen_ports(node, main, containers))
+        node.own_latency = (node.service.latency_ms if node.service else 0.0) / 1000.0
+        node.cpu_limited = bool(((main or {}).get("resources") or {}).get("limits", {}).get("cpu"))
         return node
 
     def _listen_ports(self, node: PodNode, main: dict | None, containers: list[dict]) -> set[int]:
@@ -402,7 +422,20 @@ class _Builder:
         return {int(svc.port)}
 
     def env(self, node: PodNode, container: dict) -> dict[str, str]:
-        """The container's environment with Secret and ConfigMap values at their current data."""
+        """The container's environment with Secret and ConfigMap values at their current data.
+
+        Pods of one ReplicaSet/StatefulSet revision share their (immutable) container spec, so the
+        result is shared too unless the env reads per-pod fields."""
+        labels = node.labels
+        rev = labels.get("pod-template-hash") or labels.get("controller-revision-hash")
+        per_pod = any("fieldRef" in (e.get("valueFrom") or {}) for e in container.get("env") or ())
+        key = (node.namespace, rev, container.get("name")) if rev and not per_pod else (node.uid, container.get("name"))
+        cached = self._env.get(key)
+        if cached is None:
+            cached = self._env[key] = self._resolve_env(node, container)
+        return cached
+
+    def _resolve_env(self, node: PodNode, container: dict) -> dict[str, str]:
         out: dict[str, str] = {}
         ns = node.namespace
         for src in container.get("envFrom") or ():
@@ -415,7 +448,7 @@ class _Builder:
                 if obj is None:
                     continue
                 if kind == "Secret":
-                    for k in (obj.get("data") or {}):
+                    for k in obj.get("data") or {}:
                         v = decode_secret(obj, k)
                         if v is not None:
                             out[prefix + k] = v
@@ -479,10 +512,10 @@ class _Builder:
             if n.service.name == app.generator and app.entry:
                 calls = [self._entry_call(n.service)]
             for call in calls:
-                callee = app.service(call.service)
+                callee = self._model.get(call.service) or app.service(call.service)
                 raw = env.get(call.address_env) if call.address_env else self._default_address(callee)
                 presented = env.get(call.auth) if call.auth else None
-                n.edges.append(Edge(call, self.resolve(n, raw, callee, call, presented)))
+                n.edges.append(Edge(call, self.resolve(n, raw, callee, call, presented), raw or ""))
         sources = [n for n in own if n.service is not None and n.service.name == app.generator and n.ready]
         return Graph(app, own, _topological(self.nodes.values()), sources, self.deps)
 
@@ -504,7 +537,9 @@ class _Builder:
         return f"{callee.svc}:{callee.port}"
 
     # ----------------------------------------------------------------- resolution
-    def resolve(self, caller: PodNode, raw: str | None, callee: AppService | None, call: Call, presented: str | None) -> Group:
+    def resolve(
+        self, caller: PodNode, raw: str | None, callee: AppService | None, call: Call, presented: str | None
+    ) -> Group:
         spec = caller.pod.get("spec") or {}
         dns_cfg = spec.get("dnsConfig") or {}
         dns_sig = (
@@ -515,20 +550,30 @@ class _Builder:
             tuple((o.get("name"), o.get("value")) for o in dns_cfg.get("options") or ()),
         )
         policy_key = (frozenset(caller.labels.items()), caller.ip) if self._any_policy else None
-        key = (caller.namespace, dns_sig, raw, call.service, call.auth and presented, policy_key)
+        key = (
+            caller.namespace,
+            dns_sig,
+            raw,
+            call.service,
+            call.auth and presented,
+            policy_key,
+            runtime_of(caller.service),
+        )
         group = self._groups.get(key)
         if group is None:
             group = self._resolve(caller, raw, callee, call, presented)
             self._groups[key] = group
         return group
 
-    def _resolve(self, caller: PodNode, raw: str | None, callee: AppService | None, call: Call, presented: str | None) -> Group:
+    def _resolve(
+        self, caller: PodNode, raw: str | None, callee: AppService | None, call: Call, presented: str | None
+    ) -> Group:
         protocol = callee.protocol if callee else "tcp"
         name = call.service
-        fmt = _Formatter(protocol, name, raw or "", KNOWN_PATHS.get(name, "/"))
+        fmt = _Formatter(runtime_of(caller.service), protocol, name, raw or "", KNOWN_PATHS.get(name, "/"))
 
-        def fail(kind: str, detail: str, timeout: bool = False) -> Group:
-            return Group([], [Failure(kind, 1.0, timeout, fmt.line(kind, detail))], name)
+        def fail(kind: str, detail: str, timeout: bool = False, where: str = "") -> Group:
+            return Group([], [Failure(kind, 1.0, timeout, fmt.line(kind, detail, where))], name)
 
         if not raw:
             return fail("address", "dial tcp: missing address")
@@ -545,7 +590,7 @@ class _Builder:
             svc = self.svc_by_ip(host)
             direct = None if svc else self.pod_by_ip(host)
             if svc is None and direct is None:
-                return fail("timeout", f"dial tcp {host}:{port}: i/o timeout", timeout=True)
+                return fail("timeout", f"dial tcp {host}:{port}: i/o timeout", timeout=True, where=f"{host}:{port}")
         else:
             svc, failure = self.lookup(caller, host, fmt)
             if failure is not None:
@@ -555,7 +600,7 @@ class _Builder:
             cip = (svc.get("spec") or {}).get("clusterIP", host)
             sports = [p for p in (svc.get("spec") or {}).get("ports") or () if int(p.get("port", -1)) == port]
             if not sports:
-                return fail("refused", f"dial tcp {cip}:{port}: connect: connection refused")
+                return fail("refused", f"dial tcp {cip}:{port}: connect: connection refused", where=f"{cip}:{port}")
             candidates, err_ip = self.service_targets(svc, sports[0]), f"{cip}:{port}"
         elif svc is not None:  # headless: DNS returned the ready pods themselves
             candidates, err_ip = [(self.node(p), port) for p in self._ready_selected(svc)], ""
@@ -563,7 +608,8 @@ class _Builder:
             assert direct is not None
             candidates, err_ip = [(self.node(direct), port)], ""
         if not candidates:
-            return fail("refused", f"dial tcp {err_ip or host + ':' + str(port)}: connect: connection refused")
+            where = err_ip or f"{host}:{port}"
+            return fail("refused", f"dial tcp {where}: connect: connection refused", where=where)
         return self._split(caller, candidates, err_ip, fmt, callee, presented if call.auth else None, bool(call.auth))
 
     def _split(
@@ -579,32 +625,35 @@ class _Builder:
         """Spread calls evenly over the endpoints (kube-proxy's random choice) and judge each."""
         share = 1.0 / len(candidates)
         targets: list[tuple[PodNode, float]] = []
+        rejected: list[tuple[PodNode, float]] = []
         failures: dict[str, Failure] = {}
 
-        def add(kind: str, detail: str, timeout: bool = False) -> None:
+        def add(kind: str, detail: str, timeout: bool = False, where: str = "") -> None:
             f = failures.get(kind)
             if f is None:
-                failures[kind] = Failure(kind, share, timeout, fmt.line(kind, detail))
+                failures[kind] = Failure(kind, share, timeout, fmt.line(kind, detail, where))
             else:
                 f.share += share
 
         for target, tport in candidates:
             where = err_ip or f"{target.ip}:{tport}"
             if not self.allowed(caller, target, tport):
-                add("timeout", f"dial tcp {where}: i/o timeout", timeout=True)
+                add("timeout", f"dial tcp {where}: i/o timeout", timeout=True, where=where)
             elif tport not in target.listen or not target.ready:
-                add("refused", f"dial tcp {where}: connect: connection refused")
+                add("refused", f"dial tcp {where}: connect: connection refused", where=where)
             elif auth and target.service is not None and target.service.credentials:
                 expected = self.t.credential(target)
                 if presented is None and expected is not None:
                     add("auth", "NOAUTH Authentication required.")
+                    rejected.append((target, share))
                 elif expected is not None and presented != expected:
                     add("auth", "WRONGPASS invalid username-password pair or user is disabled.")
+                    rejected.append((target, share))
                 else:
                     targets.append((target, share))
             else:
                 targets.append((target, share))
-        return Group(targets, list(failures.values()), fmt.callee)
+        return Group(targets, list(failures.values()), fmt.callee, rejected)
 
     def service_targets(self, svc: dict, sport: dict) -> list[tuple[PodNode, int]]:
         """Ready (pod, port) pairs behind one Service port: the Endpoints object, else the selector."""
@@ -616,8 +665,13 @@ class _Builder:
         out: list[tuple[PodNode, int]] = []
         ep = self.find("Endpoints", ns, name)
         if ep is not None:
-            by_uid = {p["metadata"]["uid"]: p for p in self.pods(ns)}
-            by_ip = {(p.get("status") or {}).get("podIP"): p for p in self.pods(ns)}
+            if ns not in self._pod_index:
+                pods = self.pods(ns)
+                self._pod_index[ns] = (
+                    {p["metadata"]["uid"]: p for p in pods},
+                    {(p.get("status") or {}).get("podIP"): p for p in pods},
+                )
+            by_uid, by_ip = self._pod_index[ns]
             for subset in ep.get("subsets") or ():
                 port = next((p for p in subset.get("ports") or () if p.get("name") == sport.get("name")), None)
                 if port is None:
@@ -626,7 +680,9 @@ class _Builder:
                     ref = addr.get("targetRef") or {}
                     pod = by_uid.get(ref.get("uid", "")) or by_ip.get(addr.get("ip"))
                     if pod is None and ref.get("namespace") and ref.get("namespace") != ns:
-                        pod = next((p for p in self.pods(ref["namespace"]) if p["metadata"]["name"] == ref.get("name")), None)
+                        pod = next(
+                            (p for p in self.pods(ref["namespace"]) if p["metadata"]["name"] == ref.get("name")), None
+                        )
                     if pod is not None:
                         out.append((self.node(pod), int(port.get("port", 0))))
         else:
@@ -647,7 +703,9 @@ class _Builder:
         return [
             p
             for p in self.pods(svc["metadata"]["namespace"])
-            if sel.matches(p["metadata"].get("labels") or {}) and pod_ready(p) and not p["metadata"].get("deletionTimestamp")
+            if sel.matches(p["metadata"].get("labels") or {})
+            and pod_ready(p)
+            and not p["metadata"].get("deletionTimestamp")
         ]
 
     # ----------------------------------------------------------------- DNS
@@ -676,7 +734,9 @@ class _Builder:
         if server == CLUSTER_DNS_IP:
             broken = self._cluster_dns_broken(caller)
             if broken:
-                return None, self._dns_fail("dns-timeout", fmt, f"dial tcp: lookup {host} on {server}:53: {broken}", True)
+                return None, self._dns_fail(
+                    "dns-timeout", fmt, f"dial tcp: lookup {host} on {server}:53: {broken}", True
+                )
         elif server != UPSTREAM_DNS_IP:
             detail = f"dial tcp: lookup {host} on {server}:53: read udp {caller.ip or '10.244.0.1'}:{_ephemeral(host)}->{server}:53: i/o timeout"
             return None, self._dns_fail("dns-timeout", fmt, detail, True)
@@ -710,7 +770,9 @@ class _Builder:
             return None
         spec = svc.get("spec") or {}
         if spec.get("type") == "ExternalName":  # a CNAME: follow it once, inside the cluster only
-            return self._service_for_fqdn(str(spec.get("externalName", "")).rstrip("."), depth + 1) if depth < 1 else None
+            return (
+                self._service_for_fqdn(str(spec.get("externalName", "")).rstrip("."), depth + 1) if depth < 1 else None
+            )
         if spec.get("clusterIP") == "None" and not self._ready_selected(svc):
             return None  # a headless Service without ready pods has no A records
         return svc
@@ -723,9 +785,13 @@ class _Builder:
         reason = None
         kube_dns = self.find("Service", "kube-system", "kube-dns")
         if kube_dns is not None:
-            port = next((p for p in (kube_dns.get("spec") or {}).get("ports") or () if int(p.get("port", 0)) == 53), None)
+            port = next(
+                (p for p in (kube_dns.get("spec") or {}).get("ports") or () if int(p.get("port", 0)) == 53), None
+            )
             if port is None or not self.service_targets(kube_dns, port):
-                reason = f"read udp {caller.ip or '10.244.0.1'}:{_ephemeral(caller.name)}->{CLUSTER_DNS_IP}:53: i/o timeout"
+                reason = (
+                    f"read udp {caller.ip or '10.244.0.1'}:{_ephemeral(caller.name)}->{CLUSTER_DNS_IP}:53: i/o timeout"
+                )
         if reason is None and not self._egress_allows_dns(caller):
             reason = f"read udp {caller.ip or '10.244.0.1'}:{_ephemeral(caller.name)}->{CLUSTER_DNS_IP}:53: i/o timeout"
         self._dns_broken[key] = reason
@@ -736,20 +802,42 @@ class _Builder:
         if not self._any_policy:
             return True
         ingress = [p for p in self.policies(dst.namespace) if p.ingress is not None and p.selector.matches(dst.labels)]
-        if ingress and not any(self._rule_allows(r, p.namespace, src, port, dst) for p in ingress for r in p.ingress or ()):
+        if ingress and not any(
+            self._rule_allows(r, p.namespace, src, port, dst) for p in ingress for r in p.ingress or ()
+        ):
             return False
         egress = [p for p in self.policies(src.namespace) if p.egress is not None and p.selector.matches(src.labels)]
-        return not egress or any(self._rule_allows(r, p.namespace, dst, port, dst) for p in egress for r in p.egress or ())
+        return not egress or any(
+            self._rule_allows(r, p.namespace, dst, port, dst) for p in egress for r in p.egress or ()
+        )
 
     def _egress_allows_dns(self, src: PodNode) -> bool:
         egress = [p for p in self.policies(src.namespace) if p.egress is not None and p.selector.matches(src.labels)]
         if not egress:
             return True
-        dns = PodNode(pod={}, uid="", name="coredns", namespace="kube-system", ip=CLUSTER_DNS_IP, labels={"k8s-app": "kube-dns"}, ready=True)
-        return any(self._rule_allows(r, p.namespace, dns, 53, None, protocols=("UDP", "TCP")) for p in egress for r in p.egress or ())
+        dns = PodNode(
+            pod={},
+            uid="",
+            name="coredns",
+            namespace="kube-system",
+            ip=CLUSTER_DNS_IP,
+            labels={"k8s-app": "kube-dns"},
+            ready=True,
+        )
+        return any(
+            self._rule_allows(r, p.namespace, dns, 53, None, protocols=("UDP", "TCP"))
+            for p in egress
+            for r in p.egress or ()
+        )
 
     def _rule_allows(
-        self, rule: _Rule, policy_ns: str, peer: PodNode, port: int, dst: PodNode | None, protocols: tuple[str, ...] = ("TCP",)
+        self,
+        rule: _Rule,
+        policy_ns: str,
+        peer: PodNode,
+        port: int,
+        dst: PodNode | None,
+        protocols: tuple[str, ...] = ("TCP",),
     ) -> bool:
         if rule.ports is not None and not any(self._port_matches(p, port, dst, protocols) for p in rule.ports):
             return False
@@ -766,7 +854,11 @@ class _Builder:
             return ip in peer.cidr and not any(ip in e for e in peer.excepts)
         if peer.pods is None and peer.namespaces is None:
             return False
-        ns_ok = pod.namespace == policy_ns if peer.namespaces is None else peer.namespaces.matches(self.ns_labels(pod.namespace))
+        ns_ok = (
+            pod.namespace == policy_ns
+            if peer.namespaces is None
+            else peer.namespaces.matches(self.ns_labels(pod.namespace))
+        )
         return ns_ok and (peer.pods is None or peer.pods.matches(pod.labels))
 
     @staticmethod
@@ -829,22 +921,63 @@ def _topological(nodes: Any) -> list[PodNode | Group]:
 
 
 # ---------------------------------------------------------------------------------------------- log lines
-class _Formatter:
-    """Error lines in the client library's words: Go gRPC, Rust/HTTP (reqwest), raw TCP clients."""
+def runtime_of(svc: AppService | None) -> str:
+    """The caller's client runtime, which decides how its errors read (envoy, node, else go/rust)."""
+    if svc is None:
+        return "go"
+    words = " ".join([*svc.command, svc.image])
+    if "envoy" in words:
+        return "envoy"
+    if re.search(r"(^|[\s/])(node|npm)(\s|$)", words):
+        return "node"
+    return "go"
 
-    def __init__(self, protocol: str, callee: str, address: str, path: str) -> None:
+
+_ENVOY = {
+    "refused": (
+        "503 UF",
+        "upstream_reset_before_response_started{remote_connection_failure,delayed_connect_error:_Connection_refused}",
+        152,
+        0,
+    ),
+    "timeout": (
+        "503 UF",
+        "upstream_reset_before_response_started{connection_timeout}",
+        91,
+        int(TIMEOUT_SECONDS * 1000),
+    ),
+    "dns": ("503 UH", "no_healthy_upstream", 19, 0),
+    "dns-timeout": ("503 UH", "no_healthy_upstream", 19, 0),
+    "address": ("503 UH", "no_healthy_upstream", 19, 0),
+}
+
+
+class _Formatter:
+    """Error lines in the client's words: Go gRPC, Rust/HTTP (reqwest), Node (grpc-js, fetch), Envoy
+    access logs and raw TCP clients."""
+
+    def __init__(self, style: str, protocol: str, callee: str, address: str, path: str) -> None:
+        self.style = style
         self.protocol = protocol
         self.callee = callee
         self.address = address
-        scheme, _host, _port, url = _parse_address(address or callee, "http")
+        _scheme, self.host, _port, url = _parse_address(address or callee, "http")
+        self.path = path
         self.url = url + path
 
-    def line(self, kind: str, detail: str) -> str:
+    def line(self, kind: str, detail: str, where: str = "") -> str:
         if kind == "auth":
             return f"{self.callee}: {detail}"
+        if self.style == "envoy":
+            code, details, size, ms = _ENVOY.get(kind, _ENVOY["refused"])
+            return f'"GET {self.path} HTTP/1.1" {code} {details} - "-" 0 {size} {ms} - "-" "python-requests/2.32.3" "{self.address}"'
+        if self.style == "node":
+            return self._node(kind, where)
         if self.protocol == "grpc":
             if kind in ("timeout", "dns-timeout"):
-                return f"failed to get {self.callee}: rpc error: code = DeadlineExceeded desc = context deadline exceeded"
+                return (
+                    f"failed to get {self.callee}: rpc error: code = DeadlineExceeded desc = context deadline exceeded"
+                )
             return f'failed to get {self.callee}: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: {detail}"'
         if self.protocol == "http":
             why = {
@@ -859,10 +992,31 @@ class _Formatter:
             return f"failed to connect to {self.callee} ({self.address}): {detail} (context deadline exceeded)"
         return f"failed to connect to {self.callee} ({self.address}): {detail}"
 
+    def _node(self, kind: str, where: str) -> str:
+        if self.protocol == "grpc":
+            return {
+                "refused": f"Error: 14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED {where}",
+                "timeout": f"Error: 4 DEADLINE_EXCEEDED: Deadline exceeded after {TIMEOUT_SECONDS:.3f}s",
+                "dns-timeout": f"Error: 4 DEADLINE_EXCEEDED: Deadline exceeded after {TIMEOUT_SECONDS:.3f}s",
+            }.get(kind, f"Error: 14 UNAVAILABLE: Name resolution failed for target dns:{self.address}")
+        cause = {
+            "refused": f"connect ECONNREFUSED {where}",
+            "timeout": f"connect ETIMEDOUT {where}",
+            "dns": f"getaddrinfo ENOTFOUND {self.host}",
+            "dns-timeout": f"getaddrinfo EAI_AGAIN {self.host}",
+        }.get(kind, f"Invalid URL: {self.address}")
+        return f"TypeError: fetch failed ({self.url}) [cause]: Error: {cause}"
+
     def upstream(self, error: str | None) -> str:
         """What a caller logs when the callee answered with an error."""
+        if self.style == "envoy":
+            return f'"GET {self.path} HTTP/1.1" 500 - via_upstream - "-" 0 42 25 24 "-" "python-requests/2.32.3" "{self.address}"'
+        if self.style == "node":
+            if self.protocol == "grpc":
+                return f"Error: 2 UNKNOWN: {error or 'internal error'}"
+            return f"Error: Request failed with status code 500 ({self.url})"
         if self.protocol == "grpc":
-            return f"failed to get {self.callee}: rpc error: code = Internal desc = {error or 'internal error'}"
+            return f"failed to get {self.callee}: rpc error: code = Unknown desc = {error or 'internal error'}"
         if self.protocol == "http":
             return f"failed to get {self.callee}: HTTP status server error (500 Internal Server Error) for url ({self.url})"
         return f"{self.callee} returned an error: {error or 'internal error'}"
@@ -924,10 +1078,12 @@ class Traffic:
             self._rv = rv
             self._forget_gone(graphs)
         else:
-            graphs = [self._graphs[a.namespace] for a in self.cluster.applications.values() if a.namespace in self._graphs]
+            graphs = [
+                self._graphs[a.namespace] for a in self.cluster.applications.values() if a.namespace in self._graphs
+            ]
         self._graphs = {g.app.namespace: g for g in graphs}
         services: dict[tuple[str, str], ServiceStats] = {}
-        throttle = _kubelet("throttle_factor")
+        throttle = kubelet_helper("throttle_factor")
         for g in graphs:
             if self._expected_for.get(g.app.namespace) is not g.app:
                 self._expected_for[g.app.namespace] = g.app
@@ -946,7 +1102,7 @@ class Traffic:
             if isinstance(item, Group):
                 item.success_inflow = 0.0
             else:
-                item.rate = 0.0
+                item.rate = item.rejected = 0.0
         sources = {id(n): g.app.requests_per_second / len(g.sources) for n in g.sources} if g.sources else {}
         _propagate(g, sources)
         deliveries = self._deliver(g)
@@ -988,13 +1144,22 @@ class Traffic:
             _propagate(g, sources)
         return out
 
-    def _aggregate(self, g: Graph, deliveries: dict[str, tuple[float, float, str | None]]) -> dict[tuple[str, str], ServiceStats]:
+    def _aggregate(
+        self, g: Graph, deliveries: dict[str, tuple[float, float, str | None]]
+    ) -> dict[tuple[str, str], ServiceStats]:
         ns = g.app.namespace
         stats: dict[tuple[str, str], ServiceStats] = {(ns, s.name): ServiceStats() for s in g.app.services}
         lat_w: dict[str, tuple[float, float]] = {}
         worst: dict[str, tuple[float, str]] = {}
         now = self.cluster.now()
         for n in g.nodes:
+            if n.service is not None and n.rejected > 0:
+                st = stats[(ns, n.service.name)]
+                st.rps += n.rejected
+                st.error_rps += n.rejected
+                worst.setdefault(
+                    n.service.name, (0.0, "client authentication failed: WRONGPASS invalid username-password pair")
+                )
             if n.service is None or n.rate <= 0:
                 continue
             st = stats[(ns, n.service.name)]
@@ -1050,7 +1215,9 @@ class Traffic:
             for f in g.failures:
                 self._log_once(n, f"{f.kind}:{g.callee}", now, f.line)
             if g.err > g.fail_share + 1e-9:
-                fmt = _Formatter(_protocol_of(n, g), g.callee, "", KNOWN_PATHS.get(g.callee, "/"))
+                fmt = _Formatter(
+                    runtime_of(n.service), _protocol_of(n, g), g.callee, e.address, KNOWN_PATHS.get(g.callee, "/")
+                )
                 cause = next((t for t, _ in g.targets if t.err > 0), None)
                 self._log_once(n, f"upstream:{g.callee}", now, fmt.upstream(_first_failure_line(cause)))
         request_lines = n.service.logs.get("request") or []
@@ -1103,9 +1270,8 @@ def _errors_and_latency(g: Graph, throttle: Callable[[dict, str], float] | None)
             item.tout = min(1.0, item.timeout_share + sum(s * t.tout for t, s in item.targets))
             item.lat = sum(s * t.lat for t, s in item.targets) / reach if reach > 0 else 0.0
             continue
-        svc = item.service
-        own = (svc.latency_ms if svc else 0.0) / 1000.0
-        if throttle is not None and item.container and own > 0:
+        own = item.own_latency
+        if throttle is not None and item.cpu_limited and item.ready and own > 0:
             with contextlib.suppress(KeyError, TypeError, ValueError):  # a half-started pod has no usage yet
                 own *= max(1.0, float(throttle(item.pod, item.container)))
         ok = tok = 1.0
@@ -1135,6 +1301,8 @@ def _propagate(g: Graph, sources: dict[int, float]) -> None:
         elif item.inflow > 0:
             for t, s in item.targets:
                 t.inflow += item.inflow * s
+            for t, s in item.rejected:
+                t.rejected += item.inflow * s
 
 
 def expected_rates(app: Application) -> dict[tuple[str, str], float]:
@@ -1158,7 +1326,9 @@ def expected_rates(app: Application) -> dict[tuple[str, str], float]:
     produced = dict(rates)
     for s in app.services:
         for broker in s.consumes:
-            msgs = sum(produced.get(p.name, 0.0) * c.per_request for p in app.services for c in p.calls if c.service == broker)
+            msgs = sum(
+                produced.get(p.name, 0.0) * c.per_request for p in app.services for c in p.calls if c.service == broker
+            )
             push(s.name, msgs)
     if app.generator in rates:
         rates[app.generator] = 0.0

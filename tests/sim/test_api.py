@@ -99,33 +99,26 @@ def test_patch_types(sim, core, apps):
     apps.create_namespaced_deployment("default", deployment("patched"))
     # strategic merge: containers merge by name
     apps.patch_namespaced_deployment(
-        "patched", "default", {"spec": {"template": {"spec": {"containers": [{"name": "main", "env": [{"name": "A", "value": "1"}]}]}}}}
+        "patched",
+        "default",
+        {"spec": {"template": {"spec": {"containers": [{"name": "main", "env": [{"name": "A", "value": "1"}]}]}}}},
     )
     dep = apps.read_namespaced_deployment("patched", "default")
     assert dep.spec.template.spec.containers[0].image == "busybox:1.37"
     assert dep.spec.template.spec.containers[0].env[0].name == "A"
     assert dep.metadata.generation == 2
-    # JSON patch, as kubectl rollout undo sends it
-    api = client.ApiClient(sim.client_configuration())
-    api.call_api(
-        "/apis/apps/v1/namespaces/default/deployments/patched",
-        "PATCH",
-        header_params={"Content-Type": "application/json-patch+json", "Accept": "application/json"},
-        body=[{"op": "replace", "path": "/spec/replicas", "value": 3}],
-        response_type="object",
-        _return_http_data_only=True,
-    )
+    # JSON patch, as kubectl rollout undo sends it (the client sends a list body as JSON patch)
+    apps.patch_namespaced_deployment("patched", "default", [{"op": "replace", "path": "/spec/replicas", "value": 3}])
     assert apps.read_namespaced_deployment("patched", "default").spec.replicas == 3
-    # merge patch on a ConfigMap
+    # merge patch on a ConfigMap: null deletes a key
     core.create_namespaced_config_map("default", {"metadata": {"name": "cfg"}, "data": {"a": "1", "b": "2"}})
-    api.call_api(
-        "/api/v1/namespaces/default/configmaps/cfg",
-        "PATCH",
-        header_params={"Content-Type": "application/merge-patch+json", "Accept": "application/json"},
-        body={"data": {"a": None, "c": "3"}},
-        response_type="object",
-        _return_http_data_only=True,
+    req = urllib.request.Request(
+        f"{sim.url}/api/v1/namespaces/default/configmaps/cfg",
+        data=json.dumps({"data": {"a": None, "c": "3"}}).encode(),
+        method="PATCH",
+        headers={"Content-Type": "application/merge-patch+json"},
     )
+    urllib.request.urlopen(req).close()
     assert core.read_namespaced_config_map("cfg", "default").data == {"b": "2", "c": "3"}
 
 
@@ -187,19 +180,37 @@ def test_custom_resources_list_and_watch(sim):
                 "group": "sre-agent.dev",
                 "scope": "Namespaced",
                 "names": {"plural": "incidents", "singular": "incident", "kind": "Incident"},
-                "versions": [{"name": "v1alpha1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {"type": "object"}}}],
+                "versions": [
+                    {
+                        "name": "v1alpha1",
+                        "served": True,
+                        "storage": True,
+                        "schema": {"openAPIV3Schema": {"type": "object"}},
+                    }
+                ],
             },
         }
     )
     custom = client.CustomObjectsApi(client.ApiClient(sim.client_configuration()))
     custom.create_namespaced_custom_object(
-        "sre-agent.dev", "v1alpha1", "default", "incidents", {"apiVersion": "sre-agent.dev/v1alpha1", "kind": "Incident", "metadata": {"name": "i1"}, "spec": {"summary": "x"}}
+        "sre-agent.dev",
+        "v1alpha1",
+        "default",
+        "incidents",
+        {
+            "apiVersion": "sre-agent.dev/v1alpha1",
+            "kind": "Incident",
+            "metadata": {"name": "i1"},
+            "spec": {"summary": "x"},
+        },
     )
     items = custom.list_namespaced_custom_object("sre-agent.dev", "v1alpha1", "default", "incidents")["items"]
     assert [i["metadata"]["name"] for i in items] == ["i1"]
     w = watch.Watch()
     events = []
-    for event in w.stream(custom.list_cluster_custom_object, "sre-agent.dev", "v1alpha1", "incidents", timeout_seconds=2):
+    for event in w.stream(
+        custom.list_cluster_custom_object, "sre-agent.dev", "v1alpha1", "incidents", timeout_seconds=2
+    ):
         events.append(event["type"])
         w.stop()
     assert events == ["ADDED"]
@@ -227,7 +238,9 @@ def test_secret_values_are_stored_base64(core):
 
 def test_reliability_rules_inject_errors(sim, core):
     req = urllib.request.Request(
-        f"{sim.url}/sim/v1/reliability", data=json.dumps({"path": "/configmaps", "status": 500, "times": 1}).encode(), method="POST"
+        f"{sim.url}/sim/v1/reliability",
+        data=json.dumps({"path": "/configmaps", "status": 500, "times": 1}).encode(),
+        method="POST",
     )
     req.add_header("Content-Type", "application/json")
     urllib.request.urlopen(req).close()
@@ -236,7 +249,9 @@ def test_reliability_rules_inject_errors(sim, core):
     assert err.value.status == 500
     core.list_namespaced_config_map("default")  # only once
 
-    req = urllib.request.Request(f"{sim.url}/sim/v1/reliability", data=json.dumps({"path": "/secrets", "status": 403}).encode(), method="POST")
+    req = urllib.request.Request(
+        f"{sim.url}/sim/v1/reliability", data=json.dumps({"path": "/secrets", "status": 403}).encode(), method="POST"
+    )
     req.add_header("Content-Type", "application/json")
     urllib.request.urlopen(req).close()
     with pytest.raises(ApiException) as err:

@@ -51,7 +51,16 @@ CASES = [
         "ad",
         alerts=("KubeDeploymentReplicasMismatch",),
         # The ground truth's `edit resourcequota`: raise the hard limits.
-        fix=[["patch", "resourcequota", "strict-resource-quota", "--type=merge", "-p", '{"spec":{"hard":{"requests.memory":"64Gi","limits.memory":"64Gi"}}}']],
+        fix=[
+            [
+                "patch",
+                "resourcequota",
+                "strict-resource-quota",
+                "--type=merge",
+                "-p",
+                '{"spec":{"hard":{"requests.memory":"64Gi","limits.memory":"64Gi"}}}',
+            ]
+        ],
     ),
     Case(
         "scenario-114",
@@ -64,12 +73,38 @@ CASES = [
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": {"name": "product-catalog", "labels": {"app.kubernetes.io/name": "product-catalog"}},
-            "spec": {"selector": {"app.kubernetes.io/name": "product-catalog"}, "ports": [{"name": "tcp-service", "port": 3550, "targetPort": 3550}]},
+            "spec": {
+                "selector": {"app.kubernetes.io/name": "product-catalog"},
+                "ports": [{"name": "tcp-service", "port": 3550, "targetPort": 3550}],
+            },
         },
     ),
-    Case("scenario-105", "invalid-kubernetes-workload-container-command", "Deployment", "product-catalog", extra={"container": {"name": "product-catalog"}}, alerts=("KubePodCrashLooping",), fix=undo("product-catalog")),
-    Case("scenario-16", "modified-kubernetes-workload-container-environment-variable", "Deployment", "shipping", extra={"container": {"name": "shipping", "env": {"name": "QUOTE_ADDR", "value": "quote:0000"}}}, fix=undo("shipping")),
-    Case("scenario-20", "nonexistent-kubernetes-workload-container-image", "Deployment", "product-catalog", extra={"container": {"name": "product-catalog"}}, alerts=("KubePodNotReady",), fix=undo("product-catalog")),
+    Case(
+        "scenario-105",
+        "invalid-kubernetes-workload-container-command",
+        "Deployment",
+        "product-catalog",
+        extra={"container": {"name": "product-catalog"}},
+        alerts=("KubePodCrashLooping",),
+        fix=undo("product-catalog"),
+    ),
+    Case(
+        "scenario-16",
+        "modified-kubernetes-workload-container-environment-variable",
+        "Deployment",
+        "shipping",
+        extra={"container": {"name": "shipping", "env": {"name": "QUOTE_ADDR", "value": "quote:0000"}}},
+        fix=undo("shipping"),
+    ),
+    Case(
+        "scenario-20",
+        "nonexistent-kubernetes-workload-container-image",
+        "Deployment",
+        "product-catalog",
+        extra={"container": {"name": "product-catalog"}},
+        alerts=("KubePodNotReady",),
+        fix=undo("product-catalog"),
+    ),
     Case(
         "scenario-30",
         "modified-target-port-kubernetes-service",
@@ -77,9 +112,25 @@ CASES = [
         "ad",
         extra={"targetPort": 8080},
         alerts=("HighRequestErrorRate",),
-        fix=[["patch", "service", "ad", "--type=json", "-p", '[{"op":"replace","path":"/spec/ports/0/targetPort","value":9555}]']],
+        fix=[
+            [
+                "patch",
+                "service",
+                "ad",
+                "--type=json",
+                "-p",
+                '[{"op":"replace","path":"/spec/ports/0/targetPort","value":9555}]',
+            ]
+        ],
     ),
-    Case("scenario-31", "ingress-port-blocking-network-policy", "Deployment", "frontend", alerts=("HighRequestErrorRate", "NoRequestsReceived"), fix=[["delete", "networkpolicy", "frontend-ingress"]]),
+    Case(
+        "scenario-31",
+        "ingress-port-blocking-network-policy",
+        "Deployment",
+        "frontend",
+        alerts=("HighRequestErrorRate", "NoRequestsReceived"),
+        fix=[["delete", "networkpolicy", "frontend-ingress"]],
+    ),
     Case(
         "scenario-36",
         "invalid-kubernetes-service-selector",
@@ -88,12 +139,51 @@ CASES = [
         namespace="book-info",
         app="bookInfo",
         alerts=("HighRequestErrorRate",),
-        fix=[["patch", "service", "details", "--type=json", "-p", '[{"op":"replace","path":"/spec/selector","value":{"app":"details"}}]']],
+        fix=[
+            [
+                "patch",
+                "service",
+                "details",
+                "--type=json",
+                "-p",
+                '[{"op":"replace","path":"/spec/selector","value":{"app":"details"}}]',
+            ]
+        ],
     ),
-    Case("scenario-45", "hanging-kubernetes-workload-init-container", "Deployment", "email", alerts=("KubeContainerWaiting",), fix=undo("email")),
-    Case("scenario-46", "insufficient-kubernetes-workload-container-resources", "Deployment", "postgresql", extra={"container": {"name": "postgresql"}}, alerts=("KubePodCrashLooping",), fix=undo("postgresql")),
-    Case("scenario-49", "misconfigured-kubernetes-workload-container-readiness-probe", "Deployment", "frontend", extra={"container": {"name": "frontend"}}, alerts=("KubePodNotReady",), fix=undo("frontend")),
-    Case("scenario-58", "scaled-to-zero-kubernetes-workload", "Deployment", "accounting", alerts=("HighRequestErrorRate", "NoRequestsReceived"), fix=[["scale", "--replicas=1", "deployment/accounting"]]),
+    Case(
+        "scenario-45",
+        "hanging-kubernetes-workload-init-container",
+        "Deployment",
+        "email",
+        alerts=("KubeContainerWaiting",),
+        fix=undo("email"),
+    ),
+    Case(
+        "scenario-46",
+        "insufficient-kubernetes-workload-container-resources",
+        "Deployment",
+        "postgresql",
+        extra={"container": {"name": "postgresql"}},
+        alerts=("KubePodCrashLooping",),
+        fix=undo("postgresql"),
+    ),
+    Case(
+        "scenario-49",
+        "misconfigured-kubernetes-workload-container-readiness-probe",
+        "Deployment",
+        "frontend",
+        extra={"container": {"name": "frontend"}},
+        alerts=("KubePodNotReady",),
+        fix=undo("frontend"),
+    ),
+    Case(
+        "scenario-58",
+        "scaled-to-zero-kubernetes-workload",
+        "Deployment",
+        "accounting",
+        alerts=("HighRequestErrorRate", "NoRequestsReceived"),
+        fix=[["scale", "--replicas=1", "deployment/accounting"]],
+    ),
     Case(
         "scenario-38",
         "misconfigured-kubernetes-horizontal-pod-autoscaler",
@@ -103,7 +193,14 @@ CASES = [
         options={"autoscaling": {"kubernetes": {"hpa": True}}},
         alerts=("KubeHpaMaxedOut",),
         fix=[
-            ["patch", "hpa", name, "--type=merge", "-p", '{"spec":{"metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":80}}}]}}']
+            [
+                "patch",
+                "hpa",
+                name,
+                "--type=merge",
+                "-p",
+                '{"spec":{"metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":80}}}]}}',
+            ]
             for name in ("fraud-detection", "frontend", "image-provider")
         ],
     ),
@@ -113,7 +210,13 @@ CASES = [
 def scenario_document(case: Case) -> dict:
     def injection(name: str) -> dict:
         api = "v1" if case.kind == "Service" else "apps/v1"
-        args = {"kubernetesObject": {"apiVersion": api, "kind": case.kind, "metadata": {"name": name, "namespace": case.namespace}}}
+        args = {
+            "kubernetesObject": {
+                "apiVersion": api,
+                "kind": case.kind,
+                "metadata": {"name": name, "namespace": case.namespace},
+            }
+        }
         args.update(case.extra)
         return {"args": args, "id": case.fault}
 
@@ -139,7 +242,9 @@ def firing(server: SimulatorServer) -> set[str]:
 
 def kubectl(server: SimulatorServer, kubeconfig: Path, namespace: str, args: list[str]) -> str:
     assert KUBECTL, "kubectl is required (the CI script installs Debian's kubernetes-client)"
-    out = subprocess.run([KUBECTL, "--kubeconfig", str(kubeconfig), "-n", namespace, *args], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(kubeconfig), "-n", namespace, *args], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -162,7 +267,7 @@ def test_scenario_fires_and_heals(case: Case, tmp_path: Path) -> None:
         if case.manifest:
             manifest = tmp_path / "manifest.yaml"
             manifest.write_text(yaml.safe_dump(case.manifest))
-            kubectl(server, kubeconfig, case.namespace, ["create", "-f", str(manifest)])
+            kubectl(server, kubeconfig, case.namespace, ["create", "--validate=false", "-f", str(manifest)])
         for args in case.fix:
             kubectl(server, kubeconfig, case.namespace, args)
         for _ in range(30):  # up to 15 virtual minutes

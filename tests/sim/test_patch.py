@@ -202,32 +202,24 @@ def test_patch_error_is_value_error():
 
 
 def test_json_patch_add_object_member():  # RFC 6902 A.1
-    assert json_patch(
-        {"foo": "bar"}, [{"op": "add", "path": "/baz", "value": "qux"}]
-    ) == {
+    assert json_patch({"foo": "bar"}, [{"op": "add", "path": "/baz", "value": "qux"}]) == {
         "baz": "qux",
         "foo": "bar",
     }
 
 
 def test_json_patch_add_array_element():  # A.2
-    result = json_patch(
-        {"foo": ["bar", "baz"]}, [{"op": "add", "path": "/foo/1", "value": "qux"}]
-    )
+    result = json_patch({"foo": ["bar", "baz"]}, [{"op": "add", "path": "/foo/1", "value": "qux"}])
     assert result == {"foo": ["bar", "qux", "baz"]}
 
 
 def test_json_patch_remove_object_member():  # A.3
-    result = json_patch(
-        {"baz": "qux", "foo": "bar"}, [{"op": "remove", "path": "/baz"}]
-    )
+    result = json_patch({"baz": "qux", "foo": "bar"}, [{"op": "remove", "path": "/baz"}])
     assert result == {"foo": "bar"}
 
 
 def test_json_patch_remove_array_element():  # A.4
-    result = json_patch(
-        {"foo": ["bar", "qux", "baz"]}, [{"op": "remove", "path": "/foo/1"}]
-    )
+    result = json_patch({"foo": ["bar", "qux", "baz"]}, [{"op": "remove", "path": "/foo/1"}])
     assert result == {"foo": ["bar", "baz"]}
 
 
@@ -241,9 +233,7 @@ def test_json_patch_replace_value():  # A.5
 
 def test_json_patch_move_value():  # A.6
     doc = {"foo": {"bar": "baz", "waldo": "fred"}, "qux": {"corge": "grault"}}
-    result = json_patch(
-        doc, [{"op": "move", "from": "/foo/waldo", "path": "/qux/thud"}]
-    )
+    result = json_patch(doc, [{"op": "move", "from": "/foo/waldo", "path": "/qux/thud"}])
     assert result == {
         "foo": {"bar": "baz"},
         "qux": {"corge": "grault", "thud": "fred"},
@@ -271,9 +261,7 @@ def test_json_patch_test_failure():  # A.9
 
 
 def test_json_patch_add_nested_member():  # A.10
-    result = json_patch(
-        {"foo": "bar"}, [{"op": "add", "path": "/child", "value": {"grandchild": {}}}]
-    )
+    result = json_patch({"foo": "bar"}, [{"op": "add", "path": "/child", "value": {"grandchild": {}}}])
     assert result == {"foo": "bar", "child": {"grandchild": {}}}
 
 
@@ -298,9 +286,7 @@ def test_json_patch_compare_strings_and_numbers():  # A.15
 
 
 def test_json_patch_add_array_value():  # A.16
-    result = json_patch(
-        {"foo": ["bar"]}, [{"op": "add", "path": "/foo/-", "value": ["abc", "def"]}]
-    )
+    result = json_patch({"foo": ["bar"]}, [{"op": "add", "path": "/foo/-", "value": ["abc", "def"]}])
     assert result == {"foo": ["bar", ["abc", "def"]]}
 
 
@@ -337,34 +323,24 @@ def test_json_patch_add_replaces_existing_member():
 
 
 def test_json_patch_null_value_is_allowed():
-    assert json_patch({"a": 1}, [{"op": "replace", "path": "/a", "value": None}]) == {
-        "a": None
-    }
-    assert json_patch({"a": None}, [{"op": "test", "path": "/a", "value": None}]) == {
-        "a": None
-    }
+    assert json_patch({"a": 1}, [{"op": "replace", "path": "/a", "value": None}]) == {"a": None}
+    assert json_patch({"a": None}, [{"op": "test", "path": "/a", "value": None}]) == {"a": None}
 
 
 def test_json_patch_replace_root():
-    assert json_patch({"a": 1}, [{"op": "replace", "path": "", "value": {"b": 2}}]) == {
-        "b": 2
-    }
+    assert json_patch({"a": 1}, [{"op": "replace", "path": "", "value": {"b": 2}}]) == {"b": 2}
 
 
 def test_json_patch_test_distinguishes_bool_from_number():
     with pytest.raises(PatchError):
         json_patch({"a": 1}, [{"op": "test", "path": "/a", "value": True}])
     # ...but ints and floats with equal values are the same JSON number.
-    assert json_patch({"a": 1}, [{"op": "test", "path": "/a", "value": 1.0}]) == {
-        "a": 1
-    }
+    assert json_patch({"a": 1}, [{"op": "test", "path": "/a", "value": 1.0}]) == {"a": 1}
 
 
 def test_json_patch_test_deep_equality():
     doc = {"a": {"x": [1, {"y": "z"}]}}
-    assert json_patch(
-        doc, [{"op": "test", "path": "/a", "value": {"x": [1, {"y": "z"}]}}]
-    )
+    assert json_patch(doc, [{"op": "test", "path": "/a", "value": {"x": [1, {"y": "z"}]}}])
     with pytest.raises(PatchError):
         json_patch(doc, [{"op": "test", "path": "/a", "value": {"x": [{"y": "z"}, 1]}}])
 
@@ -389,9 +365,7 @@ def test_json_patch_rollout_undo_replaces_template():
     result = json_patch(target, ops)
     assert result["spec"]["template"] == old_template
     assert result["spec"]["replicas"] == 2
-    assert result["metadata"]["annotations"] == {
-        "deployment.kubernetes.io/revision": "3"
-    }
+    assert result["metadata"]["annotations"] == {"deployment.kubernetes.io/revision": "3"}
     assert target == before
     result["spec"]["template"]["spec"]["containers"][0]["image"] = "mutated"
     assert old_template["spec"]["containers"][0]["image"] == "app:0"
@@ -411,9 +385,7 @@ def test_json_patch_is_atomic_and_does_not_mutate():
 
 
 def test_json_patch_move_same_path_is_noop():
-    assert json_patch({"a": 1}, [{"op": "move", "from": "/a", "path": "/a"}]) == {
-        "a": 1
-    }
+    assert json_patch({"a": 1}, [{"op": "move", "from": "/a", "path": "/a"}]) == {"a": 1}
 
 
 def test_json_patch_empty_ops():
@@ -473,31 +445,18 @@ def test_json_patch_ops_must_be_list():
 def test_smp_change_one_container_image_keeps_other():
     target = deployment()
     before = copy.deepcopy(target)
-    patch = {
-        "spec": {
-            "template": {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}
-        }
-    }
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}}}
     result = strategic_merge_patch(target, patch, "Deployment")
     assert [c["name"] for c in containers(result)] == ["app", "sidecar"]
     assert container(result, "app")["image"] == "app:2"
     # Fields not mentioned in the patch item survive.
-    assert (
-        container(result, "app")["env"]
-        == before["spec"]["template"]["spec"]["containers"][0]["env"]
-    )
+    assert container(result, "app")["env"] == before["spec"]["template"]["spec"]["containers"][0]["env"]
     assert container(result, "sidecar") == {"name": "sidecar", "image": "proxy:1"}
     assert target == before
 
 
 def test_smp_is_what_kubectl_set_image_sends():
-    patch = {
-        "spec": {
-            "template": {
-                "spec": {"containers": [{"name": "sidecar", "image": "proxy:2"}]}
-            }
-        }
-    }
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "sidecar", "image": "proxy:2"}]}}}}
     result = strategic_merge_patch(deployment(), patch, "Deployment")
     assert container(result, "sidecar")["image"] == "proxy:2"
     assert container(result, "app")["image"] == "app:1"
@@ -541,9 +500,7 @@ def test_smp_env_item_field_deleted_with_null():
                                 {
                                     "name": "A",
                                     "value": None,
-                                    "valueFrom": {
-                                        "fieldRef": {"fieldPath": "metadata.name"}
-                                    },
+                                    "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
                                 }
                             ],
                         }
@@ -560,28 +517,14 @@ def test_smp_env_item_field_deleted_with_null():
 
 
 def test_smp_delete_container_directive():
-    patch = {
-        "spec": {
-            "template": {
-                "spec": {"containers": [{"name": "sidecar", "$patch": "delete"}]}
-            }
-        }
-    }
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "sidecar", "$patch": "delete"}]}}}}
     result = strategic_merge_patch(deployment(), patch, "Deployment")
     assert [c["name"] for c in containers(result)] == ["app"]
 
 
 def test_smp_delete_env_var_directive():
     patch = {
-        "spec": {
-            "template": {
-                "spec": {
-                    "containers": [
-                        {"name": "app", "env": [{"name": "A", "$patch": "delete"}]}
-                    ]
-                }
-            }
-        }
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "env": [{"name": "A", "$patch": "delete"}]}]}}}
     }
     result = strategic_merge_patch(deployment(), patch, "Deployment")
     assert container(result, "app")["env"] == [{"name": "B", "value": "2"}]
@@ -594,13 +537,7 @@ def test_smp_delete_directive_requires_merge_key():
 
 
 def test_smp_add_new_container_appends():
-    patch = {
-        "spec": {
-            "template": {
-                "spec": {"containers": [{"name": "debug", "image": "busybox"}]}
-            }
-        }
-    }
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "debug", "image": "busybox"}]}}}}
     result = strategic_merge_patch(deployment(), patch, "Deployment")
     assert [c["name"] for c in containers(result)] == ["app", "sidecar", "debug"]
 
@@ -640,14 +577,8 @@ def test_smp_root_delete_directive_empties_object():
 
 def test_smp_unknown_directive_rejected():
     with pytest.raises(PatchError, match="unknown \\$patch directive"):
-        strategic_merge_patch(
-            deployment(), {"spec": {"$patch": "explode"}}, "Deployment"
-        )
-    patch = {
-        "spec": {
-            "template": {"spec": {"containers": [{"name": "app", "$patch": "boom"}]}}
-        }
-    }
+        strategic_merge_patch(deployment(), {"spec": {"$patch": "explode"}}, "Deployment")
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "$patch": "boom"}]}}}}
     with pytest.raises(PatchError, match="unknown \\$patch directive"):
         strategic_merge_patch(deployment(), patch, "Deployment")
 
@@ -691,9 +622,7 @@ def test_smp_retain_keys_on_volume_source():
 
 def test_smp_retain_keys_validation():
     with pytest.raises(PatchError, match="list of strings"):
-        strategic_merge_patch(
-            deployment(), {"spec": {"strategy": {"$retainKeys": "type"}}}, "Deployment"
-        )
+        strategic_merge_patch(deployment(), {"spec": {"strategy": {"$retainKeys": "type"}}}, "Deployment")
     patch = {"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {}}}}
     with pytest.raises(PatchError, match="not listed in \\$retainKeys"):
         strategic_merge_patch(deployment(), patch, "Deployment")
@@ -701,15 +630,7 @@ def test_smp_retain_keys_validation():
 
 def test_smp_rollout_restart_patch():
     stamp = "2024-01-01T00:00:00Z"
-    patch = {
-        "spec": {
-            "template": {
-                "metadata": {
-                    "annotations": {"kubectl.kubernetes.io/restartedAt": stamp}
-                }
-            }
-        }
-    }
+    patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}}
     target = deployment()
     result = strategic_merge_patch(target, patch, "Deployment")
     assert result["spec"]["template"]["metadata"] == {
@@ -721,9 +642,7 @@ def test_smp_rollout_restart_patch():
 
 
 def test_smp_scale_patch():
-    result = strategic_merge_patch(
-        deployment(), {"spec": {"replicas": 0}}, "Deployment"
-    )
+    result = strategic_merge_patch(deployment(), {"spec": {"replicas": 0}}, "Deployment")
     assert result["spec"]["replicas"] == 0
 
 
@@ -786,41 +705,23 @@ def test_smp_volume_mounts_merge_by_mount_path():
 
 
 def test_smp_volumes_merge_by_name():
-    patch = {
-        "spec": {"template": {"spec": {"volumes": [{"name": "extra", "emptyDir": {}}]}}}
-    }
+    patch = {"spec": {"template": {"spec": {"volumes": [{"name": "extra", "emptyDir": {}}]}}}}
     result = strategic_merge_patch(deployment(), patch, "Deployment")
     names = [v["name"] for v in result["spec"]["template"]["spec"]["volumes"]]
     assert names == ["data", "cfg", "extra"]
 
 
 def test_smp_tolerations_are_replaced():
-    patch = {
-        "spec": {
-            "template": {
-                "spec": {"tolerations": [{"key": "other", "operator": "Exists"}]}
-            }
-        }
-    }
+    patch = {"spec": {"template": {"spec": {"tolerations": [{"key": "other", "operator": "Exists"}]}}}}
     result = strategic_merge_patch(deployment(), patch, "Deployment")
-    assert result["spec"]["template"]["spec"]["tolerations"] == [
-        {"key": "other", "operator": "Exists"}
-    ]
+    assert result["spec"]["template"]["spec"]["tolerations"] == [{"key": "other", "operator": "Exists"}]
 
 
 def test_smp_env_from_is_replaced():
     target = deployment()
     container(target, "app")["envFrom"] = [{"configMapRef": {"name": "a"}}]
     patch = {
-        "spec": {
-            "template": {
-                "spec": {
-                    "containers": [
-                        {"name": "app", "envFrom": [{"secretRef": {"name": "s"}}]}
-                    ]
-                }
-            }
-        }
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "envFrom": [{"secretRef": {"name": "s"}}]}]}}}
     }
     result = strategic_merge_patch(target, patch, "Deployment")
     assert container(result, "app")["envFrom"] == [{"secretRef": {"name": "s"}}]
@@ -829,11 +730,7 @@ def test_smp_env_from_is_replaced():
 def test_smp_lists_without_merge_key_are_replaced():
     target = deployment()
     container(target, "app")["args"] = ["--a", "--b"]
-    patch = {
-        "spec": {
-            "template": {"spec": {"containers": [{"name": "app", "args": ["--c"]}]}}
-        }
-    }
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "args": ["--c"]}]}}}}
     result = strategic_merge_patch(target, patch, "Deployment")
     assert container(result, "app")["args"] == ["--c"]
 
@@ -847,9 +744,7 @@ def test_smp_pod_init_and_ephemeral_containers():
     }
     result = strategic_merge_patch(pod(), patch, "Pod")
     assert result["spec"]["initContainers"] == [{"name": "init", "image": "busybox:2"}]
-    assert result["spec"]["ephemeralContainers"] == [
-        {"name": "debugger", "image": "busybox"}
-    ]
+    assert result["spec"]["ephemeralContainers"] == [{"name": "debugger", "image": "busybox"}]
     assert len(result["spec"]["containers"]) == 2
 
 
@@ -916,9 +811,7 @@ def test_smp_delete_from_primitive_list_must_be_list():
 
 
 def test_smp_finalizers_cleared_with_null():
-    result = strategic_merge_patch(
-        deployment(), {"metadata": {"finalizers": None}}, "Deployment"
-    )
+    result = strategic_merge_patch(deployment(), {"metadata": {"finalizers": None}}, "Deployment")
     assert "finalizers" not in result["metadata"]
 
 
@@ -929,9 +822,7 @@ def test_smp_finalizers_replace_directive():
 
 
 def test_smp_empty_list_patch_on_merge_list_is_noop():
-    result = strategic_merge_patch(
-        deployment(), {"metadata": {"finalizers": []}}, "Deployment"
-    )
+    result = strategic_merge_patch(deployment(), {"metadata": {"finalizers": []}}, "Deployment")
     assert result["metadata"]["finalizers"] == ["a.example.com/f"]
 
 
@@ -1021,11 +912,7 @@ def test_smp_service_ports_merge_by_port():
             "ports": [{"port": 80, "targetPort": 8080, "name": "http"}],
         },
     }
-    patch = {
-        "spec": {
-            "ports": [{"port": 80, "targetPort": 9090}, {"port": 443, "name": "https"}]
-        }
-    }
+    patch = {"spec": {"ports": [{"port": 80, "targetPort": 9090}, {"port": 443, "name": "https"}]}}
     result = strategic_merge_patch(service, patch, "Service")
     assert result["spec"]["ports"] == [
         {"port": 80, "targetPort": 9090, "name": "http"},
@@ -1036,9 +923,7 @@ def test_smp_service_ports_merge_by_port():
 
 def test_smp_service_selector_merges_as_map():
     service = {"spec": {"selector": {"app": "web", "tier": "fe"}}}
-    result = strategic_merge_patch(
-        service, {"spec": {"selector": {"tier": None, "v": "2"}}}, "Service"
-    )
+    result = strategic_merge_patch(service, {"spec": {"selector": {"tier": None, "v": "2"}}}, "Service")
     assert result["spec"]["selector"] == {"app": "web", "v": "2"}
 
 
@@ -1046,11 +931,7 @@ def test_smp_service_selector_merges_as_map():
 def test_smp_pod_template_kinds(kind):
     target = deployment()
     target["kind"] = kind
-    patch = {
-        "spec": {
-            "template": {"spec": {"containers": [{"name": "app", "image": "app:9"}]}}
-        }
-    }
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:9"}]}}}}
     result = strategic_merge_patch(target, patch, kind)
     assert [c["image"] for c in containers(result)] == ["app:9", "proxy:1"]
 
@@ -1072,17 +953,7 @@ def test_smp_cronjob_job_template():
             }
         }
     }
-    patch = {
-        "spec": {
-            "jobTemplate": {
-                "spec": {
-                    "template": {
-                        "spec": {"containers": [{"name": "b", "image": "b:2"}]}
-                    }
-                }
-            }
-        }
-    }
+    patch = {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "b", "image": "b:2"}]}}}}}}
     result = strategic_merge_patch(cron, patch, "CronJob")
     assert result["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"] == [
         {"name": "a", "image": "a:1"},
@@ -1099,9 +970,7 @@ def test_smp_paths_are_kind_specific():
         {"name": "a"},
         {"name": "b", "image": "x"},
     ]
-    assert strategic_merge_patch(obj, patch, "Deployment")["spec"]["containers"] == [
-        {"name": "b", "image": "x"}
-    ]
+    assert strategic_merge_patch(obj, patch, "Deployment")["spec"]["containers"] == [{"name": "b", "image": "x"}]
 
 
 def test_smp_node_status_addresses_and_conditions():
@@ -1166,16 +1035,10 @@ def test_smp_unknown_kind_falls_back_to_merge_patch():
 
 
 def test_smp_custom_resource_named_containers_still_replaced():
-    obj = {
-        "spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}}
-    }
-    patch = {
-        "spec": {"template": {"spec": {"containers": [{"name": "b", "image": "x"}]}}}
-    }
+    obj = {"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}}}
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "b", "image": "x"}]}}}}
     result = strategic_merge_patch(obj, patch, "Rollout")
-    assert result["spec"]["template"]["spec"]["containers"] == [
-        {"name": "b", "image": "x"}
-    ]
+    assert result["spec"]["template"]["spec"]["containers"] == [{"name": "b", "image": "x"}]
 
 
 def test_smp_builtin_kinds_supported():
@@ -1206,9 +1069,7 @@ def test_smp_replace_directive_strips_nested_directives():
             "template": {
                 "$patch": "replace",
                 "metadata": {"labels": {"app": "x", "gone": None}},
-                "spec": {
-                    "containers": [{"name": "c", "$patch": "delete"}, {"name": "d"}]
-                },
+                "spec": {"containers": [{"name": "c", "$patch": "delete"}, {"name": "d"}]},
             }
         }
     }
@@ -1220,9 +1081,7 @@ def test_smp_replace_directive_strips_nested_directives():
 
 
 def test_smp_map_value_replaces_scalar_and_list_value():
-    result = strategic_merge_patch(
-        {"a": 1, "b": [1]}, {"a": {"x": 1}, "b": {"y": 2}}, "ConfigMap"
-    )
+    result = strategic_merge_patch({"a": 1, "b": [1]}, {"a": {"x": 1}, "b": {"y": 2}}, "ConfigMap")
     assert result == {"a": {"x": 1}, "b": {"y": 2}}
 
 

@@ -93,9 +93,7 @@ def test_regex_matcher_is_anchored(src):
 
 
 def test_negative_regex_matcher(src):
-    assert by_label(evaluate('up{instance!~"a.*|b.*"}', src), "instance") == {
-        "c:5432": 1
-    }
+    assert by_label(evaluate('up{instance!~"a.*|b.*"}', src), "instance") == {"c:5432": 1}
 
 
 def test_missing_label_matches_empty_string(src):
@@ -244,9 +242,7 @@ def test_sum_by(src):
 
 
 def test_grouping_clause_after_arguments(src):
-    assert as_set(evaluate("sum(up) by (job)", src)) == as_set(
-        evaluate("sum by (job) (up)", src)
-    )
+    assert as_set(evaluate("sum(up) by (job)", src)) == as_set(evaluate("sum by (job) (up)", src))
 
 
 def test_sum_without(src):
@@ -288,9 +284,7 @@ def test_topk_bottomk(src):
 
 
 def test_keywords_are_case_insensitive(src):
-    assert as_set(evaluate("SUM BY (job) (up)", src)) == as_set(
-        evaluate("sum by (job) (up)", src)
-    )
+    assert as_set(evaluate("SUM BY (job) (up)", src)) == as_set(evaluate("sum by (job) (up)", src))
 
 
 # ---------------------------------------------------------------------------
@@ -308,21 +302,16 @@ def test_error_ratio_per_service(src):
 
 def test_error_ratio_with_sum_by_on_both_sides(src):
     res = evaluate(
-        'sum by (service) (http_requests_total{code=~"5.."})'
-        " / sum by (service) (http_requests_total)",
+        'sum by (service) (http_requests_total{code=~"5.."}) / sum by (service) (http_requests_total)',
         src,
     )
     assert as_set(res) == {("", (("service", "cart"),), 10 / 110)}
 
 
 def test_on_and_ignoring(src):
-    res = evaluate(
-        'http_requests_total{code="500"} / on(service) http_requests_sum', src
-    )
+    res = evaluate('http_requests_total{code="500"} / on(service) http_requests_sum', src)
     assert as_set(res) == {("", (("service", "cart"),), 0.05)}
-    res = evaluate(
-        'http_requests_total{code="500"} / ignoring(code) http_requests_sum', src
-    )
+    res = evaluate('http_requests_total{code="500"} / ignoring(code) http_requests_sum', src)
     assert as_set(res) == {("", (("service", "cart"),), 0.05)}
 
 
@@ -337,9 +326,7 @@ def test_group_left_copies_labels_from_one_side():
         ],
         now=NOW,
     )
-    res = evaluate(
-        "container_cpu * on(namespace, pod) group_left(node) kube_pod_info", src
-    )
+    res = evaluate("container_cpu * on(namespace, pod) group_left(node) kube_pod_info", src)
     assert as_set(res) == {
         (
             "",
@@ -357,9 +344,7 @@ def test_group_left_copies_labels_from_one_side():
             5.0,
         ),
     }
-    res = evaluate(
-        "kube_pod_info * on(namespace, pod) group_right(node) container_cpu", src
-    )
+    res = evaluate("kube_pod_info * on(namespace, pod) group_right(node) container_cpu", src)
     assert {s.labels["node"] for s in res} == {"n1", "n2"}
     assert len(res) == 3
     assert sorted(s.value for s in res) == [2.0, 3.0, 5.0]
@@ -392,9 +377,7 @@ def test_and_or_unless(src):
         ("http_errors_total", "checkout"),
         ("http_requests_sum", "search"),
     }
-    res = evaluate(
-        'http_errors_total and ignoring(code) http_requests_total{code="500"}', src
-    )
+    res = evaluate('http_errors_total and ignoring(code) http_requests_total{code="500"}', src)
     assert res == [mk("http_errors_total", 5, service="cart")]
 
 
@@ -432,18 +415,14 @@ def test_functions(src):
 
 
 def test_label_replace(src):
-    res = evaluate(
-        'label_replace(up{job="db"}, "host", "$1", "instance", "(.*):.*")', src
-    )
+    res = evaluate('label_replace(up{job="db"}, "host", "$1", "instance", "(.*):.*")', src)
     assert res[0].labels == {"job": "db", "instance": "c:5432", "host": "c"}
     assert res[0].name == "up"
 
 
 def test_histogram_quantile():
     buckets = [("0.1", 50), ("0.5", 90), ("1", 100), ("+Inf", 100)]
-    src = StaticSource(
-        [mk("lat_bucket", v, le=le, service="cart") for le, v in buckets], now=NOW
-    )
+    src = StaticSource([mk("lat_bucket", v, le=le, service="cart") for le, v in buckets], now=NOW)
     res = evaluate("histogram_quantile(0.5, lat_bucket)", src)
     assert as_set(res) == {("", (("service", "cart"),), 0.1)}
     res = evaluate("histogram_quantile(0.7, sum by (le) (lat_bucket))", src)
@@ -544,9 +523,7 @@ def history() -> HistorySource:
                 # counter growing 1/s
                 mk("requests_total", t, service="cart"),
                 # counter growing 2/s that restarts from 0 at t=435 (sees 30 at 450)
-                mk(
-                    "requests_total", 2 * t if t < 450 else 2 * (t - 435), service="pay"
-                ),
+                mk("requests_total", 2 * t if t < 450 else 2 * (t - 435), service="pay"),
                 # gauge with a spike at t=510
                 mk("queue_depth", 50.0 if t == 510 else 5.0, queue="q1"),
                 # gauge that flips between 0 and 1 every minute
@@ -597,10 +574,7 @@ def test_over_time_functions(history):
     assert avg == pytest.approx((19 * 5 + 50) / 20)
     # the spike is older than one minute
     assert evaluate("max_over_time(queue_depth[1m])", history)[0].value == 5.0
-    assert (
-        evaluate("max_over_time(queue_depth[1m] offset 1m30s)", history)[0].value
-        == 50.0
-    )
+    assert evaluate("max_over_time(queue_depth[1m] offset 1m30s)", history)[0].value == 50.0
     assert evaluate("count_over_time(queue_depth[5m])", history)[0].value == 20.0
 
 
@@ -709,9 +683,7 @@ def test_to_prometheus_json_vector(src):
         ],
     }
     res = evaluate("sum(up)", src)
-    assert to_prometheus_json(res, ts=NOW)["result"] == [
-        {"metric": {}, "value": [NOW, "2"]}
-    ]
+    assert to_prometheus_json(res, ts=NOW)["result"] == [{"metric": {}, "value": [NOW, "2"]}]
 
 
 def test_to_prometheus_json_scalar(src):
@@ -745,7 +717,11 @@ def test_format_value(value, text):
 
 def test_selectors_over_20k_samples_select_exactly():
     samples = [
-        Sample(f"metric_{i % 20}", {"namespace": f"ns{i % 10}", "pod": f"pod-{i}", "phase": ("Running", "Pending")[i % 2]}, float(i))
+        Sample(
+            f"metric_{i % 20}",
+            {"namespace": f"ns{i % 10}", "pod": f"pod-{i}", "phase": ("Running", "Pending")[i % 2]},
+            float(i),
+        )
         for i in range(20_000)
     ]
     src = StaticSource(samples, now=NOW)

@@ -66,9 +66,7 @@ def test_label_selector_none_labels_are_empty():
 
 
 def test_label_selector_whitespace_tolerant():
-    sel = parse_label_selector(
-        "  app = web ,  tier  in  ( frontend , backend ) , ! canary "
-    )
+    sel = parse_label_selector("  app = web ,  tier  in  ( frontend , backend ) , ! canary ")
     assert sel.matches(WEB)
     assert not sel.matches({**WEB, "canary": "true"})
 
@@ -171,9 +169,7 @@ def test_label_selector_syntax_errors(bad):
 
 
 def test_label_selector_error_message_is_clear():
-    with pytest.raises(
-        SelectorError, match=r"invalid label selector 'app in \(\)'.*at least one value"
-    ):
+    with pytest.raises(SelectorError, match=r"invalid label selector 'app in \(\)'.*at least one value"):
         parse_label_selector("app in ()")
     with pytest.raises(SelectorError, match="expected label key, found end of input"):
         parse_label_selector("app=web,")
@@ -227,9 +223,7 @@ def test_spec_match_expressions():
 
 
 def test_spec_only_match_expressions():
-    sel = selector_from_spec(
-        {"matchExpressions": [{"key": "app", "operator": "In", "values": ["db"]}]}
-    )
+    sel = selector_from_spec({"matchExpressions": [{"key": "app", "operator": "In", "values": ["db"]}]})
     assert sel.matches(DB) and not sel.matches(WEB)
 
 
@@ -370,9 +364,7 @@ def test_field_selector_value_formatting():
     assert parse_field_selector("spec.unschedulable!=false").matches(node)
     assert parse_field_selector("status.count=3").matches(node)
     assert parse_field_selector("status.obj=").matches(node)
-    assert parse_field_selector("spec.unschedulable=false").matches(
-        {"spec": {"unschedulable": False}}
-    )
+    assert parse_field_selector("spec.unschedulable=false").matches({"spec": {"unschedulable": False}})
     assert parse_field_selector("spec.x=").matches({"spec": {"x": None}})
 
 

@@ -220,6 +220,12 @@ def _missing_constraints(quota: dict, pod: dict) -> str | None:
     return "must specify " + "; ".join(parts)
 
 
+def _forbidden(cluster: Cluster, meta: dict) -> str:
+    # The API server names a generateName pod before admission, so its rejection shows a full name.
+    name = meta.get("name") or (meta.get("generateName") or "") + cluster.store.random_suffix()
+    return f'pods "{name}" is forbidden: '
+
+
 def check_pod_admission(cluster: Cluster, pod: dict) -> str | None:
     """The API server's quota rejection for a pod CREATE, or None when every quota admits it."""
     meta = pod.get("metadata") or {}
@@ -228,11 +234,10 @@ def check_pod_admission(cluster: Cluster, pod: dict) -> str | None:
     quotas = [q for q in quotas if quota_covers_pod(q, pod)]
     if not quotas:
         return None
-    prefix = f'pods "{meta.get("name") or meta.get("generateName") or ""}" is forbidden: '
     for q in quotas:
         problem = _missing_constraints(q, pod)
         if problem:
-            return f"{prefix}failed quota: {q['metadata']['name']}: {problem}"
+            return f"{_forbidden(cluster, meta)}failed quota: {q['metadata']['name']}: {problem}"
     for q in quotas:
         hard = {k: quantity(v) for k, v in ((q.get("spec") or {}).get("hard") or {}).items()}
         delta = pod_usage(pod, list(hard))
@@ -240,7 +245,7 @@ def check_pod_admission(cluster: Cluster, pod: dict) -> str | None:
         exceeded = [n for n, d in delta.items() if d > 0 and used.get(n, 0.0) + d > hard[n] + 1e-9]
         if exceeded:
             return (
-                f"{prefix}exceeded quota: {q['metadata']['name']}, requested: {_format_map(delta, exceeded)}, "
+                f"{_forbidden(cluster, meta)}exceeded quota: {q['metadata']['name']}, requested: {_format_map(delta, exceeded)}, "
                 f"used: {_format_map(used, exceeded)}, limited: {_format_map(hard, exceeded)}"
             )
     return None

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from ..cluster import Cluster
 
 SCHEDULER_NAME = "default-scheduler"
-REPOST_SECONDS = 60.0
+REPOST_SECONDS = 60.0  # a FailedScheduling event is re-posted (count bump) at most this often
+UNSCHEDULABLE_FLUSH = 300.0  # with nothing changed, upstream retries unschedulable pods this often
 # The scheduler scores pods without requests as if they asked for this much (upstream's defaults).
 DEFAULT_SCORE_CPU = 0.1
 DEFAULT_SCORE_MEMORY = 200 * 2**20
@@ -36,6 +37,8 @@ EXISTING_ANTI = "node(s) didn't satisfy existing pods anti-affinity rules"
 AFFINITY = "node(s) didn't match pod affinity rules"
 ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
 RESOURCE_REASONS = {"Too many pods", "Insufficient cpu", "Insufficient memory"}
+# Failures removing pods could cure (upstream's plain Unschedulable); the others are unresolvable.
+RESOLVABLE = RESOURCE_REASONS | {HOST_PORTS, SPREAD, EXISTING_ANTI, ANTI_AFFINITY}
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
 
@@ -56,9 +59,10 @@ class NodeInfo:
     score_memory: float = 0.0
     ports: set[tuple[str, int]] = field(default_factory=set)
 
-    def add(self, pod: dict) -> None:
+    def add(self, pod: dict, cpu: float | None = None, mem: float | None = None) -> None:
         self.pods.append(pod)
-        cpu, mem = pod_amount(pod, "requests", "cpu"), pod_amount(pod, "requests", "memory")
+        cpu = pod_amount(pod, "requests", "cpu") if cpu is None else cpu
+        mem = pod_amount(pod, "requests", "memory") if mem is None else mem
         self.used_cpu += cpu
         self.used_memory += mem
         self.score_cpu += cpu or DEFAULT_SCORE_CPU
@@ -80,6 +84,7 @@ class Snapshot:
     signature: int
     priorities: dict[str, int]  # PriorityClass name -> value, for pods without spec.priority
     namespace_labels: dict[str, dict[str, str]]
+    anti_pods: list[tuple[dict, NodeInfo]] = field(default_factory=list)  # bound pods with required anti-affinity
 
     def node(self, name: str) -> NodeInfo | None:
         return next((n for n in self.nodes if n.name == name), None)
@@ -294,6 +299,7 @@ def _not_helpful(total: int) -> str:
 class Scheduler:
     def __init__(self) -> None:
         self._attempts: dict[str, Attempt] = {}  # pod uid -> last failed attempt
+        self._requests: dict[str, tuple[float, float]] = {}  # pod uid -> (cpu, memory); pod resources are immutable
 
     def reconcile(self, cluster: Cluster) -> None:
         pods = cluster.store.list(cluster.rt("Pod"))
@@ -301,6 +307,9 @@ class Scheduler:
         live = {p["metadata"]["uid"] for p in pending}
         for uid in [u for u in self._attempts if u not in live]:
             del self._attempts[uid]
+        if len(self._requests) > 2 * len(pods) + 100:
+            present = {p["metadata"]["uid"] for p in pods}
+            self._requests = {u: r for u, r in self._requests.items() if u in present}
         if not pending:
             return
         snap = self._snapshot(cluster, pods)
@@ -326,7 +335,7 @@ class Scheduler:
             node = (p.get("spec") or {}).get("nodeName")
             if node:
                 if node in by_name:
-                    by_name[node].add(p)
+                    by_name[node].add(p, *self._pod_requests(p))
                 bound_key.append((p["metadata"]["uid"], node))
                 continue
             target = (p.get("status") or {}).get("nominatedNodeName")
@@ -343,7 +352,16 @@ class Scheduler:
                 frozenset(priorities.items()),
             )
         )
-        return Snapshot(infos, nominated, signature, priorities, ns_labels)
+        snap = Snapshot(infos, nominated, signature, priorities, ns_labels)
+        snap.anti_pods = [(p, n) for p, n in snap.bound() if _required_terms(p, "podAntiAffinity")]
+        return snap
+
+    def _pod_requests(self, pod: dict) -> tuple[float, float]:
+        uid = pod["metadata"]["uid"]
+        found = self._requests.get(uid)
+        if found is None:
+            found = self._requests[uid] = (pod_amount(pod, "requests", "cpu"), pod_amount(pod, "requests", "memory"))
+        return found
 
     # ------------------------------------------------------------------ one pod
     def _schedule(self, cluster: Cluster, pod: dict, prio: int, prio_error: str | None, snap: Snapshot) -> None:
@@ -351,7 +369,7 @@ class Scheduler:
         key = (pod["metadata"]["resourceVersion"], snap.signature)
         attempt = self._attempts.get(uid)
         if attempt is not None and attempt.key == key:
-            self._maybe_repost(cluster, pod, attempt)
+            self._maybe_repost(cluster, pod, attempt, UNSCHEDULABLE_FLUSH)
             return
         total = len(snap.nodes)
         if prio_error:
@@ -391,14 +409,15 @@ class Scheduler:
     def _affinity_needs(self, pod: dict, needs: Needs, snap: Snapshot) -> None:
         """Topology domains each required (anti-)affinity term allows or forbids, over bound pods."""
         ns = pod["metadata"].get("namespace", "default")
-        bound = snap.bound()
-        for other, node in bound:
+        for other, node in snap.anti_pods:
             other_ns = other["metadata"].get("namespace", "default")
             for term in _required_terms(other, "podAntiAffinity"):
                 key = term.get("topologyKey", "")
                 if key in node.labels and _term_selects(term, other_ns, pod, snap):
                     needs.existing_anti.append((key, {node.labels[key]}))
-        for term in _required_terms(pod, "podAffinity"):
+        own_affinity, own_anti = _required_terms(pod, "podAffinity"), _required_terms(pod, "podAntiAffinity")
+        bound = snap.bound() if own_affinity or own_anti else []
+        for term in own_affinity:
             key = term.get("topologyKey", "")
             domains = {n.labels[key] for o, n in bound if key in n.labels and _term_selects(term, ns, o, snap)}
             matched_anywhere = any(_term_selects(term, ns, o, snap) for o, _ in bound)
@@ -406,7 +425,7 @@ class Scheduler:
                 needs.affinity.append((key, None))  # the first pod of a co-located group may go anywhere
             else:
                 needs.affinity.append((key, domains))
-        for term in _required_terms(pod, "podAntiAffinity"):
+        for term in own_anti:
             key = term.get("topologyKey", "")
             domains = {n.labels[key] for o, n in bound if key in n.labels and _term_selects(term, ns, o, snap)}
             needs.anti.append((key, domains))
@@ -501,10 +520,12 @@ class Scheduler:
         options = []
         outcome: Counter[str] = Counter()
         for info in snap.nodes:
-            if not reasons[info.name] or any(r not in RESOURCE_REASONS for r in reasons[info.name]):
+            if not reasons[info.name] or any(r not in RESOLVABLE for r in reasons[info.name]):
                 outcome[NOT_HELPFUL] += 1
                 continue
-            victims = self._victims(needs, info, snap)
+            # Only resource shortages are solved by evicting here; other curable reasons find no victims.
+            resources_only = all(r in RESOURCE_REASONS for r in reasons[info.name])
+            victims = self._victims(needs, info, snap) if resources_only else None
             if victims is None:
                 outcome[NO_VICTIMS] += 1
                 continue
@@ -513,7 +534,7 @@ class Scheduler:
         if not options:
             return None, f"preemption: 0/{total} nodes are available: {_summary(outcome)}."
         *_, info, victims = min(options, key=lambda o: o[:4])
-        self._evict(cluster, pod, info, victims)
+        self._evict(cluster, pod, info, victims, snap)
         return info.name, None
 
     def _victims(self, needs: Needs, info: NodeInfo, snap: Snapshot) -> list[dict] | None:
@@ -536,7 +557,7 @@ class Scheduler:
                 keep_cpu, keep_mem, count = keep_cpu + cpu, keep_mem + mem, count + 1
         return victims
 
-    def _evict(self, cluster: Cluster, pod: dict, info: NodeInfo, victims: list[dict]) -> None:
+    def _evict(self, cluster: Cluster, pod: dict, info: NodeInfo, victims: list[dict], snap: Snapshot) -> None:
         rt = cluster.rt("Pod")
         for v in victims:
             meta = v["metadata"]
@@ -545,6 +566,8 @@ class Scheduler:
             if cluster.store.find(rt, meta["namespace"], meta["name"]) is not None:
                 cluster.store.delete(rt, meta["namespace"], meta["name"])
             info.remove(meta["uid"])
+        gone = {v["metadata"]["uid"] for v in victims}
+        snap.anti_pods = [(p, n) for p, n in snap.anti_pods if p["metadata"]["uid"] not in gone]
 
     # ------------------------------------------------------------------ outcomes
     def _bind(self, cluster: Cluster, pod: dict, prio: int, info: NodeInfo, snap: Snapshot) -> None:
@@ -563,6 +586,8 @@ class Scheduler:
 
         bound = cluster.store.mutate(cluster.rt("Pod"), meta["namespace"], meta["name"], bind)
         info.add(bound)
+        if _required_terms(bound, "podAntiAffinity"):
+            snap.anti_pods.append((bound, info))
         for entries in snap.nominated.values():
             entries[:] = [e for e in entries if e[1]["metadata"]["uid"] != meta["uid"]]
         self._attempts.pop(meta["uid"], None)
@@ -619,11 +644,12 @@ class Scheduler:
             self._attempts[meta["uid"]] = Attempt(key, message, now)
         else:
             previous.key = key
-            self._maybe_repost(cluster, current, previous)
+            self._maybe_repost(cluster, current, previous, REPOST_SECONDS)
 
-    def _maybe_repost(self, cluster: Cluster, pod: dict, attempt: Attempt) -> None:
+    def _maybe_repost(self, cluster: Cluster, pod: dict, attempt: Attempt, interval: float) -> None:
+        """Bump the event's count: a minute after a retry the cluster gave cause for, else at the flush."""
         now = cluster.now()
-        if now - attempt.posted >= REPOST_SECONDS:
+        if now - attempt.posted >= interval:
             cluster.record_event(pod, "Warning", "FailedScheduling", attempt.message, SCHEDULER_NAME)
             attempt.posted = now
 

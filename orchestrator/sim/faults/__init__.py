@@ -45,7 +45,9 @@ NOT_SIMULATED = {
 }
 
 
-def fault(fid: str, index: int, targets: tuple[str, ...] = ("Deployment", "StatefulSet"), requires: tuple[str, ...] = ()) -> Callable[[Injector], Injector]:
+def fault(
+    fid: str, index: int, targets: tuple[str, ...] = ("Deployment", "StatefulSet"), requires: tuple[str, ...] = ()
+) -> Callable[[Injector], Injector]:
     def register(fn: Injector) -> Injector:
         FAULTS[fid] = Fault(fid, index, targets, ("kubernetesObject.metadata.name", *requires), fn)
         return fn

@@ -171,7 +171,7 @@ def crashing_init_container(cluster: Cluster, args: dict) -> list[str]:
     script = (
         "#!/bin/sh\n"
         f"# Prepare the runtime configuration of {name} before it starts.\n"
-        "echo \"init: loading configuration from /etc/app/config.json\"\n"
+        'echo "init: loading configuration from /etc/app/config.json"\n'
         "echo \"init: error: invalid configuration: unexpected token '}' at line 12\" >&2\n"
         "exit 1\n"
     )
@@ -193,9 +193,13 @@ def crashing_init_container(cluster: Cluster, args: dict) -> list[str]:
         "volumeMounts": [{"name": "init-scripts", "mountPath": INIT_SCRIPT_MOUNT, "readOnly": True}],
     }
     spec["initContainers"] = replace_named(spec.get("initContainers") or [], init)
-    spec["volumes"] = replace_named(spec.get("volumes") or [], {"name": "init-scripts", "configMap": {"name": cm_name, "defaultMode": 0o755}})
+    spec["volumes"] = replace_named(
+        spec.get("volumes") or [], {"name": "init-scripts", "configMap": {"name": cm_name, "defaultMode": 0o755}}
+    )
     save(cluster, workload)
-    changes.append(f"{_who(workload)}: added init container init-config ({HELPER_IMAGE}) running sh {INIT_SCRIPT_MOUNT}/init.sh from configmap {cm_name}")
+    changes.append(
+        f"{_who(workload)}: added init container init-config ({HELPER_IMAGE}) running sh {INIT_SCRIPT_MOUNT}/init.sh from configmap {cm_name}"
+    )
     return changes
 
 
@@ -258,14 +262,24 @@ def misconfigured_readiness_probe(cluster: Cluster, args: dict) -> list[str]:
         "failureThreshold": 3,
     }
     save(cluster, workload)
-    return [f"{_who(workload)}: container {c['name']} readiness probe set to HTTP GET :{port}/ready (nothing listens there)"]
+    return [
+        f"{_who(workload)}: container {c['name']} readiness probe set to HTTP GET :{port}/ready (nothing listens there)"
+    ]
 
 
-@fault("modified-kubernetes-workload-container-environment-variable", 13, requires=("container.name", "container.env.name", "container.env.value"))
+@fault(
+    "modified-kubernetes-workload-container-environment-variable",
+    13,
+    requires=("container.name", "container.env.name"),
+)
 def modified_env(cluster: Cluster, args: dict) -> list[str]:
     workload = load_target(cluster, args)
     c = container_of(workload, args)
     env_arg = (args.get("container") or {}).get("env") or {}
+    if env_arg.get("value") is None:
+        raise FaultError(
+            "fault modified-kubernetes-workload-container-environment-variable: args.container.env.value is required"
+        )
     var, value = str(env_arg["name"]), str(env_arg["value"])
     env = c.setdefault("env", [])
     before = "(unset)"
@@ -330,9 +344,9 @@ def unsupported_architecture(cluster: Cluster, args: dict) -> list[str]:
     workload = load_target(cluster, args)
     c = container_of(workload, args)
     node = _pick_worker(cluster, workload)
-    arch = ((node.get("status") or {}).get("nodeInfo") or {}).get("architecture") or (node["metadata"].get("labels") or {}).get(
-        "kubernetes.io/arch", "amd64"
-    )
+    arch = ((node.get("status") or {}).get("nodeInfo") or {}).get("architecture") or (
+        node["metadata"].get("labels") or {}
+    ).get("kubernetes.io/arch", "amd64")
     platform = f"linux/{arch}"
     app = cluster.application_for(workload["metadata"]["namespace"])
     known = app.known_images() if app else {}
@@ -392,10 +406,14 @@ def nonexistent_pvc(cluster: Cluster, args: dict) -> list[str]:
         suffix += 1
         claim = f"{name}-data-{suffix}"
     spec = pod_spec(workload)
-    spec["volumes"] = replace_named(spec.get("volumes") or [], {"name": "storage", "persistentVolumeClaim": {"claimName": claim}})
+    spec["volumes"] = replace_named(
+        spec.get("volumes") or [], {"name": "storage", "persistentVolumeClaim": {"claimName": claim}}
+    )
     c["volumeMounts"] = replace_named(c.get("volumeMounts") or [], {"name": "storage", "mountPath": f"/var/lib/{name}"})
     save(cluster, workload)
-    return [f"{_who(workload)}: container {c['name']} mounts persistentvolumeclaim {claim} at /var/lib/{name}; the claim does not exist"]
+    return [
+        f"{_who(workload)}: container {c['name']} mounts persistentvolumeclaim {claim} at /var/lib/{name}; the claim does not exist"
+    ]
 
 
 # ============================================================================================ valkey
@@ -406,7 +424,11 @@ def _password_ref(cluster: Cluster, workload: dict, c: dict) -> tuple[str, str]:
     if svc is not None and svc.credentials:
         return svc.credentials["secret"], svc.credentials["key"]
     # Unmodelled workload: the env var the command line passes as the password, else any *PASS* secret ref.
-    refs = [(e["name"], e["valueFrom"]["secretKeyRef"]) for e in c.get("env") or [] if (e.get("valueFrom") or {}).get("secretKeyRef")]
+    refs = [
+        (e["name"], e["valueFrom"]["secretKeyRef"])
+        for e in c.get("env") or []
+        if (e.get("valueFrom") or {}).get("secretKeyRef")
+    ]
     cmdline = " ".join(c.get("command", []) + c.get("args", []))
     for var, ref in refs:
         if f"$({var})" in cmdline:
@@ -465,16 +487,24 @@ def valkey_out_of_memory(cluster: Cluster, args: dict) -> list[str]:
         f"valkey-cli{auth} DEBUG POPULATE 5000000 key 1024\n"
         "wait\n"
     )
-    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": VALKEY_SCRIPT_CONFIGMAP, "namespace": ns}, "data": {"valkey-storage.sh": script}}
+    configmap = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": VALKEY_SCRIPT_CONFIGMAP, "namespace": ns},
+        "data": {"valkey-storage.sh": script},
+    }
     existed = cluster.store.find(cluster.rt("ConfigMap"), ns, VALKEY_SCRIPT_CONFIGMAP) is not None
     create_or_replace(cluster, configmap)
     before = c.get("command") or []
     c["command"] = ["sh", f"{VALKEY_SCRIPT_MOUNT}/valkey-storage.sh"]
     c.pop("args", None)
-    c["volumeMounts"] = replace_named(c.get("volumeMounts") or [], {"name": VALKEY_SCRIPT_CONFIGMAP, "mountPath": VALKEY_SCRIPT_MOUNT})
+    c["volumeMounts"] = replace_named(
+        c.get("volumeMounts") or [], {"name": VALKEY_SCRIPT_CONFIGMAP, "mountPath": VALKEY_SCRIPT_MOUNT}
+    )
     spec = pod_spec(workload)
     spec["volumes"] = replace_named(
-        spec.get("volumes") or [], {"name": VALKEY_SCRIPT_CONFIGMAP, "configMap": {"name": VALKEY_SCRIPT_CONFIGMAP, "defaultMode": 0o755}}
+        spec.get("volumes") or [],
+        {"name": VALKEY_SCRIPT_CONFIGMAP, "configMap": {"name": VALKEY_SCRIPT_CONFIGMAP, "defaultMode": 0o755}},
     )
     save(cluster, workload)
     return [
@@ -488,4 +518,6 @@ def _shell_word(word: str) -> str:
     # $(VAR) is Kubernetes' expansion in command/args; inside a script the shell expands "$VAR" instead.
     if word.startswith("$(") and word.endswith(")"):
         return f'"${word[2:-1]}"'
-    return word if word and all(ch.isalnum() or ch in "-_./:=" for ch in word) else "'" + word.replace("'", "'\\''") + "'"
+    return (
+        word if word and all(ch.isalnum() or ch in "-_./:=" for ch in word) else "'" + word.replace("'", "'\\''") + "'"
+    )

@@ -1,0 +1,1353 @@
+"""Prometheus and Alertmanager for the simulated cluster: scrapes, PromQL queries and alert rules.
+
+`Observability.scrape()` runs at every virtual step. It records one scrape at `cluster.now()` into a
+bounded history (HISTORY_SECONDS), so range functions (`rate`, `changes`, `max_over_time`) work, then
+evaluates the alert rules (`orchestrator/sim/rules/*.yaml`) with Prometheus semantics: an alert is
+pending while `for:` has not elapsed, then firing; it resolves as soon as its expression stops
+returning the series.
+
+Series (label names as kube-state-metrics and cAdvisor use them):
+
+* pods: kube_pod_info, kube_pod_owner{owner_kind,owner_name,owner_is_controller}, kube_pod_created,
+  kube_pod_status_phase{phase}, kube_pod_status_ready{condition=true|false|unknown},
+  kube_pod_status_scheduled{condition}, kube_pod_status_reason{reason}, kube_pod_deletion_timestamp,
+  kube_pod_container_info{container,image}, kube_pod_container_status_{waiting,running,terminated,ready},
+  kube_pod_container_status_waiting_reason{reason}, kube_pod_container_status_terminated_reason,
+  kube_pod_container_status_last_terminated_reason, kube_pod_container_status_last_terminated_exitcode,
+  kube_pod_container_status_restarts_total, kube_pod_init_container_status_waiting_reason,
+  kube_pod_init_container_status_restarts_total,
+  kube_pod_container_resource_{requests,limits}{container,node,resource,unit};
+* namespace_workload_pod:kube_pod_owner:relabel{namespace,pod,workload,workload_type}: the pod ->
+  Deployment/StatefulSet/DaemonSet map kube-prometheus records (bare pods: workload_type="pod");
+* workloads: kube_deployment_{spec_replicas,status_replicas,status_replicas_available,
+  status_replicas_unavailable,status_replicas_updated,status_replicas_ready,metadata_generation,
+  status_observed_generation,spec_paused}, kube_deployment_status_condition{condition,status},
+  kube_statefulset_{replicas,status_replicas,status_replicas_ready,status_replicas_current,
+  status_replicas_updated,status_replicas_available,metadata_generation,status_observed_generation},
+  kube_daemonset_status_{desired_number_scheduled,current_number_scheduled,number_ready,
+  number_available,number_unavailable,number_misscheduled,updated_number_scheduled},
+  kube_replicaset_{spec_replicas,status_replicas,status_ready_replicas,owner};
+* kube_horizontalpodautoscaler_{info{scaletargetref_kind,scaletargetref_name},spec_max_replicas,
+  spec_min_replicas,status_current_replicas,status_desired_replicas,status_condition{condition,status}};
+* kube_node_{info,spec_unschedulable,status_condition{condition,status},status_capacity,
+  status_allocatable{resource,unit},spec_taint{key,value,effect}}, kube_namespace_status_phase{phase},
+  kube_resourcequota{resourcequota,resource,type=hard|used}, kube_service_info{cluster_ip,type},
+  kube_endpoint_address_available, kube_endpoint_address_not_ready,
+  kube_persistentvolumeclaim_status_phase{phase};
+* containers (cAdvisor): container_memory_working_set_bytes, container_cpu_usage_seconds_total (a real
+  counter: use rate()), container_spec_memory_limit_bytes, all {namespace,pod,container,node,image};
+* applications, per {namespace,service} of each installed application (the load generator excluded):
+  app_requests_per_second, app_errors_per_second, app_request_latency_p95_seconds (only while the
+  service receives requests), app_expected_requests_per_second (what the model's call graph sends it
+  when healthy; 0 = not part of the graph), app_requests_total and app_errors_total (counters), and per
+  {namespace,service,callee}: app_calls_per_second, app_call_errors_per_second;
+* ALERTS{alertname,alertstate,...} and ALERTS_FOR_STATE, as Prometheus writes them.
+
+HTTP (added by `add_routes`): Prometheus /api/v1/{query,query_range,alerts,rules,labels,
+label/<name>/values,series,status/buildinfo} and Alertmanager /api/v2/{alerts,alerts/groups,status,
+silences,receivers}.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import yaml
+
+from .apps import parse_quantity
+from .clock import parse_rfc3339
+from .promql import (
+    Expr,
+    HistorySource,
+    PromQLError,
+    Sample,
+    SampleIndex,
+    VectorSelector,
+    evaluate,
+    format_value,
+    parse,
+    parse_duration,
+    to_prometheus_json,
+)
+from .traffic import kubelet_helper, pod_workload
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from .cluster import Cluster
+
+HISTORY_SECONDS = 1800.0  # 30 virtual minutes of scrapes
+LOOKBACK_SECONDS = 300.0  # Prometheus' staleness window
+RULES_PACKAGE = "orchestrator.sim.rules"
+PROMETHEUS_VERSION = "2.53.0"
+ALERTMANAGER_VERSION = "0.27.0"
+MAX_RANGE_POINTS = 11000
+USAGE_REFRESH_SECONDS = 15.0
+RESEND_SECONDS = 60.0  # Prometheus re-sends firing alerts every minute; endsAt is 4 of those ahead
+
+PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
+POD_REASONS = ("Evicted", "NodeAffinity", "NodeLost", "Shutdown", "UnexpectedAdmissionError")
+
+
+# ================================================================================== metric collection
+def _unit(resource: str) -> tuple[str, str]:
+    """kube-state-metrics' (resource, unit) label pair for a resource name."""
+    if resource == "cpu":
+        return "cpu", "core"
+    if resource in ("memory", "ephemeral-storage", "storage") or resource.startswith(
+        ("requests.memory", "limits.memory")
+    ):
+        return resource.replace("-", "_"), "byte"
+    return resource.replace("-", "_").replace(".", "_").replace("/", "_"), "integer"
+
+
+def _quantity(value: Any) -> float | None:
+    try:
+        return parse_quantity(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _ts(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return parse_rfc3339(text)
+    except ValueError:
+        return None
+
+
+def _pod_samples(pod: dict) -> list[Sample]:
+    meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+    base = {"namespace": meta["namespace"], "pod": meta["name"], "uid": meta["uid"]}
+    node = spec.get("nodeName") or ""
+    out: list[Sample] = []
+    owners = meta.get("ownerReferences") or []
+    ctrl = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
+    out.append(
+        Sample(
+            "kube_pod_info",
+            {
+                **base,
+                "host_ip": status.get("hostIP", ""),
+                "pod_ip": status.get("podIP", ""),
+                "node": node,
+                "created_by_kind": ctrl.get("kind", "<none>") if ctrl else "<none>",
+                "created_by_name": ctrl.get("name", "<none>") if ctrl else "<none>",
+                "priority_class": spec.get("priorityClassName", ""),
+                "host_network": "true" if spec.get("hostNetwork") else "false",
+            },
+            1,
+        )
+    )
+    for o in owners or [None]:
+        labels = {**base, "owner_kind": "<none>", "owner_name": "<none>", "owner_is_controller": "<none>"}
+        if o:
+            labels |= {
+                "owner_kind": o.get("kind", ""),
+                "owner_name": o.get("name", ""),
+                "owner_is_controller": str(bool(o.get("controller"))).lower(),
+            }
+        out.append(Sample("kube_pod_owner", labels, 1))
+    wl = pod_workload(pod)
+    kind, name = wl if wl else ("Pod", meta["name"])
+    out.append(
+        Sample(
+            "namespace_workload_pod:kube_pod_owner:relabel",
+            {"namespace": meta["namespace"], "pod": meta["name"], "workload": name, "workload_type": kind.lower()},
+            1,
+        )
+    )
+    created = _ts(meta.get("creationTimestamp"))
+    if created is not None:
+        out.append(Sample("kube_pod_created", base, created))
+    deleted = _ts(meta.get("deletionTimestamp"))
+    if deleted is not None:
+        out.append(Sample("kube_pod_deletion_timestamp", base, deleted))
+    phase = status.get("phase", "Pending")
+    out.extend(Sample("kube_pod_status_phase", {**base, "phase": p}, 1 if p == phase else 0) for p in PHASES)
+    conds = {c.get("type"): c.get("status") for c in status.get("conditions") or ()}
+    for ctype, metric in (("Ready", "kube_pod_status_ready"), ("PodScheduled", "kube_pod_status_scheduled")):
+        if ctype in conds:
+            cur = str(conds[ctype]).lower()
+            out.extend(
+                Sample(metric, {**base, "condition": c}, 1 if c == cur else 0) for c in ("true", "false", "unknown")
+            )
+    if status.get("reason") in POD_REASONS:
+        out.extend(
+            Sample("kube_pod_status_reason", {**base, "reason": r}, 1 if r == status.get("reason") else 0)
+            for r in POD_REASONS
+        )
+    for cont in spec.get("containers") or ():
+        out.extend(_container_resources(base, node, cont))
+    out.extend(_container_statuses(base, status.get("containerStatuses") or (), ""))
+    out.extend(_container_statuses(base, status.get("initContainerStatuses") or (), "init_"))
+    return out
+
+
+def _container_resources(base: dict, node: str, cont: dict) -> list[Sample]:
+    out = []
+    res = cont.get("resources") or {}
+    for kind in ("requests", "limits"):
+        for rname, qty in (res.get(kind) or {}).items():
+            v = _quantity(qty)
+            if v is None:
+                continue
+            resource, unit = _unit(rname)
+            labels = {**base, "container": cont.get("name", ""), "node": node, "resource": resource, "unit": unit}
+            out.append(Sample(f"kube_pod_container_resource_{kind}", labels, v))
+    return out
+
+
+def _container_statuses(base: dict, statuses: Iterable[dict], prefix: str) -> list[Sample]:
+    out = []
+    m = f"kube_pod_{prefix}container"
+    for cs in statuses:
+        labels = {**base, "container": cs.get("name", "")}
+        state = cs.get("state") or {}
+        last = cs.get("lastState") or {}
+        if not prefix:
+            out.append(
+                Sample(
+                    f"{m}_info",
+                    {
+                        **labels,
+                        "image": cs.get("image", ""),
+                        "image_id": cs.get("imageID", ""),
+                        "container_id": cs.get("containerID", ""),
+                    },
+                    1,
+                )
+            )
+            out.append(Sample(f"{m}_status_ready", labels, 1 if cs.get("ready") else 0))
+            out.append(Sample(f"{m}_status_running", labels, 1 if "running" in state else 0))
+            out.append(Sample(f"{m}_status_terminated", labels, 1 if "terminated" in state else 0))
+        out.append(Sample(f"{m}_status_waiting", labels, 1 if "waiting" in state else 0))
+        out.append(Sample(f"{m}_status_restarts_total", labels, float(cs.get("restartCount", 0))))
+        if "waiting" in state and (state["waiting"] or {}).get("reason"):
+            out.append(Sample(f"{m}_status_waiting_reason", {**labels, "reason": state["waiting"]["reason"]}, 1))
+        if "terminated" in state and (state["terminated"] or {}).get("reason"):
+            out.append(Sample(f"{m}_status_terminated_reason", {**labels, "reason": state["terminated"]["reason"]}, 1))
+        term = last.get("terminated") or {}
+        if term.get("reason"):
+            out.append(Sample(f"{m}_status_last_terminated_reason", {**labels, "reason": term["reason"]}, 1))
+            if not prefix:
+                out.append(Sample(f"{m}_status_last_terminated_exitcode", labels, float(term.get("exitCode", 0))))
+    return out
+
+
+def _condition_samples(metric: str, base: dict, conditions: Iterable[dict]) -> list[Sample]:
+    out = []
+    for c in conditions:
+        cur = str(c.get("status", "Unknown")).lower()
+        out.extend(
+            Sample(metric, {**base, "condition": c.get("type", ""), "status": s}, 1 if s == cur else 0)
+            for s in ("true", "false", "unknown")
+        )
+    return out
+
+
+def _deployment_samples(obj: dict) -> list[Sample]:
+    meta, spec, st = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    base = {"namespace": meta["namespace"], "deployment": meta["name"]}
+    values = {
+        "kube_deployment_spec_replicas": spec.get("replicas", 1),
+        "kube_deployment_spec_paused": 1 if spec.get("paused") else 0,
+        "kube_deployment_status_replicas": st.get("replicas", 0),
+        "kube_deployment_status_replicas_available": st.get("availableReplicas", 0),
+        "kube_deployment_status_replicas_unavailable": st.get("unavailableReplicas", 0),
+        "kube_deployment_status_replicas_updated": st.get("updatedReplicas", 0),
+        "kube_deployment_status_replicas_ready": st.get("readyReplicas", 0),
+        "kube_deployment_metadata_generation": meta.get("generation", 0),
+        "kube_deployment_status_observed_generation": st.get("observedGeneration", 0),
+    }
+    out = [Sample(k, base, float(v or 0)) for k, v in values.items()]
+    return out + _condition_samples("kube_deployment_status_condition", base, st.get("conditions") or ())
+
+
+def _statefulset_samples(obj: dict) -> list[Sample]:
+    meta, spec, st = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    base = {"namespace": meta["namespace"], "statefulset": meta["name"]}
+    values = {
+        "kube_statefulset_replicas": spec.get("replicas", 1),
+        "kube_statefulset_status_replicas": st.get("replicas", 0),
+        "kube_statefulset_status_replicas_ready": st.get("readyReplicas", 0),
+        "kube_statefulset_status_replicas_current": st.get("currentReplicas", 0),
+        "kube_statefulset_status_replicas_updated": st.get("updatedReplicas", 0),
+        "kube_statefulset_status_replicas_available": st.get("availableReplicas", 0),
+        "kube_statefulset_metadata_generation": meta.get("generation", 0),
+        "kube_statefulset_status_observed_generation": st.get("observedGeneration", 0),
+    }
+    out = [Sample(k, base, float(v or 0)) for k, v in values.items()]
+    for key, metric in (("currentRevision", "current_revision"), ("updateRevision", "update_revision")):
+        if st.get(key):
+            out.append(Sample(f"kube_statefulset_status_{metric}", {**base, "revision": st[key]}, 1))
+    return out
+
+
+def _daemonset_samples(obj: dict) -> list[Sample]:
+    meta, st = obj["metadata"], obj.get("status") or {}
+    base = {"namespace": meta["namespace"], "daemonset": meta["name"]}
+    fields = {
+        "desired_number_scheduled": "desiredNumberScheduled",
+        "current_number_scheduled": "currentNumberScheduled",
+        "number_ready": "numberReady",
+        "number_available": "numberAvailable",
+        "number_unavailable": "numberUnavailable",
+        "number_misscheduled": "numberMisscheduled",
+        "updated_number_scheduled": "updatedNumberScheduled",
+    }
+    return [Sample(f"kube_daemonset_status_{k}", base, float(st.get(v, 0) or 0)) for k, v in fields.items()]
+
+
+def _replicaset_samples(obj: dict) -> list[Sample]:
+    meta, spec, st = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    base = {"namespace": meta["namespace"], "replicaset": meta["name"]}
+    out = [
+        Sample("kube_replicaset_spec_replicas", base, float(spec.get("replicas", 1) or 0)),
+        Sample("kube_replicaset_status_replicas", base, float(st.get("replicas", 0) or 0)),
+        Sample("kube_replicaset_status_ready_replicas", base, float(st.get("readyReplicas", 0) or 0)),
+    ]
+    for o in meta.get("ownerReferences") or ():
+        labels = {
+            **base,
+            "owner_kind": o.get("kind", ""),
+            "owner_name": o.get("name", ""),
+            "owner_is_controller": str(bool(o.get("controller"))).lower(),
+        }
+        out.append(Sample("kube_replicaset_owner", labels, 1))
+    return out
+
+
+def _hpa_samples(obj: dict) -> list[Sample]:
+    meta, spec, st = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    base = {"namespace": meta["namespace"], "horizontalpodautoscaler": meta["name"]}
+    ref = spec.get("scaleTargetRef") or {}
+    info = {
+        **base,
+        "scaletargetref_api_version": ref.get("apiVersion", ""),
+        "scaletargetref_kind": ref.get("kind", ""),
+        "scaletargetref_name": ref.get("name", ""),
+    }
+    out = [
+        Sample("kube_horizontalpodautoscaler_info", info, 1),
+        Sample("kube_horizontalpodautoscaler_spec_max_replicas", base, float(spec.get("maxReplicas", 0) or 0)),
+        Sample("kube_horizontalpodautoscaler_spec_min_replicas", base, float(spec.get("minReplicas", 1) or 1)),
+        Sample("kube_horizontalpodautoscaler_status_current_replicas", base, float(st.get("currentReplicas", 0) or 0)),
+        Sample("kube_horizontalpodautoscaler_status_desired_replicas", base, float(st.get("desiredReplicas", 0) or 0)),
+    ]
+    return out + _condition_samples("kube_horizontalpodautoscaler_status_condition", base, st.get("conditions") or ())
+
+
+def _node_samples(obj: dict) -> list[Sample]:
+    meta, spec, st = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    base = {"node": meta["name"]}
+    ni = st.get("nodeInfo") or {}
+    ip = next((a.get("address", "") for a in st.get("addresses") or () if a.get("type") == "InternalIP"), "")
+    info = {
+        **base,
+        "kernel_version": ni.get("kernelVersion", ""),
+        "os_image": ni.get("osImage", ""),
+        "container_runtime_version": ni.get("containerRuntimeVersion", ""),
+        "kubelet_version": ni.get("kubeletVersion", ""),
+        "kubeproxy_version": ni.get("kubeProxyVersion", ""),
+        "internal_ip": ip,
+        "pod_cidr": spec.get("podCIDR", ""),
+    }
+    out = [
+        Sample("kube_node_info", info, 1),
+        Sample("kube_node_spec_unschedulable", base, 1 if spec.get("unschedulable") else 0),
+    ]
+    for t in spec.get("taints") or ():
+        out.append(
+            Sample(
+                "kube_node_spec_taint",
+                {**base, "key": t.get("key", ""), "value": t.get("value", ""), "effect": t.get("effect", "")},
+                1,
+            )
+        )
+    for kind in ("capacity", "allocatable"):
+        for rname, qty in (st.get(kind) or {}).items():
+            v = _quantity(qty)
+            if v is not None:
+                resource, unit = _unit(rname)
+                out.append(Sample(f"kube_node_status_{kind}", {**base, "resource": resource, "unit": unit}, v))
+    return out + _condition_samples("kube_node_status_condition", base, st.get("conditions") or ())
+
+
+def _namespace_samples(obj: dict) -> list[Sample]:
+    phase = (obj.get("status") or {}).get("phase", "Active")
+    base = {"namespace": obj["metadata"]["name"]}
+    return [
+        Sample("kube_namespace_status_phase", {**base, "phase": p}, 1 if p == phase else 0)
+        for p in ("Active", "Terminating")
+    ]
+
+
+def _quota_samples(obj: dict) -> list[Sample]:
+    meta, st = obj["metadata"], obj.get("status") or {}
+    hard = st.get("hard") or (obj.get("spec") or {}).get("hard") or {}
+    out = []
+    for typ, values in (("hard", hard), ("used", st.get("used") or {})):
+        for rname, qty in values.items():
+            v = _quantity(qty)
+            if v is not None:
+                labels = {"namespace": meta["namespace"], "resourcequota": meta["name"], "resource": rname, "type": typ}
+                out.append(Sample("kube_resourcequota", labels, v))
+    return out
+
+
+def _service_samples(obj: dict) -> list[Sample]:
+    meta, spec = obj["metadata"], obj.get("spec") or {}
+    base = {"namespace": meta["namespace"], "service": meta["name"]}
+    return [
+        Sample(
+            "kube_service_info",
+            {**base, "cluster_ip": spec.get("clusterIP", ""), "type": spec.get("type", "ClusterIP")},
+            1,
+        ),
+        Sample("kube_service_spec_type", {**base, "type": spec.get("type", "ClusterIP")}, 1),
+    ]
+
+
+def _endpoints_samples(obj: dict) -> list[Sample]:
+    meta = obj["metadata"]
+    base = {"namespace": meta["namespace"], "endpoint": meta["name"]}
+    subsets = obj.get("subsets") or ()
+    ready = sum(len(s.get("addresses") or ()) for s in subsets)
+    not_ready = sum(len(s.get("notReadyAddresses") or ()) for s in subsets)
+    return [
+        Sample("kube_endpoint_address_available", base, ready),
+        Sample("kube_endpoint_address_not_ready", base, not_ready),
+    ]
+
+
+def _pvc_samples(obj: dict) -> list[Sample]:
+    meta = obj["metadata"]
+    phase = (obj.get("status") or {}).get("phase", "Pending")
+    base = {"namespace": meta["namespace"], "persistentvolumeclaim": meta["name"]}
+    return [
+        Sample("kube_persistentvolumeclaim_status_phase", {**base, "phase": p}, 1 if p == phase else 0)
+        for p in ("Lost", "Bound", "Pending")
+    ]
+
+
+OBJECT_METRICS = {
+    "Pod": _pod_samples,
+    "Deployment": _deployment_samples,
+    "StatefulSet": _statefulset_samples,
+    "DaemonSet": _daemonset_samples,
+    "ReplicaSet": _replicaset_samples,
+    "HorizontalPodAutoscaler": _hpa_samples,
+    "Node": _node_samples,
+    "Namespace": _namespace_samples,
+    "ResourceQuota": _quota_samples,
+    "Service": _service_samples,
+    "Endpoints": _endpoints_samples,
+    "PersistentVolumeClaim": _pvc_samples,
+}
+
+
+def _usage(cluster: Cluster, pod: dict, container: dict) -> tuple[float, float] | None:
+    """(cpu cores, working-set bytes) of a running container: the kubelet's figure, else the model's."""
+    fn = kubelet_helper("container_usage")
+    if fn is not None:
+        try:
+            u = fn(cluster, pod, container.get("name", ""))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            u = None
+        if u is None:
+            return None
+        if isinstance(u, dict):
+            return float(u.get("cpu", 0.0)), float(u.get("memory", 0.0))
+        if isinstance(u, tuple | list):  # the kubelet's (working-set bytes, cpu cores)
+            return float(u[1]), float(u[0])
+        return float(getattr(u, "cpu", 0.0)), float(getattr(u, "memory", 0.0))
+    app = cluster.applications.get(pod["metadata"]["namespace"])
+    svc = app.service(container.get("name", "")) if app else None
+    if svc is None:
+        return 0.001, 4 * 2**20
+    return svc.usage_cpu, float(svc.usage_memory)
+
+
+class _Collector:
+    """Builds one scrape. Samples of unchanged objects are reused from the previous scrape (keyed by
+    uid and resourceVersion), so a scrape costs little more than a pass over the store."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self._objects: dict[tuple[str, str], tuple[str, list[Sample]]] = {}
+        self._cpu_total: dict[tuple[str, str], tuple[int, float]] = {}  # (uid, container) -> (restart, seconds)
+        self._app_totals: dict[tuple[str, str], tuple[float, float]] = {}
+        self._pods: dict[str, tuple[str, list]] = {}
+        self._usage: dict[tuple[str, str], tuple[float, int, tuple[float, float] | None]] = {}  # uid -> (resourceVersion, running containers)
+        self._last: dict[tuple, Sample] = {}
+        self._last_ts: float | None = None
+
+    def collect(self, now: float) -> list[Sample]:
+        dt = 0.0 if self._last_ts is None else max(0.0, now - self._last_ts)
+        self._last_ts = now
+        out: list[Sample] = []
+        seen: set[tuple[str, str]] = set()
+        store = self.cluster.store
+        for kind, fn in OBJECT_METRICS.items():
+            for entry in store.entries(self.cluster.rt(kind)):
+                meta = entry.obj["metadata"]
+                key = (kind, meta["uid"])
+                seen.add(key)
+                rv = meta.get("resourceVersion", "")
+                cached = self._objects.get(key)
+                if cached is None or cached[0] != rv:
+                    cached = (rv, fn(entry.obj))
+                    self._objects[key] = cached
+                out.extend(cached[1])
+        for key in [k for k in self._objects if k not in seen]:
+            del self._objects[key]
+        used: set[tuple] = set()
+        out.extend(self._containers(dt, used))
+        out.extend(self._applications(dt, used))
+        for key in [k for k in self._last if k not in used]:
+            del self._last[key]
+        return out
+
+    def _sample(self, key: tuple, name: str, labels: dict[str, str], value: float, used: set[tuple]) -> Sample:
+        """A Sample for a recurring series, reusing the previous one while it is unchanged (keeps the
+        30-minute history small: unchanged series cost a pointer per scrape)."""
+        used.add(key)
+        last = self._last.get(key)
+        if last is not None and last.value == value and last.labels == labels:
+            return last
+        s = Sample(name, labels, value)
+        self._last[key] = s
+        return s
+
+    def _running(self, pod: dict) -> list[tuple[dict, dict[str, str], float | None, int]]:
+        """(container spec, labels, memory limit, restart count) of a pod's running containers,
+        recomputed only when the pod object changes."""
+        meta = pod["metadata"]
+        rv = meta.get("resourceVersion", "")
+        cached = self._pods.get(meta["uid"])
+        if cached is not None and cached[0] == rv:
+            return cached[1]
+        spec, status = pod.get("spec") or {}, pod.get("status") or {}
+        out = []
+        if status.get("phase") == "Running":
+            statuses = {cs.get("name"): cs for cs in status.get("containerStatuses") or ()}
+            for c in spec.get("containers") or ():
+                cs = statuses.get(c.get("name"))
+                if cs is None or "running" not in (cs.get("state") or {}):
+                    continue
+                labels = {
+                    "namespace": meta["namespace"],
+                    "pod": meta["name"],
+                    "container": c["name"],
+                    "node": spec.get("nodeName", ""),
+                    "image": c.get("image", ""),
+                }
+                limit = _quantity(((c.get("resources") or {}).get("limits") or {}).get("memory"))
+                out.append((c, labels, limit, int(cs.get("restartCount", 0))))
+        self._pods[meta["uid"]] = (rv, out)
+        return out
+
+    def _usage_cached(self, ck: tuple[str, str], restart: int, pod: dict, c: dict) -> tuple[float, float] | None:
+        """Container usage, refreshed every USAGE_REFRESH_SECONDS as cAdvisor's housekeeping does
+        (and a new container instance at once); the CPU counter still integrates every scrape."""
+        now = self.cluster.now()
+        hit = self._usage.get(ck)
+        if hit is not None and hit[1] == restart and now - hit[0] < USAGE_REFRESH_SECONDS:
+            return hit[2]
+        usage = _usage(self.cluster, pod, c)
+        self._usage[ck] = (now, restart, usage)
+        return usage
+
+    def _containers(self, dt: float, used: set[tuple]) -> list[Sample]:
+        out = []
+        live: set[tuple[str, str]] = set()
+        pods_seen: set[str] = set()
+        for entry in self.cluster.store.entries(self.cluster.rt("Pod")):
+            pod = entry.obj
+            uid = pod["metadata"]["uid"]
+            pods_seen.add(uid)
+            for c, labels, limit, restart in self._running(pod):
+                ck = (uid, c["name"])
+                live.add(ck)
+                usage = self._usage_cached(ck, restart, pod, c)
+                if usage is None:
+                    continue
+                cpu, mem = usage
+                prev_restart, total = self._cpu_total.get(ck, (restart, 0.0))
+                total = (0.0 if prev_restart != restart else total) + cpu * dt  # a new instance starts at 0
+                self._cpu_total[ck] = (restart, total)
+                out.append(self._sample(("mem", *ck), "container_memory_working_set_bytes", labels, mem, used))
+                out.append(self._sample(("cpu", *ck), "container_cpu_usage_seconds_total", labels, total, used))
+                if limit:
+                    out.append(self._sample(("lim", *ck), "container_spec_memory_limit_bytes", labels, limit, used))
+        for key in [k for k in self._cpu_total if k not in live]:
+            del self._cpu_total[key]
+            self._usage.pop(key, None)
+        for uid in [u for u in self._pods if u not in pods_seen]:
+            del self._pods[uid]
+        return out
+
+    def _applications(self, dt: float, used: set[tuple]) -> list[Sample]:
+        traffic = self.cluster.traffic
+        out = []
+        for ns, app in self.cluster.applications.items():
+            for svc in app.services:
+                if svc.name == app.generator:
+                    continue
+                st = traffic.services.get((ns, svc.name))
+                rps, err = (st.rps, st.error_rps) if st else (0.0, 0.0)
+                labels = {"namespace": ns, "service": svc.name}
+                key = (ns, svc.name)
+                req_total, err_total = self._app_totals.get(key, (0.0, 0.0))
+                req_total, err_total = req_total + rps * dt, err_total + err * dt
+                self._app_totals[key] = (req_total, err_total)
+                out.append(self._sample(("rps", *key), "app_requests_per_second", labels, rps, used))
+                out.append(self._sample(("eps", *key), "app_errors_per_second", dict(labels), err, used))
+                out.append(
+                    self._sample(
+                        ("exp", *key),
+                        "app_expected_requests_per_second",
+                        dict(labels),
+                        traffic.expected.get(key, 0.0),
+                        used,
+                    )
+                )
+                out.append(self._sample(("rtot", *key), "app_requests_total", dict(labels), req_total, used))
+                out.append(self._sample(("etot", *key), "app_errors_total", dict(labels), err_total, used))
+                if st is not None and st.rps > 0:
+                    out.append(
+                        self._sample(
+                            ("p95", *key), "app_request_latency_p95_seconds", dict(labels), st.p95_seconds, used
+                        )
+                    )
+                for callee, cs in (st.by_callee if st else {}).items():
+                    cl = {**labels, "callee": callee}
+                    out.append(self._sample(("cps", *key, callee), "app_calls_per_second", cl, cs.rps, used))
+                    out.append(
+                        self._sample(("ceps", *key, callee), "app_call_errors_per_second", dict(cl), cs.error_rps, used)
+                    )
+        return out
+
+
+# ================================================================================== alerting
+def go_float(value: float) -> str:
+    """Go's strconv.FormatFloat(v, 'e', -1, 64), which Prometheus uses for alert values."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "0e+00"
+    sign, digits, exp = Decimal(repr(value)).as_tuple()
+    ds = "".join(map(str, digits)).rstrip("0") or "0"
+    exponent = int(exp) + len(digits) - 1
+    mant = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
+    return f"{'-' if sign else ''}{mant}e{'+' if exponent >= 0 else '-'}{abs(exponent):02d}"
+
+
+def _humanize(v: float) -> str:
+    if v == 0 or math.isnan(v) or math.isinf(v):
+        return f"{v:.4g}"
+    if abs(v) >= 1:
+        for prefix in ("", "k", "M", "G", "T", "P", "E"):
+            if abs(v) < 1000:
+                return f"{v:.4g}{prefix}"
+            v /= 1000
+        return f"{v:.4g}Z"
+    for prefix in ("", "m", "u", "n", "p", "f", "a"):
+        if abs(v) >= 1:
+            return f"{v:.4g}{prefix}"
+        v *= 1000
+    return f"{v:.4g}y"
+
+
+def _humanize_duration(v: float) -> str:
+    if abs(v) < 1:
+        return _humanize(v) + "s"
+    s = int(round(v))
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    parts = [f"{n}{u}" for n, u in ((d, "d"), (h, "h"), (m, "m")) if n]
+    return " ".join([*parts, f"{s}s"])
+
+
+def _printf(fmt: str, v: Any) -> str:
+    try:
+        return fmt.replace("%v", "%s") % v
+    except (TypeError, ValueError):
+        return str(v)
+
+
+_TEMPLATE = re.compile(r"{{-?\s*(.*?)\s*-?}}")
+_PRINTF = re.compile(r'^printf\s+"((?:[^"\\]|\\.)*)"\s+(.+)$')
+
+
+def render_template(text: str, labels: dict[str, str], value: float) -> str:
+    """Go-template subset used in alert annotations: `$labels.x`, `$value`, `printf` and the
+    humanize* functions, combined with pipes (`{{ $value | humanizePercentage }}`)."""
+
+    def operand(tok: str) -> Any:
+        tok = tok.strip()
+        if tok in ("$value", ".Value"):
+            return value
+        if tok.startswith(("$labels.", ".Labels.")):
+            return labels.get(tok.split(".", 2)[-1] if tok.startswith(".") else tok[len("$labels.") :], "")
+        if tok.startswith("$externalLabels."):
+            return ""
+        if tok.startswith('"') and tok.endswith('"'):
+            return tok[1:-1]
+        raise ValueError(tok)
+
+    def apply(fn: str, v: Any) -> Any:
+        fn = fn.strip()
+        fv = float(v) if isinstance(v, int | float) or _is_number(v) else None
+        if fn == "humanize" and fv is not None:
+            return _humanize(fv)
+        if fn == "humanizePercentage" and fv is not None:
+            return f"{fv * 100:.4g}%"
+        if fn == "humanizeDuration" and fv is not None:
+            return _humanize_duration(fv)
+        if fn in ("toUpper", "toLower", "title"):
+            return {"toUpper": str.upper, "toLower": str.lower, "title": str.title}[fn](str(v))
+        m = re.match(r'^printf\s+"((?:[^"\\]|\\.)*)"$', fn)
+        if m:
+            return _printf(m.group(1), fv if fv is not None else v)
+        raise ValueError(fn)
+
+    def one(m: re.Match[str]) -> str:
+        stages = m.group(1).split("|")
+        try:
+            head = stages[0].strip()
+            pm = _PRINTF.match(head)
+            cur = _printf(pm.group(1), operand(pm.group(2))) if pm else operand(head)
+            for fn in stages[1:]:
+                cur = apply(fn, cur)
+        except (ValueError, IndexError):
+            return m.group(0)
+        return format_value(cur) if isinstance(cur, float) else str(cur)
+
+    return _TEMPLATE.sub(one, text)
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+@dataclass
+class Rule:
+    name: str
+    expr: str
+    parsed: Expr
+    for_seconds: float
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    group: str
+    keep_firing_for: float = 0.0
+    health: str = "unknown"
+    last_error: str = ""
+    last_evaluation: float | None = None
+    evaluation_seconds: float = 0.0
+
+
+@dataclass
+class RuleGroup:
+    name: str
+    file: str
+    interval: float
+    rules: list[Rule] = field(default_factory=list)
+    last_evaluation: float | None = None
+    evaluation_seconds: float = 0.0
+
+
+@dataclass
+class Alert:
+    rule: Rule
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    active_at: float
+    value: float
+    state: str = "pending"
+    fired_at: float | None = None
+    updated_at: float = 0.0
+
+
+def load_rules(text: str, file: str = "alerts.yaml") -> list[RuleGroup]:
+    """Parse a Prometheus rule file; raises ValueError naming the group and rule on a bad entry."""
+    doc = yaml.safe_load(text) or {}
+    groups = []
+    for g in doc.get("groups") or []:
+        gname = g.get("name") or "default"
+        group = RuleGroup(gname, file, parse_duration(str(g["interval"])) if g.get("interval") else 0.0)
+        for r in g.get("rules") or []:
+            if "alert" not in r:
+                continue  # recording rules: the collector records the ones we need directly
+            where = f"{file}: group {gname}: alert {r.get('alert')}"
+            try:
+                parsed = parse(str(r["expr"]))
+                group.rules.append(
+                    Rule(
+                        name=str(r["alert"]),
+                        expr=str(r["expr"]).strip(),
+                        parsed=parsed,
+                        for_seconds=parse_duration(str(r["for"])) if r.get("for") else 0.0,
+                        keep_firing_for=parse_duration(str(r["keep_firing_for"])) if r.get("keep_firing_for") else 0.0,
+                        labels={k: str(v) for k, v in (r.get("labels") or {}).items()},
+                        annotations={k: str(v) for k, v in (r.get("annotations") or {}).items()},
+                        group=gname,
+                    )
+                )
+            except (PromQLError, KeyError, ValueError) as err:
+                raise ValueError(f"{where}: {err}") from err
+        groups.append(group)
+    return groups
+
+
+def builtin_rules() -> list[RuleGroup]:
+    groups: list[RuleGroup] = []
+    for res in sorted(importlib_resources.files(RULES_PACKAGE).iterdir(), key=lambda r: r.name):
+        if res.name.endswith((".yaml", ".yml")):
+            groups.extend(load_rules(res.read_text(), f"/etc/prometheus/rules/{res.name}"))
+    return groups
+
+
+class AlertManager:
+    """Rule evaluation and alert state, as Prometheus' rule manager keeps it."""
+
+    def __init__(self, groups: list[RuleGroup]) -> None:
+        self.groups = groups
+        self._alerts: dict[str, dict[frozenset, Alert]] = {}
+        self._last_eval: dict[str, float] = {}
+
+    @property
+    def rules(self) -> list[Rule]:
+        return [r for g in self.groups for r in g.rules]
+
+    def set_groups(self, groups: list[RuleGroup]) -> None:
+        names = {r.name for g in groups for r in g.rules}
+        self.groups = groups
+        self._alerts = {k: v for k, v in self._alerts.items() if k in names}
+
+    def evaluate(self, source: HistorySource, now: float) -> None:
+        for g in self.groups:
+            if g.interval and g.last_evaluation is not None and now - g.last_evaluation < g.interval - 1e-9:
+                continue
+            t0 = time.perf_counter()
+            for rule in g.rules:
+                self._evaluate_rule(rule, source, now)
+            g.last_evaluation = now
+            g.evaluation_seconds = time.perf_counter() - t0
+
+    def _evaluate_rule(self, rule: Rule, source: HistorySource, now: float) -> None:
+        t0 = time.perf_counter()
+        try:
+            result = evaluate(rule.parsed, source, now)
+            rule.health, rule.last_error = "ok", ""
+        except PromQLError as err:
+            rule.health, rule.last_error = "err", str(err)
+            result = []
+        rule.last_evaluation = now
+        rule.evaluation_seconds = time.perf_counter() - t0
+        samples = [Sample("", {}, result)] if isinstance(result, float) else result
+        current = self._alerts.setdefault(rule.name, {})
+        seen: set[frozenset] = set()
+        for s in samples:
+            labels = dict(s.labels)
+            for k, v in rule.labels.items():
+                labels[k] = render_template(v, dict(s.labels), s.value)
+            labels["alertname"] = rule.name
+            key = frozenset(labels.items())
+            seen.add(key)
+            alert = current.get(key)
+            if alert is None:
+                alert = current[key] = Alert(rule, labels, {}, active_at=now, value=s.value)
+            alert.value = s.value
+            alert.updated_at = now
+            alert.annotations = {k: render_template(v, labels, s.value) for k, v in rule.annotations.items()}
+            if alert.state == "pending" and now - alert.active_at >= rule.for_seconds - 1e-9:
+                alert.state, alert.fired_at = "firing", now
+        for key in [k for k in current if k not in seen]:
+            alert = current[key]
+            if alert.state == "firing" and rule.keep_firing_for and now - alert.updated_at < rule.keep_firing_for:
+                continue
+            del current[key]  # resolved (or a pending alert that never fired)
+
+    def _all(self) -> list[Alert]:
+        return [a for r in self.rules for a in self._alerts.get(r.name, {}).values()]
+
+    def active(self) -> list[dict]:
+        """Pending and firing alerts in the Prometheus alerts API's shape (activeAt as a timestamp)."""
+        return [
+            {
+                "labels": dict(a.labels),
+                "annotations": dict(a.annotations),
+                "state": a.state,
+                "activeAt": a.active_at,
+                "value": go_float(a.value),
+            }
+            for a in self._all()
+        ]
+
+    def firing(self) -> list[Alert]:
+        return [a for a in self._all() if a.state == "firing"]
+
+    def series(self, now: float) -> list[Sample]:
+        """ALERTS and ALERTS_FOR_STATE as Prometheus writes them after an evaluation."""
+        out = []
+        for a in self._all():
+            out.append(Sample("ALERTS", {**a.labels, "alertstate": a.state}, 1))
+            out.append(Sample("ALERTS_FOR_STATE", a.labels, a.active_at))
+        return out
+
+    # ----------------------------------------------------------------- API shapes
+    def prometheus_alerts(self) -> list[dict]:
+        return [_prom_alert(a) for a in self._all()]
+
+    def rule_groups(
+        self, rule_type: str | None = None, names: set[str] | None = None, groups: set[str] | None = None
+    ) -> list[dict]:
+        out = []
+        for g in self.groups:
+            if groups and g.name not in groups:
+                continue
+            rules = []
+            if rule_type in (None, "", "alert"):
+                for r in g.rules:
+                    if names and r.name not in names:
+                        continue
+                    alerts = list(self._alerts.get(r.name, {}).values())
+                    state = (
+                        "firing" if any(a.state == "firing" for a in alerts) else "pending" if alerts else "inactive"
+                    )
+                    rules.append(
+                        {
+                            "state": state,
+                            "name": r.name,
+                            "query": r.expr,
+                            "duration": r.for_seconds,
+                            "keepFiringFor": r.keep_firing_for,
+                            "labels": dict(r.labels),
+                            "annotations": dict(r.annotations),
+                            "alerts": [_prom_alert(a) for a in alerts],
+                            "health": r.health,
+                            "lastError": r.last_error,
+                            "evaluationTime": r.evaluation_seconds,
+                            "lastEvaluation": _rfc3339_nano(r.last_evaluation),
+                            "type": "alerting",
+                        }
+                    )
+            if rules or not (names or rule_type):
+                out.append(
+                    {
+                        "name": g.name,
+                        "file": g.file,
+                        "rules": rules,
+                        "interval": g.interval or 5.0,
+                        "limit": 0,
+                        "evaluationTime": g.evaluation_seconds,
+                        "lastEvaluation": _rfc3339_nano(g.last_evaluation),
+                    }
+                )
+        return out
+
+
+def _rfc3339_nano(ts: float | None) -> str:
+    if ts is None:
+        return "0001-01-01T00:00:00Z"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+
+
+def _rfc3339_milli(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _prom_alert(a: Alert) -> dict:
+    return {
+        "labels": dict(a.labels),
+        "annotations": dict(a.annotations),
+        "state": a.state,
+        "activeAt": _rfc3339_nano(a.active_at),
+        "value": go_float(a.value),
+    }
+
+
+def fingerprint(labels: dict[str, str]) -> str:
+    """Alertmanager's label-set fingerprint: FNV-1a 64 over sorted name/value pairs, 0xff-separated."""
+    h = 14695981039346656037
+    for name in sorted(labels):
+        for part in (name, labels[name]):
+            for b in part.encode():
+                h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+            h = ((h ^ 0xFF) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+_MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*')
+
+
+def parse_matchers(text: str) -> list[tuple[str, str, str]]:
+    """Alertmanager filter matchers: `name="v"`, `name=~"re"`, `{a="x",b!="y"}`."""
+    body = text.strip()
+    if body.startswith("{") and body.endswith("}"):
+        body = body[1:-1]
+    out = []
+    for part in filter(None, (p.strip() for p in _split_matchers(body))):
+        m = _MATCHER.fullmatch(part)
+        if m is None:
+            bare = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*([^\"]*?)\s*", part)
+            if bare is None:
+                raise ValueError(f"bad matcher format: {part}")
+            out.append((bare.group(1), bare.group(2), bare.group(3)))
+            continue
+        out.append((m.group(1), m.group(2), m.group(3).replace('\\"', '"')))
+    return out
+
+
+def _split_matchers(body: str) -> list[str]:
+    parts, cur, quoted, esc = [], "", False, False
+    for ch in body:
+        if ch == "," and not quoted:
+            parts.append(cur)
+            cur = ""
+            continue
+        cur += ch
+        if esc:
+            esc = False
+        elif ch == "\\":
+            esc = True
+        elif ch == '"':
+            quoted = not quoted
+    parts.append(cur)
+    return parts
+
+
+def _matches(labels: dict[str, str], matchers: list[tuple[str, str, str]]) -> bool:
+    for name, op, value in matchers:
+        v = labels.get(name, "")
+        if op == "=" and v != value or op == "!=" and v == value:
+            return False
+        if op in ("=~", "!~") and (re.fullmatch(value, v) is not None) != (op == "=~"):
+            return False
+    return True
+
+
+# ================================================================================== observability
+class Observability:
+    def __init__(self, cluster: Cluster, rules: list[RuleGroup] | None = None) -> None:
+        self.cluster = cluster
+        self.history = HistorySource(retention=HISTORY_SECONDS, lookback=LOOKBACK_SECONDS, now=cluster.now())
+        self.alerts = AlertManager(builtin_rules() if rules is None else rules)
+        self._collector = _Collector(cluster)
+        self.started = cluster.now()
+
+    def load_rules(self, path: str | Path) -> None:
+        """Replace the alert rules with a rule file (Prometheus format)."""
+        p = Path(path)
+        self.alerts.set_groups(load_rules(p.read_text(), str(p)))
+
+    def scrape(self) -> None:
+        now = self.cluster.now()
+        samples = self._collector.collect(now)
+        self.history.add(now, samples)
+        self.alerts.evaluate(self.history, now)
+        extra = self.alerts.series(now)
+        if extra:  # Prometheus writes ALERTS at evaluation time: part of this instant's data
+            self._append(now, extra)
+
+    def _append(self, ts: float, samples: list[Sample]) -> None:
+        """Add samples to the scrape at `ts` without re-indexing the whole scrape."""
+        index = self.history.index_at(ts)
+        if not hasattr(index, "by_name") or not index.samples:
+            self.history.add(ts, list(index.samples) + samples)
+            return
+        index.samples.extend(samples)
+        for s in samples:
+            index.by_name.setdefault(s.name, []).append(s)
+
+    def query(self, expr: str, ts: float | None = None) -> list[Sample] | float:
+        return evaluate(expr, self.history, self.cluster.now() if ts is None else ts)
+
+    # ----------------------------------------------------------------- HTTP
+    def add_routes(self, app: web.Application) -> None:
+        r = app.router
+        for path, handler in (
+            ("/api/v1/query", self._h_query),
+            ("/api/v1/query_range", self._h_query_range),
+            ("/api/v1/series", self._h_series),
+            ("/api/v1/labels", self._h_labels),
+        ):
+            r.add_get(path, handler)
+            r.add_post(path, handler)
+        r.add_get("/api/v1/label/{name}/values", self._h_label_values)
+        r.add_get("/api/v1/alerts", self._h_alerts)
+        r.add_get("/api/v1/rules", self._h_rules)
+        r.add_get("/api/v1/status/buildinfo", self._h_buildinfo)
+        r.add_get("/api/v2/alerts", self._h_am_alerts)
+        r.add_get("/api/v2/alerts/groups", self._h_am_groups)
+        r.add_get("/api/v2/status", self._h_am_status)
+        r.add_get("/api/v2/silences", self._h_am_empty)
+        r.add_get("/api/v2/receivers", self._h_am_receivers)
+
+    @staticmethod
+    def _ok(data: Any) -> web.Response:
+        from aiohttp import web
+
+        return web.json_response({"status": "success", "data": data})
+
+    @staticmethod
+    def _bad(message: str, status: int = 400, error_type: str = "bad_data") -> web.Response:
+        from aiohttp import web
+
+        return web.json_response({"status": "error", "errorType": error_type, "error": message}, status=status)
+
+    async def _params(self, request: web.Request) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for k, v in request.query.items():
+            out.setdefault(k, []).append(v)
+        if request.method == "POST":
+            for k, v in (await request.post()).items():
+                out.setdefault(k, []).append(str(v))
+        return out
+
+    def _time(self, text: str | None, default: float) -> float:
+        if text is None or text == "":
+            return default
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        try:
+            return parse_rfc3339(text)
+        except ValueError as err:
+            raise ValueError(f'cannot parse "{text}" to a valid timestamp') from err
+
+    async def _h_query(self, request: web.Request) -> web.Response:
+        p = await self._params(request)
+        expr = (p.get("query") or [""])[0]
+        try:
+            ts = self._time((p.get("time") or [None])[0], self.cluster.now())
+        except ValueError as err:
+            return self._bad(f'invalid parameter "time": {err}')
+        if not expr:
+            return self._bad('invalid parameter "query": unknown position: parse error: no expression found in input')
+        try:
+            result = evaluate(expr, self.history, ts)
+        except PromQLError as err:
+            return self._bad(f'invalid parameter "query": {err}')
+        return self._ok(to_prometheus_json(result, ts))
+
+    async def _h_query_range(self, request: web.Request) -> web.Response:
+        p = await self._params(request)
+        expr = (p.get("query") or [""])[0]
+        try:
+            start = self._time((p.get("start") or [""])[0], math.nan)
+            end = self._time((p.get("end") or [""])[0], math.nan)
+            step_text = (p.get("step") or [""])[0]
+            step = float(step_text) if _is_number(step_text) else parse_duration(step_text)
+        except (ValueError, PromQLError) as err:
+            return self._bad(f"invalid parameter: {err}")
+        if math.isnan(start) or math.isnan(end):
+            return self._bad('invalid parameter "start" or "end": missing')
+        if end < start:
+            return self._bad('invalid parameter "end": end timestamp must not be before start time')
+        if step <= 0:
+            return self._bad(
+                'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer'
+            )
+        if (end - start) / step > MAX_RANGE_POINTS:
+            return self._bad(
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"
+            )
+        try:
+            node = parse(expr)
+            series: dict[frozenset, tuple[dict, list]] = {}
+            start_ms, end_ms, step_ms = round(start * 1000), round(end * 1000), max(1, round(step * 1000))
+            for t_ms in range(start_ms, end_ms + 1, step_ms):  # integer milliseconds, as Prometheus steps
+                t = t_ms / 1000
+                res = evaluate(node, self.history, t)
+                points = [Sample("", {}, res)] if isinstance(res, float) else res
+                for s in points:
+                    metric = s.metric
+                    key = frozenset(metric.items())
+                    series.setdefault(key, (metric, []))[1].append([t, format_value(s.value)])
+        except PromQLError as err:
+            return self._bad(f'invalid parameter "query": {err}')
+        return self._ok({"resultType": "matrix", "result": [{"metric": m, "values": v} for m, v in series.values()]})
+
+    def _indexes(self, p: dict[str, list[str]]) -> list[SampleIndex]:
+        """Scrapes in [start, end] (default: the latest one)."""
+        ts = self.history.timestamps()
+        if not ts:
+            return []
+        start = self._time((p.get("start") or [""])[0], math.nan)
+        end = self._time((p.get("end") or [""])[0], ts[-1])
+        if math.isnan(start):
+            return [self.history.index_at(end)]
+        lo, hi = bisect.bisect_left(ts, start), bisect.bisect_right(ts, end)
+        return [self.history.index_at(t) for t in ts[lo:hi]]
+
+    def _selected(self, p: dict[str, list[str]]) -> list[Sample]:
+        selectors = []
+        for m in p.get("match[]") or []:
+            node = parse(m)
+            if not isinstance(node, VectorSelector):
+                raise PromQLError(f'invalid parameter "match[]": expected a vector selector, got {m}')
+            selectors.append(node)
+        out: dict[frozenset, Sample] = {}
+        for index in self._indexes(p):
+            chosen = [s for sel in selectors for s in index.select(sel)] if selectors else index.samples
+            for s in chosen:
+                out.setdefault(frozenset(s.metric.items()), s)
+        return list(out.values())
+
+    async def _h_series(self, request: web.Request) -> web.Response:
+        p = await self._params(request)
+        if not p.get("match[]"):
+            return self._bad("no match[] parameter provided")
+        try:
+            samples = self._selected(p)
+        except (PromQLError, ValueError) as err:
+            return self._bad(str(err))
+        return self._ok([s.metric for s in samples])
+
+    async def _h_labels(self, request: web.Request) -> web.Response:
+        p = await self._params(request)
+        try:
+            samples = self._selected(p)
+        except (PromQLError, ValueError) as err:
+            return self._bad(str(err))
+        names = {k for s in samples for k in s.labels} | ({"__name__"} if samples else set())
+        return self._ok(sorted(names))
+
+    async def _h_label_values(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        p = await self._params(request)
+        try:
+            samples = self._selected(p)
+        except (PromQLError, ValueError) as err:
+            return self._bad(str(err))
+        if name == "__name__":
+            values = {s.name for s in samples if s.name}
+        else:
+            values = {s.labels[name] for s in samples if s.labels.get(name)}
+        return self._ok(sorted(values))
+
+    async def _h_alerts(self, request: web.Request) -> web.Response:
+        return self._ok({"alerts": self.alerts.prometheus_alerts()})
+
+    async def _h_rules(self, request: web.Request) -> web.Response:
+        q = request.query
+        names = set(q.getall("rule_name[]", []))
+        groups = set(q.getall("rule_group[]", []))
+        return self._ok({"groups": self.alerts.rule_groups(q.get("type"), names or None, groups or None)})
+
+    async def _h_buildinfo(self, request: web.Request) -> web.Response:
+        return self._ok(
+            {
+                "version": PROMETHEUS_VERSION,
+                "revision": "sre-agent-sim",
+                "branch": "HEAD",
+                "buildUser": "sim",
+                "buildDate": "20260101-00:00:00",
+                "goVersion": "go1.22.5",
+            }
+        )
+
+    # ----------------------------------------------------------------- Alertmanager v2
+    def _am_alerts(self, request: web.Request) -> list[dict]:
+        q = request.query
+        flag = {k: q.get(k, "true").lower() != "false" for k in ("active", "silenced", "inhibited", "unprocessed")}
+        matchers = [m for f in q.getall("filter", []) for m in parse_matchers(f)]
+        receiver = q.get("receiver")
+        if not flag["active"] or (receiver and not re.fullmatch(receiver, "default")):
+            return []
+        now = self.cluster.now()
+        base = f"{request.scheme}://{request.host}"
+        out = []
+        for a in self.alerts.firing():
+            if not _matches(a.labels, matchers):
+                continue
+            out.append(
+                {
+                    "labels": dict(a.labels),
+                    "annotations": dict(a.annotations),
+                    "startsAt": _rfc3339_milli(a.fired_at or a.active_at),
+                    "endsAt": _rfc3339_milli(now + 4 * RESEND_SECONDS),
+                    "updatedAt": _rfc3339_milli(a.updated_at),
+                    "generatorURL": f"{base}/graph?g0.expr={quote(a.rule.expr, safe='')}&g0.tab=1",
+                    "fingerprint": fingerprint(a.labels),
+                    "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+                    "receivers": [{"name": "default"}],
+                }
+            )
+        return out
+
+    async def _h_am_alerts(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        try:
+            alerts = self._am_alerts(request)
+        except (ValueError, re.error) as err:
+            return web.json_response(str(err), status=400)
+        return web.json_response(alerts)
+
+    async def _h_am_groups(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        try:
+            alerts = self._am_alerts(request)
+        except (ValueError, re.error) as err:
+            return web.json_response(str(err), status=400)
+        groups: dict[str, list[dict]] = {}
+        for a in alerts:
+            groups.setdefault(a["labels"]["alertname"], []).append(a)
+        return web.json_response(
+            [{"labels": {"alertname": k}, "receiver": {"name": "default"}, "alerts": v} for k, v in groups.items()]
+        )
+
+    async def _h_am_status(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        config = "route:\n  receiver: default\n  group_by: [alertname, namespace]\nreceivers:\n  - name: default\n"
+        return web.json_response(
+            {
+                "cluster": {"name": "sim-alertmanager", "status": "ready", "peers": []},
+                "versionInfo": {
+                    "version": ALERTMANAGER_VERSION,
+                    "revision": "sre-agent-sim",
+                    "branch": "HEAD",
+                    "buildUser": "sim",
+                    "buildDate": "20260101-00:00:00",
+                    "goVersion": "go1.22.5",
+                },
+                "config": {"original": config},
+                "uptime": _rfc3339_milli(self.started),
+            }
+        )
+
+    async def _h_am_empty(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        return web.json_response([])
+
+    async def _h_am_receivers(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        return web.json_response([{"name": "default"}])
