@@ -6,6 +6,7 @@ them, so `sre-agent --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -45,13 +46,16 @@ def version() -> None:
 @sim_app.command("serve")
 def sim_serve(
     scenario: Annotated[
-        str | None, typer.Option("--scenario", "-s", help="Scenario file (ITBench itbench.io/v2 or ours), or a built-in name.")
+        str | None,
+        typer.Option("--scenario", "-s", help="Scenario file (ITBench itbench.io/v2 or ours), or a built-in name."),
     ] = None,
     port: Annotated[int, typer.Option("--port", "-p", help="Port on 127.0.0.1 (0 picks a free one).")] = 0,
     kubeconfig_out: Annotated[
         Path | None, typer.Option("--kubeconfig-out", help="Write a kubeconfig for this server here.")
     ] = None,
-    clock: Annotated[str, typer.Option("--clock", help="virtual (moved by POST /sim/v1/advance) or realtime.")] = "virtual",
+    clock: Annotated[
+        str, typer.Option("--clock", help="virtual (moved by POST /sim/v1/advance) or realtime.")
+    ] = "virtual",
     seed: Annotated[int, typer.Option("--seed", help="Seed for names and randomness.")] = 0,
 ) -> None:
     """Serve a simulated cluster until stopped; prints `listening on URL` once ready."""
@@ -84,10 +88,8 @@ def sim_serve(
         finally:
             await server.close()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
 
 
 @sim_app.command("faults")
@@ -96,7 +98,10 @@ def sim_faults(output: Annotated[str, typer.Option("--output", "-o", help="table
     from .sim.faults import FAULTS, NOT_SIMULATED, _load_families
 
     _load_families()
-    rows = [{"index": f.index, "id": f.id, "targets": list(f.targets)} for f in sorted(FAULTS.values(), key=lambda f: f.index)]
+    rows = [
+        {"index": f.index, "id": f.id, "targets": list(f.targets)}
+        for f in sorted(FAULTS.values(), key=lambda f: f.index)
+    ]
     if output == "json":
         typer.echo(json.dumps({"faults": rows, "notSimulated": NOT_SIMULATED}, indent=2))
         return

@@ -22,7 +22,9 @@ TARGET = "product-catalog"
 
 
 def show_pods(sim: SimulatorServer, core: client.CoreV1Api) -> None:
-    pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"app.kubernetes.io/name={TARGET}", _preload_content=False)
+    pods = core.list_namespaced_pod(
+        NAMESPACE, label_selector=f"app.kubernetes.io/name={TARGET}", _preload_content=False
+    )
     items = json.loads(pods.data)["items"]
     now = sim.cluster.clock.now()
     for pod in items:
@@ -33,13 +35,19 @@ def show_pods(sim: SimulatorServer, core: client.CoreV1Api) -> None:
 def firing(sim: SimulatorServer) -> list[str]:
     with urllib.request.urlopen(f"{sim.url}/api/v2/alerts") as r:
         alerts = json.load(r)
-    return sorted(f"{a['labels']['alertname']}{{{a['labels'].get('service') or a['labels'].get('pod', '')}}}" for a in alerts)
+    return sorted(
+        f"{a['labels']['alertname']}{{{a['labels'].get('service') or a['labels'].get('pod', '')}}}" for a in alerts
+    )
 
 
 def rollout_undo(apps: client.AppsV1Api, name: str) -> int:
     """What `kubectl rollout undo` does: copy the previous revision's template back onto the Deployment."""
     dep = apps.read_namespaced_deployment(name, NAMESPACE)
-    sets = [rs for rs in apps.list_namespaced_replica_set(NAMESPACE).items if any(o.uid == dep.metadata.uid for o in rs.metadata.owner_references or [])]
+    sets = [
+        rs
+        for rs in apps.list_namespaced_replica_set(NAMESPACE).items
+        if any(o.uid == dep.metadata.uid for o in rs.metadata.owner_references or [])
+    ]
     sets.sort(key=lambda rs: int(rs.metadata.annotations["deployment.kubernetes.io/revision"]))
     previous = sets[-2]
     template = client.ApiClient().sanitize_for_serialization(previous.spec.template)

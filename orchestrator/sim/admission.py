@@ -67,7 +67,10 @@ def default_pod_spec(spec: dict) -> None:
         c.setdefault("terminationMessagePath", "/dev/termination-log")
         c.setdefault("terminationMessagePolicy", "File")
         image = c.get("image", "")
-        c.setdefault("imagePullPolicy", "Always" if image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1] else "IfNotPresent")
+        c.setdefault(
+            "imagePullPolicy",
+            "Always" if image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1] else "IfNotPresent",
+        )
         c.setdefault("resources", {})
         for p in c.get("ports") or []:
             p.setdefault("protocol", "TCP")
@@ -148,7 +151,10 @@ def _qos(spec: dict) -> str:
     if not any(requests) and not any(limits):
         return "BestEffort"
     guaranteed = all(
-        lim.get("cpu") and lim.get("memory") and req.get("cpu", lim.get("cpu")) == lim.get("cpu") and req.get("memory", lim.get("memory")) == lim.get("memory")
+        lim.get("cpu")
+        and lim.get("memory")
+        and req.get("cpu", lim.get("cpu")) == lim.get("cpu")
+        and req.get("memory", lim.get("memory")) == lim.get("memory")
         for req, lim in zip(requests, limits, strict=True)
     )
     return "Guaranteed" if guaranteed else "Burstable"
@@ -175,7 +181,9 @@ def _workload(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
         spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
         spec.setdefault("serviceName", "")
     elif kind == "DaemonSet":
-        spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
+        spec.setdefault(
+            "updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}
+        )
     template = spec.get("template")
     if not isinstance(template, dict):
         raise invalid(kind, name, "spec.template", "Required value")
@@ -188,11 +196,18 @@ def _workload(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
         raise invalid(kind, name, "spec.selector", "Required value")
     labels = template["metadata"].get("labels") or {}
     if not selector_from_spec(selector).matches(labels):
-        raise invalid(kind, name, "spec.template.metadata.labels", f"Invalid value: {labels}: `selector` does not match template `labels`")
+        raise invalid(
+            kind,
+            name,
+            "spec.template.metadata.labels",
+            f"Invalid value: {labels}: `selector` does not match template `labels`",
+        )
     if op == "UPDATE" and old is not None and old.get("spec", {}).get("selector") != selector:
         raise invalid(kind, name, "spec.selector", f"Invalid value: {selector}: field is immutable")
     if isinstance(spec.get("replicas"), int) and spec["replicas"] < 0:
-        raise invalid(kind, name, "spec.replicas", f"Invalid value: {spec['replicas']}: must be greater than or equal to 0")
+        raise invalid(
+            kind, name, "spec.replicas", f"Invalid value: {spec['replicas']}: must be greater than or equal to 0"
+        )
 
 
 # --------------------------------------------------------------------------------------------- services
@@ -206,7 +221,9 @@ def _service(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
     spec.setdefault("ipFamilyPolicy", "SingleStack")
     if old is not None and old.get("spec", {}).get("clusterIP"):
         if spec.get("clusterIP") not in (None, "", old["spec"]["clusterIP"]):
-            raise invalid("Service", name, "spec.clusterIP", f'Invalid value: "{spec["clusterIP"]}": field is immutable')
+            raise invalid(
+                "Service", name, "spec.clusterIP", f'Invalid value: "{spec["clusterIP"]}": field is immutable'
+            )
         spec["clusterIP"] = old["spec"]["clusterIP"]
         spec["clusterIPs"] = old["spec"].get("clusterIPs", [spec["clusterIP"]])
     elif spec.get("clusterIP") != "None":
@@ -240,7 +257,9 @@ def _secret(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
         try:
             base64.b64decode(v, validate=True)
         except (ValueError, TypeError) as err:
-            raise invalid("Secret", obj["metadata"].get("name", ""), f"data[{k}]", "Invalid value: illegal base64 data") from err
+            raise invalid(
+                "Secret", obj["metadata"].get("name", ""), f"data[{k}]", "Invalid value: illegal base64 data"
+            ) from err
 
 
 def _namespace(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
@@ -256,10 +275,20 @@ def _crd(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
     names = spec.get("names") or {}
     group = spec.get("group")
     if not group or not names.get("plural") or not names.get("kind") or not spec.get("versions"):
-        raise invalid("CustomResourceDefinition", obj["metadata"].get("name", ""), "spec", "group, names.plural, names.kind and versions are required")
+        raise invalid(
+            "CustomResourceDefinition",
+            obj["metadata"].get("name", ""),
+            "spec",
+            "group, names.plural, names.kind and versions are required",
+        )
     expected = f"{names['plural']}.{group}"
     if obj["metadata"].get("name") != expected:
-        raise invalid("CustomResourceDefinition", obj["metadata"].get("name", ""), "metadata.name", f'Invalid value: must be spec.names.plural+"."+spec.group ({expected})')
+        raise invalid(
+            "CustomResourceDefinition",
+            obj["metadata"].get("name", ""),
+            "metadata.name",
+            f'Invalid value: must be spec.names.plural+"."+spec.group ({expected})',
+        )
     names.setdefault("singular", names["kind"].lower())
     names.setdefault("listKind", names["kind"] + "List")
     obj["status"] = {
@@ -267,7 +296,12 @@ def _crd(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
         "storedVersions": [v["name"] for v in spec["versions"] if v.get("storage")],
         "conditions": [
             {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found"},
-            {"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"},
+            {
+                "type": "Established",
+                "status": "True",
+                "reason": "InitialNamesAccepted",
+                "message": "the initial names have been accepted",
+            },
         ],
     }
 
@@ -279,11 +313,21 @@ def _hpa(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
         raise invalid("HorizontalPodAutoscaler", name, "spec.scaleTargetRef", "Required value")
     spec.setdefault("minReplicas", 1)
     if not isinstance(spec.get("maxReplicas"), int) or spec["maxReplicas"] < spec["minReplicas"]:
-        raise invalid("HorizontalPodAutoscaler", name, "spec.maxReplicas", "Invalid value: must be greater than or equal to minReplicas")
+        raise invalid(
+            "HorizontalPodAutoscaler",
+            name,
+            "spec.maxReplicas",
+            "Invalid value: must be greater than or equal to minReplicas",
+        )
     # autoscaling/v1 bodies carry targetCPUUtilizationPercentage: store the v2 shape.
     if "targetCPUUtilizationPercentage" in spec:
         pct = spec.pop("targetCPUUtilizationPercentage")
-        spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": pct}}}]
+        spec["metrics"] = [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": pct}},
+            }
+        ]
 
 
 _HANDLERS = {

@@ -150,7 +150,9 @@ def parse_quantity(q: str | int | float | None) -> float:
         return float(q)
     m = _QUANTITY.match(str(q).strip())
     if not m or m.group(2) not in _UNITS:
-        raise ValueError(f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {q!r}")
+        raise ValueError(
+            f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {q!r}"
+        )
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 

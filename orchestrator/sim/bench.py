@@ -55,7 +55,16 @@ def _fill(server: SimulatorServer, pods: int) -> None:
                 "selector": {"matchLabels": {"app": "filler"}},
                 "template": {
                     "metadata": {"labels": {"app": "filler"}},
-                    "spec": {"containers": [{"name": "pause", "image": "busybox:1.37", "command": ["sh", "-c", "sleep infinity"], "resources": {"requests": {"cpu": "1m", "memory": "1Mi"}}}]},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "pause",
+                                "image": "busybox:1.37",
+                                "command": ["sh", "-c", "sleep infinity"],
+                                "resources": {"requests": {"cpu": "1m", "memory": "1Mi"}},
+                            }
+                        ]
+                    },
                 },
             },
         }
@@ -105,7 +114,12 @@ def run_benchmark(pod_counts: list[int], samples: int = 200) -> dict[str, Any]:
             target = server.call(lambda: cluster.store.list(cluster.rt("Pod"), BENCH_NAMESPACE)[0]["metadata"]["name"])
             counter = iter(range(10**9))
             patches = _timed(
-                lambda: api.patch_namespaced_pod(target, BENCH_NAMESPACE, {"metadata": {"labels": {"bench": str(next(counter))}}}, _preload_content=False).read(),
+                lambda target=target, counter=counter: api.patch_namespaced_pod(
+                    target,
+                    BENCH_NAMESPACE,
+                    {"metadata": {"labels": {"bench": str(next(counter))}}},
+                    _preload_content=False,
+                ).read(),
                 samples,
             )
             t1 = time.perf_counter()

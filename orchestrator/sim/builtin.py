@@ -10,7 +10,11 @@ PACKAGE = "orchestrator.sim.scenarios"
 
 def builtin_scenarios() -> dict[str, Path]:
     root = resources.files(PACKAGE)
-    return {Path(r.name).stem: Path(str(r)) for r in sorted(root.iterdir(), key=lambda r: r.name) if r.name.endswith(".yaml")}
+    return {
+        Path(r.name).stem: Path(str(r))
+        for r in sorted(root.iterdir(), key=lambda r: r.name)
+        if r.name.endswith(".yaml")
+    }
 
 
 def resolve_scenario(name_or_path: str) -> Path:
@@ -21,5 +25,7 @@ def resolve_scenario(name_or_path: str) -> Path:
     found = builtin_scenarios().get(name_or_path)
     if found is None:
         known = ", ".join(builtin_scenarios())
-        raise FileNotFoundError(f"scenario {name_or_path!r}: no such file and no built-in scenario of that name (built-in: {known})")
+        raise FileNotFoundError(
+            f"scenario {name_or_path!r}: no such file and no built-in scenario of that name (built-in: {known})"
+        )
     return found

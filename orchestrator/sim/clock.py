@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+
 class Clock:
     """Seconds since the Unix epoch, as the cluster sees them.
 

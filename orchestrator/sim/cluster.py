@@ -9,15 +9,14 @@ immediate reconcile pass (no time passes), as controllers react within milliseco
 from __future__ import annotations
 
 import copy
-import itertools
 import ipaddress
+import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .apps import Application, builtin_applications
 from .clock import Clock, rfc3339, rfc3339_micro
 from .controllers import default_controllers
-from .errors import ApiError
 from .reliability import Reliability
 from .resources import Registry, ResourceType
 from .store import Store
@@ -53,10 +52,9 @@ class Cluster:
         self.injected: list[dict] = []  # faults injected, for /sim/v1/state
         self.scenario_name: str | None = None
         # Lazily built parts that need the cluster (avoid import cycles).
+        from .admission import register_store_hooks
         from .observability import Observability
         from .traffic import Traffic
-
-        from .admission import register_store_hooks
 
         self.traffic = Traffic(self)
         self.observability = Observability(self)
@@ -123,21 +121,57 @@ class Cluster:
 
     def events_for(self, obj: dict) -> list[dict]:
         uid = obj["metadata"].get("uid")
-        return [e for e in self.store.list(self.rt("Event"), obj["metadata"].get("namespace")) if e["involvedObject"].get("uid") == uid]
+        return [
+            e
+            for e in self.store.list(self.rt("Event"), obj["metadata"].get("namespace"))
+            if e["involvedObject"].get("uid") == uid
+        ]
 
     # ------------------------------------------------------------------ bootstrap
     def _bootstrap(self) -> None:
         ns_rt = self.rt("Namespace")
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
-            self.store.create(ns_rt, {"metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+            self.store.create(
+                ns_rt,
+                {
+                    "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}},
+                    "spec": {"finalizers": ["kubernetes"]},
+                    "status": {"phase": "Active"},
+                },
+            )
         node_rt = self.rt("Node")
         for name in (CONTROL_PLANE, *WORKER_NODES):
             self.store.create(node_rt, _node(name, control_plane=name == CONTROL_PLANE, ip=self.allocate_ip("pod")))
         pc_rt = self.rt("PriorityClass")
         for name, value in (("system-cluster-critical", 2000000000), ("system-node-critical", 2000001000)):
-            self.store.create(pc_rt, {"metadata": {"name": name}, "value": value, "globalDefault": False, "preemptionPolicy": "PreemptLowerPriority", "description": "Used for system critical pods that must not be moved from their current node."})
+            self.store.create(
+                pc_rt,
+                {
+                    "metadata": {"name": name},
+                    "value": value,
+                    "globalDefault": False,
+                    "preemptionPolicy": "PreemptLowerPriority",
+                    "description": "Used for system critical pods that must not be moved from their current node.",
+                },
+            )
         svc_rt = self.rt("Service")
-        self.store.create(svc_rt, {"metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}}, "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1", "clusterIPs": ["10.96.0.1"], "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}], "sessionAffinity": "None"}})
+        self.store.create(
+            svc_rt,
+            {
+                "metadata": {
+                    "name": "kubernetes",
+                    "namespace": "default",
+                    "labels": {"component": "apiserver", "provider": "kubernetes"},
+                },
+                "spec": {
+                    "type": "ClusterIP",
+                    "clusterIP": "10.96.0.1",
+                    "clusterIPs": ["10.96.0.1"],
+                    "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
+                    "sessionAffinity": "None",
+                },
+            },
+        )
         self.reconcile()
 
     # ------------------------------------------------------------------ applications
@@ -277,7 +311,9 @@ def _node(name: str, control_plane: bool, ip: str) -> dict:
         "metadata": {"name": name, "labels": labels, "annotations": {"node.alpha.kubernetes.io/ttl": "0"}},
         "spec": {
             "podCIDR": "10.244.0.0/24",
-            "taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}] if control_plane else [],
+            "taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+            if control_plane
+            else [],
         },
         "status": {
             "capacity": capacity,
@@ -291,7 +327,14 @@ def _node(name: str, control_plane: bool, ip: str) -> dict:
                     ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
                 )
             ]
-            + [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
+            + [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "kubelet is posting ready status",
+                }
+            ],
             "nodeInfo": {
                 "architecture": "amd64",
                 "operatingSystem": "linux",

@@ -84,7 +84,11 @@ def service_for(app: Application, svc: Service) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": svc.svc, "namespace": app.namespace, "labels": {APP_LABEL: svc.svc, "app.kubernetes.io/part-of": app.name}},
+        "metadata": {
+            "name": svc.svc,
+            "namespace": app.namespace,
+            "labels": {APP_LABEL: svc.svc, "app.kubernetes.io/part-of": app.name},
+        },
         "spec": {
             "type": "ClusterIP",
             "selector": selector_labels(svc),
@@ -106,7 +110,10 @@ def hpa_for(app: Application, svc: Service) -> dict:
             "metrics": [
                 {
                     "type": "Resource",
-                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": int(hpa.get("cpuUtilization", 80))}},
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": int(hpa.get("cpuUtilization", 80))},
+                    },
                 }
             ],
         },
@@ -123,10 +130,24 @@ def install_application(cluster: Cluster, app: Application, options: dict) -> No
     for svc in app.services:
         for name, data in svc.secrets.items():
             if store.find(cluster.rt("Secret"), app.namespace, name) is None:
-                cluster.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": app.namespace}, "stringData": dict(data)})
+                cluster.apply(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Secret",
+                        "metadata": {"name": name, "namespace": app.namespace},
+                        "stringData": dict(data),
+                    }
+                )
         for name, data in svc.config_maps.items():
             if store.find(cluster.rt("ConfigMap"), app.namespace, name) is None:
-                cluster.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": app.namespace}, "data": dict(data)})
+                cluster.apply(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "metadata": {"name": name, "namespace": app.namespace},
+                        "data": dict(data),
+                    }
+                )
     for svc in app.services:
         cluster.apply(workload_for(app, svc))
         if svc.port and svc.svc not in created_services:

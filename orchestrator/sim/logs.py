@@ -67,7 +67,9 @@ def render_log(
     if container not in names and container not in init_names:
         raise ApiError(400, f"container {container} is not valid for pod {name}")
     status = pod.get("status") or {}
-    statuses = {s["name"]: s for s in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or [])}
+    statuses = {
+        s["name"]: s for s in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or [])
+    }
     cs = statuses.get(container)
     if cs is None or ("waiting" in (cs.get("state") or {}) and cs.get("restartCount", 0) == 0 and not previous):
         reason = ((cs or {}).get("state") or {}).get("waiting", {}).get("reason", "ContainerCreating")

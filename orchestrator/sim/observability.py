@@ -95,6 +95,7 @@ ALERTMANAGER_VERSION = "0.27.0"
 MAX_RANGE_POINTS = 11000
 USAGE_REFRESH_SECONDS = 15.0
 RESEND_SECONDS = 60.0  # Prometheus re-sends firing alerts every minute; endsAt is 4 of those ahead
+EVALUATION_SECONDS = 5.0  # rules run after every scrape, i.e. every virtual step
 
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
 POD_REASONS = ("Evicted", "NodeAffinity", "NodeLost", "Shutdown", "UnexpectedAdmissionError")
@@ -490,8 +491,9 @@ class _Collector:
         self._objects: dict[tuple[str, str], tuple[str, list[Sample]]] = {}
         self._cpu_total: dict[tuple[str, str], tuple[int, float]] = {}  # (uid, container) -> (restart, seconds)
         self._app_totals: dict[tuple[str, str], tuple[float, float]] = {}
-        self._pods: dict[str, tuple[str, list]] = {}
-        self._usage: dict[tuple[str, str], tuple[float, int, tuple[float, float] | None]] = {}  # uid -> (resourceVersion, running containers)
+        self._pods: dict[str, tuple[str, list]] = {}  # uid -> (resourceVersion, running containers)
+        # (uid, container) -> (read at, restart count, (cpu cores, working-set bytes))
+        self._usage: dict[tuple[str, str], tuple[float, int, tuple[float, float] | None]] = {}
         self._last: dict[tuple, Sample] = {}
         self._last_ts: float | None = None
 
@@ -959,7 +961,7 @@ class AlertManager:
                         "name": g.name,
                         "file": g.file,
                         "rules": rules,
-                        "interval": g.interval or 5.0,
+                        "interval": g.interval or EVALUATION_SECONDS,
                         "limit": 0,
                         "evaluationTime": g.evaluation_seconds,
                         "lastEvaluation": _rfc3339_nano(g.last_evaluation),

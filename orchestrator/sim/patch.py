@@ -49,9 +49,7 @@ def _json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(
-            _json_equal(x, y) for x, y in zip(a, b, strict=True)
-        )
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and a == b
 
 
@@ -105,15 +103,11 @@ def _parse_pointer(pointer: Any, what: str) -> list[str]:
     if pointer == "":
         return []
     if not pointer.startswith("/"):
-        raise PatchError(
-            f"invalid JSON pointer {pointer!r}: must be empty or start with '/'"
-        )
+        raise PatchError(f"invalid JSON pointer {pointer!r}: must be empty or start with '/'")
     tokens = pointer[1:].split("/")
     for token in tokens:
         if _BAD_ESCAPE.search(token):
-            raise PatchError(
-                f"invalid JSON pointer {pointer!r}: '~' must be followed by 0 or 1"
-            )
+            raise PatchError(f"invalid JSON pointer {pointer!r}: '~' must be followed by 0 or 1")
     # Order matters (RFC 6901 section 4): "~01" must decode to "~1", not "/".
     return [t.replace("~1", "/").replace("~0", "~") for t in tokens]
 
@@ -129,9 +123,7 @@ def _array_index(token: str, length: int, pointer: str, *, allow_end: bool) -> i
     index = int(token)
     limit = length if allow_end else length - 1
     if index > limit:
-        raise PatchError(
-            f"path {pointer!r}: array index {index} out of range (length {length})"
-        )
+        raise PatchError(f"path {pointer!r}: array index {index} out of range (length {length})")
     return index
 
 
@@ -144,9 +136,7 @@ def _resolve(doc: Any, tokens: list[str], pointer: str) -> Any:
                 raise PatchError(f"path {pointer!r} does not exist")
             current = current[token]
         elif isinstance(current, list):
-            current = current[
-                _array_index(token, len(current), pointer, allow_end=False)
-            ]
+            current = current[_array_index(token, len(current), pointer, allow_end=False)]
         else:
             raise PatchError(f"path {pointer!r} does not exist (traverses a scalar)")
     return current
@@ -166,9 +156,7 @@ def _op_add(doc: Any, tokens: list[str], value: Any, pointer: str) -> Any:
     if isinstance(parent, dict):
         parent[tokens[-1]] = value
     else:
-        parent.insert(
-            _array_index(tokens[-1], len(parent), pointer, allow_end=True), value
-        )
+        parent.insert(_array_index(tokens[-1], len(parent), pointer, allow_end=True), value)
     return doc
 
 
@@ -180,9 +168,7 @@ def _op_remove(doc: Any, tokens: list[str], pointer: str) -> tuple[Any, Any]:
         if tokens[-1] not in parent:
             raise PatchError(f"path {pointer!r} does not exist")
         return doc, parent.pop(tokens[-1])
-    return doc, parent.pop(
-        _array_index(tokens[-1], len(parent), pointer, allow_end=False)
-    )
+    return doc, parent.pop(_array_index(tokens[-1], len(parent), pointer, allow_end=False))
 
 
 def _op_replace(doc: Any, tokens: list[str], value: Any, pointer: str) -> Any:
@@ -231,9 +217,7 @@ def _apply_op(doc: Any, op: Any) -> Any:
             return doc
         # RFC 6902 4.4: a location cannot be moved into one of its own children.
         if tokens[: len(from_tokens)] == from_tokens:
-            raise PatchError(
-                f"cannot move {from_pointer!r} into its own child {pointer!r}"
-            )
+            raise PatchError(f"cannot move {from_pointer!r} into its own child {pointer!r}")
         doc, moved = _op_remove(doc, from_tokens, from_pointer)
         return _op_add(doc, tokens, moved, pointer)
     if name == "copy":
@@ -244,9 +228,7 @@ def _apply_op(doc: Any, op: Any) -> Any:
         expected = value()
         actual = _resolve(doc, tokens, pointer)
         if not _json_equal(actual, expected):
-            raise PatchError(
-                f"test failed at {pointer!r}: expected {expected!r}, found {actual!r}"
-            )
+            raise PatchError(f"test failed at {pointer!r}: expected {expected!r}, found {actual!r}")
         return doc
     raise PatchError(f"unknown or missing patch operation {name!r}")
 
@@ -259,9 +241,7 @@ def json_patch(target: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, A
     """
     _require_object(target, "JSON patch target")
     if not isinstance(ops, list):
-        raise PatchError(
-            f"JSON patch must be an array of operations, got {type(ops).__name__}"
-        )
+        raise PatchError(f"JSON patch must be an array of operations, got {type(ops).__name__}")
     doc: Any = copy.deepcopy(target)
     for index, op in enumerate(ops):
         try:
@@ -385,9 +365,7 @@ def _build_rules(kind: str) -> dict[str, _ListRule]:
     rules["status.conditions"] = _keyed("type")
     meta_roots = ["metadata"]
     for root in _POD_SPEC_ROOTS.get(kind, ()):
-        meta_roots.append(
-            root.rsplit(".", 1)[0] + ".metadata" if "." in root else "metadata"
-        )
+        meta_roots.append(root.rsplit(".", 1)[0] + ".metadata" if "." in root else "metadata")
         for field, rule in _POD_SPEC_LISTS.items():
             rules[f"{root}.{field}"] = rule
         for containers in _CONTAINER_FIELDS:
@@ -401,9 +379,7 @@ def _build_rules(kind: str) -> dict[str, _ListRule]:
     return rules
 
 
-_RULES: dict[str, dict[str, _ListRule]] = {
-    kind: _build_rules(kind) for kind in STRATEGIC_KINDS
-}
+_RULES: dict[str, dict[str, _ListRule]] = {kind: _build_rules(kind) for kind in STRATEGIC_KINDS}
 
 _DIRECTIVE = "$patch"
 _RETAIN_KEYS = "$retainKeys"
@@ -419,18 +395,14 @@ _DELETED = _Deleted()
 
 
 def _is_directive_key(key: str) -> bool:
-    return key in (_DIRECTIVE, _RETAIN_KEYS) or key.startswith(
-        (_SET_ORDER, _DELETE_PRIMITIVE)
-    )
+    return key in (_DIRECTIVE, _RETAIN_KEYS) or key.startswith((_SET_ORDER, _DELETE_PRIMITIVE))
 
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _smp_map(
-    original: Any, patch: dict[str, Any], path: str, rules: dict[str, _ListRule]
-) -> Any:
+def _smp_map(original: Any, patch: dict[str, Any], path: str, rules: dict[str, _ListRule]) -> Any:
     """Merge a patch map into a copy of ``original``; may return ``_DELETED``."""
     directive = patch.get(_DIRECTIVE, "merge")
     if directive == "delete":
@@ -443,21 +415,15 @@ def _smp_map(
     if directive != "merge":
         raise PatchError(f"{path or '<root>'}: unknown $patch directive {directive!r}")
 
-    result: dict[str, Any] = (
-        copy.deepcopy(original) if isinstance(original, dict) else {}
-    )
+    result: dict[str, Any] = copy.deepcopy(original) if isinstance(original, dict) else {}
 
     if _RETAIN_KEYS in patch:
         retain = patch[_RETAIN_KEYS]
         if not isinstance(retain, list) or not all(isinstance(k, str) for k in retain):
-            raise PatchError(
-                f"{path or '<root>'}: $retainKeys must be a list of strings"
-            )
+            raise PatchError(f"{path or '<root>'}: $retainKeys must be a list of strings")
         for key in patch:
             if not _is_directive_key(key) and key not in retain:
-                raise PatchError(
-                    f"{path or '<root>'}: key {key!r} is not listed in $retainKeys"
-                )
+                raise PatchError(f"{path or '<root>'}: key {key!r} is not listed in $retainKeys")
         # Used for union types (volume source, deployment strategy): drop old member.
         result = {k: v for k, v in result.items() if k in retain}
 
@@ -471,9 +437,7 @@ def _smp_map(
             raise PatchError(f"{_join(path, field)}: {key} must be a list")
         current = result.get(field)
         if isinstance(current, list):
-            result[field] = [
-                v for v in current if not any(_json_equal(v, d) for d in values)
-            ]
+            result[field] = [v for v in current if not any(_json_equal(v, d) for d in values)]
 
     for key, value in patch.items():
         if _is_directive_key(key):
@@ -527,9 +491,7 @@ def _apply_order(items: list[Any], order: list[Any], key: str | None) -> list[An
                 return index
         return None
 
-    ranked = [
-        (r, i) for i, r in enumerate(rank(item) for item in items) if r is not None
-    ]
+    ranked = [(r, i) for i, r in enumerate(rank(item) for item in items) if r is not None]
     slots = [i for _, i in ranked]
     result = list(items)
     for slot, (_, source) in zip(slots, sorted(ranked), strict=True):
@@ -541,22 +503,14 @@ def _is_list_directive(item: Any) -> bool:
     return isinstance(item, dict) and _DIRECTIVE in item
 
 
-def _smp_list(
-    original: Any, patch: list[Any], path: str, rules: dict[str, _ListRule]
-) -> list[Any]:
+def _smp_list(original: Any, patch: list[Any], path: str, rules: dict[str, _ListRule]) -> list[Any]:
     rule = rules.get(path, _REPLACE)
     if rule.strategy == "replace":
         # Atomic list: the patch wins; only drop a stray {"$patch": "replace"} marker.
-        return [
-            copy.deepcopy(item) for item in patch if item != {_DIRECTIVE: "replace"}
-        ]
+        return [copy.deepcopy(item) for item in patch if item != {_DIRECTIVE: "replace"}]
 
-    replace_all = any(
-        _is_list_directive(i) and i[_DIRECTIVE] == "replace" for i in patch
-    )
-    base = (
-        [] if replace_all or not isinstance(original, list) else copy.deepcopy(original)
-    )
+    replace_all = any(_is_list_directive(i) and i[_DIRECTIVE] == "replace" for i in patch)
+    base = [] if replace_all or not isinstance(original, list) else copy.deepcopy(original)
 
     if rule.key is None:
         # List of scalars merged as an ordered set (e.g. finalizers).
@@ -574,9 +528,7 @@ def _smp_list(
         directive = item[_DIRECTIVE]
         if directive == "delete":
             if key not in item:
-                raise PatchError(
-                    f"{path}: $patch: delete item must contain merge key {key!r}"
-                )
+                raise PatchError(f"{path}: $patch: delete item must contain merge key {key!r}")
             if not replace_all:
                 base = [b for b in base if not _same_key(b, item, key)]
         elif directive not in ("replace", "merge"):
@@ -586,13 +538,9 @@ def _smp_list(
         if _is_list_directive(item) and item[_DIRECTIVE] in ("delete", "replace"):
             continue
         if not isinstance(item, dict):
-            raise PatchError(
-                f"{path}: expected a list of objects merged by {key!r}, got {item!r}"
-            )
+            raise PatchError(f"{path}: expected a list of objects merged by {key!r}, got {item!r}")
         if key not in item:
-            raise PatchError(
-                f"{path}: list item {item!r} does not contain merge key {key!r}"
-            )
+            raise PatchError(f"{path}: list item {item!r} does not contain merge key {key!r}")
         body = {k: v for k, v in item.items() if k != _DIRECTIVE}
         for index, existing in enumerate(base):
             if _same_key(existing, item, key):
@@ -604,11 +552,7 @@ def _smp_list(
 
 
 def _same_key(existing: Any, item: dict[str, Any], key: str) -> bool:
-    return (
-        isinstance(existing, dict)
-        and key in existing
-        and _json_equal(existing[key], item[key])
-    )
+    return isinstance(existing, dict) and key in existing and _json_equal(existing[key], item[key])
 
 
 def supports_strategic_merge(kind: str) -> bool:
@@ -616,9 +560,7 @@ def supports_strategic_merge(kind: str) -> bool:
     return kind in STRATEGIC_KINDS
 
 
-def strategic_merge_patch(
-    target: dict[str, Any], patch: dict[str, Any], kind: str
-) -> dict[str, Any]:
+def strategic_merge_patch(target: dict[str, Any], patch: dict[str, Any], kind: str) -> dict[str, Any]:
     """Apply a Kubernetes strategic merge patch for a built-in ``kind``.
 
     Lists of objects whose field carries a merge key (containers by ``name``,

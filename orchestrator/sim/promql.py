@@ -78,9 +78,7 @@ __all__ = [
 class PromQLError(ValueError):
     """Bad syntax (``position`` is the 0-based offset) or an evaluation error."""
 
-    def __init__(
-        self, message: str, position: int | None = None, expr: str | None = None
-    ):
+    def __init__(self, message: str, position: int | None = None, expr: str | None = None):
         self.message = message
         self.position = position
         self.expr = expr
@@ -127,9 +125,7 @@ class SampleIndex:
     __slots__ = ("by_name", "samples")
 
     def __init__(self, samples: Iterable[Sample]):
-        self.samples: list[Sample] = (
-            samples if isinstance(samples, list) else list(samples)
-        )
+        self.samples: list[Sample] = samples if isinstance(samples, list) else list(samples)
         by_name: dict[str, list[Sample]] = {}
         for s in self.samples:
             bucket = by_name.get(s.name)
@@ -316,9 +312,7 @@ class Matcher:
     op: str  # one of = != =~ !~
     value: str
     regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
-    _memo: dict[str, bool] = field(
-        default_factory=dict, init=False, compare=False, repr=False
-    )
+    _memo: dict[str, bool] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def matches(self, value: str) -> bool:
         if self.op == "=":
@@ -558,9 +552,7 @@ _ESCAPES = {
     "'": "'",
     '"': '"',
 }
-_ESCAPE_RE = re.compile(
-    r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)", re.DOTALL
-)
+_ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)", re.DOTALL)
 
 
 def parse_duration(text: str) -> float:
@@ -589,9 +581,7 @@ def _unquote(raw: str, pos: int, expr: str) -> str:
             return chr(int(esc[1:], 16))
         if esc[0] in "01234567" and len(esc) == 3:
             return chr(int(esc, 8))
-        raise PromQLError(
-            f"unknown escape sequence \\{esc} in string", pos + 1 + m.start(), expr
-        )
+        raise PromQLError(f"unknown escape sequence \\{esc} in string", pos + 1 + m.start(), expr)
 
     return _ESCAPE_RE.sub(repl, body)
 
@@ -692,9 +682,7 @@ class _Parser:
                 self.expr,
             )
         if node.type == STRING:
-            raise PromQLError(
-                "expression must evaluate to a scalar or instant vector", 0, self.expr
-            )
+            raise PromQLError("expression must evaluate to a scalar or instant vector", 0, self.expr)
         return node
 
     def peek_binop(self) -> str | None:
@@ -732,12 +720,7 @@ class _Parser:
             lhs = self.make_binary(op, lhs, rhs, return_bool, matching, op_tok)
 
     def parse_matching(self, op: str) -> VectorMatching | None:
-        if not (
-            self.is_kw("on")
-            or self.is_kw("ignoring")
-            or self.is_kw("group_left")
-            or self.is_kw("group_right")
-        ):
+        if not (self.is_kw("on") or self.is_kw("ignoring") or self.is_kw("group_left") or self.is_kw("group_right")):
             return None
         on, labels = False, ()
         if self.is_kw("on") or self.is_kw("ignoring"):
@@ -748,9 +731,7 @@ class _Parser:
         if self.is_kw("group_left") or self.is_kw("group_right"):
             tok = self.advance()
             if op in SET_OPS:
-                raise self.error(
-                    "no grouping allowed for set operations (and, or, unless)", tok
-                )
+                raise self.error("no grouping allowed for set operations (and, or, unless)", tok)
             card = MANY_TO_ONE if tok.value.lower() == "group_left" else ONE_TO_MANY
             if self.is_op("("):
                 include = self.parse_label_list()
@@ -774,31 +755,19 @@ class _Parser:
         lt, rt = lhs.type, rhs.type
         if lt not in (SCALAR, VECTOR) or rt not in (SCALAR, VECTOR):
             bad = lt if lt not in (SCALAR, VECTOR) else rt
-            hint = (
-                " (range selectors need a function such as rate() or max_over_time())"
-                if bad == MATRIX
-                else ""
-            )
-            raise self.error(
-                f"binary operator {op!r} does not accept a {bad} operand{hint}", tok
-            )
+            hint = " (range selectors need a function such as rate() or max_over_time())" if bad == MATRIX else ""
+            raise self.error(f"binary operator {op!r} does not accept a {bad} operand{hint}", tok)
         if op in SET_OPS and (lt != VECTOR or rt != VECTOR):
-            raise self.error(
-                f"set operator {op!r} only allowed between instant vectors", tok
-            )
+            raise self.error(f"set operator {op!r} only allowed between instant vectors", tok)
         if lt == SCALAR and rt == SCALAR and op in COMPARISON_OPS and not return_bool:
-            raise self.error(
-                "comparisons between scalars must use the bool modifier", tok
-            )
+            raise self.error("comparisons between scalars must use the bool modifier", tok)
         if matching is not None and (lt != VECTOR or rt != VECTOR):
             raise self.error(
                 "vector matching (on/ignoring/group_*) only allowed between instant vectors",
                 tok,
             )
         if matching is None and lt == VECTOR and rt == VECTOR:
-            matching = VectorMatching(
-                card=MANY_TO_MANY if op in SET_OPS else ONE_TO_ONE
-            )
+            matching = VectorMatching(card=MANY_TO_MANY if op in SET_OPS else ONE_TO_ONE)
         return Binary(op, lhs, rhs, return_bool, matching)
 
     def parse_unary(self) -> Expr:
@@ -806,9 +775,7 @@ class _Parser:
             tok = self.advance()
             operand = self.parse_expr(_PRECEDENCE["^"])
             if operand.type not in (SCALAR, VECTOR):
-                raise self.error(
-                    f"unary {tok.value!r} needs a scalar or instant vector", tok
-                )
+                raise self.error(f"unary {tok.value!r} needs a scalar or instant vector", tok)
             if tok.value == "+":
                 return operand
             if isinstance(operand, NumberLiteral):
@@ -839,9 +806,7 @@ class _Parser:
             if offset is not None:
                 node = VectorSelector(node.name, node.matchers, offset)
         elif self.is_op("["):
-            raise self.error(
-                "range selectors are only allowed directly after a vector selector (no subqueries)"
-            )
+            raise self.error("range selectors are only allowed directly after a vector selector (no subqueries)")
         return node
 
     def parse_offset(self) -> float | None:
@@ -854,9 +819,7 @@ class _Parser:
             sign = -1.0
         tok = self.advance()
         if tok.kind != "DUR":
-            raise self.error(
-                f"expected a duration after offset, got {_describe(tok)}", tok
-            )
+            raise self.error(f"expected a duration after offset, got {_describe(tok)}", tok)
         return sign * tok.value
 
     def parse_primary(self) -> Expr:
@@ -883,9 +846,7 @@ class _Parser:
             low = name.lower()
             nxt = self.peek(1)
             if low in AGGREGATIONS and (
-                (nxt.kind == "OP" and nxt.value == "(")
-                or self.is_kw("by", 1)
-                or self.is_kw("without", 1)
+                (nxt.kind == "OP" and nxt.value == "(") or self.is_kw("by", 1) or self.is_kw("without", 1)
             ):
                 return self.parse_aggregate()
             if nxt.kind == "OP" and nxt.value == "(":
@@ -907,12 +868,7 @@ class _Parser:
             self.advance()
             while not self.is_op("}"):
                 label_tok = self.advance()
-                if (
-                    label_tok.kind == "STR"
-                    and name is None
-                    and not matchers
-                    and (self.is_op(",") or self.is_op("}"))
-                ):
+                if label_tok.kind == "STR" and name is None and not matchers and (self.is_op(",") or self.is_op("}")):
                     name = label_tok.value  # {"metric.name"} form
                 else:
                     if label_tok.kind not in ("IDENT", "STR"):
@@ -937,17 +893,11 @@ class _Parser:
                             f"expected string label value, got {_describe(val_tok)}",
                             val_tok,
                         )
-                    matchers.append(
-                        self.make_matcher(
-                            label_tok.value, op_tok.value, val_tok.value, val_tok
-                        )
-                    )
+                    matchers.append(self.make_matcher(label_tok.value, op_tok.value, val_tok.value, val_tok))
                 if self.is_op(","):
                     self.advance()
                 elif not self.is_op("}"):
-                    raise self.error(
-                        f"expected ',' or '}}' in label matchers, got {_describe(self.peek())}"
-                    )
+                    raise self.error(f"expected ',' or '}}' in label matchers, got {_describe(self.peek())}")
             self.advance()
         # An equality matcher on __name__ acts as the metric name.
         if name is None:
@@ -959,9 +909,7 @@ class _Parser:
         elif any(m.label == "__name__" for m in matchers):
             raise self.error("metric name must not be set twice", start)
         if name is None and all(m.matches("") for m in matchers):
-            raise self.error(
-                "vector selector must contain at least one non-empty matcher", start
-            )
+            raise self.error("vector selector must contain at least one non-empty matcher", start)
         return VectorSelector(name, tuple(matchers))
 
     def make_matcher(self, label: str, op: str, value: str, tok: _Tok) -> Matcher:
@@ -970,9 +918,7 @@ class _Parser:
             try:
                 regex = re.compile(value, re.DOTALL)
             except re.error as exc:
-                raise self.error(
-                    f"invalid regular expression {value!r}: {exc}", tok
-                ) from None
+                raise self.error(f"invalid regular expression {value!r}: {exc}", tok) from None
         return Matcher(label, op, value, regex)
 
     def parse_label_list(self) -> tuple[str, ...]:
@@ -986,9 +932,7 @@ class _Parser:
             if self.is_op(","):
                 self.advance()
             elif not self.is_op(")"):
-                raise self.error(
-                    f"expected ',' or ')' in label list, got {_describe(self.peek())}"
-                )
+                raise self.error(f"expected ',' or ')' in label list, got {_describe(self.peek())}")
         self.advance()
         return tuple(labels)
 
@@ -1007,16 +951,12 @@ class _Parser:
         if op in _PARAM_AGGREGATIONS:
             param = self.parse_expr(0)
             if param.type != SCALAR:
-                raise self.error(
-                    f"{op}: parameter must be a scalar, got {param.type}", op_tok
-                )
+                raise self.error(f"{op}: parameter must be a scalar, got {param.type}", op_tok)
             self.expect_op(",", f"after {op} parameter")
         arg_tok = self.peek()
         expr = self.parse_expr(0)
         if expr.type != VECTOR:
-            raise self.error(
-                f"{op}: expected instant vector argument, got {expr.type}", arg_tok
-            )
+            raise self.error(f"{op}: expected instant vector argument, got {expr.type}", arg_tok)
         self.expect_op(")", f"to close {op}(...)")
         after = self.parse_grouping()
         if after is not None:
@@ -1038,21 +978,13 @@ class _Parser:
             if self.is_op(","):
                 self.advance()
             elif not self.is_op(")"):
-                raise self.error(
-                    f"expected ',' or ')' in call to {name}, got {_describe(self.peek())}"
-                )
+                raise self.error(f"expected ',' or ')' in call to {name}, got {_describe(self.peek())}")
         self.advance()
         arg_types, _ret, optional = FUNCTIONS[name]
         if not len(arg_types) - optional <= len(args) <= len(arg_types):
-            want = (
-                str(len(arg_types))
-                if not optional
-                else f"{len(arg_types) - optional}-{len(arg_types)}"
-            )
-            raise self.error(
-                f"{name}() expects {want} argument(s), got {len(args)}", name_tok
-            )
-        for i, (arg, want) in enumerate(zip(args, arg_types)):
+            want = str(len(arg_types)) if not optional else f"{len(arg_types) - optional}-{len(arg_types)}"
+            raise self.error(f"{name}() expects {want} argument(s), got {len(args)}", name_tok)
+        for i, (arg, want) in enumerate(zip(args, arg_types, strict=False)):
             if arg.type != want:
                 hint = ""
                 if want == MATRIX and arg.type == VECTOR:
@@ -1108,11 +1040,7 @@ def _arith(op: str, a: float, b: float) -> float:
         try:
             return math.pow(a, b)
         except OverflowError:
-            return (
-                math.inf
-                if a > 0 or float(b).is_integer() and int(b) % 2 == 0
-                else -math.inf
-            )
+            return math.inf if a > 0 or float(b).is_integer() and int(b) % 2 == 0 else -math.inf
         except ValueError:
             return math.inf if a == 0 else math.nan
     if op == "atan2":
@@ -1145,16 +1073,12 @@ def _check_unique(samples: list[Sample]) -> list[Sample]:
         for s in samples:
             key = _label_key(s.labels)
             if key in seen:
-                raise PromQLError(
-                    f"vector cannot contain metrics with the same labelset {_fmt_labels(s.labels)}"
-                )
+                raise PromQLError(f"vector cannot contain metrics with the same labelset {_fmt_labels(s.labels)}")
             seen.add(key)
     return samples
 
 
-def _drop_names(
-    samples: Sequence[Sample], single_name: bool | None = None
-) -> list[Sample]:
+def _drop_names(samples: Sequence[Sample], single_name: bool | None = None) -> list[Sample]:
     out = [Sample("", s.labels, s.value) if s.name else s for s in samples]
     if single_name is None:
         single_name = len({s.name for s in samples}) <= 1
@@ -1178,9 +1102,7 @@ def _matched_labels_str(s: Sample, m: VectorMatching) -> str:
     return _fmt_labels({k: v for k, v in s.labels.items() if k not in m.labels})
 
 
-def _result_metric(
-    ls: Sample, rs: Sample, m: VectorMatching, drop_name: bool
-) -> tuple[str, Mapping[str, str]]:
+def _result_metric(ls: Sample, rs: Sample, m: VectorMatching, drop_name: bool) -> tuple[str, Mapping[str, str]]:
     name = "" if drop_name else ls.name
     labels: Mapping[str, str] = ls.labels
     if m.card == ONE_TO_ONE:
@@ -1209,9 +1131,7 @@ class _Series(NamedTuple):
     points: list[tuple[float, float]]
 
 
-def _extrapolated(
-    series: _Series, start: float, end: float, is_counter: bool, is_rate: bool
-) -> float | None:
+def _extrapolated(series: _Series, start: float, end: float, is_counter: bool, is_rate: bool) -> float | None:
     pts = series.points
     if len(pts) < 2:
         return None
@@ -1354,9 +1274,7 @@ class _Evaluator:
             if isinstance(val, float):
                 return -val
             assert isinstance(val, list)
-            return _drop_names(
-                [Sample("", s.labels, -s.value) for s in val], single_name=True
-            )
+            return _drop_names([Sample("", s.labels, -s.value) for s in val], single_name=True)
         if isinstance(node, StringLiteral):
             return node.value
         raise PromQLError(f"cannot evaluate {type(node).__name__} here")
@@ -1416,11 +1334,7 @@ class _Evaluator:
         out: list[Sample] = []
         if op in COMPARISON_OPS:
             for s in vec:
-                keep = (
-                    _compare(op, scalar, s.value)
-                    if swap
-                    else _compare(op, s.value, scalar)
-                )
+                keep = _compare(op, scalar, s.value) if swap else _compare(op, s.value, scalar)
                 if node.return_bool:
                     out.append(Sample("", s.labels, 1.0 if keep else 0.0))
                 elif keep:
@@ -1433,9 +1347,7 @@ class _Evaluator:
             _check_unique(out)
         return out
 
-    def set_op(
-        self, op: str, lhs: list[Sample], rhs: list[Sample], m: VectorMatching
-    ) -> list[Sample]:
+    def set_op(self, op: str, lhs: list[Sample], rhs: list[Sample], m: VectorMatching) -> list[Sample]:
         exclude = not m.on
         if op == "and":
             if not rhs:
@@ -1515,9 +1427,7 @@ class _Evaluator:
                     inserted = matched[key] = set()
                 rkey = _label_key(labels)
                 if rkey in inserted:
-                    raise PromQLError(
-                        "multiple matches for labels: grouping labels must ensure unique matches"
-                    )
+                    raise PromQLError("multiple matches for labels: grouping labels must ensure unique matches")
                 inserted.add(rkey)
             out.append(Sample(name, labels, value))
         return out
@@ -1575,9 +1485,7 @@ class _Evaluator:
             series, start, end = self.eval_matrix(args[0], ts)
             out = []
             for s in series:
-                v = _extrapolated(
-                    s, start, end, is_counter=name != "delta", is_rate=name == "rate"
-                )
+                v = _extrapolated(s, start, end, is_counter=name != "delta", is_rate=name == "rate")
                 if v is not None:
                     out.append(Sample("", s.labels, v))
             return _check_unique(out)
@@ -1601,12 +1509,7 @@ class _Evaluator:
             return [Sample("", _absent_labels(args[0].selector), 1.0)]
         if name in _MATH_FUNCS:
             fn = _MATH_FUNCS[name]
-            return _drop_names(
-                [
-                    Sample("", s.labels, fn(s.value))
-                    for s in self.eval_vector(args[0], ts)
-                ]
-            )
+            return _drop_names([Sample("", s.labels, fn(s.value)) for s in self.eval_vector(args[0], ts)])
         if name == "absent":
             vec = self.eval_vector(args[0], ts)
             if vec:
@@ -1630,19 +1533,12 @@ class _Evaluator:
                 lo = self.eval_scalar(args[1], ts)
             else:
                 hi = self.eval_scalar(args[1], ts)
-            return _drop_names(
-                [Sample("", s.labels, _clamp(s.value, lo, hi)) for s in vec]
-            )
+            return _drop_names([Sample("", s.labels, _clamp(s.value, lo, hi)) for s in vec])
         if name == "round":
             vec = self.eval_vector(args[0], ts)
             to = self.eval_scalar(args[1], ts) if len(args) > 1 else 1.0
             inv = 1.0 / to
-            return _drop_names(
-                [
-                    Sample("", s.labels, math.floor(s.value * inv + 0.5) / inv)
-                    for s in vec
-                ]
-            )
+            return _drop_names([Sample("", s.labels, math.floor(s.value * inv + 0.5) / inv) for s in vec])
         if name == "vector":
             return [Sample("", {}, self.eval_scalar(args[0], ts))]
         if name == "scalar":
@@ -1651,33 +1547,23 @@ class _Evaluator:
         if name == "time":
             return float(ts)
         if name == "timestamp":
-            return _drop_names(
-                [Sample("", s.labels, float(ts)) for s in self.eval_vector(args[0], ts)]
-            )
+            return _drop_names([Sample("", s.labels, float(ts)) for s in self.eval_vector(args[0], ts)])
         if name in ("sort", "sort_desc"):
             vec = self.eval_vector(args[0], ts)
             desc = name == "sort_desc"
-            return sorted(
-                vec, key=lambda s: (math.isnan(s.value), -s.value if desc else s.value)
-            )
+            return sorted(vec, key=lambda s: (math.isnan(s.value), -s.value if desc else s.value))
         if name == "histogram_quantile":
-            return self.histogram_quantile(
-                self.eval_scalar(args[0], ts), self.eval_vector(args[1], ts)
-            )
+            return self.histogram_quantile(self.eval_scalar(args[0], ts), self.eval_vector(args[1], ts))
         if name == "label_replace":
             vec = self.eval_vector(args[0], ts)
             dst, repl, src, pattern = (self.eval(a, ts) for a in args[1:])
-            assert (
-                isinstance(dst, str) and isinstance(repl, str) and isinstance(src, str)
-            )
+            assert isinstance(dst, str) and isinstance(repl, str) and isinstance(src, str)
             assert isinstance(pattern, str)
             return _label_replace(vec, dst, repl, src, pattern)
         raise PromQLError(f"function {name}() is not implemented")  # pragma: no cover
 
     def histogram_quantile(self, q: float, vec: list[Sample]) -> list[Sample]:
-        groups: dict[
-            frozenset[tuple[str, str]], tuple[dict[str, str], list[tuple[float, float]]]
-        ] = {}
+        groups: dict[frozenset[tuple[str, str]], tuple[dict[str, str], list[tuple[float, float]]]] = {}
         for s in vec:
             le = s.labels.get("le")
             if le is None:
@@ -1693,10 +1579,7 @@ class _Evaluator:
                 groups[key] = (rest, [(upper, s.value)])
             else:
                 g[1].append((upper, s.value))
-        return [
-            Sample("", labels, _bucket_quantile(q, buckets))
-            for labels, buckets in groups.values()
-        ]
+        return [Sample("", labels, _bucket_quantile(q, buckets)) for labels, buckets in groups.values()]
 
 
 def _signatures(vec: list[Sample], labels: tuple[str, ...], exclude: bool) -> list[Any]:
@@ -1733,9 +1616,7 @@ def _signatures(vec: list[Sample], labels: tuple[str, ...], exclude: bool) -> li
         return [tuple([s.labels.get(lbl, "") for lbl in labels]) for s in vec]
 
 
-def _group(
-    vec: list[Sample], grouping: tuple[str, ...], without: bool
-) -> dict[Any, list[Sample]]:
+def _group(vec: list[Sample], grouping: tuple[str, ...], without: bool) -> dict[Any, list[Sample]]:
     """Split ``vec`` into aggregation groups (keys computed in bulk for speed)."""
     if not grouping and not without:
         return {(): vec}
@@ -1754,9 +1635,7 @@ def _no_labels(_labels: Mapping[str, str]) -> tuple[()]:
     return ()
 
 
-def _group_labels(
-    s: Sample, grouping: tuple[str, ...], without: bool
-) -> tuple[str, dict[str, str]]:
+def _group_labels(s: Sample, grouping: tuple[str, ...], without: bool) -> tuple[str, dict[str, str]]:
     if without:
         return "", {k: v for k, v in s.labels.items() if k not in grouping}
     name = s.name if "__name__" in grouping else ""
@@ -1805,15 +1684,11 @@ def _absent_labels(sel: VectorSelector) -> dict[str, str]:
     return labels
 
 
-def _label_replace(
-    vec: list[Sample], dst: str, repl: str, src: str, pattern: str
-) -> list[Sample]:
+def _label_replace(vec: list[Sample], dst: str, repl: str, src: str, pattern: str) -> list[Sample]:
     try:
         regex = re.compile(pattern, re.DOTALL)
     except re.error as exc:
-        raise PromQLError(
-            f"label_replace: invalid regular expression {pattern!r}: {exc}"
-        ) from None
+        raise PromQLError(f"label_replace: invalid regular expression {pattern!r}: {exc}") from None
     if not re.fullmatch(r"[a-zA-Z_]\w*", dst):
         raise PromQLError(f"label_replace: invalid destination label name {dst!r}")
     out = []
@@ -1935,16 +1810,12 @@ def format_value(value: float) -> str:
     return text
 
 
-def to_prometheus_json(
-    result: list[Sample] | float, ts: float | None = None
-) -> dict[str, Any]:
+def to_prometheus_json(result: list[Sample] | float, ts: float | None = None) -> dict[str, Any]:
     """The ``data`` member of a Prometheus ``/api/v1/query`` response."""
     when = time.time() if ts is None else float(ts)
     if isinstance(result, (int, float)):
         return {"resultType": "scalar", "result": [when, format_value(float(result))]}
     return {
         "resultType": "vector",
-        "result": [
-            {"metric": s.metric, "value": [when, format_value(s.value)]} for s in result
-        ],
+        "result": [{"metric": s.metric, "value": [when, format_value(s.value)]} for s in result],
     }

@@ -212,7 +212,12 @@ def api_resource_list(registry: Registry, group: str, version: str) -> dict:
         for sub in t.subresources:
             sub_entry = {"name": f"{t.plural}/{sub}", "singularName": "", "namespaced": t.namespaced}
             if sub == "scale":
-                sub_entry |= {"kind": "Scale", "group": "autoscaling", "version": "v1", "verbs": ["get", "patch", "update"]}
+                sub_entry |= {
+                    "kind": "Scale",
+                    "group": "autoscaling",
+                    "version": "v1",
+                    "verbs": ["get", "patch", "update"],
+                }
             elif sub == "log":
                 sub_entry |= {"kind": t.kind, "verbs": ["get"]}
             else:

@@ -1,8 +1,8 @@
 """Serve a simulated cluster over HTTP on loopback: in the current event loop or a background thread.
 
-    with SimulatorServer.start(scenario="scenario.yaml") as sim:
-        client = kubernetes.client.ApiClient(sim.client_configuration())
-        sim.advance(300)
+with SimulatorServer.start(scenario="scenario.yaml") as sim:
+    client = kubernetes.client.ApiClient(sim.client_configuration())
+    sim.advance(300)
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ class SimulatorServer:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def create(cls, scenario: str | Path | None = None, clock: str = "virtual", seed: int = 0, port: int = 0) -> SimulatorServer:
+    def create(
+        cls, scenario: str | Path | None = None, clock: str = "virtual", seed: int = 0, port: int = 0
+    ) -> SimulatorServer:
         from .scenario import load_scenario
 
         cluster = Cluster(RealtimeClock() if clock == "realtime" else Clock(), seed=seed)
@@ -46,7 +48,9 @@ class SimulatorServer:
         return cls(cluster, port=port)
 
     @classmethod
-    def start(cls, scenario: str | Path | None = None, clock: str = "virtual", seed: int = 0, port: int = 0) -> SimulatorServer:
+    def start(
+        cls, scenario: str | Path | None = None, clock: str = "virtual", seed: int = 0, port: int = 0
+    ) -> SimulatorServer:
         """Create and serve from a background thread; returns once the port accepts connections."""
         server = cls.create(scenario, clock=clock, seed=seed, port=port)
         server.start_thread()

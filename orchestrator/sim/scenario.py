@@ -68,7 +68,9 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
             if not conf.get("enabled", True):
                 continue
             if key not in APPLICATION_KEYS:
-                raise ScenarioError(f"{source}: spec.applications.{key}: unknown application (known: opentelemetryDemo, bookInfo)")
+                raise ScenarioError(
+                    f"{source}: spec.applications.{key}: unknown application (known: opentelemetryDemo, bookInfo)"
+                )
             apps.append((APPLICATION_KEYS[key], conf.get("options") or {}))
         faults = [
             {"id": inj.get("id"), "args": inj.get("args") or {}}
@@ -83,8 +85,17 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
             if a.get("id") not in APPLICATION_KEYS:
                 raise ScenarioError(f"{source}: environment.applications: unknown application {a.get('id')!r}")
             apps.append((APPLICATION_KEYS[a["id"]], a.get("args") or {}))
-        faults = [{"id": inj.get("id"), "args": inj.get("args") or {}} for d in doc["disruptions"] for inj in d.get("injections") or []]
-        return {"name": f"scenario-{doc.get('id')}", "applications": apps, "faults": faults, "warmup": DEFAULT_WARMUP_SECONDS}
+        faults = [
+            {"id": inj.get("id"), "args": inj.get("args") or {}}
+            for d in doc["disruptions"]
+            for inj in d.get("injections") or []
+        ]
+        return {
+            "name": f"scenario-{doc.get('id')}",
+            "applications": apps,
+            "faults": faults,
+            "warmup": DEFAULT_WARMUP_SECONDS,
+        }
     if doc.get("kind") == "Scenario" and api.startswith("sim.sre-agent.dev/"):
         spec = doc.get("spec") or {}
         unknown = set(spec) - {"applications", "faults", "warmup"}

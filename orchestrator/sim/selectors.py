@@ -38,9 +38,7 @@ class SelectorError(ValueError):
 # Label syntax rules from the Kubernetes docs: name segment <= 63 chars, alphanumeric at
 # both ends; optional DNS-subdomain prefix <= 253 chars; values like names, or empty.
 _NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
-_DNS_SUBDOMAIN = re.compile(
-    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-)
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _INTEGER = re.compile(r"-?[0-9]+")
 
 EQUALS = "="
@@ -55,12 +53,8 @@ LESS_THAN = "lt"
 
 def _validate_key(key: str) -> None:
     prefix, slash, name = key.rpartition("/")
-    if slash and (
-        not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)
-    ):
-        raise SelectorError(
-            f"invalid label key {key!r}: prefix must be a DNS subdomain"
-        )
+    if slash and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
+        raise SelectorError(f"invalid label key {key!r}: prefix must be a DNS subdomain")
     if not name or len(name) > 63 or not _NAME.fullmatch(name):
         raise SelectorError(
             f"invalid label key {key!r}: name must be 1-63 alphanumeric characters, "
@@ -139,14 +133,10 @@ def _make_requirement(key: str, operator: str, values: list[str]) -> Requirement
     """Validate and build a requirement (shared by the string and object forms)."""
     _validate_key(key)
     if operator in (IN, NOT_IN) and not values:
-        raise SelectorError(
-            f"label selector {key!r}: '{operator}' requires at least one value"
-        )
+        raise SelectorError(f"label selector {key!r}: '{operator}' requires at least one value")
     if operator in (GREATER_THAN, LESS_THAN):
         if len(values) != 1 or not _INTEGER.fullmatch(values[0]):
-            raise SelectorError(
-                f"label selector {key!r}: '>' and '<' require one integer value"
-            )
+            raise SelectorError(f"label selector {key!r}: '>' and '<' require one integer value")
     else:
         for value in values:
             _validate_value(value)
@@ -190,23 +180,15 @@ class _LabelParser:
         self.pos = 0
 
     def error(self, message: str) -> SelectorError:
-        where = (
-            self.tokens[self.pos][2] if self.pos < len(self.tokens) else len(self.text)
-        )
-        return SelectorError(
-            f"invalid label selector {self.text!r}: {message} at position {where}"
-        )
+        where = self.tokens[self.pos][2] if self.pos < len(self.tokens) else len(self.text)
+        return SelectorError(f"invalid label selector {self.text!r}: {message} at position {where}")
 
     def peek(self) -> str | None:
         return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
 
     def take(self, kind: str, what: str) -> str:
         if self.peek() != kind:
-            found = (
-                repr(self.tokens[self.pos][1])
-                if self.pos < len(self.tokens)
-                else "end of input"
-            )
+            found = repr(self.tokens[self.pos][1]) if self.pos < len(self.tokens) else "end of input"
             raise self.error(f"expected {what}, found {found}")
         value = self.tokens[self.pos][1]
         self.pos += 1
@@ -228,9 +210,7 @@ class _LabelParser:
             return _make_requirement(key, operator, values)
         except SelectorError as exc:
             # Name the whole selector so the 400 message shows what the client sent.
-            raise SelectorError(
-                f"invalid label selector {self.text!r}: {exc}"
-            ) from None
+            raise SelectorError(f"invalid label selector {self.text!r}: {exc}") from None
 
     def requirement(self) -> Requirement:
         if self.peek() == "!":
@@ -253,9 +233,7 @@ class _LabelParser:
             operator = self.tokens[self.pos][1]
             self.pos += 1
             return self.build(key, operator, self.value_set())
-        raise self.error(
-            "expected an operator (=, ==, !=, in, notin, <, >), ',' or end"
-        )
+        raise self.error("expected an operator (=, ==, !=, in, notin, <, >), ',' or end")
 
     def value_set(self) -> list[str]:
         self.take("(", "'('")
@@ -304,9 +282,7 @@ def _is_label_selector_object(sel: Mapping[str, Any]) -> bool:
     # A Service selector is a flat str->str map; a LabelSelector has typed members.
     if not set(sel) <= {"matchLabels", "matchExpressions"}:
         return False
-    return isinstance(sel.get("matchLabels") or {}, Mapping) and isinstance(
-        sel.get("matchExpressions") or [], list
-    )
+    return isinstance(sel.get("matchLabels") or {}, Mapping) and isinstance(sel.get("matchExpressions") or [], list)
 
 
 def selector_from_spec(sel: Mapping[str, Any] | None) -> LabelSelector:
@@ -331,9 +307,7 @@ def selector_from_spec(sel: Mapping[str, Any] | None) -> LabelSelector:
         match_labels, expressions = sel, []
     for key, value in match_labels.items():
         if not isinstance(key, str) or not isinstance(value, str):
-            raise SelectorError(
-                f"matchLabels entry {key!r}: {value!r} must map a string to a string"
-            )
+            raise SelectorError(f"matchLabels entry {key!r}: {value!r} must map a string to a string")
         requirements.append(_make_requirement(key, EQUALS, [value]))
     for index, expr in enumerate(expressions):
         requirements.append(_expression(index, expr))
@@ -352,21 +326,14 @@ def _expression(index: int, expr: Any) -> Requirement:
     if not isinstance(key, str):
         raise SelectorError(f"{where}.key must be a string")
     if operator not in _EXPRESSION_OPERATORS:
-        raise SelectorError(
-            f"{where}.operator {operator!r} is not one of "
-            f"{', '.join(_EXPRESSION_OPERATORS)}"
-        )
+        raise SelectorError(f"{where}.operator {operator!r} is not one of {', '.join(_EXPRESSION_OPERATORS)}")
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise SelectorError(f"{where}.values must be a list of strings")
     op = _EXPRESSION_OPERATORS[operator]
     if op in (EXISTS, DOES_NOT_EXIST) and values:
-        raise SelectorError(
-            f"{where}: values must be empty when operator is {operator}"
-        )
+        raise SelectorError(f"{where}: values must be empty when operator is {operator}")
     if op in (IN, NOT_IN) and not values:
-        raise SelectorError(
-            f"{where}: values must be non-empty when operator is {operator}"
-        )
+        raise SelectorError(f"{where}: values must be non-empty when operator is {operator}")
     return _make_requirement(key, op, values)
 
 
@@ -389,9 +356,7 @@ class FieldRequirement:
         return actual == self.value if self.operator == EQUALS else actual != self.value
 
     def __str__(self) -> str:
-        escaped = (
-            self.value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=")
-        )
+        escaped = self.value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=")
         return f"{self.field}{self.operator}{escaped}"
 
 
@@ -456,9 +421,7 @@ def _unescape_value(value: str, term: str) -> str:
     while i < len(value):
         if value[i] == "\\":
             if i + 1 >= len(value) or value[i + 1] not in "\\,=":
-                raise SelectorError(
-                    f"invalid field selector term {term!r}: invalid escape sequence"
-                )
+                raise SelectorError(f"invalid field selector term {term!r}: invalid escape sequence")
             out.append(value[i + 1])
             i += 2
         else:
@@ -478,15 +441,12 @@ def _parse_field_term(term: str) -> FieldRequirement:
             if term.startswith(symbol, i):
                 field = term[:i].strip()
                 if not field or any(ch.isspace() for ch in field):
-                    raise SelectorError(
-                        f"invalid field selector term {term!r}: bad field name"
-                    )
+                    raise SelectorError(f"invalid field selector term {term!r}: bad field name")
                 value = _unescape_value(term[i + len(symbol) :].strip(), term)
                 return FieldRequirement(field, operator, value)
         i += 1
     raise SelectorError(
-        f"invalid field selector term {term!r}: expected 'field=value', 'field==value' "
-        "or 'field!=value'"
+        f"invalid field selector term {term!r}: expected 'field=value', 'field==value' or 'field!=value'"
     )
 
 
@@ -499,7 +459,5 @@ def parse_field_selector(s: str) -> FieldSelector:
     """
     if not isinstance(s, str):
         raise SelectorError(f"field selector must be a string, got {type(s).__name__}")
-    requirements = [
-        _parse_field_term(term) for term in _split_unescaped(s, ",") if term.strip()
-    ]
+    requirements = [_parse_field_term(term) for term in _split_unescaped(s, ",") if term.strip()]
     return FieldSelector(tuple(requirements))

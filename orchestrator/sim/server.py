@@ -137,15 +137,21 @@ class ApiServer:
                     raise ApiError(404, f"the server could not find the requested resource (group {parts[1]})")
                 gvs = [{"groupVersion": f"{parts[1]}/{v}", "version": v} for v in versions]
                 return json_response(
-                    {"kind": "APIGroup", "apiVersion": "v1", "name": parts[1], "versions": gvs, "preferredVersion": gvs[0]}
+                    {
+                        "kind": "APIGroup",
+                        "apiVersion": "v1",
+                        "name": parts[1],
+                        "versions": gvs,
+                        "preferredVersion": gvs[0],
+                    }
                 )
             if len(parts) < 3:
                 raise ApiError(404, "not found")
             group, version, rest = parts[1], parts[2], parts[3:]
         if not rest:
-            if not self.registry.in_group_version(group, version) and not self.registry.lookup(group, version, "x"):
-                if version not in self.registry.groups().get(group, ["v1"] if not group else []):
-                    raise ApiError(404, f"the server could not find the requested resource ({group}/{version})")
+            known = self.registry.groups().get(group, ["v1"] if not group else [])
+            if not self.registry.in_group_version(group, version) and version not in known:
+                raise ApiError(404, f"the server could not find the requested resource ({group}/{version})")
             return json_response(api_resource_list(self.registry, group, version))
         namespace = None
         if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] not in ("status", "finalize"):
@@ -229,7 +235,9 @@ class ApiServer:
                 return yaml.safe_load(raw)
             return json.loads(raw)
         except (json.JSONDecodeError, yaml.YAMLError) as err:
-            raise ApiError(400, f"the request body is not valid {'YAML' if 'yaml' in ctype else 'JSON'}: {err}") from err
+            raise ApiError(
+                400, f"the request body is not valid {'YAML' if 'yaml' in ctype else 'JSON'}: {err}"
+            ) from err
 
     def _check_kind(self, target: Target, body: dict) -> None:
         kind = body.get("kind")
@@ -254,7 +262,8 @@ class ApiServer:
             return json_response(table)
         list_kind = rt.list_kind or f"{rt.kind}List"
         head = json.dumps(
-            {"kind": list_kind, "apiVersion": rt.api_version, "metadata": {"resourceVersion": rv}}, separators=(",", ":")
+            {"kind": list_kind, "apiVersion": rt.api_version, "metadata": {"resourceVersion": rv}},
+            separators=(",", ":"),
         ).encode()
         body = head[:-1] + b',"items":[' + b",".join(e.raw for e in entries) + b"]}"
         return web.Response(body=body, content_type="application/json")
@@ -295,7 +304,9 @@ class ApiServer:
         self._check_kind(target, body)
         meta = body.setdefault("metadata", {})
         if meta.get("name") and meta["name"] != target.name:
-            raise ApiError(400, f"the name of the object ({meta['name']}) does not match the name on the URL ({target.name})")
+            raise ApiError(
+                400, f"the name of the object ({meta['name']}) does not match the name on the URL ({target.name})"
+            )
         meta["name"] = target.name
         if target.rtype.namespaced:
             meta["namespace"] = target.namespace
@@ -329,7 +340,14 @@ class ApiServer:
         elif ctype == "application/merge-patch+json" or ctype == "application/apply-patch+yaml":
             new = patching.json_merge_patch(current, doc)
         elif ctype == "application/strategic-merge-patch+json":
-            if rt.group not in ("", "apps", "networking.k8s.io", "autoscaling", "scheduling.k8s.io", "coordination.k8s.io"):
+            if rt.group not in (
+                "",
+                "apps",
+                "networking.k8s.io",
+                "autoscaling",
+                "scheduling.k8s.io",
+                "coordination.k8s.io",
+            ):
                 raise ApiError(415, "strategic merge patch is not supported for custom resources")
             new = patching.strategic_merge_patch(current, doc, rt.kind)
         else:
@@ -365,8 +383,12 @@ class ApiServer:
                 return json_response(self.store.get(rt, target.namespace or "", target.name or ""))
         if self._dry_run(request):
             return json_response(self.store.get(rt, target.namespace or "", target.name or ""))
-        self.cluster.admit("DELETE", rt, self.store.get(rt, target.namespace or "", target.name or ""), None, target.namespace)
-        obj = self.store.delete(rt, target.namespace or "", target.name or "", propagation=propagation or "Background", precondition_uid=uid)
+        self.cluster.admit(
+            "DELETE", rt, self.store.get(rt, target.namespace or "", target.name or ""), None, target.namespace
+        )
+        obj = self.store.delete(
+            rt, target.namespace or "", target.name or "", propagation=propagation or "Background", precondition_uid=uid
+        )
         self.cluster.after_write()
         return json_response(obj)
 
@@ -377,7 +399,9 @@ class ApiServer:
             for o in objs:
                 self.store.delete(target.rtype, o["metadata"].get("namespace", ""), o["metadata"]["name"])
             self.cluster.after_write()
-        return json_response({"kind": f"{target.rtype.kind}List", "apiVersion": target.rtype.api_version, "metadata": {}, "items": objs})
+        return json_response(
+            {"kind": f"{target.rtype.kind}List", "apiVersion": target.rtype.api_version, "metadata": {}, "items": objs}
+        )
 
     async def scale(self, request: web.Request, target: Target) -> web.Response:
         rt = target.rtype
@@ -390,7 +414,9 @@ class ApiServer:
                 doc = patching.json_patch(_scale_of(obj), doc)
             replicas = (doc.get("spec") or {}).get("replicas")
             if not isinstance(replicas, int) or replicas < 0:
-                raise ApiError(422, f'Scale.autoscaling "{target.name}" is invalid: spec.replicas: must be a non-negative integer')
+                raise ApiError(
+                    422, f'Scale.autoscaling "{target.name}" is invalid: spec.replicas: must be a non-negative integer'
+                )
             if not self._dry_run(request):
                 new = copy.deepcopy(obj)
                 new["spec"]["replicas"] = replicas
@@ -410,7 +436,9 @@ class ApiServer:
         watcher = self.store.subscribe(rt, target.namespace, pred)
         try:
             if rv_param and rv_param != "0":
-                initial = [(e.type, e.entry.raw) for e in self.store.events_since(rt, int(rv_param), target.namespace, pred)]
+                initial = [
+                    (e.type, e.entry.raw) for e in self.store.events_since(rt, int(rv_param), target.namespace, pred)
+                ]
             else:
                 initial = [("ADDED", e.raw) for e in self.store.entries(rt, target.namespace) if pred(e.obj)]
             resp = web.StreamResponse(headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
@@ -469,5 +497,9 @@ def _patched_meta(doc: object) -> dict:
     if isinstance(doc, dict):
         return doc.get("metadata") or {}
     if isinstance(doc, list):
-        return {"resourceVersion": 1} if any(re.match(r"^/metadata/resourceVersion", o.get("path", "")) for o in doc if isinstance(o, dict)) else {}
+        return (
+            {"resourceVersion": 1}
+            if any(re.match(r"^/metadata/resourceVersion", o.get("path", "")) for o in doc if isinstance(o, dict))
+            else {}
+        )
     return {}

@@ -11,6 +11,7 @@ Objects returned by `get` and `list` are the stored dicts: treat them as read-on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import random
@@ -116,7 +117,9 @@ class Store:
                 if ns == namespace:
                     yield entry
 
-    def list(self, rt: ResourceType, namespace: str | None = None, where: Callable[[dict], bool] | None = None) -> list[dict]:
+    def list(
+        self, rt: ResourceType, namespace: str | None = None, where: Callable[[dict], bool] | None = None
+    ) -> list[dict]:
         return [e.obj for e in self.entries(rt, namespace) if where is None or where(e.obj)]
 
     def kind_list(self, kind: str, namespace: str | None = None) -> list[dict]:
@@ -129,7 +132,9 @@ class Store:
         if rt.namespaced:
             ns = namespace or meta.get("namespace") or "default"
             if namespace and meta.get("namespace") and meta["namespace"] != namespace:
-                raise ApiError(400, "the namespace of the provided object does not match the namespace sent on the request")
+                raise ApiError(
+                    400, "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta["namespace"] = ns
             if rt.kind != "Namespace" and self.find(self.registry.by_kind("Namespace"), "", ns) is None:
                 raise ApiError(404, f'namespaces "{ns}" not found', details={"name": ns, "kind": "namespaces"})
@@ -140,7 +145,9 @@ class Store:
             if meta.get("generateName"):
                 meta["name"] = meta["generateName"] + self.random_suffix()
             else:
-                raise ApiError(422, f"{rt.kind} is invalid: metadata.name: Required value: name or generateName is required")
+                raise ApiError(
+                    422, f"{rt.kind} is invalid: metadata.name: Required value: name or generateName is required"
+                )
         key = (ns, meta["name"])
         bucket = self._bucket(rt)
         if key in bucket:
@@ -204,14 +211,22 @@ class Store:
             return self._remove(rt, key)
         return self._commit("MODIFIED", rt, key, new, old)
 
-    def mutate(self, rt: ResourceType, namespace: str, name: str, fn: Callable[[dict], None], *, status: bool = False) -> dict:
+    def mutate(
+        self, rt: ResourceType, namespace: str, name: str, fn: Callable[[dict], None], *, status: bool = False
+    ) -> dict:
         """Read-modify-write without a conflict check: for controllers, which own their fields."""
         current = copy.deepcopy(self.get(rt, namespace, name))
         fn(current)
         return self.replace(rt, current, subresource="status" if status else "internal", check_rv=False)
 
     def delete(
-        self, rt: ResourceType, namespace: str, name: str, *, propagation: str = "Background", precondition_uid: str | None = None
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        *,
+        propagation: str = "Background",
+        precondition_uid: str | None = None,
     ) -> dict:
         key = (namespace if rt.namespaced else "", name)
         entry = self._bucket(rt).get(key)
@@ -268,10 +283,9 @@ class Store:
         ns = entry.obj["metadata"].get("namespace")
         for w in self._watchers:
             if w.rtype_key == rt.key and (w.namespace is None or w.namespace == ns) and w.predicate(entry.obj):
-                try:
+                # A client that stopped reading loses events, as with a real server.
+                with contextlib.suppress(asyncio.QueueFull):
                     w.queue.put_nowait(event)
-                except asyncio.QueueFull:
-                    pass  # a client that stopped reading loses events, as with a real server
 
     def _dependents(self, uid: str) -> list[tuple[ResourceType, Key]]:
         out = []
@@ -293,10 +307,12 @@ class Store:
 
     def _orphan(self, uid: str) -> None:
         for rt, key in self._dependents(uid):
+
             def drop(o: dict) -> None:
                 o["metadata"]["ownerReferences"] = [
                     r for r in o["metadata"].get("ownerReferences", []) if r.get("uid") != uid
                 ]
+
             self.mutate(rt, key[0], key[1], drop)
 
     def _delete_namespace_contents(self, namespace: str) -> None:
@@ -309,7 +325,9 @@ class Store:
                     self._remove(rt, key)
 
     # ----------------------------------------------------------------- watches
-    def events_since(self, rt: ResourceType, rv: int, namespace: str | None, predicate: Callable[[dict], bool]) -> list[WatchEvent]:
+    def events_since(
+        self, rt: ResourceType, rv: int, namespace: str | None, predicate: Callable[[dict], bool]
+    ) -> list[WatchEvent]:
         if self._log and rv < self._log[0].rv - 1 and rv < self._rv:
             raise ApiError(410, f"too old resource version: {rv} ({self._log[0].rv - 1})", "Expired")
         return [

@@ -50,6 +50,7 @@ UPSTREAM_DNS_IP = "172.18.0.1"  # the node's resolver (kind network gateway): kn
 P95_FACTOR = 1.8  # p95 of a request relative to its mean service time
 ERROR_LOG_INTERVAL = 10.0
 SUCCESS_LOG_INTERVAL = 30.0
+ANY_NAMESPACE = "*"  # a graph dependency on every namespace (addresses given as IPs)
 RELEVANT_KINDS = frozenset({"Pod", "Service", "Endpoints", "NetworkPolicy", "Secret", "ConfigMap", "Namespace"})
 
 # Request paths the bundled applications use, so HTTP error lines name the URL a real client would.
@@ -117,6 +118,7 @@ class PodNode:
     rate: float = 0.0
     inflow: float = 0.0
     rejected: float = 0.0  # requests that reached this pod and were refused (bad credentials)
+    overload: float = 0.0  # share of its requests a CPU-throttled pod cannot serve before the deadline
 
 
 @dataclass(eq=False)
@@ -333,6 +335,7 @@ class _Builder:
 
     def pod_by_ip(self, ip: str) -> dict | None:
         if self._pods_by_ip is None:
+            self.deps.add(ANY_NAMESPACE)  # an IP can belong to any namespace
             self._pods_by_ip = {}
             for p in self.store.list(self._rt["Pod"]):
                 pip = (p.get("status") or {}).get("podIP")
@@ -342,6 +345,7 @@ class _Builder:
 
     def svc_by_ip(self, ip: str) -> dict | None:
         if self._svc_by_ip is None:
+            self.deps.add(ANY_NAMESPACE)
             self._svc_by_ip = {}
             for s in self.store.list(self._rt["Service"]):
                 cip = (s.get("spec") or {}).get("clusterIP")
@@ -643,11 +647,12 @@ class _Builder:
                 add("refused", f"dial tcp {where}: connect: connection refused", where=where)
             elif auth and target.service is not None and target.service.credentials:
                 expected = self.t.credential(target)
+                # Pooled clients reconnect until the request's deadline: a refused login is slow too.
                 if presented is None and expected is not None:
-                    add("auth", "NOAUTH Authentication required.")
+                    add("auth", "NOAUTH Authentication required.", timeout=True)
                     rejected.append((target, share))
                 elif expected is not None and presented != expected:
-                    add("auth", "WRONGPASS invalid username-password pair or user is disabled.")
+                    add("auth", "WRONGPASS invalid username-password pair or user is disabled.", timeout=True)
                     rejected.append((target, share))
                 else:
                     targets.append((target, share))
@@ -928,6 +933,8 @@ def runtime_of(svc: AppService | None) -> str:
     words = " ".join([*svc.command, svc.image])
     if "envoy" in words:
         return "envoy"
+    if "dotnet" in words or any(k.startswith(("ASPNETCORE_", "DOTNET_")) for k in svc.env):
+        return "dotnet"
     if re.search(r"(^|[\s/])(node|npm)(\s|$)", words):
         return "node"
     return "go"
@@ -946,6 +953,7 @@ _ENVOY = {
         91,
         int(TIMEOUT_SECONDS * 1000),
     ),
+    "deadline": ("504 UT", "response_timeout", 24, int(TIMEOUT_SECONDS * 1000)),
     "dns": ("503 UH", "no_healthy_upstream", 19, 0),
     "dns-timeout": ("503 UH", "no_healthy_upstream", 19, 0),
     "address": ("503 UH", "no_healthy_upstream", 19, 0),
@@ -967,6 +975,12 @@ class _Formatter:
 
     def line(self, kind: str, detail: str, where: str = "") -> str:
         if kind == "auth":
+            if self.style == "dotnet":  # StackExchange.Redis
+                return (
+                    "StackExchange.Redis.RedisConnectionException: It was not possible to connect to the redis server(s)."
+                    " There was an authentication failure; check that passwords (or client certificates) are configured"
+                    f" correctly: (RedisServerException) {detail} ({self.address})"
+                )
             return f"{self.callee}: {detail}"
         if self.style == "envoy":
             code, details, size, ms = _ENVOY.get(kind, _ENVOY["refused"])
@@ -974,7 +988,7 @@ class _Formatter:
         if self.style == "node":
             return self._node(kind, where)
         if self.protocol == "grpc":
-            if kind in ("timeout", "dns-timeout"):
+            if kind in ("timeout", "dns-timeout", "deadline"):
                 return (
                     f"failed to get {self.callee}: rpc error: code = DeadlineExceeded desc = context deadline exceeded"
                 )
@@ -985,9 +999,12 @@ class _Formatter:
                 "dns": "error trying to connect: dns error: failed to lookup address information: Name or service not known",
                 "dns-timeout": "error trying to connect: dns error: failed to lookup address information: Temporary failure in name resolution",
                 "timeout": "operation timed out",
+                "deadline": "operation timed out",
                 "address": "builder error: invalid URL",
             }.get(kind, detail)
             return f"failed to get {self.callee}: error sending request for url ({self.url}): {why}"
+        if kind == "deadline":
+            return f"{self.callee} ({self.address}): read tcp: i/o timeout (context deadline exceeded)"
         if kind == "timeout":
             return f"failed to connect to {self.callee} ({self.address}): {detail} (context deadline exceeded)"
         return f"failed to connect to {self.callee} ({self.address}): {detail}"
@@ -998,10 +1015,12 @@ class _Formatter:
                 "refused": f"Error: 14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED {where}",
                 "timeout": f"Error: 4 DEADLINE_EXCEEDED: Deadline exceeded after {TIMEOUT_SECONDS:.3f}s",
                 "dns-timeout": f"Error: 4 DEADLINE_EXCEEDED: Deadline exceeded after {TIMEOUT_SECONDS:.3f}s",
+                "deadline": f"Error: 4 DEADLINE_EXCEEDED: Deadline exceeded after {TIMEOUT_SECONDS:.3f}s",
             }.get(kind, f"Error: 14 UNAVAILABLE: Name resolution failed for target dns:{self.address}")
         cause = {
             "refused": f"connect ECONNREFUSED {where}",
             "timeout": f"connect ETIMEDOUT {where}",
+            "deadline": "The operation was aborted due to timeout",
             "dns": f"getaddrinfo ENOTFOUND {self.host}",
             "dns-timeout": f"getaddrinfo EAI_AGAIN {self.host}",
         }.get(kind, f"Invalid URL: {self.address}")
@@ -1050,10 +1069,18 @@ class Traffic:
 
     def graph(self, app: Application) -> Graph:
         g = self._graphs.get(app.namespace)
-        if g is None or g.app is not app or self._all_dirty or (g.deps & self._dirty):
+        if g is None or g.app is not app or self._stale(g):
             g = _Builder(self, app).build()
             self._graphs[app.namespace] = g
         return g
+
+    def _stale(self, g: Graph) -> bool:
+        """Whether an object the graph was built from has changed since."""
+        if self._all_dirty:
+            return True
+        if ANY_NAMESPACE in g.deps:
+            return bool(self._dirty)
+        return bool(g.deps & self._dirty)
 
     # ----------------------------------------------------------------- credentials
     def snapshot_credential(self, builder: _Builder, node: PodNode) -> None:
@@ -1095,6 +1122,10 @@ class Traffic:
         live = {n.uid for g in graphs for n in g.nodes}
         for key in [k for k in self._creds if k[0] not in live]:
             del self._creds[key]
+        for lkey in [k for k in self._last_log if k[0] not in live]:
+            del self._last_log[lkey]
+        for uid in [u for u in self._success_cursor if u not in live]:
+            del self._success_cursor[uid]
 
     def _evaluate(self, g: Graph, throttle: Callable[[dict, str], float] | None) -> dict[tuple[str, str], ServiceStats]:
         _errors_and_latency(g, throttle)
@@ -1163,6 +1194,13 @@ class Traffic:
             if n.service is None or n.rate <= 0:
                 continue
             st = stats[(ns, n.service.name)]
+            if n.overload > 0:
+                weight = n.rate * n.overload
+                if weight > worst.get(n.service.name, (0.0, ""))[0]:
+                    worst[n.service.name] = (
+                        weight,
+                        "CPU throttled: demand above the container's CPU limit, requests queue past their deadline",
+                    )
             is_generator = n.service.name == g.app.generator
             if not is_generator:
                 st.rps += n.rate
@@ -1218,8 +1256,11 @@ class Traffic:
                 fmt = _Formatter(
                     runtime_of(n.service), _protocol_of(n, g), g.callee, e.address, KNOWN_PATHS.get(g.callee, "/")
                 )
-                cause = next((t for t, _ in g.targets if t.err > 0), None)
-                self._log_once(n, f"upstream:{g.callee}", now, fmt.upstream(_first_failure_line(cause)))
+                if any(t.overload > 0 for t, _ in g.targets):
+                    self._log_once(n, f"deadline:{g.callee}", now, fmt.line("deadline", "context deadline exceeded"))
+                cause = next((t for t, _ in g.targets if t.err > t.overload), None)
+                if cause is not None:
+                    self._log_once(n, f"upstream:{g.callee}", now, fmt.upstream(_first_failure_line(cause)))
         request_lines = n.service.logs.get("request") or []
         if request_lines and n.err < 1.0:
             key = (n.uid, "success")
@@ -1248,16 +1289,18 @@ def _protocol_of(n: PodNode, g: Group) -> str:
     return "tcp"
 
 
-def _first_failure_line(node: PodNode | None) -> str | None:
+def _first_failure_line(node: PodNode | None, depth: int = 0) -> str | None:
     """The root cause a callee reports when it fails because of its own callees."""
-    if node is None:
+    if node is None or depth > 16:
         return None
     for e in node.edges:
         if e.group.failures:
             return e.group.failures[0].line
         for t, _ in e.group.targets:
+            if t.overload > 0:
+                return f"failed to get {e.group.callee}: context deadline exceeded"
             if t.err > 0:
-                return _first_failure_line(t)
+                return _first_failure_line(t, depth + 1)
     return None
 
 
@@ -1271,11 +1314,15 @@ def _errors_and_latency(g: Graph, throttle: Callable[[dict, str], float] | None)
             item.lat = sum(s * t.lat for t, s in item.targets) / reach if reach > 0 else 0.0
             continue
         own = item.own_latency
+        factor = 1.0
         if throttle is not None and item.cpu_limited and item.ready and own > 0:
             with contextlib.suppress(KeyError, TypeError, ValueError):  # a half-started pod has no usage yet
-                own *= max(1.0, float(throttle(item.pod, item.container)))
-        ok = tok = 1.0
-        lat = own
+                factor = max(1.0, float(throttle(item.pod, item.container)))
+        # A CPU limit below the process's demand saturates it: it serves 1/factor of the load, each
+        # request `factor` times slower, and the rest queue until the client's deadline.
+        item.overload = 1.0 - 1.0 / factor
+        ok = tok = 1.0 - item.overload
+        lat = own * factor
         for e in item.edges:
             pr = e.call.per_request
             ok *= 1.0 - min(1.0, pr * e.group.err)

@@ -68,9 +68,13 @@ class Case:
         return self.workload or self.target
 
 
-def deployment_args(name: str, container: str | None = None, **extra: object) -> dict:
+def deployment_args(name: str, container: str | None = None, namespace: str = NS, **extra: object) -> dict:
     args: dict = {
-        "kubernetesObject": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS}}
+        "kubernetesObject": {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name, "namespace": namespace},
+        }
     }
     if container:
         args["container"] = {"name": container}
@@ -161,6 +165,19 @@ def image_pull_failing(sim: Sim, c: Case) -> bool:
         p["status"].get("phase") == "Pending" and waiting_reasons(p) & {"ErrImagePull", "ImagePullBackOff"}
         for p in pods(sim, c)
     )
+
+
+def pull_event(fragment: str) -> Callable[[Sim, Case], bool]:
+    """A Failed event on one of the pods carries the runtime's pull error."""
+
+    def check(sim: Sim, c: Case) -> bool:
+        return any(
+            e.get("reason") == "Failed" and fragment in e.get("message", "")
+            for p in pods(sim, c)
+            for e in pod_events(sim, c.namespace, p["metadata"]["name"])
+        )
+
+    return check
 
 
 def running_not_ready(sim: Sim, c: Case) -> bool:
@@ -715,7 +732,7 @@ CASES: list[Case] = [
         "unsupported-architecture-kubernetes-workload-container-image",
         "quote",
         deployment_args("quote", "quote"),
-        image_pull_failing,
+        both(image_pull_failing, pull_event("no matching manifest for linux/amd64")),
         ("KubePodNotReady",),
         # "Move it to a node of a supported architecture": every simulated node is amd64, so none exists.
         {"rollout-undo": undo, "edit-image": edit_container_back("image")},
@@ -768,7 +785,38 @@ CASES: list[Case] = [
 ]
 
 validate_fault(CASES[0].fault, CASES[0].args)  # loads the fault families into FAULTS
-PARAMS = [pytest.param(c, s, id=f"{FAULTS[c.fault].index}-{c.fault}-{s}") for c in CASES for s in c.solutions]
+# The same injectors on the other application: nothing in them is specific to the demo.
+BOOK_INFO = "book-info"
+CASES += [
+    Case(
+        "invalid-kubernetes-service-selector",
+        "details",
+        object_args("Service", "details", BOOK_INFO),
+        both(no_endpoints, calls_failing("productpage", "details")),
+        ("HighRequestErrorRate",),
+        {"edit-service": edit_service_selector},
+        recovered=service_serving(9080),
+        namespace=BOOK_INFO,
+        application=BOOK_INFO,
+    ),
+    Case(
+        "unsupported-architecture-kubernetes-workload-container-image",
+        "ratings",
+        deployment_args("ratings", "ratings", BOOK_INFO),
+        both(image_pull_failing, pull_event("no matching manifest for linux/amd64")),
+        ("KubePodNotReady",),
+        {"rollout-undo": undo},
+        namespace=BOOK_INFO,
+        application=BOOK_INFO,
+    ),
+]
+PARAMS = [
+    pytest.param(
+        c, s, id=f"{FAULTS[c.fault].index}-{c.fault}-{s}" + ("" if c.application == DEMO else f"-{c.application}")
+    )
+    for c in CASES
+    for s in c.solutions
+]
 
 
 # ================================================================================================ tests
@@ -918,3 +966,43 @@ def test_deleted_service_records_its_manifest(demo: Cluster) -> None:
     assert manifest["spec"]["selector"] == {"app.kubernetes.io/name": "quote"}
     assert "clusterIP" not in manifest["spec"]
     assert demo.store.find(demo.rt("Service"), NS, "quote") is None
+
+
+def test_statefulset_targets_get_a_new_controller_revision(demo: Cluster) -> None:
+    labels = {"app.kubernetes.io/name": "cache"}
+    demo.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "cache", "namespace": NS, "labels": labels},
+            "spec": {
+                "serviceName": "cache",
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "containers": [
+                            {"name": "cache", "image": "busybox:1.37", "command": ["sh", "-c", "sleep infinity"]}
+                        ]
+                    },
+                },
+            },
+        }
+    )
+    demo.advance(30)
+    args = {
+        "kubernetesObject": {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "cache", "namespace": NS},
+        },
+        "container": {"name": "cache"},
+    }
+    inject(demo, "invalid-kubernetes-workload-container-command", args)
+    sts = demo.store.get(demo.rt("StatefulSet"), NS, "cache")
+    assert sts["spec"]["template"]["spec"]["containers"][0]["command"] == ["invalid-command"]
+    revisions = [
+        cr for cr in demo.store.list(demo.rt("ControllerRevision"), NS) if cr["metadata"]["name"].startswith("cache-")
+    ]
+    assert sorted(cr["revision"] for cr in revisions) == [1, 2]

@@ -246,7 +246,9 @@ def test_changed_secret_fails_authentication(cluster: Cluster) -> None:
     cart = c.traffic.stats(NS, "cart")
     assert cart.error_ratio == pytest.approx(1.0)
     assert "WRONGPASS" in (cart.last_error or "")
-    assert advance_until(c, lambda: ("HighRequestErrorRate", "cart") in firing(c), FAULT_WINDOW) is not None, firing(c)
+    assert cart.p95_seconds >= 10  # the client reconnects until its deadline
+    want = {("HighRequestErrorRate", "cart"), ("HighRequestLatency", "cart")}
+    assert advance_until(c, lambda: want <= firing(c), FAULT_WINDOW) is not None, firing(c)
     assert "WRONGPASS invalid username-password pair or user is disabled." in logs_of(c, "cart")
 
     mutate(c, "Secret", "valkey-credentials", set_password(original))
@@ -278,6 +280,19 @@ def test_dns_config_pointing_nowhere_times_out_lookups(cluster: Cluster) -> None
     assert advance_until(c, lambda: c.traffic.stats(NS, "recommendation").error_ratio > 0.99, FAULT_WINDOW) is not None
     assert c.traffic.stats(NS, "recommendation").p95_seconds >= 10
     assert "context deadline exceeded" in logs_of(c, "recommendation")
+
+
+def test_cpu_limit_below_demand_saturates_the_service(cluster: Cluster) -> None:
+    c = cluster
+
+    def starve(obj: dict) -> None:
+        container = obj["spec"]["template"]["spec"]["containers"][0]
+        container.setdefault("resources", {}).setdefault("limits", {})["cpu"] = "5m"  # it needs 20m
+
+    mutate(c, "Deployment", "product-catalog", starve)
+    want = {("HighRequestLatency", "product-catalog"), ("HighRequestErrorRate", "product-catalog")}
+    assert advance_until(c, lambda: want <= firing(c), FAULT_WINDOW) is not None, firing(c)
+    assert "DeadlineExceeded" in logs_of(c, "checkout")
 
 
 def test_no_load_without_a_ready_generator(cluster: Cluster) -> None:

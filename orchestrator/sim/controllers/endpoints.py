@@ -28,7 +28,9 @@ def resolve_target_port(pod: dict, port: dict) -> int | None:
 def endpoints_for(cluster: Cluster, svc: dict) -> dict:
     spec = svc.get("spec") or {}
     meta = svc["metadata"]
-    body: dict = {"metadata": {"name": meta["name"], "namespace": meta["namespace"], "labels": dict(meta.get("labels") or {})}}
+    body: dict = {
+        "metadata": {"name": meta["name"], "namespace": meta["namespace"], "labels": dict(meta.get("labels") or {})}
+    }
     selector = spec.get("selector")
     if not selector:
         return body  # a Service without a selector has hand-managed endpoints
@@ -48,13 +50,21 @@ def endpoints_for(cluster: Cluster, svc: dict) -> dict:
             addr = {
                 "ip": pod["status"]["podIP"],
                 "nodeName": pod["spec"].get("nodeName"),
-                "targetRef": {"kind": "Pod", "namespace": meta["namespace"], "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]},
+                "targetRef": {
+                    "kind": "Pod",
+                    "namespace": meta["namespace"],
+                    "name": pod["metadata"]["name"],
+                    "uid": pod["metadata"]["uid"],
+                },
             }
             (ready if is_ready(pod) else not_ready).append((addr, number))
         by_port: dict[int, dict] = {}
         for addrs, key in ((ready, "addresses"), (not_ready, "notReadyAddresses")):
             for addr, number in addrs:
-                subset = by_port.setdefault(number, {"ports": [{"name": port.get("name"), "port": number, "protocol": port.get("protocol", "TCP")}]})
+                subset = by_port.setdefault(
+                    number,
+                    {"ports": [{"name": port.get("name"), "port": number, "protocol": port.get("protocol", "TCP")}]},
+                )
                 subset.setdefault(key, []).append(addr)
         subsets.extend(by_port.values())
     # Merge subsets that share an address list (one per Service port otherwise).
@@ -88,6 +98,7 @@ class EndpointsController:
             if current is None:
                 store.create(ep_rt, want)
             elif current.get("subsets") != want.get("subsets"):
+
                 def write(o: dict, w: dict = want) -> None:
                     if "subsets" in w:
                         o["subsets"] = w["subsets"]

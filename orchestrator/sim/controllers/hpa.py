@@ -24,7 +24,10 @@ TOLERANCE = 0.1
 DOWNSCALE_WINDOW = 300.0
 COMPONENT = "horizontal-pod-autoscaler"
 SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet")
-DEFAULT_METRIC = {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}
+DEFAULT_METRIC = {
+    "type": "Resource",
+    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+}
 
 
 @dataclass
@@ -84,7 +87,14 @@ class HorizontalPodAutoscalerController:
             what = f"{kind.lower()}s.apps" if kind in SCALABLE else kind.lower()
             msg = f'{what} "{name}" not found'
             self._event(cluster, hpa, "Warning", "FailedGetScale", msg)
-            _condition(status, "AbleToScale", "False", "FailedGetScale", f"the HPA controller was unable to get the target's current scale: {msg}", now)
+            _condition(
+                status,
+                "AbleToScale",
+                "False",
+                "FailedGetScale",
+                f"the HPA controller was unable to get the target's current scale: {msg}",
+                now,
+            )
             self._write(cluster, hpa, status)
             return
         current = int((target.get("spec") or {}).get("replicas", 1))
@@ -92,8 +102,22 @@ class HorizontalPodAutoscalerController:
         min_r, max_r = int(spec.get("minReplicas", 1)), int(spec.get("maxReplicas", 1))
         if current == 0 and min_r != 0:
             status["desiredReplicas"] = 0
-            _condition(status, "AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale", now)
-            _condition(status, "ScalingActive", "False", "ScalingDisabled", "scaling is disabled since the replica count of the target is zero", now)
+            _condition(
+                status,
+                "AbleToScale",
+                "True",
+                "SucceededGetScale",
+                "the HPA controller was able to get the target's current scale",
+                now,
+            )
+            _condition(
+                status,
+                "ScalingActive",
+                "False",
+                "ScalingDisabled",
+                "scaling is disabled since the replica count of the target is zero",
+                now,
+            )
             self._write(cluster, hpa, status)
             return
         pods = _target_pods(cluster, target)
@@ -107,21 +131,44 @@ class HorizontalPodAutoscalerController:
             self._metric_failed(cluster, hpa, status, err, now)
             return
         if not results:
-            self._metric_failed(cluster, hpa, status, MetricError("FailedGetResourceMetric", "no supported metrics"), now)
+            self._metric_failed(
+                cluster, hpa, status, MetricError("FailedGetResourceMetric", "no supported metrics"), now
+            )
             return
         best = max(results, key=lambda r: r.proposal)
         status["currentMetrics"] = [r.current for r in results]
         desired, stabilized, limited = self._normalize(state, best.proposal, current, min_r, max_r, now)
-        _condition(status, "ScalingActive", "True", "ValidMetricFound", f"the HPA was able to successfully calculate a replica count from {best.reason}", now)
+        _condition(
+            status,
+            "ScalingActive",
+            "True",
+            "ValidMetricFound",
+            f"the HPA was able to successfully calculate a replica count from {best.reason}",
+            now,
+        )
         _condition(status, "ScalingLimited", *limited, now)
         if desired != current:
             reason = f"{best.reason} above target" if desired > current else "All metrics below target"
             self._scale(cluster, target, desired)
             self._event(cluster, hpa, "Normal", "SuccessfulRescale", f"New size: {desired}; reason: {reason}")
             status["lastScaleTime"] = rfc3339(now)
-            _condition(status, "AbleToScale", "True", "SucceededRescale", f"the HPA controller was able to update the target scale to {desired}", now)
+            _condition(
+                status,
+                "AbleToScale",
+                "True",
+                "SucceededRescale",
+                f"the HPA controller was able to update the target scale to {desired}",
+                now,
+            )
         elif stabilized:
-            _condition(status, "AbleToScale", "True", "ScaleDownStabilized", "recent recommendations were higher than current one, applying the highest recent recommendation", now)
+            _condition(
+                status,
+                "AbleToScale",
+                "True",
+                "ScaleDownStabilized",
+                "recent recommendations were higher than current one, applying the highest recent recommendation",
+                now,
+            )
         else:
             _condition(status, "AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size", now)
         status["desiredReplicas"] = desired
@@ -139,18 +186,45 @@ class HorizontalPodAutoscalerController:
             stabilized = desired > proposal
         up_limit = max(2 * current, current + 4)
         if desired > max_r:
-            return max_r, stabilized, ("True", "TooManyReplicas", "the desired replica count is more than the maximum replica count")
+            return (
+                max_r,
+                stabilized,
+                ("True", "TooManyReplicas", "the desired replica count is more than the maximum replica count"),
+            )
         if desired < min_r:
-            return min_r, stabilized, ("True", "TooFewReplicas", "the desired replica count is less than the minimum replica count")
+            return (
+                min_r,
+                stabilized,
+                ("True", "TooFewReplicas", "the desired replica count is less than the minimum replica count"),
+            )
         if desired > up_limit:
-            return up_limit, stabilized, ("True", "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate")
+            return (
+                up_limit,
+                stabilized,
+                ("True", "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate"),
+            )
         return desired, stabilized, ("False", "DesiredWithinRange", "the desired count is within the acceptable range")
 
     # ------------------------------------------------------------------ writes
     def _metric_failed(self, cluster: Cluster, hpa: dict, status: dict, err: MetricError, now: float) -> None:
         self._event(cluster, hpa, "Warning", err.reason, err.message)
-        _condition(status, "AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale", now)
-        _condition(status, "ScalingActive", "False", err.reason, f"the HPA was unable to compute the replica count: {err.message}", now)
+        status.pop("currentMetrics", None)  # kubectl then shows <unknown>/target
+        _condition(
+            status,
+            "AbleToScale",
+            "True",
+            "SucceededGetScale",
+            "the HPA controller was able to get the target's current scale",
+            now,
+        )
+        _condition(
+            status,
+            "ScalingActive",
+            "False",
+            err.reason,
+            f"the HPA was unable to compute the replica count: {err.message}",
+            now,
+        )
         status.setdefault("desiredReplicas", status.get("currentReplicas", 0))
         self._write(cluster, hpa, status)
 
@@ -163,7 +237,6 @@ class HorizontalPodAutoscalerController:
 
     def _write(self, cluster: Cluster, hpa: dict, status: dict) -> None:
         status["observedGeneration"] = int(hpa["metadata"].get("generation", 1))
-        status.setdefault("currentMetrics", None)
         if status == (hpa.get("status") or {}):
             return
 
@@ -187,13 +260,17 @@ def _target_pods(cluster: Cluster, target: dict) -> list[dict]:
     return [
         p
         for p in cluster.store.list(cluster.rt("Pod"), ns)
-        if selector.matches(p["metadata"].get("labels") or {}) and not is_terminal(p) and not p["metadata"].get("deletionTimestamp")
+        if selector.matches(p["metadata"].get("labels") or {})
+        and not is_terminal(p)
+        and not p["metadata"].get("deletionTimestamp")
     ]
 
 
 def _running(pod: dict) -> bool:
     status = pod.get("status") or {}
-    return status.get("phase") == "Running" and any("running" in (cs.get("state") or {}) for cs in status.get("containerStatuses") or [])
+    return status.get("phase") == "Running" and any(
+        "running" in (cs.get("state") or {}) for cs in status.get("containerStatuses") or []
+    )
 
 
 def _metric(cluster: Cluster, metric: dict, pods: list[dict], current: int) -> MetricResult | None:
@@ -225,7 +302,10 @@ def _metric(cluster: Cluster, metric: dict, pods: list[dict], current: int) -> M
             mem, cpu = container_usage(cluster, pod, c.get("name", ""))
             used += cpu if name == "cpu" else float(mem)
     average = used / len(measured)
-    current_metric: dict = {"type": "Resource", "resource": {"name": name, "current": {"averageValue": format_quantity(average, name)}}}
+    current_metric: dict = {
+        "type": "Resource",
+        "resource": {"name": name, "current": {"averageValue": format_quantity(average, name)}},
+    }
     if target.get("type") == "AverageValue":
         goal = quantity(target.get("averageValue")) or 1e-9
         ratio = average / goal
@@ -250,6 +330,8 @@ def _condition(status: dict, ctype: str, value: str, reason: str, message: str, 
             c.update(status=value, reason=reason, message=message)
             break
     else:
-        conds.append({"type": ctype, "status": value, "lastTransitionTime": rfc3339(now), "reason": reason, "message": message})
+        conds.append(
+            {"type": ctype, "status": value, "lastTransitionTime": rfc3339(now), "reason": reason, "message": message}
+        )
     order = {"AbleToScale": 0, "ScalingActive": 1, "ScalingLimited": 2}
     status["conditions"] = sorted(conds, key=lambda c: order.get(c.get("type", ""), 9))

@@ -55,12 +55,18 @@ COMMON_IMAGES = {
     "docker.io/library/" + n for n in ("busybox", "alpine", "nginx", "ubuntu", "debian", "python", "curl", "bash")
 } | {"docker.io/curlimages/curl", "docker.io/nicolaka/netshoot", "docker.io/library/redis"}
 ANY_PLATFORM = ["linux/amd64", "linux/arm64"]
+# Docker Hub's per-architecture organisations (docker.io/arm64v8/nginx) publish one platform each.
+ARCH_ORGS = {
+    "amd64": "linux/amd64", "arm64v8": "linux/arm64", "arm32v7": "linux/arm/v7", "arm32v6": "linux/arm/v6",
+    "i386": "linux/386", "ppc64le": "linux/ppc64le", "s390x": "linux/s390x", "riscv64": "linux/riscv64",
+}  # fmt: skip
 RUNC_PREFIX = (
     "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
     "runc create failed: unable to start container process: "
 )
 
-# Module registry for throttle_factor(pod, container): CPU demand by (uid, container, name, created).
+# Registry behind throttle_factor(pod, container), which gets no cluster: CPU demand of running
+# containers by (pod uid, container, pod name, namespace).
 _CPU_DEMAND: dict[tuple[str, str, str, str], float] = {}
 
 
@@ -98,10 +104,14 @@ def invalid_image(image: str) -> str | None:
     """The InvalidImageName message, or None for a well-formed reference."""
     repo, tag, digest = split_image(image)
     host, _, rest = repo.partition("/")
-    name_ok = bool(repo) and all(_IMAGE_NAME.match(part) for part in ([rest] if rest and ("." in host or ":" in host) else [repo]))
+    name_ok = bool(repo) and all(
+        _IMAGE_NAME.match(part) for part in ([rest] if rest and ("." in host or ":" in host) else [repo])
+    )
     if name_ok and (not tag or _TAG.match(tag)) and (not digest or digest.startswith("sha256:")):
         return None
-    return f'Failed to apply default image tag "{image}": couldn\'t parse image name "{image}": invalid reference format'
+    return (
+        f'Failed to apply default image tag "{image}": couldn\'t parse image name "{image}": invalid reference format'
+    )
 
 
 def _digest(text: str) -> str:
@@ -132,6 +142,9 @@ def image_platforms(cluster: Cluster, namespace: str, image: str) -> list[str] |
     if ref in all_known:
         return all_known[ref]
     repo = split_image(ref)[0]
+    org = repo.split("/")[1] if repo.startswith("docker.io/") and repo.count("/") == 2 else ""
+    if org in ARCH_ORGS:
+        return [ARCH_ORGS[org]]
     if any(split_image(k)[0] == repo for k in all_known):
         return None  # a tag the application's registry never published
     if app is not None and repo not in COMMON_IMAGES:
@@ -197,7 +210,10 @@ def volume_problem(cluster: Cluster, pod: dict) -> tuple[str, str] | None:
         if claim:
             pvc = _lookup(cluster, "PersistentVolumeClaim", ns, claim)
             if pvc is None:
-                return vname, f'MountVolume.SetUp failed for volume "{vname}" : persistentvolumeclaim "{claim}" not found'
+                return (
+                    vname,
+                    f'MountVolume.SetUp failed for volume "{vname}" : persistentvolumeclaim "{claim}" not found',
+                )
             if (pvc.get("status") or {}).get("phase") != "Bound":
                 return vname, (
                     f"Unable to attach or mount volumes: unmounted volumes=[{vname}], unattached volumes=[{vname}]: "
@@ -701,7 +717,9 @@ class Shell:
         if not quiet:
             self.host.log(f"{count}+0 records in")
             self.host.log(f"{count}+0 records out")
-            self.host.log(f"{total} bytes ({total / 1e6:.1f} MB, {total / MiB:.1f} MiB) copied, 0.5 s, {total / 5e5:.0f} MB/s")
+            self.host.log(
+                f"{total} bytes ({total / 1e6:.1f} MB, {total / MiB:.1f} MiB) copied, 0.5 s, {total / 5e5:.0f} MB/s"
+            )
         return 0
 
     def valkey_cli(self, args: list[str], quiet: bool) -> int:
@@ -737,7 +755,9 @@ class Shell:
         for i, a in enumerate(args[:-1]):
             if a == "--vm-bytes":
                 self.host.allocate(parse_size(args[i + 1].upper().replace("B", "")))
-        timeout = next((parse_duration([args[i + 1]]) for i, a in enumerate(args[:-1]) if a in ("--timeout", "-t")), INF)
+        timeout = next(
+            (parse_duration([args[i + 1]]) for i, a in enumerate(args[:-1]) if a in ("--timeout", "-t")), INF
+        )
         yield ("busy", timeout)
         return 0
 
@@ -750,11 +770,27 @@ class Shell:
         if self.host.resolves(host):
             return 0
         if not quiet:
-            self.host.log(f"** server can't find {host}: NXDOMAIN" if cmd == "nslookup" else f"{cmd}: bad address '{host}'")
+            self.host.log(
+                f"** server can't find {host}: NXDOMAIN" if cmd == "nslookup" else f"{cmd}: bad address '{host}'"
+            )
         return 1
 
 
-_BUILTINS = {"sleep", "echo", "printf", "true", "false", ":", "dd", "valkey-cli", "redis-cli", "tail", "yes", "wait", "exit"}
+_BUILTINS = {
+    "sleep",
+    "echo",
+    "printf",
+    "true",
+    "false",
+    ":",
+    "dd",
+    "valkey-cli",
+    "redis-cli",
+    "tail",
+    "yes",
+    "wait",
+    "exit",
+}
 _BUILTINS |= {"stress", "stress-ng", "cat", "ls", "env", "nslookup", "nc", "wget", "curl", "ping", "test", "["}
 
 
@@ -795,7 +831,11 @@ def app_programs(svc: Service) -> set[str]:
         script = cmd[idx + 1] if idx + 1 < len(cmd) else ""
         toks = tokenize(script)
         # The first word of every statement, and what `exec` replaces the shell with.
-        cmd = [w for i, w in enumerate(toks) if w not in _OPERATORS and (i == 0 or toks[i - 1] in _OPERATORS or toks[i - 1] == "exec")]
+        cmd = [
+            w
+            for i, w in enumerate(toks)
+            if w not in _OPERATORS and (i == 0 or toks[i - 1] in _OPERATORS or toks[i - 1] == "exec")
+        ]
     for w in cmd:
         if not w.startswith("-") and "=" not in w and not w.startswith("$"):
             names.add(posixpath.basename(w))
@@ -836,7 +876,11 @@ def _shell_program(cluster: Cluster, pod: dict, container: dict, argv: list[str]
         return Program("script", "", shell)  # no script and no terminal: the shell exits at once
     found = mounted_file(cluster, pod, container, files[0])
     if found is None:
-        missing = f"{shell}: can't open '{files[0]}': No such file or directory" if shell != "bash" else f"bash: {files[0]}: No such file or directory"
+        missing = (
+            f"{shell}: can't open '{files[0]}': No such file or directory"
+            if shell != "bash"
+            else f"bash: {files[0]}: No such file or directory"
+        )
         return Program("script", f"echo {shlex.quote(missing)}; exit {127 if shell == 'bash' else 2}", shell)
     return Program("script", found[0], shell)
 
@@ -914,7 +958,11 @@ def probe_failure(probe: dict, container: dict, ip: str, ports: set[int] | None,
         if kind == "tcpSocket":
             return None if listening else f"dial tcp {host}:{port}: connect: connection refused"
         if kind == "grpc":
-            return None if listening else f'timeout: failed to connect service "{host}:{port}" within 1s: context deadline exceeded'
+            return (
+                None
+                if listening
+                else f'timeout: failed to connect service "{host}:{port}" within 1s: context deadline exceeded'
+            )
         path = handler.get("path") or "/"
         url = f"{(handler.get('scheme') or 'HTTP').lower()}://{host}:{port}{path}"
         if not listening:
@@ -1112,7 +1160,9 @@ class Kubelet:
         meta = pod["metadata"]
         addresses = (node.get("status") or {}).get("addresses") or []
         host_ip = next((a["address"] for a in addresses if a.get("type") == "InternalIP"), "")
-        run = PodRun(meta["uid"], meta["name"], meta.get("namespace", "default"), node["metadata"]["name"], now, containers)
+        run = PodRun(
+            meta["uid"], meta["name"], meta.get("namespace", "default"), node["metadata"]["name"], now, containers
+        )
         run.host_ip, run.clock = host_ip, now
         self.runs[run.uid] = run
         return run
@@ -1161,7 +1211,9 @@ class Kubelet:
         for _ in range(10_000):
             if run.terminal is not None:
                 return
-            self._begin_eligible(ctx, run.clock)
+            # A container can finish as it starts (`sh -c true`), making the next ones eligible at once.
+            while self._begin_eligible(ctx, run.clock) and run.terminal is None:
+                pass
             due = self._earliest(run)
             if due is None or due[0] > now:
                 return
@@ -1189,8 +1241,9 @@ class Kubelet:
         due = self._earliest(run)
         return due[0] if due is not None else INF
 
-    def _begin_eligible(self, ctx: Ctx, t: float) -> None:
-        """Init containers one at a time, in order; app containers together once all are done."""
+    def _begin_eligible(self, ctx: Ctx, t: float) -> bool:
+        """Init containers one at a time, in order; app containers together once all are done.
+        Returns whether any container was started."""
         for c in ctx.run.containers:
             if not c.init:
                 break
@@ -1200,12 +1253,16 @@ class Kubelet:
                 self._finish_pod(ctx, t)  # a failed init container that will not be restarted
             elif c.phase == "idle":
                 self._begin(ctx, c, t)
-            return
+                return True
+            return False
+        started = False
         for c in ctx.run.containers:
             if not c.init and c.phase == "idle":
                 self._begin(ctx, c, t)
+                started = True
         if all(c.phase == "done" for c in ctx.run.containers if not c.init):
             self._finish_pod(ctx, t)
+        return started
 
     def _fire_pod(self, ctx: Ctx, action: str, t: float) -> None:
         if action == "deadline":
@@ -1491,11 +1548,24 @@ class Kubelet:
         self._terminate(ctx, c, t, "OOMKilled", 137)
 
     def _terminate(
-        self, ctx: Ctx, c: ContainerRun, t: float, reason: str, code: int, message: str | None = None, restart: bool = True
+        self,
+        ctx: Ctx,
+        c: ContainerRun,
+        t: float,
+        reason: str,
+        code: int,
+        message: str | None = None,
+        restart: bool = True,
     ) -> None:
         """The process ended: record the terminated state and plan the restart the policy asks for."""
         started = rfc3339(c.running_since) if c.running_since is not None else START_ERROR_STARTED_AT
-        c.terminated = {"exitCode": code, "reason": reason, "startedAt": started, "finishedAt": rfc3339(t), "containerID": c.container_id}
+        c.terminated = {
+            "exitCode": code,
+            "reason": reason,
+            "startedAt": started,
+            "finishedAt": rfc3339(t),
+            "containerID": c.container_id,
+        }
         if message:
             c.terminated["message"] = message
         ran = t - c.running_since if c.running_since is not None else 0.0
@@ -1620,7 +1690,9 @@ class Kubelet:
             return "Failed"
         return "Running"
 
-    def _conditions(self, ctx: Ctx, inits: list[ContainerRun], apps: list[ContainerRun], phase: str, now: float) -> list[dict]:
+    def _conditions(
+        self, ctx: Ctx, inits: list[ContainerRun], apps: list[ContainerRun], phase: str, now: float
+    ) -> list[dict]:
         run = ctx.run
         terminal = phase in ("Succeeded", "Failed")
         pending_init = [c.name for c in inits if not c.complete()]
@@ -1631,7 +1703,14 @@ class Kubelet:
             conds += [(t, False, "PodCompleted", "") for t in ("Ready", "ContainersReady")]
         else:
             init_msg = f"containers with incomplete status: [{' '.join(pending_init)}]"
-            conds.append(("Initialized", not pending_init, "ContainersNotInitialized" if pending_init else "", init_msg if pending_init else ""))
+            conds.append(
+                (
+                    "Initialized",
+                    not pending_init,
+                    "ContainersNotInitialized" if pending_init else "",
+                    init_msg if pending_init else "",
+                )
+            )
             ready = not unready and phase == "Running"
             msg = f"containers with unready status: [{' '.join(unready)}]" if not ready else ""
             for t in ("Ready", "ContainersReady"):
@@ -1643,13 +1722,20 @@ class Kubelet:
             if previous is None or previous[0] != value:
                 # Stamp the transition that caused it, not the pass that noticed it.
                 run.cond_times[ctype] = previous = (value, min(now, max(run.clock, run.start)))
-            cond: dict = {"type": ctype, "status": value, "lastProbeTime": None, "lastTransitionTime": rfc3339(previous[1])}
+            cond: dict = {
+                "type": ctype,
+                "status": value,
+                "lastProbeTime": None,
+                "lastTransitionTime": rfc3339(previous[1]),
+            }
             if reason:
                 cond["reason"] = reason
             if message:
                 cond["message"] = message
             out.append(cond)
-        scheduled = next((c for c in (ctx.pod.get("status") or {}).get("conditions") or [] if c.get("type") == "PodScheduled"), None)
+        scheduled = next(
+            (c for c in (ctx.pod.get("status") or {}).get("conditions") or [] if c.get("type") == "PodScheduled"), None
+        )
         when = (scheduled or {}).get("lastTransitionTime") or rfc3339(run.start)
         out.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": when})
         return out

@@ -169,7 +169,9 @@ def _service_usage(cluster: Cluster, namespace: str, name: str) -> float:
 
 def _storage_usage(cluster: Cluster, namespace: str) -> float:
     pvcs = cluster.store.list(cluster.rt("PersistentVolumeClaim"), namespace)
-    return sum(quantity(((p.get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage")) for p in pvcs)
+    return sum(
+        quantity(((p.get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage")) for p in pvcs
+    )
 
 
 def quota_used(cluster: Cluster, quota: dict, exclude_uid: str | None = None) -> dict[str, float]:

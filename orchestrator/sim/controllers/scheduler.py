@@ -316,7 +316,9 @@ class Scheduler:
         ranked = []
         for pod in pending:
             prio, err = resolve_priority(cluster, pod)
-            ranked.append((-prio, pod["metadata"].get("creationTimestamp", ""), pod["metadata"]["name"], prio, err, pod))
+            ranked.append(
+                (-prio, pod["metadata"].get("creationTimestamp", ""), pod["metadata"]["name"], prio, err, pod)
+            )
         ranked.sort(key=lambda r: r[:3])
         for _, _, _, prio, err, pod in ranked:
             self._schedule(cluster, pod, prio, err, snap)
@@ -327,7 +329,9 @@ class Scheduler:
         infos = [_node_info(n) for n in nodes]
         by_name = {i.name: i for i in infos}
         nominated: dict[str, list[tuple[int, dict]]] = {}
-        priorities = {pc["metadata"]["name"]: int(pc.get("value", 0)) for pc in cluster.store.list(cluster.rt("PriorityClass"))}
+        priorities = {
+            pc["metadata"]["name"]: int(pc.get("value", 0)) for pc in cluster.store.list(cluster.rt("PriorityClass"))
+        }
         bound_key = []
         for p in pods:
             if is_terminal(p):
@@ -342,8 +346,14 @@ class Scheduler:
             if target:
                 nominated.setdefault(target, []).append((_priority_of(p, priorities), p))
                 bound_key.append((p["metadata"]["uid"], "?" + target))
-        claims = [(c["metadata"]["uid"], c["metadata"]["resourceVersion"]) for c in cluster.store.list(cluster.rt("PersistentVolumeClaim"))]
-        ns_labels = {n["metadata"]["name"]: n["metadata"].get("labels") or {} for n in cluster.store.list(cluster.rt("Namespace"))}
+        claims = [
+            (c["metadata"]["uid"], c["metadata"]["resourceVersion"])
+            for c in cluster.store.list(cluster.rt("PersistentVolumeClaim"))
+        ]
+        ns_labels = {
+            n["metadata"]["name"]: n["metadata"].get("labels") or {}
+            for n in cluster.store.list(cluster.rt("Namespace"))
+        }
         signature = hash(
             (
                 tuple((n["metadata"]["name"], n["metadata"].get("resourceVersion")) for n in nodes),
@@ -443,7 +453,8 @@ class Scheduler:
                 counts[n.labels[key]] += sum(
                     1
                     for p in n.pods
-                    if p["metadata"].get("namespace", "default") == ns and _selects(selector, p["metadata"].get("labels") or {})
+                    if p["metadata"].get("namespace", "default") == ns
+                    and _selects(selector, p["metadata"].get("labels") or {})
                 )
             self_match = 1 if _selects(selector, labels) else 0
             lowest = min(counts.values(), default=0)
@@ -476,7 +487,9 @@ class Scheduler:
 
     def _resource_reasons(self, needs: Needs, info: NodeInfo, snap: Snapshot, uid: str) -> list[str]:
         # Pods nominated to this node with at least our priority keep their reserved room.
-        reserved = [p for prio, p in snap.nominated.get(info.name, []) if prio >= needs.priority and p["metadata"]["uid"] != uid]
+        reserved = [
+            p for prio, p in snap.nominated.get(info.name, []) if prio >= needs.priority and p["metadata"]["uid"] != uid
+        ]
         cpu = info.used_cpu + sum(pod_amount(p, "requests", "cpu") for p in reserved)
         mem = info.used_memory + sum(pod_amount(p, "requests", "memory") for p in reserved)
         return _fit_reasons(needs, info, len(info.pods) + len(reserved), cpu, mem)
@@ -616,7 +629,11 @@ class Scheduler:
                     }
                 )
                 storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
-                c["status"] = {"phase": "Bound", "accessModes": spec.get("accessModes") or ["ReadWriteOnce"], "capacity": {"storage": storage}}
+                c["status"] = {
+                    "phase": "Bound",
+                    "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
+                    "capacity": {"storage": storage},
+                }
 
             cluster.store.mutate(rt, pvc["metadata"]["namespace"], pvc["metadata"]["name"], bind)
 

@@ -80,16 +80,34 @@ def _set_condition(conditions: list[dict], ctype: str, status: str, reason: str,
             else:
                 transition = c.get("lastTransitionTime") if c.get("status") == status else now
                 out.append(
-                    {"type": ctype, "status": status, "lastUpdateTime": now, "lastTransitionTime": transition, "reason": reason, "message": message}
+                    {
+                        "type": ctype,
+                        "status": status,
+                        "lastUpdateTime": now,
+                        "lastTransitionTime": transition,
+                        "reason": reason,
+                        "message": message,
+                    }
                 )
         else:
             out.append(c)
     if not found:
-        out.append({"type": ctype, "status": status, "lastUpdateTime": now, "lastTransitionTime": now, "reason": reason, "message": message})
+        out.append(
+            {
+                "type": ctype,
+                "status": status,
+                "lastUpdateTime": now,
+                "lastTransitionTime": now,
+                "reason": reason,
+                "message": message,
+            }
+        )
     return out
 
 
-def new_pod_from_template(template: dict, owner: dict, name: str | None = None, extra_labels: dict | None = None) -> dict:
+def new_pod_from_template(
+    template: dict, owner: dict, name: str | None = None, extra_labels: dict | None = None
+) -> dict:
     tmeta = template.get("metadata") or {}
     labels = dict(tmeta.get("labels") or {})
     labels.update(extra_labels or {})
@@ -131,14 +149,18 @@ class _PodCreator:
             cluster.record_event(owner, "Warning", "FailedCreate", f"Error creating: {message}", _component(owner))
             return False
         self._retry_at.pop(uid, None)
-        cluster.record_event(owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", _component(owner))
+        cluster.record_event(
+            owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", _component(owner)
+        )
         return True
 
 
 def _component(owner: dict) -> str:
-    return {"ReplicaSet": "replicaset-controller", "StatefulSet": "statefulset-controller", "DaemonSet": "daemonset-controller"}.get(
-        owner["kind"], "controller-manager"
-    )
+    return {
+        "ReplicaSet": "replicaset-controller",
+        "StatefulSet": "statefulset-controller",
+        "DaemonSet": "daemonset-controller",
+    }.get(owner["kind"], "controller-manager")
 
 
 def _delete_pod(cluster: Cluster, owner: dict, pod: dict) -> None:
@@ -198,7 +220,11 @@ class ReplicaSetController:
         current = store.find(cluster.rt("ReplicaSet"), rs["metadata"]["namespace"], rs["metadata"]["name"])
         if current is None:
             return
-        pods = [p for p in store.list(cluster.rt("Pod"), rs["metadata"]["namespace"]) if owned_by(p, current) and is_active(p)]
+        pods = [
+            p
+            for p in store.list(cluster.rt("Pod"), rs["metadata"]["namespace"])
+            if owned_by(p, current) and is_active(p)
+        ]
         ready = sum(1 for p in pods if is_ready(p))
         status = {
             "replicas": len(pods),
@@ -211,7 +237,13 @@ class ReplicaSetController:
         if old.get("conditions"):
             status["conditions"] = old["conditions"]
         if {k: v for k, v in old.items()} != status:
-            store.mutate(cluster.rt("ReplicaSet"), current["metadata"]["namespace"], current["metadata"]["name"], lambda o: o.__setitem__("status", status), status=True)
+            store.mutate(
+                cluster.rt("ReplicaSet"),
+                current["metadata"]["namespace"],
+                current["metadata"]["name"],
+                lambda o: o.__setitem__("status", status),
+                status=True,
+            )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -223,7 +255,9 @@ class DeploymentController:
                 self._sync(cluster, dep)
 
     def _owned_sets(self, cluster: Cluster, dep: dict) -> list[dict]:
-        return [rs for rs in cluster.store.list(cluster.rt("ReplicaSet"), dep["metadata"]["namespace"]) if owned_by(rs, dep)]
+        return [
+            rs for rs in cluster.store.list(cluster.rt("ReplicaSet"), dep["metadata"]["namespace"]) if owned_by(rs, dep)
+        ]
 
     def _sync(self, cluster: Cluster, dep: dict) -> None:
         store = cluster.store
@@ -285,7 +319,12 @@ class DeploymentController:
                 },
                 "ownerReferences": [owner_reference(dep)],
             },
-            "spec": {"replicas": 0, "selector": selector, "template": rs_template, "minReadySeconds": dep["spec"].get("minReadySeconds", 0)},
+            "spec": {
+                "replicas": 0,
+                "selector": selector,
+                "template": rs_template,
+                "minReadySeconds": dep["spec"].get("minReadySeconds", 0),
+            },
         }
         self._copy_annotations(dep, rs)
         created = cluster.store.create(cluster.rt("ReplicaSet"), rs)
@@ -295,9 +334,20 @@ class DeploymentController:
         current = int(rs["spec"].get("replicas", 0))
         if current == to:
             return
-        cluster.store.mutate(cluster.rt("ReplicaSet"), rs["metadata"]["namespace"], rs["metadata"]["name"], lambda o: o["spec"].__setitem__("replicas", to))
+        cluster.store.mutate(
+            cluster.rt("ReplicaSet"),
+            rs["metadata"]["namespace"],
+            rs["metadata"]["name"],
+            lambda o: o["spec"].__setitem__("replicas", to),
+        )
         verb = "up" if to > current else "down"
-        cluster.record_event(dep, "Normal", "ScalingReplicaSet", f"Scaled {verb} replica set {rs['metadata']['name']} from {current} to {to}", "deployment-controller")
+        cluster.record_event(
+            dep,
+            "Normal",
+            "ScalingReplicaSet",
+            f"Scaled {verb} replica set {rs['metadata']['name']} from {current} to {to}",
+            "deployment-controller",
+        )
 
     def _recreate(self, cluster: Cluster, dep: dict, new_rs: dict, old_sets: list[dict], replicas: int) -> None:
         for rs in old_sets:
@@ -307,7 +357,9 @@ class DeploymentController:
         if not old_running:
             self._scale(cluster, dep, new_rs, replicas)
 
-    def _rolling(self, cluster: Cluster, dep: dict, new_rs: dict, old_sets: list[dict], replicas: int, ru: dict) -> None:
+    def _rolling(
+        self, cluster: Cluster, dep: dict, new_rs: dict, old_sets: list[dict], replicas: int, ru: dict
+    ) -> None:
         surge = resolve_int_or_percent(ru.get("maxSurge"), replicas, True, "25%")
         unavailable = resolve_int_or_percent(ru.get("maxUnavailable"), replicas, False, "25%")
         if surge == 0 and unavailable == 0:
@@ -383,22 +435,54 @@ class DeploymentController:
         now = rfc3339(cluster.now())
         conditions = list(old.get("conditions") or [])
         if available >= replicas - unavailable_budget:
-            conditions = _set_condition(conditions, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now)
+            conditions = _set_condition(
+                conditions, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now
+            )
         else:
-            conditions = _set_condition(conditions, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", now)
+            conditions = _set_condition(
+                conditions,
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+                now,
+            )
         rs_name = new_rs["metadata"]["name"] if new_rs else ""
         if new_rs and updated == replicas and new_available == replicas and total == replicas:
-            conditions = _set_condition(conditions, "Progressing", "True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.', now)
+            conditions = _set_condition(
+                conditions,
+                "Progressing",
+                "True",
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{rs_name}" has successfully progressed.',
+                now,
+            )
         elif new_rs:
             prog = next((c for c in conditions if c["type"] == "Progressing"), None)
             deadline = float(spec.get("progressDeadlineSeconds", 600))
-            started = _ts(prog.get("lastUpdateTime")) if prog and prog.get("reason") == "ReplicaSetUpdated" else cluster.now()
+            started = (
+                _ts(prog.get("lastUpdateTime")) if prog and prog.get("reason") == "ReplicaSetUpdated" else cluster.now()
+            )
             if prog and prog.get("reason") == "ProgressDeadlineExceeded":
                 pass
             elif cluster.now() - started > deadline:
-                conditions = _set_condition(conditions, "Progressing", "False", "ProgressDeadlineExceeded", f'ReplicaSet "{rs_name}" has timed out progressing.', now)
+                conditions = _set_condition(
+                    conditions,
+                    "Progressing",
+                    "False",
+                    "ProgressDeadlineExceeded",
+                    f'ReplicaSet "{rs_name}" has timed out progressing.',
+                    now,
+                )
             else:
-                conditions = _set_condition(conditions, "Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.', now)
+                conditions = _set_condition(
+                    conditions,
+                    "Progressing",
+                    "True",
+                    "ReplicaSetUpdated",
+                    f'ReplicaSet "{rs_name}" is progressing.',
+                    now,
+                )
         status: dict = {
             "observedGeneration": dep["metadata"].get("generation", 1),
             "replicas": total,
@@ -450,7 +534,12 @@ class StatefulSetController:
             store.create(
                 cr_rt,
                 {
-                    "metadata": {"name": name, "namespace": ns, "labels": labels, "ownerReferences": [owner_reference(sts)]},
+                    "metadata": {
+                        "name": name,
+                        "namespace": ns,
+                        "labels": labels,
+                        "ownerReferences": [owner_reference(sts)],
+                    },
                     "data": {"spec": {"template": {**copy.deepcopy(template), "$patch": "replace"}}},
                     "revision": top + 1,
                 },
@@ -475,7 +564,16 @@ class StatefulSetController:
             pname = f"{name}-{i}"
             pod = pods.get(pname)
             if pod is None:
-                pod = new_pod_from_template(sts["spec"]["template"], sts, name=pname, extra_labels={STS_HASH_LABEL: update_rev, "statefulset.kubernetes.io/pod-name": pname, "apps.kubernetes.io/pod-index": str(i)})
+                pod = new_pod_from_template(
+                    sts["spec"]["template"],
+                    sts,
+                    name=pname,
+                    extra_labels={
+                        STS_HASH_LABEL: update_rev,
+                        "statefulset.kubernetes.io/pod-name": pname,
+                        "apps.kubernetes.io/pod-index": str(i),
+                    },
+                )
                 pod["spec"].setdefault("hostname", pname)
                 self._creator.create(cluster, sts, pod)
                 if not parallel:
@@ -502,7 +600,9 @@ class StatefulSetController:
     def _status(self, cluster: Cluster, sts: dict, update_rev: str) -> None:
         store = cluster.store
         sts = store.get(cluster.rt("StatefulSet"), sts["metadata"]["namespace"], sts["metadata"]["name"])
-        pods = [p for p in store.list(cluster.rt("Pod"), sts["metadata"]["namespace"]) if owned_by(p, sts) and is_active(p)]
+        pods = [
+            p for p in store.list(cluster.rt("Pod"), sts["metadata"]["namespace"]) if owned_by(p, sts) and is_active(p)
+        ]
         ready = sum(1 for p in pods if is_ready(p))
         updated = sum(1 for p in pods if p["metadata"].get("labels", {}).get(STS_HASH_LABEL) == update_rev)
         status = {
@@ -517,7 +617,13 @@ class StatefulSetController:
             "collisionCount": 0,
         }
         if status != (sts.get("status") or {}):
-            store.mutate(cluster.rt("StatefulSet"), sts["metadata"]["namespace"], sts["metadata"]["name"], lambda o: o.__setitem__("status", status), status=True)
+            store.mutate(
+                cluster.rt("StatefulSet"),
+                sts["metadata"]["namespace"],
+                sts["metadata"]["name"],
+                lambda o: o.__setitem__("status", status),
+                status=True,
+            )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -560,14 +666,22 @@ class DaemonSetController:
                 "currentNumberScheduled": len(pods),
                 "numberReady": ready,
                 "numberAvailable": ready,
-                "updatedNumberScheduled": sum(1 for p in pods if p["metadata"].get("labels", {}).get(STS_HASH_LABEL) == h),
+                "updatedNumberScheduled": sum(
+                    1 for p in pods if p["metadata"].get("labels", {}).get(STS_HASH_LABEL) == h
+                ),
                 "numberMisscheduled": 0,
                 "observedGeneration": ds["metadata"].get("generation", 1),
             }
             if len(eligible) - ready:
                 status["numberUnavailable"] = len(eligible) - ready
             if status != (ds.get("status") or {}):
-                store.mutate(cluster.rt("DaemonSet"), ds["metadata"]["namespace"], ds["metadata"]["name"], lambda o, s=status: o.__setitem__("status", s), status=True)
+                store.mutate(
+                    cluster.rt("DaemonSet"),
+                    ds["metadata"]["namespace"],
+                    ds["metadata"]["name"],
+                    lambda o, s=status: o.__setitem__("status", s),
+                    status=True,
+                )
 
 
 def _node_fits_daemon(node: dict, pspec: dict) -> bool:
@@ -580,7 +694,8 @@ def _node_fits_daemon(node: dict, pspec: dict) -> bool:
         if taint.get("effect") not in ("NoSchedule", "NoExecute"):
             continue
         if not any(
-            t.get("operator") == "Exists" and (not t.get("key") or t.get("key") == taint.get("key"))
+            t.get("operator") == "Exists"
+            and (not t.get("key") or t.get("key") == taint.get("key"))
             or (t.get("key") == taint.get("key") and t.get("value", "") == taint.get("value", ""))
             for t in tolerations
         ):
