@@ -41,13 +41,14 @@ Format (all fields but `name` optional):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .objects import parse_quantity
 
 APPLICATIONS_PACKAGE = "orchestrator.sim.applications"
 
@@ -123,37 +124,6 @@ class Application:
             if s.image:
                 out[s.image] = list(s.platforms)
         return out
-
-
-_QUANTITY = re.compile(r"^([0-9.]+)([a-zA-Z]*)$")
-_UNITS = {
-    "": 1,
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "m": 1e-3,
-    "n": 1e-9,
-    "u": 1e-6,
-}
-
-
-def parse_quantity(q: str | int | float | None) -> float:
-    """Kubernetes quantity -> float in base units (bytes, cores)."""
-    if q is None:
-        return 0.0
-    if isinstance(q, int | float):
-        return float(q)
-    m = _QUANTITY.match(str(q).strip())
-    if not m or m.group(2) not in _UNITS:
-        raise ValueError(
-            f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {q!r}"
-        )
-    return float(m.group(1)) * _UNITS[m.group(2)]
 
 
 def _service(raw: dict, where: str) -> Service:

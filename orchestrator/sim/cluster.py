@@ -49,6 +49,8 @@ class Cluster:
 
         self.logs = ContainerLogs()
         self._event_ids = itertools.count(int(self.clock.now() * 1000))
+        # (namespace, object uid, reason, message) -> Event name: a repeat bumps the count without a scan.
+        self._events: dict[tuple, str] = {}
         self.injected: list[dict] = []  # faults injected, for /sim/v1/state
         self.scenario_name: str | None = None
         # Lazily built parts that need the cluster (avoid import cycles).
@@ -79,16 +81,16 @@ class Cluster:
         ns = meta.get("namespace") or "default"
         ev_rt = self.rt("Event")
         now = self.now()
-        for ev in self.store.list(ev_rt, ns):
-            io = ev["involvedObject"]
-            if io.get("uid") == meta.get("uid") and ev.get("reason") == reason and ev.get("message") == message:
+        key = (ns, meta.get("uid"), reason, message)
+        known = self._events.get(key)
+        if known is not None and self.store.find(ev_rt, ns, known) is not None:
 
-                def bump(e: dict) -> None:
-                    e["count"] = e.get("count", 1) + 1
-                    e["lastTimestamp"] = rfc3339(now)
+            def bump(e: dict) -> None:
+                e["count"] = e.get("count", 1) + 1
+                e["lastTimestamp"] = rfc3339(now)
 
-                self.store.mutate(ev_rt, ns, ev["metadata"]["name"], bump)
-                return
+            self.store.mutate(ev_rt, ns, known, bump)
+            return
         involved = {
             "kind": obj["kind"],
             "namespace": ns,
@@ -100,10 +102,12 @@ class Cluster:
         source = {"component": component}
         if host:
             source["host"] = host
+        name = f"{meta['name']}.{next(self._event_ids):x}"
+        self._events[key] = name
         self.store.create(
             ev_rt,
             {
-                "metadata": {"name": f"{meta['name']}.{next(self._event_ids):x}", "namespace": ns},
+                "metadata": {"name": name, "namespace": ns},
                 "involvedObject": involved,
                 "reason": reason,
                 "message": message,

@@ -65,8 +65,9 @@ from urllib.parse import quote
 
 import yaml
 
-from .apps import parse_quantity
 from .clock import parse_rfc3339
+from .controllers.kubelet import container_usage
+from .objects import quantity
 from .promql import (
     Expr,
     HistorySource,
@@ -80,7 +81,7 @@ from .promql import (
     parse_duration,
     to_prometheus_json,
 )
-from .traffic import kubelet_helper, pod_workload
+from .traffic import pod_workload
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -111,13 +112,6 @@ def _unit(resource: str) -> tuple[str, str]:
     ):
         return resource.replace("-", "_"), "byte"
     return resource.replace("-", "_").replace(".", "_").replace("/", "_"), "integer"
-
-
-def _quantity(value: Any) -> float | None:
-    try:
-        return parse_quantity(value)
-    except (ValueError, TypeError):
-        return None
 
 
 def _ts(text: str | None) -> float | None:
@@ -202,7 +196,7 @@ def _container_resources(base: dict, node: str, cont: dict) -> list[Sample]:
     res = cont.get("resources") or {}
     for kind in ("requests", "limits"):
         for rname, qty in (res.get(kind) or {}).items():
-            v = _quantity(qty)
+            v = quantity(qty, None)
             if v is None:
                 continue
             resource, unit = _unit(rname)
@@ -380,7 +374,7 @@ def _node_samples(obj: dict) -> list[Sample]:
         )
     for kind in ("capacity", "allocatable"):
         for rname, qty in (st.get(kind) or {}).items():
-            v = _quantity(qty)
+            v = quantity(qty, None)
             if v is not None:
                 resource, unit = _unit(rname)
                 out.append(Sample(f"kube_node_status_{kind}", {**base, "resource": resource, "unit": unit}, v))
@@ -402,7 +396,7 @@ def _quota_samples(obj: dict) -> list[Sample]:
     out = []
     for typ, values in (("hard", hard), ("used", st.get("used") or {})):
         for rname, qty in values.items():
-            v = _quantity(qty)
+            v = quantity(qty, None)
             if v is not None:
                 labels = {"namespace": meta["namespace"], "resourcequota": meta["name"], "resource": rname, "type": typ}
                 out.append(Sample("kube_resourcequota", labels, v))
@@ -460,26 +454,10 @@ OBJECT_METRICS = {
 }
 
 
-def _usage(cluster: Cluster, pod: dict, container: dict) -> tuple[float, float] | None:
-    """(cpu cores, working-set bytes) of a running container: the kubelet's figure, else the model's."""
-    fn = kubelet_helper("container_usage")
-    if fn is not None:
-        try:
-            u = fn(cluster, pod, container.get("name", ""))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            u = None
-        if u is None:
-            return None
-        if isinstance(u, dict):
-            return float(u.get("cpu", 0.0)), float(u.get("memory", 0.0))
-        if isinstance(u, tuple | list):  # the kubelet's (working-set bytes, cpu cores)
-            return float(u[1]), float(u[0])
-        return float(getattr(u, "cpu", 0.0)), float(getattr(u, "memory", 0.0))
-    app = cluster.applications.get(pod["metadata"]["namespace"])
-    svc = app.service(container.get("name", "")) if app else None
-    if svc is None:
-        return 0.001, 4 * 2**20
-    return svc.usage_cpu, float(svc.usage_memory)
+def _usage(cluster: Cluster, pod: dict, container: dict) -> tuple[float, float]:
+    """(cpu cores, working-set bytes) of a container, as the kubelet reports them (zero unless running)."""
+    memory, cpu = container_usage(cluster, pod, container.get("name", ""))
+    return cpu, float(memory)
 
 
 class _Collector:
@@ -557,7 +535,7 @@ class _Collector:
                     "node": spec.get("nodeName", ""),
                     "image": c.get("image", ""),
                 }
-                limit = _quantity(((c.get("resources") or {}).get("limits") or {}).get("memory"))
+                limit = quantity(((c.get("resources") or {}).get("limits") or {}).get("memory"), None)
                 out.append((c, labels, limit, int(cs.get("restartCount", 0))))
         self._pods[meta["uid"]] = (rv, out)
         return out

@@ -74,7 +74,7 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
             apps.append((APPLICATION_KEYS[key], conf.get("options") or {}))
         faults = [
             {"id": inj.get("id"), "args": inj.get("args") or {}}
-            for i, group in enumerate(spec.get("faults") or [])
+            for group in spec.get("faults") or []
             for inj in (group or {}).get("injections") or []
         ]
         name = (doc.get("metadata") or {}).get("name") or Path(source).parent.name

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -311,11 +310,6 @@ class ApiServer:
         if target.rtype.namespaced:
             meta["namespace"] = target.namespace
         old = self.store.get(target.rtype, target.namespace or "", target.name or "")
-        sent_rv = meta.get("resourceVersion")
-        if sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
-            from .errors import conflict
-
-            raise conflict(target.rtype.plural, target.name or "", target.rtype.group)
         obj = self.cluster.admit("UPDATE", target.rtype, body, old, target.namespace)
         if self._dry_run(request):
             return json_response(obj)
@@ -361,7 +355,8 @@ class ApiServer:
         obj = self.cluster.admit("UPDATE", rt, new, old, target.namespace)
         if self._dry_run(request):
             return json_response(obj)
-        updated = self.store.replace(rt, obj, subresource=target.sub, check_rv="resourceVersion" in _patched_meta(doc))
+        # The patched object keeps the stored resourceVersion unless the patch set one: a stale one conflicts.
+        updated = self.store.replace(rt, obj, subresource=target.sub)
         self.cluster.after_write()
         return json_response(updated)
 
@@ -491,15 +486,3 @@ def _scale_of(obj: dict) -> dict:
             "selector": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
         },
     }
-
-
-def _patched_meta(doc: object) -> dict:
-    if isinstance(doc, dict):
-        return doc.get("metadata") or {}
-    if isinstance(doc, list):
-        return (
-            {"resourceVersion": 1}
-            if any(re.match(r"^/metadata/resourceVersion", o.get("path", "")) for o in doc if isinstance(o, dict))
-            else {}
-        )
-    return {}

@@ -15,7 +15,6 @@ import contextlib
 import copy
 import json
 import random
-import string
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +26,6 @@ from .resources import Registry, ResourceType
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 
-# Kinds whose writes through the main resource ignore .status (it has its own sub-resource).
 WATCH_LOG_SIZE = 20_000
 
 
@@ -384,7 +382,3 @@ def owner_reference(owner: dict, controller: bool = True) -> dict:
         "controller": controller,
         "blockOwnerDeletion": True,
     }
-
-
-def random_name_suffix(rng: random.Random, n: int = 5) -> str:
-    return "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(n))

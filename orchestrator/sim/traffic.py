@@ -27,7 +27,6 @@ of 1,000 pods costs a linear pass over the cached graph per update.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import ipaddress
 import re
@@ -37,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from .apps import Application, Call
 from .apps import Service as AppService
+from .controllers.kubelet import throttle_factor
+from .objects import config_data, container_env, decode_value, pod_ready
 from .selectors import LabelSelector, SelectorError, selector_from_spec
 
 if TYPE_CHECKING:
@@ -161,31 +162,6 @@ class Graph:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-_KUBELET: dict[str, Any] = {}
-
-
-def kubelet_helper(name: str) -> Any:
-    """A helper the kubelet module exports, if it does (looked up once)."""
-    if name not in _KUBELET:
-        try:
-            from .controllers import kubelet
-        except ImportError:
-            return None  # not written yet: try again next time
-        _KUBELET[name] = getattr(kubelet, name, None)
-    return _KUBELET[name]
-
-
-def pod_ready(pod: dict) -> bool:
-    """Readiness as the kubelet reports it (its helper, else the Ready condition)."""
-    fn = kubelet_helper("pod_ready")
-    if fn is not None:
-        return bool(fn(pod))
-    for c in (pod.get("status") or {}).get("conditions") or ():
-        if c.get("type") == "Ready":
-            return c.get("status") == "True"
-    return False
-
-
 def pod_workload(pod: dict) -> tuple[str, str] | None:
     """(kind, name) of the workload controlling a pod: Deployment via its ReplicaSet's name."""
     meta = pod["metadata"]
@@ -202,20 +178,9 @@ def pod_workload(pod: dict) -> tuple[str, str] | None:
     return None
 
 
-def decode_secret(secret: dict | None, key: str) -> str | None:
-    if secret is None:
-        return None
-    raw = (secret.get("data") or {}).get(key)
-    if raw is not None:
-        try:
-            return base64.b64decode(raw).decode()
-        except (ValueError, UnicodeDecodeError):
-            return None
-    plain = (secret.get("stringData") or {}).get(key)
-    return None if plain is None else str(plain)
-
-
-_VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+def secret_value(secret: dict | None, key: str) -> str | None:
+    data = config_data(secret or {})
+    return decode_value("Secret", data[key]) if key in data else None
 
 
 def _parse_address(raw: str, default_scheme: str) -> tuple[str, str, str | None, str]:
@@ -436,61 +401,8 @@ class _Builder:
         key = (node.namespace, rev, container.get("name")) if rev and not per_pod else (node.uid, container.get("name"))
         cached = self._env.get(key)
         if cached is None:
-            cached = self._env[key] = self._resolve_env(node, container)
+            cached = self._env[key] = container_env(node.pod, container, self.find)
         return cached
-
-    def _resolve_env(self, node: PodNode, container: dict) -> dict[str, str]:
-        out: dict[str, str] = {}
-        ns = node.namespace
-        for src in container.get("envFrom") or ():
-            prefix = src.get("prefix", "")
-            for kind, key in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
-                ref = src.get(key)
-                if not ref:
-                    continue
-                obj = self.find(kind, ns, ref.get("name", ""))
-                if obj is None:
-                    continue
-                if kind == "Secret":
-                    for k in obj.get("data") or {}:
-                        v = decode_secret(obj, k)
-                        if v is not None:
-                            out[prefix + k] = v
-                else:
-                    for k, v in (obj.get("data") or {}).items():
-                        out[prefix + k] = str(v)
-        for e in container.get("env") or ():
-            name = e.get("name")
-            if not name:
-                continue
-            if "value" in e:
-                out[name] = _VAR_REF.sub(lambda m: out.get(m.group(1), m.group(0)), str(e["value"] or ""))
-                continue
-            value = self._value_from(node, e.get("valueFrom") or {})
-            if value is not None:
-                out[name] = value
-            else:
-                out.pop(name, None)
-        return out
-
-    def _value_from(self, node: PodNode, vf: dict) -> str | None:
-        if "secretKeyRef" in vf:
-            ref = vf["secretKeyRef"]
-            return decode_secret(self.find("Secret", node.namespace, ref.get("name", "")), ref.get("key", ""))
-        if "configMapKeyRef" in vf:
-            ref = vf["configMapKeyRef"]
-            cm = self.find("ConfigMap", node.namespace, ref.get("name", ""))
-            v = ((cm or {}).get("data") or {}).get(ref.get("key", ""))
-            return None if v is None else str(v)
-        if "fieldRef" in vf:
-            path = vf["fieldRef"].get("fieldPath", "")
-            return {
-                "metadata.name": node.name,
-                "metadata.namespace": node.namespace,
-                "status.podIP": node.ip,
-                "spec.nodeName": (node.pod.get("spec") or {}).get("nodeName", ""),
-            }.get(path, "")
-        return None
 
     def main_container(self, node: PodNode) -> dict | None:
         for c in (node.pod.get("spec") or {}).get("containers") or ():
@@ -1090,7 +1002,7 @@ class Traffic:
             return
         cred = node.service.credentials
         secret = builder.find("Secret", node.namespace, cred.get("secret", ""))
-        self._creds[key] = decode_secret(secret, cred.get("key", ""))
+        self._creds[key] = secret_value(secret, cred.get("key", ""))
 
     def credential(self, node: PodNode) -> str | None:
         return self._creds.get((node.uid, node.restart))
@@ -1110,7 +1022,10 @@ class Traffic:
             ]
         self._graphs = {g.app.namespace: g for g in graphs}
         services: dict[tuple[str, str], ServiceStats] = {}
-        throttle = kubelet_helper("throttle_factor")
+
+        def throttle(pod: dict, container: str) -> float:
+            return throttle_factor(self.cluster, pod, container)
+
         for g in graphs:
             if self._expected_for.get(g.app.namespace) is not g.app:
                 self._expected_for[g.app.namespace] = g.app

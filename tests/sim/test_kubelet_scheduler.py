@@ -15,10 +15,10 @@ from orchestrator.sim.controllers.kubelet import (
     Shell,
     ShellHost,
     container_usage,
-    pod_ready,
     throttle_factor,
 )
 from orchestrator.sim.controllers.quota import check_pod_admission
+from orchestrator.sim.objects import pod_ready
 
 MiB = 2**20
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z: fixed timestamps
@@ -293,7 +293,7 @@ def test_cpu_limit_below_usage_throttles(shop: Cluster) -> None:
     make_pod(shop, "slow", [api_container(resources={"limits": {"cpu": "100m"}})], SHOP)
     shop.advance(10)
     pod = get_pod(shop, "slow", SHOP)
-    assert throttle_factor(pod, "api") == pytest.approx(2.0)
+    assert throttle_factor(shop, pod, "api") == pytest.approx(2.0)
     assert container_usage(shop, pod, "api")[1] == pytest.approx(0.1)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..objects import pod_active, pod_ready
 from ..selectors import selector_from_spec
-from .workloads import is_active, is_ready
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -38,7 +38,7 @@ def endpoints_for(cluster: Cluster, svc: dict) -> dict:
     pods = [
         p
         for p in cluster.store.list(cluster.rt("Pod"), meta["namespace"])
-        if is_active(p) and sel.matches(p["metadata"].get("labels") or {}) and (p.get("status") or {}).get("podIP")
+        if pod_active(p) and sel.matches(p["metadata"].get("labels") or {}) and (p.get("status") or {}).get("podIP")
     ]
     subsets = []
     for port in spec.get("ports") or []:
@@ -57,7 +57,7 @@ def endpoints_for(cluster: Cluster, svc: dict) -> dict:
                     "uid": pod["metadata"]["uid"],
                 },
             }
-            (ready if is_ready(pod) else not_ready).append((addr, number))
+            (ready if pod_ready(pod) else not_ready).append((addr, number))
         by_port: dict[int, dict] = {}
         for addrs, key in ((ready, "addresses"), (not_ready, "notReadyAddresses")):
             for addr, number in addrs:
@@ -106,9 +106,8 @@ class EndpointsController:
                         o.pop("subsets", None)
 
                 store.mutate(ep_rt, ns, name, write)
+        # Endpoints of a deleted Service go with it (hand-made ones for selector-less Services stay).
         for ep in store.list(ep_rt):
             key = (ep["metadata"]["namespace"], ep["metadata"]["name"])
-            if key not in services and ep["metadata"].get("labels", {}).get("endpoints.sim/managed") != "false":
-                svc_missing = key not in services
-                if svc_missing and not ep["metadata"].get("annotations", {}).get("sim.sre-agent.dev/manual"):
-                    store.delete(ep_rt, key[0], key[1])
+            if key not in services:
+                store.delete(ep_rt, key[0], key[1])

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..clock import rfc3339
+from ..objects import quantity
 from ..selectors import SelectorError, selector_from_spec
-from .quota import container_amount, format_quantity, is_terminal, quantity
+from .quota import container_amount, format_quantity, is_terminal
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -102,14 +103,7 @@ class HorizontalPodAutoscalerController:
         min_r, max_r = int(spec.get("minReplicas", 1)), int(spec.get("maxReplicas", 1))
         if current == 0 and min_r != 0:
             status["desiredReplicas"] = 0
-            _condition(
-                status,
-                "AbleToScale",
-                "True",
-                "SucceededGetScale",
-                "the HPA controller was able to get the target's current scale",
-                now,
-            )
+            _got_scale(status, now)
             _condition(
                 status,
                 "ScalingActive",
@@ -209,14 +203,7 @@ class HorizontalPodAutoscalerController:
     def _metric_failed(self, cluster: Cluster, hpa: dict, status: dict, err: MetricError, now: float) -> None:
         self._event(cluster, hpa, "Warning", err.reason, err.message)
         status.pop("currentMetrics", None)  # kubectl then shows <unknown>/target
-        _condition(
-            status,
-            "AbleToScale",
-            "True",
-            "SucceededGetScale",
-            "the HPA controller was able to get the target's current scale",
-            now,
-        )
+        _got_scale(status, now)
         _condition(
             status,
             "ScalingActive",
@@ -318,6 +305,17 @@ def _metric(cluster: Cluster, metric: dict, pods: list[dict], current: int) -> M
         reason = f"{name} resource utilization (percentage of request)"
     proposal = current if abs(ratio - 1.0) <= TOLERANCE else math.ceil(ratio * current)
     return MetricResult(proposal, current_metric, reason)
+
+
+def _got_scale(status: dict, now: float) -> None:
+    _condition(
+        status,
+        "AbleToScale",
+        "True",
+        "SucceededGetScale",
+        "the HPA controller was able to get the target's current scale",
+        now,
+    )
 
 
 def _condition(status: dict, ctype: str, value: str, reason: str, message: str, now: float) -> None:

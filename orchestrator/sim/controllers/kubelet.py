@@ -14,7 +14,6 @@ changes, which keeps a cluster of 1,000 pods cheap to reconcile many times per s
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import math
 import posixpath
@@ -25,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..clock import rfc3339
-from .quota import container_amount, quantity
+from ..objects import config_data, container_env, decode_value, quantity
+from .quota import container_amount
 
 if TYPE_CHECKING:
     from ..apps import Service
@@ -64,10 +64,6 @@ RUNC_PREFIX = (
     "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
     "runc create failed: unable to start container process: "
 )
-
-# Registry behind throttle_factor(pod, container), which gets no cluster: CPU demand of running
-# containers by (pod uid, container, pod name, namespace).
-_CPU_DEMAND: dict[tuple[str, str, str, str], float] = {}
 
 
 # ============================================================================================ images
@@ -165,10 +161,6 @@ def pull_error(cluster: Cluster, namespace: str, image: str, arch: str) -> str |
 
 
 # ============================================================================================ config lookups
-def _data(obj: dict) -> dict:
-    return {**(obj.get("binaryData") or {}), **(obj.get("data") or {})}
-
-
 def _lookup(cluster: Cluster, kind: str, namespace: str, name: str) -> dict | None:
     return cluster.store.find(cluster.rt(kind), namespace, name)
 
@@ -179,7 +171,7 @@ def _source_problem(cluster: Cluster, ns: str, kind: str, ref: dict) -> str | No
     obj = _lookup(cluster, kind, ns, name)
     if obj is None:
         return None if ref.get("optional") else f'{kind.lower()} "{name}" not found'
-    data = _data(obj)
+    data = config_data(obj)
     for item in ref.get("items") or []:
         if item.get("key") not in data and not ref.get("optional"):
             what = "config" if kind == "ConfigMap" else "secret"
@@ -234,7 +226,7 @@ def env_problem(cluster: Cluster, namespace: str, container: dict) -> str | None
             if obj is None:
                 if not ref.get("optional"):
                     return f'{kind.lower()} "{ref.get("name", "")}" not found'
-            elif ref.get("key") not in _data(obj) and not ref.get("optional"):
+            elif ref.get("key") not in config_data(obj) and not ref.get("optional"):
                 return f"couldn't find key {ref.get('key')} in {kind} {namespace}/{ref.get('name', '')}"
     for src in container.get("envFrom") or []:
         for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
@@ -242,45 +234,6 @@ def env_problem(cluster: Cluster, namespace: str, container: dict) -> str | None
             if ref and not ref.get("optional") and _lookup(cluster, kind, namespace, ref.get("name", "")) is None:
                 return f'{kind.lower()} "{ref.get("name", "")}" not found'
     return None
-
-
-def _decode(kind: str, value: str) -> str:
-    if kind != "Secret":
-        return str(value)
-    try:
-        return base64.b64decode(value).decode(errors="replace")
-    except (ValueError, TypeError):
-        return ""
-
-
-def container_env(cluster: Cluster, pod: dict, container: dict) -> dict[str, str]:
-    """The environment the process sees (literal values, resolved references, a few fieldRefs)."""
-    ns = pod["metadata"].get("namespace", "default")
-    fields = {
-        "metadata.name": pod["metadata"]["name"],
-        "metadata.namespace": ns,
-        "spec.nodeName": (pod.get("spec") or {}).get("nodeName", ""),
-        "status.podIP": (pod.get("status") or {}).get("podIP", ""),
-    }
-    env: dict[str, str] = {"HOSTNAME": pod["metadata"]["name"]}
-    for src in container.get("envFrom") or []:
-        for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
-            obj = _lookup(cluster, kind, ns, (src.get(key) or {}).get("name", "")) if src.get(key) else None
-            for k, v in _data(obj or {}).items():
-                env[src.get("prefix", "") + k] = _decode(kind, v)
-    for e in container.get("env") or []:
-        if "value" in e:
-            env[e["name"]] = str(e["value"])
-            continue
-        vf = e.get("valueFrom") or {}
-        if "fieldRef" in vf:
-            env[e["name"]] = fields.get(vf["fieldRef"].get("fieldPath", ""), "")
-        for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
-            ref = vf.get(key)
-            obj = _lookup(cluster, kind, ns, ref.get("name", "")) if ref else None
-            if ref and obj is not None and ref.get("key") in _data(obj):
-                env[e["name"]] = _decode(kind, _data(obj)[ref["key"]])
-    return env
 
 
 def mounted_file(cluster: Cluster, pod: dict, container: dict, path: str) -> tuple[str, int] | None:
@@ -310,8 +263,8 @@ def mounted_file(cluster: Cluster, pod: dict, container: dict, path: str) -> tup
             for item in ref.get("items") or []:
                 if item.get("path") == rel:
                     data_key, mode = item.get("key"), item.get("mode", mode)
-            value = _data(obj).get(data_key)
-            return None if value is None else (_decode(kind, value), int(mode))
+            value = config_data(obj).get(data_key)
+            return None if value is None else (decode_value(kind, value), int(mode))
     return None
 
 
@@ -1064,7 +1017,7 @@ class _Host(ShellHost):
 
     def __init__(self, kubelet: Kubelet, ctx: Ctx, c: ContainerRun) -> None:
         self.kubelet, self.ctx, self.c = kubelet, ctx, c
-        self.env = container_env(ctx.cluster, ctx.pod, c.spec)
+        self.env = container_env(ctx.pod, c.spec, lambda kind, ns, name: _lookup(ctx.cluster, kind, ns, name))
         self.now = ctx.run.clock
         self.lines = 0
 
@@ -1131,11 +1084,8 @@ class Kubelet:
             self.forget(cluster, uid)
 
     def forget(self, cluster: Cluster, uid: str) -> None:
-        run = self.runs.pop(uid, None)
+        self.runs.pop(uid, None)
         cluster.logs.forget(uid)
-        if run is not None:
-            for c in run.containers:
-                _CPU_DEMAND.pop(_demand_key(run, c.name), None)
 
     # ------------------------------------------------------------------ one pod
     def _sync(self, cluster: Cluster, pod: dict, node: dict, run: PodRun | None, now: float) -> None:
@@ -1378,7 +1328,6 @@ class Kubelet:
         if c.phase == "running":
             self._schedule_probes(ctx, c, t)
             self._check_memory(ctx, c, t, OOM_SECONDS)
-        self._note_demand(ctx.run, c)
 
     def _start_app(self, ctx: Ctx, c: ContainerRun, t: float) -> None:
         """The modelled process is up: its working set, CPU and start-up log lines."""
@@ -1392,7 +1341,6 @@ class Kubelet:
         for line in lines:
             ctx.cluster.logs.append(ctx.run.uid, c.name, c.restarts, t, line)
         self._check_memory(ctx, c, t, OOM_SECONDS)
-        self._note_demand(ctx.run, c)
 
     def app_background(self, ctx: Ctx, c: ContainerRun, t: float) -> None:
         """`server &` in a script: the app runs beside the shell."""
@@ -1404,7 +1352,6 @@ class Kubelet:
         c.cpu += c.svc.usage_cpu
         for line in c.svc.logs.get("ready") or [f"{c.svc.name} started"]:
             ctx.cluster.logs.append(ctx.run.uid, c.name, c.restarts, t, line)
-        self._note_demand(ctx.run, c)
 
     def _resume(self, ctx: Ctx, c: ContainerRun, t: float) -> None:
         """Run the script until it blocks, exits or execs the app."""
@@ -1424,7 +1371,6 @@ class Kubelet:
         elif kind == "exec":
             self._start_app(ctx, c, t)
         self._check_memory(ctx, c, t, SCRIPT_OOM_SECONDS)
-        self._note_demand(ctx.run, c)
 
     def _check_memory(self, ctx: Ctx, c: ContainerRun, t: float, delay: float) -> None:
         limit = container_amount(c.spec, "limits", "memory")
@@ -1573,7 +1519,6 @@ class Kubelet:
         c.program, c.host, c.timers, c.waiting, c.app_bg = None, None, {}, None, False
         c.base_memory = c.extra_memory = 0
         c.cpu = 0.0
-        _CPU_DEMAND.pop(_demand_key(ctx.run, c.name), None)
         policy = (ctx.pod.get("spec") or {}).get("restartPolicy", "Always")
         if c.init:
             again = c.sidecar or (code != 0 and policy != "Never")
@@ -1779,21 +1724,11 @@ class Kubelet:
         ctx.run.posted[key] = (posts + 1, now)
         ctx.cluster.record_event(ctx.pod, etype, reason, message, "kubelet", ctx.run.node)
 
-    def _note_demand(self, run: PodRun, c: ContainerRun) -> None:
-        if c.phase == "running":
-            _CPU_DEMAND[_demand_key(run, c.name)] = c.cpu
-        else:
-            _CPU_DEMAND.pop(_demand_key(run, c.name), None)
-
 
 _OWNED_STATUS = {
     "phase", "conditions", "hostIP", "hostIPs", "podIP", "podIPs", "startTime", "initContainerStatuses",
     "containerStatuses", "qosClass", "nominatedNodeName", "reason", "message",
 }  # fmt: skip
-
-
-def _demand_key(run: PodRun, container: str) -> tuple[str, str, str, str]:
-    return (run.uid, container, run.name, run.namespace)
 
 
 # ============================================================================================ helpers for others
@@ -1809,14 +1744,6 @@ def qos_class(pod: dict) -> str:
             if r not in lim or quantity(req.get(r, lim[r])) != quantity(lim[r]):
                 return "Burstable"
     return "Guaranteed"
-
-
-def pod_ready(pod: dict) -> bool:
-    """Whether the pod's Ready condition is True (what Endpoints and the traffic model need)."""
-    for c in (pod.get("status") or {}).get("conditions") or ():
-        if c.get("type") == "Ready":
-            return c.get("status") == "True"
-    return False
 
 
 def _kubelet_of(cluster: Cluster) -> Kubelet | None:
@@ -1840,12 +1767,13 @@ def container_usage(cluster: Cluster, pod: dict, container_name: str) -> tuple[i
     return int(memory), cpu
 
 
-def throttle_factor(pod: dict, container: str) -> float:
+def throttle_factor(cluster: Cluster, pod: dict, container: str) -> float:
     """How much slower the container runs because its CPU limit is below its demand (>= 1.0)."""
-    meta = pod.get("metadata") or {}
-    demand = _CPU_DEMAND.get((meta.get("uid", ""), container, meta.get("name", ""), meta.get("namespace", "default")))
-    spec = next((c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == container), None)
-    limit = container_amount(spec, "limits", "cpu") if spec else None
-    if not demand or not limit:
+    kubelet = _kubelet_of(cluster)
+    run = kubelet.runs.get(pod["metadata"]["uid"]) if kubelet else None
+    c = run.container(container) if run else None
+    limit = container_amount(c.spec, "limits", "cpu") if c is not None else None
+    if c is None or c.phase != "running" or not c.cpu or not limit:
         return 1.0
+    demand = c.cpu
     return max(1.0, demand / limit)

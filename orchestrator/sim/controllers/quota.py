@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..apps import parse_quantity
+from ..objects import quantity
 from ..resources import ResourceType
 
 if TYPE_CHECKING:
@@ -43,14 +43,6 @@ TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
 # ---------------------------------------------------------------------------------------- quantities
-def quantity(value: object) -> float:
-    """parse_quantity that treats garbage as zero: a controller must not crash on a bad object."""
-    try:
-        return parse_quantity(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0.0
-
-
 def format_quantity(value: float, resource: str) -> str:
     """Canonical-looking quantity text: 250m / 2 for CPU, 768Mi / 1Gi / 1G for bytes, plain counts."""
     if resource.endswith("cpu"):

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..clock import rfc3339
+from ..objects import quantity
 from ..selectors import SelectorError, selector_from_spec
-from .quota import is_terminal, pod_amount, quantity
+from .quota import is_terminal, pod_amount
 
 if TYPE_CHECKING:
     from ..cluster import Cluster

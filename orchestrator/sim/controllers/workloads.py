@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..clock import rfc3339
 from ..errors import ApiError
+from ..objects import owned_by, pod_active, pod_ready
 from ..store import owner_reference
 
 if TYPE_CHECKING:
@@ -40,23 +41,6 @@ def _without_hash(template: dict, label: str = HASH_LABEL) -> dict:
     if labels and label in labels:
         del labels[label]
     return t
-
-
-def owned_by(obj: dict, owner: dict) -> bool:
-    uid = owner["metadata"]["uid"]
-    return any(r.get("uid") == uid and r.get("controller") for r in obj["metadata"].get("ownerReferences") or ())
-
-
-def is_active(pod: dict) -> bool:
-    phase = (pod.get("status") or {}).get("phase")
-    return not pod["metadata"].get("deletionTimestamp") and phase not in ("Succeeded", "Failed")
-
-
-def is_ready(pod: dict) -> bool:
-    for c in (pod.get("status") or {}).get("conditions") or ():
-        if c.get("type") == "Ready":
-            return c.get("status") == "True"
-    return False
 
 
 def resolve_int_or_percent(value: int | str | None, total: int, round_up: bool, default: str) -> int:
@@ -177,7 +161,7 @@ def _pod_delete_rank(pod: dict) -> tuple:
     return (
         bool(pod.get("spec", {}).get("nodeName")),
         status.get("phase") == "Running",
-        is_ready(pod),
+        pod_ready(pod),
         -_ts(pod["metadata"].get("creationTimestamp")),
     )
 
@@ -204,8 +188,9 @@ class ReplicaSetController:
         for rs in store.list(rs_rt):
             if rs["metadata"].get("deletionTimestamp"):
                 continue
-            pods = [p for p in pods_by_owner.get(rs["metadata"]["uid"], []) if is_active(p)]
+            pods = [p for p in pods_by_owner.get(rs["metadata"]["uid"], []) if pod_active(p)]
             want = int((rs.get("spec") or {}).get("replicas", 1))
+            before = store.resource_version
             if len(pods) < want:
                 for _ in range(want - len(pods)):
                     if not self._creator.create(cluster, rs, new_pod_from_template(rs["spec"]["template"], rs)):
@@ -213,34 +198,29 @@ class ReplicaSetController:
             elif len(pods) > want:
                 for pod in sorted(pods, key=_pod_delete_rank)[: len(pods) - want]:
                     _delete_pod(cluster, rs, pod)
-            self._status(cluster, rs)
+            if store.resource_version != before:  # pods came or went: count them afresh
+                ns = rs["metadata"]["namespace"]
+                pods = [p for p in store.list(pod_rt, ns) if owned_by(p, rs) and pod_active(p)]
+            self._status(cluster, rs, pods)
 
-    def _status(self, cluster: Cluster, rs: dict) -> None:
-        store = cluster.store
-        current = store.find(cluster.rt("ReplicaSet"), rs["metadata"]["namespace"], rs["metadata"]["name"])
-        if current is None:
-            return
-        pods = [
-            p
-            for p in store.list(cluster.rt("Pod"), rs["metadata"]["namespace"])
-            if owned_by(p, current) and is_active(p)
-        ]
-        ready = sum(1 for p in pods if is_ready(p))
+    def _status(self, cluster: Cluster, rs: dict, pods: list[dict]) -> None:
+        ready = sum(1 for p in pods if pod_ready(p))
         status = {
             "replicas": len(pods),
             "fullyLabeledReplicas": len(pods),
             "readyReplicas": ready,
             "availableReplicas": ready,
-            "observedGeneration": current["metadata"].get("generation", 1),
+            "observedGeneration": rs["metadata"].get("generation", 1),
         }
-        old = current.get("status") or {}
+        old = rs.get("status") or {}
         if old.get("conditions"):
             status["conditions"] = old["conditions"]
-        if {k: v for k, v in old.items()} != status:
-            store.mutate(
+        if old != status:
+            meta = rs["metadata"]
+            cluster.store.mutate(
                 cluster.rt("ReplicaSet"),
-                current["metadata"]["namespace"],
-                current["metadata"]["name"],
+                meta["namespace"],
+                meta["name"],
                 lambda o: o.__setitem__("status", status),
                 status=True,
             )
@@ -578,7 +558,7 @@ class StatefulSetController:
                 self._creator.create(cluster, sts, pod)
                 if not parallel:
                     break
-            elif not parallel and not is_ready(pod):
+            elif not parallel and not pod_ready(pod):
                 break
         for pname, pod in pods.items():
             ordinal = int(pname.rsplit("-", 1)[-1]) if pname.rsplit("-", 1)[-1].isdigit() else -1
@@ -592,8 +572,8 @@ class StatefulSetController:
             reverse=True,
         )
         if outdated and (sts["spec"].get("updateStrategy") or {}).get("type") != "OnDelete":
-            others_ready = all(is_ready(p) for p in pods.values() if p not in outdated[:1])
-            if others_ready or not is_ready(outdated[0]):
+            others_ready = all(pod_ready(p) for p in pods.values() if p not in outdated[:1])
+            if others_ready or not pod_ready(outdated[0]):
                 _delete_pod(cluster, sts, outdated[0])
         self._status(cluster, sts, update_rev)
 
@@ -601,9 +581,9 @@ class StatefulSetController:
         store = cluster.store
         sts = store.get(cluster.rt("StatefulSet"), sts["metadata"]["namespace"], sts["metadata"]["name"])
         pods = [
-            p for p in store.list(cluster.rt("Pod"), sts["metadata"]["namespace"]) if owned_by(p, sts) and is_active(p)
+            p for p in store.list(cluster.rt("Pod"), sts["metadata"]["namespace"]) if owned_by(p, sts) and pod_active(p)
         ]
-        ready = sum(1 for p in pods if is_ready(p))
+        ready = sum(1 for p in pods if pod_ready(p))
         updated = sum(1 for p in pods if p["metadata"].get("labels", {}).get(STS_HASH_LABEL) == update_rev)
         status = {
             "observedGeneration": sts["metadata"].get("generation", 1),
@@ -660,7 +640,7 @@ class DaemonSetController:
                 if p["spec"].get("nodeName") not in names:
                     _delete_pod(cluster, ds, p)
             pods = [p for p in store.list(cluster.rt("Pod"), ds["metadata"]["namespace"]) if owned_by(p, ds)]
-            ready = sum(1 for p in pods if is_ready(p))
+            ready = sum(1 for p in pods if pod_ready(p))
             status = {
                 "desiredNumberScheduled": len(eligible),
                 "currentNumberScheduled": len(pods),

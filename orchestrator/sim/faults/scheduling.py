@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from ..apps import parse_quantity
 from ..controllers.quota import format_quantity, pod_amount
+from ..objects import parse_quantity
 from . import FaultError, fault
 from .workload import (
     HELPER_IMAGE,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..apps import Application
@@ -56,21 +57,21 @@ def load_target(cluster: Cluster, args: dict) -> dict:
     return load(cluster, kind, ns, name)
 
 
-def save(cluster: Cluster, obj: dict) -> dict:
-    """Replace an object through admission; an API rejection becomes a FaultError naming the object."""
+def _write(write: Callable[[dict], dict], obj: dict) -> dict:
+    """Write through admission; an API rejection becomes a FaultError naming the object."""
     meta = obj["metadata"]
     try:
-        return cluster.update(obj)
+        return write(obj)
     except ApiError as err:
         raise FaultError(f"{describe(obj['kind'], meta.get('namespace', ''), meta['name'])}: {err.message}") from err
+
+
+def save(cluster: Cluster, obj: dict) -> dict:
+    return _write(cluster.update, obj)
 
 
 def create(cluster: Cluster, obj: dict) -> dict:
-    meta = obj["metadata"]
-    try:
-        return cluster.apply(obj)
-    except ApiError as err:
-        raise FaultError(f"{describe(obj['kind'], meta.get('namespace', ''), meta['name'])}: {err.message}") from err
+    return _write(cluster.apply, obj)
 
 
 def create_or_replace(cluster: Cluster, obj: dict) -> dict:
