@@ -44,7 +44,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -218,10 +217,3 @@ def builtin_applications() -> dict[str, Application]:
             for key in [app.name, *app.aliases]:
                 out[key] = app
     return out
-
-
-def env_value(container: dict, name: str) -> Any:
-    for e in container.get("env") or []:
-        if e.get("name") == name:
-            return e.get("value") if "value" in e else e.get("valueFrom")
-    return None

@@ -10,7 +10,9 @@ Three shapes load:
       kind: Scenario
       metadata: {name: my-incident}
       spec:
-        applications: [{name: opentelemetry-demo, options: {autoscaling: {kubernetes: {hpa: true}}}}]
+        applications:                 # a built-in model by name, or your own model file
+          - {name: opentelemetry-demo, options: {autoscaling: {kubernetes: {hpa: true}}}}
+          - {file: my-shop.yaml}       # format: orchestrator/sim/apps.py, relative to this file
         warmup: 120            # virtual seconds the applications run healthy before the faults
         faults: [{id: nonexistent-kubernetes-workload-container-image, args: {...}}]
 """
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+
+from .apps import Application, ApplicationError, load_application_file
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -103,6 +107,14 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
             raise ScenarioError(f"{source}: spec: unknown field(s) {', '.join(sorted(unknown))}")
         apps = []
         for i, a in enumerate(spec.get("applications") or []):
+            if isinstance(a, dict) and a.get("file"):
+                # A user's own application model, relative to the scenario file.
+                app_path = Path(source).parent / a["file"]
+                try:
+                    apps.append((load_application_file(app_path), a.get("options") or {}))
+                except ApplicationError as err:
+                    raise ScenarioError(f"{source}: spec.applications[{i}].file: {err}") from err
+                continue
             name = a.get("name") if isinstance(a, dict) else a
             if name not in APPLICATION_KEYS:
                 raise ScenarioError(f"{source}: spec.applications[{i}].name: unknown application {name!r}")
@@ -136,8 +148,11 @@ def apply_plan(cluster: Cluster, plan: dict[str, Any]) -> None:
 
     for f in plan["faults"]:
         validate_fault(f["id"], f["args"])  # fail before installing anything
-    for name, options in plan["applications"]:
-        cluster.install_application(name, options)
+    for app, options in plan["applications"]:
+        if isinstance(app, Application):
+            cluster.catalog[app.name] = app
+            app = app.name
+        cluster.install_application(app, options)
     cluster.scenario_name = plan["name"]
     cluster.advance(plan.get("warmup", DEFAULT_WARMUP_SECONDS))
     inject_faults(cluster, plan["faults"])

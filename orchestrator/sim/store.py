@@ -17,7 +17,7 @@ import json
 import random
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .clock import Clock, rfc3339
@@ -119,9 +119,6 @@ class Store:
         self, rt: ResourceType, namespace: str | None = None, where: Callable[[dict], bool] | None = None
     ) -> list[dict]:
         return [e.obj for e in self.entries(rt, namespace) if where is None or where(e.obj)]
-
-    def kind_list(self, kind: str, namespace: str | None = None) -> list[dict]:
-        return self.list(self.rtype(kind), namespace)
 
     # ----------------------------------------------------------------- writes
     def create(self, rt: ResourceType, obj: dict, namespace: str | None = None) -> dict:
@@ -352,14 +349,6 @@ class Store:
         meta = obj["metadata"]
         found = self.find(rt, meta.get("namespace", ""), meta["name"])
         return found if found is not None else self.create(rt, obj)
-
-    def all_objects(self) -> Iterable[tuple[ResourceType, dict]]:
-        for bucket_key, bucket in self._buckets.items():
-            rt = self.registry.by_key(*bucket_key)
-            if rt is None:
-                continue
-            for entry in bucket.values():
-                yield rt, entry.obj
 
 
 def _same_but_rv(a: dict, b: dict) -> bool:

@@ -1,0 +1,116 @@
+"""Scenario files: a user's own application model, and clear one-line errors for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orchestrator.sim.cluster import Cluster
+from orchestrator.sim.faults import FaultError
+from orchestrator.sim.scenario import ScenarioError, load_scenario
+
+SHOP = {
+    "apiVersion": "sim.sre-agent.dev/v1alpha1",
+    "kind": "Application",
+    "metadata": {"name": "tiny-shop"},
+    "spec": {
+        "namespace": "tiny",
+        "load": {"generator": "loadgen", "entry": "web", "requestsPerSecond": 5},
+        "services": [
+            {"name": "loadgen", "image": "busybox:1.37", "command": ["sh", "-c", "sleep infinity"]},
+            {
+                "name": "web",
+                "image": "example.com/web:1.0",
+                "port": 8080,
+                "protocol": "http",
+                "env": {"DB_ADDR": "db:5432"},
+                "calls": [{"service": "db", "addressEnv": "DB_ADDR"}],
+            },
+            {"name": "db", "image": "example.com/db:1.0", "port": 5432, "protocol": "tcp"},
+        ],
+    },
+}
+
+
+def write(path: Path, doc: object) -> Path:
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def scenario(apps: list, faults: list | None = None) -> dict:
+    return {
+        "apiVersion": "sim.sre-agent.dev/v1alpha1",
+        "kind": "Scenario",
+        "metadata": {"name": "t"},
+        "spec": {"applications": apps, "faults": faults or [], "warmup": 60},
+    }
+
+
+def test_own_application_file_installs_and_serves_traffic(tmp_path: Path) -> None:
+    write(tmp_path / "shop.yaml", SHOP)
+    path = write(tmp_path / "scenario.yaml", scenario([{"file": "shop.yaml"}]))
+    cluster = Cluster()
+    load_scenario(cluster, path)
+    cluster.advance(60)
+    pods = cluster.store.list(cluster.rt("Pod"), "tiny")
+    assert len(pods) == 3 and all(p["status"]["phase"] == "Running" for p in pods)
+    assert cluster.traffic.services[("tiny", "db")].rps > 0
+    # A fault from the catalogue works on it too: the database's Service goes away, web errors.
+    cluster_faults = [
+        {
+            "id": "deleted-kubernetes-service",
+            "args": {
+                "kubernetesObject": {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {"name": "db", "namespace": "tiny"},
+                }
+            },
+        }
+    ]
+    from orchestrator.sim.scenario import inject_faults
+
+    inject_faults(cluster, cluster_faults)
+    cluster.advance(30)
+    assert cluster.traffic.services[("tiny", "web")].error_rps > 0
+
+
+@pytest.mark.parametrize(
+    ("doc", "error", "message"),
+    [
+        ("spec: [unclosed", ScenarioError, "not valid YAML"),
+        ({"kind": "Pod"}, ScenarioError, "not a scenario"),
+        (scenario([{"name": "nope"}]), ScenarioError, "spec.applications[0].name: unknown application 'nope'"),
+        (scenario([{"file": "missing.yaml"}]), ScenarioError, "spec.applications[0].file"),
+        (scenario(["opentelemetry-demo"], [{"id": "no-such-fault"}]), FaultError, "unknown fault id 'no-such-fault'"),
+        (scenario(["opentelemetry-demo"], [{"id": "opentelemetry-demo-feature-flag"}]), FaultError, "is not simulated"),
+        (
+            scenario(["opentelemetry-demo"], [{"id": "scaled-to-zero-kubernetes-workload", "args": {}}]),
+            FaultError,
+            "args.kubernetesObject.metadata.name is required",
+        ),
+    ],
+)
+def test_bad_scenarios_name_the_field(tmp_path: Path, doc: object, error: type, message: str) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(doc) if isinstance(doc, str) else write(path, doc)
+    with pytest.raises(error) as err:
+        load_scenario(Cluster(), path)
+    assert message in str(err.value)
+
+
+def test_sim_serve_reports_a_bad_scenario_in_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "scenario.yaml", scenario([{"name": "nope"}]))
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", "sim", "serve", "--scenario", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "unknown application 'nope'" in out.stderr
+    assert "Traceback" not in out.stderr
