@@ -83,9 +83,9 @@ class ApiServer:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._errors], client_max_size=64 * 1024**2)
         r = app.router
-        r.add_get("/version", lambda _: json_response(K8S_VERSION))
+        r.add_get("/version", self.version)
         for probe in ("/healthz", "/livez", "/readyz"):
-            r.add_get(probe, lambda _: web.Response(text="ok"))
+            r.add_get(probe, self.healthy)
         r.add_get("/api", self.core_versions)
         r.add_get("/apis", self.group_list)
         self.cluster.add_routes(app)  # observability and control endpoints
@@ -109,6 +109,12 @@ class ApiServer:
             return error_response(ApiError(400, f"bad request: {err}"))
 
     # ------------------------------------------------------------------ discovery
+    async def version(self, request: web.Request) -> web.Response:
+        return json_response(K8S_VERSION)
+
+    async def healthy(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
     async def core_versions(self, request: web.Request) -> web.Response:
         host = request.host.split(":")[0]
         return json_response(
