@@ -14,18 +14,13 @@ from typing import TYPE_CHECKING
 
 from ..selectors import selector_from_spec
 from . import FaultError, fault
-from .workload import create, describe, load, load_target, pod_spec, save, target_ref
+from .workload import create, load, load_target, pod_spec, save, target_ref, who
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
 
 # TEST-NET-1 (RFC 5737): routable nowhere, so queries sent there simply time out.
 UNANSWERED_NAMESERVER = "192.0.2.53"
-
-
-def _who(obj: dict) -> str:
-    meta = obj["metadata"]
-    return describe(obj["kind"], meta.get("namespace", ""), meta["name"])
 
 
 # ============================================================================================ DNS
@@ -46,7 +41,7 @@ def failing_name_resolution(cluster: Cluster, args: dict) -> list[str]:
     }
     save(cluster, workload)
     return [
-        f"{_who(workload)}: dnsPolicy {before} -> None with dnsConfig nameserver {UNANSWERED_NAMESERVER} "
+        f"{who(workload)}: dnsPolicy {before} -> None with dnsConfig nameserver {UNANSWERED_NAMESERVER} "
         "(nothing answers there: every outgoing name lookup times out)"
     ]
 
@@ -58,7 +53,7 @@ def ingress_port_blocking_network_policy(cluster: Cluster, args: dict) -> list[s
     ns, name = workload["metadata"]["namespace"], workload["metadata"]["name"]
     labels = dict(((workload["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {})
     if not labels:
-        raise FaultError(f"{_who(workload)} has no pod template labels to select")
+        raise FaultError(f"{who(workload)} has no pod template labels to select")
     policy = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -80,7 +75,7 @@ def ingress_port_blocking_network_policy(cluster: Cluster, args: dict) -> list[s
         - {None}
     )
     return [
-        f"networkpolicy {ns}/{name}-ingress: selects {_who(workload)}'s pods ({', '.join(f'{k}={v}' for k, v in labels.items())}) "
+        f"networkpolicy {ns}/{name}-ingress: selects {who(workload)}'s pods ({', '.join(f'{k}={v}' for k, v in labels.items())}) "
         f"and allows no ingress (its ports {', '.join(map(str, ports)) or 'none'} are blocked)"
     ]
 
@@ -102,12 +97,12 @@ def modified_target_port(cluster: Cluster, args: dict) -> list[str]:
         ) from err
     ports = (svc.get("spec") or {}).get("ports") or []
     if not ports:
-        raise FaultError(f"{_who(svc)} has no ports")
+        raise FaultError(f"{who(svc)} has no ports")
     changes = []
     for p in ports:
         before = p.get("targetPort", p.get("port"))
         p["targetPort"] = target_port
-        changes.append(f"{_who(svc)}: port {p.get('name') or p.get('port')} targetPort {before} -> {target_port}")
+        changes.append(f"{who(svc)}: port {p.get('name') or p.get('port')} targetPort {before} -> {target_port}")
     save(cluster, svc)
     return changes
 
@@ -118,7 +113,7 @@ def invalid_service_selector(cluster: Cluster, args: dict) -> list[str]:
     ns = svc["metadata"]["namespace"]
     before = dict((svc.get("spec") or {}).get("selector") or {})
     if not before:
-        raise FaultError(f"{_who(svc)} has no selector")
+        raise FaultError(f"{who(svc)} has no selector")
     # The same keys with values no pod carries: a typo'd label, so the Service selects nothing.
     after = {k: f"{v}-invalid" for k, v in before.items()}
     pods = cluster.store.list(cluster.rt("Pod"), ns)
@@ -126,7 +121,7 @@ def invalid_service_selector(cluster: Cluster, args: dict) -> list[str]:
         after = {k: f"{v}-x" for k, v in after.items()}
     svc["spec"]["selector"] = after
     save(cluster, svc)
-    return [f"{_who(svc)}: selector {before} -> {after} (matches no pod)"]
+    return [f"{who(svc)}: selector {before} -> {after} (matches no pod)"]
 
 
 MANIFEST_MARKER = "manifest: "
@@ -163,10 +158,10 @@ def corrupted_secret(cluster: Cluster, args: dict) -> list[str]:
     secret = load(cluster, "Secret", ns, name)
     data = dict(secret.get("data") or {})
     if not data:
-        raise FaultError(f"{_who(secret)} has no data to corrupt")
+        raise FaultError(f"{who(secret)} has no data to corrupt")
     # Every key gets random garbage of the same shape a bad rotation writes. Pods keep what they already
     # read; whoever reads the Secret from now on (clients authenticating with it) presents junk.
     secret["data"] = {k: base64.b64encode(cluster.store.random_suffix(24).encode()).decode() for k in data}
     secret.pop("stringData", None)
     save(cluster, secret)
-    return [f"{_who(secret)}: data {', '.join(sorted(data))} replaced with random invalid credentials"]
+    return [f"{who(secret)}: data {', '.join(sorted(data))} replaced with random invalid credentials"]

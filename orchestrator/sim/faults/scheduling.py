@@ -17,15 +17,15 @@ from .workload import (
     app_service,
     create,
     delete_pods,
-    describe,
     load,
     load_target,
+    pick_worker,
     pod_spec,
     save,
     target_ref,
+    who,
     workload_pods,
 )
-from .workload import _pick_worker as pick_worker
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -38,11 +38,6 @@ PREEMPTOR_NAME = "critical-data-collector"
 PREEMPTOR_REPLICAS = 4
 ANTI_AFFINITY_DAEMONSET = "application-operator"
 ABSURD_CPU_UTILIZATION = 1  # percent: any pod that does anything is "over target"
-
-
-def _who(obj: dict) -> str:
-    meta = obj["metadata"]
-    return describe(obj["kind"], meta.get("namespace", ""), meta["name"])
 
 
 # ============================================================================================ nodes
@@ -62,7 +57,7 @@ def cordoned_worker_node(cluster: Cluster, args: dict) -> list[str]:
     pod_spec(workload).setdefault("nodeSelector", {})[HOSTNAME_LABEL] = node_name
     save(cluster, workload)
     changes.append(
-        f"{_who(workload)}: nodeSelector {HOSTNAME_LABEL}={node_name}; its new pods can only go to the cordoned node"
+        f"{who(workload)}: nodeSelector {HOSTNAME_LABEL}={node_name}; its new pods can only go to the cordoned node"
     )
     return changes
 
@@ -76,7 +71,7 @@ def nonexistent_node(cluster: Cluster, args: dict) -> list[str]:
         node_name += "-x"
     pod_spec(workload).setdefault("nodeSelector", {})[HOSTNAME_LABEL] = node_name
     save(cluster, workload)
-    return [f"{_who(workload)}: nodeSelector {HOSTNAME_LABEL}={node_name} (no such node)"]
+    return [f"{who(workload)}: nodeSelector {HOSTNAME_LABEL}={node_name} (no such node)"]
 
 
 # ============================================================================================ affinity
@@ -132,7 +127,7 @@ def unschedulable_anti_affinity(cluster: Cluster, args: dict) -> list[str]:
         terms.append(term)
     save(cluster, workload)
     changes.append(
-        f"{_who(workload)}: required pod anti-affinity against app.kubernetes.io/name={ANTI_AFFINITY_DAEMONSET} "
+        f"{who(workload)}: required pod anti-affinity against app.kubernetes.io/name={ANTI_AFFINITY_DAEMONSET} "
         f"on topology {HOSTNAME_LABEL}"
     )
     return changes
@@ -180,10 +175,10 @@ def priority_preemption(cluster: Cluster, args: dict) -> list[str]:
     if pod_amount({"spec": spec}, "requests", "cpu") <= 0 and spec.get("containers"):
         # A pod that requests no CPU fits on any node however full; give it the smallest real request.
         spec["containers"][0].setdefault("resources", {}).setdefault("requests", {})["cpu"] = "10m"
-        changes.append(f"{_who(workload)}: container {spec['containers'][0]['name']} requests cpu=10m")
+        changes.append(f"{who(workload)}: container {spec['containers'][0]['name']} requests cpu=10m")
     save(cluster, workload)
     changes.append(
-        f"{_who(workload)}: priorityClassName {LOW_PRIORITY_CLASS}, nodeSelector {HOSTNAME_LABEL}={node_name}"
+        f"{who(workload)}: priorityClassName {LOW_PRIORITY_CLASS}, nodeSelector {HOSTNAME_LABEL}={node_name}"
     )
     # The preemptor: high priority, pinned to the same node, its replicas together requesting the node's
     # whole allocatable CPU, so it evicts every lower-priority pod there and leaves no room to return.
@@ -271,7 +266,7 @@ def insufficient_resource_quota(cluster: Cluster, args: dict) -> list[str]:
         f"limits.memory={format_quantity(used_limits, 'memory')})"
     ]
     deleted = delete_pods(cluster, workload)
-    return changes + (deleted or [f"{_who(workload)} had no pods to delete; its next pod will be rejected"])
+    return changes + (deleted or [f"{who(workload)} had no pods to delete; its next pod will be rejected"])
 
 
 def _half_mib(amount: float) -> str:
@@ -319,7 +314,7 @@ def misconfigured_hpa(cluster: Cluster, args: dict) -> list[str]:
                 },
             },
         )
-        changes.append(f"created horizontalpodautoscaler {ns}/{name} for {_who(workload)} (min {min_r}, max {max_r})")
+        changes.append(f"created horizontalpodautoscaler {ns}/{name} for {who(workload)} (min {min_r}, max {max_r})")
     hpa = copy.deepcopy(hpa)
     metrics = hpa["spec"].setdefault("metrics", [])
     cpu = next(
@@ -348,4 +343,4 @@ def scaled_to_zero(cluster: Cluster, args: dict) -> list[str]:
     before = (workload.get("spec") or {}).get("replicas", 1)
     workload["spec"]["replicas"] = 0
     save(cluster, workload)
-    return [f"{_who(workload)}: replicas {before} -> 0"]
+    return [f"{who(workload)}: replicas {before} -> 0"]

@@ -59,11 +59,10 @@ def load_target(cluster: Cluster, args: dict) -> dict:
 
 def _write(write: Callable[[dict], dict], obj: dict) -> dict:
     """Write through admission; an API rejection becomes a FaultError naming the object."""
-    meta = obj["metadata"]
     try:
         return write(obj)
     except ApiError as err:
-        raise FaultError(f"{describe(obj['kind'], meta.get('namespace', ''), meta['name'])}: {err.message}") from err
+        raise FaultError(f"{who(obj)}: {err.message}") from err
 
 
 def save(cluster: Cluster, obj: dict) -> dict:
@@ -95,16 +94,16 @@ def container_of(workload: dict, args: dict) -> dict:
     wanted = (args.get("container") or {}).get("name")
     if not wanted:
         if not containers:
-            raise FaultError(f"{_who(workload)} has no containers")
+            raise FaultError(f"{who(workload)} has no containers")
         return containers[0]
     for c in containers:
         if c.get("name") == wanted:
             return c
     names = ", ".join(c.get("name", "") for c in containers)
-    raise FaultError(f"container {wanted} not found in {_who(workload)} (containers: {names})")
+    raise FaultError(f"container {wanted} not found in {who(workload)} (containers: {names})")
 
 
-def _who(obj: dict) -> str:
+def who(obj: dict) -> str:
     meta = obj["metadata"]
     return describe(obj["kind"], meta.get("namespace", ""), meta["name"])
 
@@ -199,7 +198,7 @@ def crashing_init_container(cluster: Cluster, args: dict) -> list[str]:
     )
     save(cluster, workload)
     changes.append(
-        f"{_who(workload)}: added init container init-config ({HELPER_IMAGE}) running sh {INIT_SCRIPT_MOUNT}/init.sh from configmap {cm_name}"
+        f"{who(workload)}: added init container init-config ({HELPER_IMAGE}) running sh {INIT_SCRIPT_MOUNT}/init.sh from configmap {cm_name}"
     )
     return changes
 
@@ -212,7 +211,7 @@ def hanging_init_container(cluster: Cluster, args: dict) -> list[str]:
     init = {"name": "wait-for-dependencies", "image": HELPER_IMAGE, "command": ["sh", "-c", "sleep infinity"]}
     spec["initContainers"] = replace_named(spec.get("initContainers") or [], init)
     save(cluster, workload)
-    return [f"{_who(workload)}: added init container wait-for-dependencies ({HELPER_IMAGE}) running `sleep infinity`"]
+    return [f"{who(workload)}: added init container wait-for-dependencies ({HELPER_IMAGE}) running `sleep infinity`"]
 
 
 # ============================================================================================ containers
@@ -231,7 +230,7 @@ def insufficient_resources(cluster: Cluster, args: dict) -> list[str]:
     save(cluster, workload)
     old = (before.get("limits") or {}).get("memory", "none")
     return [
-        f"{_who(workload)}: container {c['name']} resources set to requests/limits cpu=5m memory={memory} "
+        f"{who(workload)}: container {c['name']} resources set to requests/limits cpu=5m memory={memory} "
         f"(memory limit was {old}; the process needs about {format_mib(working_set)})"
     ]
 
@@ -244,7 +243,7 @@ def invalid_command(cluster: Cluster, args: dict) -> list[str]:
     # An entrypoint that is not in the image: the runtime cannot exec it and the container exits at once.
     c["command"] = ["invalid-command"]
     save(cluster, workload)
-    return [f"{_who(workload)}: container {c['name']} command {before or '(image default)'} -> ['invalid-command']"]
+    return [f"{who(workload)}: container {c['name']} command {before or '(image default)'} -> ['invalid-command']"]
 
 
 @fault("misconfigured-kubernetes-workload-container-readiness-probe", 12)
@@ -264,7 +263,7 @@ def misconfigured_readiness_probe(cluster: Cluster, args: dict) -> list[str]:
     }
     save(cluster, workload)
     return [
-        f"{_who(workload)}: container {c['name']} readiness probe set to HTTP GET :{port}/ready (nothing listens there)"
+        f"{who(workload)}: container {c['name']} readiness probe set to HTTP GET :{port}/ready (nothing listens there)"
     ]
 
 
@@ -293,7 +292,7 @@ def modified_env(cluster: Cluster, args: dict) -> list[str]:
     else:
         env.append({"name": var, "value": value})
     save(cluster, workload)
-    return [f"{_who(workload)}: container {c['name']} env {var} {before} -> {value!r}"]
+    return [f"{who(workload)}: container {c['name']} env {var} {before} -> {value!r}"]
 
 
 @fault("nonexistent-kubernetes-workload-container-image", 15, requires=("container.name",))
@@ -309,7 +308,7 @@ def nonexistent_image(cluster: Cluster, args: dict) -> list[str]:
         image += "-x"
     c["image"] = image
     save(cluster, workload)
-    return [f"{_who(workload)}: container {c['name']} image {before} -> {image} (no such tag in the registry)"]
+    return [f"{who(workload)}: container {c['name']} image {before} -> {image} (no such tag in the registry)"]
 
 
 def _split_image(image: str) -> tuple[str, str]:
@@ -333,9 +332,9 @@ def unassigned_limits(cluster: Cluster, args: dict) -> list[str]:
         res = c.get("resources") or {}
         limits = res.pop("limits", None)
         if limits:
-            changes.append(f"{_who(workload)}: container {c['name']} limits {limits} removed")
+            changes.append(f"{who(workload)}: container {c['name']} limits {limits} removed")
     if not changes:
-        return [f"{_who(workload)}: no container had resource limits; nothing changed"]
+        return [f"{who(workload)}: no container had resource limits; nothing changed"]
     save(cluster, workload)
     return changes
 
@@ -344,7 +343,7 @@ def unassigned_limits(cluster: Cluster, args: dict) -> list[str]:
 def unsupported_architecture(cluster: Cluster, args: dict) -> list[str]:
     workload = load_target(cluster, args)
     c = container_of(workload, args)
-    node = _pick_worker(cluster, workload)
+    node = pick_worker(cluster, workload)
     arch = ((node.get("status") or {}).get("nodeInfo") or {}).get("architecture") or (
         node["metadata"].get("labels") or {}
     ).get("kubernetes.io/arch", "amd64")
@@ -366,8 +365,8 @@ def unsupported_architecture(cluster: Cluster, args: dict) -> list[str]:
     pod_spec(workload).setdefault("nodeSelector", {})["kubernetes.io/hostname"] = node_name
     save(cluster, workload)
     return [
-        f"{_who(workload)}: container {c['name']} image {before} -> {image} (not built for {platform})",
-        f"{_who(workload)}: nodeSelector kubernetes.io/hostname={node_name} ({arch})",
+        f"{who(workload)}: container {c['name']} image {before} -> {image} (not built for {platform})",
+        f"{who(workload)}: nodeSelector kubernetes.io/hostname={node_name} ({arch})",
     ]
 
 
@@ -382,7 +381,7 @@ def worker_nodes(cluster: Cluster) -> list[dict]:
     return sorted(out, key=lambda n: n["metadata"]["name"])
 
 
-def _pick_worker(cluster: Cluster, workload: dict) -> dict:
+def pick_worker(cluster: Cluster, workload: dict) -> dict:
     """The worker the workload runs on now (a person pins it where it is), else the first worker."""
     workers = worker_nodes(cluster)
     if not workers:
@@ -413,7 +412,7 @@ def nonexistent_pvc(cluster: Cluster, args: dict) -> list[str]:
     c["volumeMounts"] = replace_named(c.get("volumeMounts") or [], {"name": "storage", "mountPath": f"/var/lib/{name}"})
     save(cluster, workload)
     return [
-        f"{_who(workload)}: container {c['name']} mounts persistentvolumeclaim {claim} at /var/lib/{name}; the claim does not exist"
+        f"{who(workload)}: container {c['name']} mounts persistentvolumeclaim {claim} at /var/lib/{name}; the claim does not exist"
     ]
 
 
@@ -437,7 +436,7 @@ def _password_ref(cluster: Cluster, workload: dict, c: dict) -> tuple[str, str]:
     for var, ref in refs:
         if "PASS" in var.upper():
             return ref["name"], ref["key"]
-    raise FaultError(f"{_who(workload)}: container {c['name']} reads no password from a secret")
+    raise FaultError(f"{who(workload)}: container {c['name']} reads no password from a secret")
 
 
 @fault("valkey-workload-changed-password", 27, requires=("container.name",))
@@ -445,7 +444,7 @@ def valkey_changed_password(cluster: Cluster, args: dict) -> list[str]:
     workload = load_target(cluster, args)
     c = container_of(workload, args)
     if not is_valkey(c):
-        raise FaultError(f"{_who(workload)}: container {c['name']} is not a Valkey server")
+        raise FaultError(f"{who(workload)}: container {c['name']} is not a Valkey server")
     ns = workload["metadata"]["namespace"]
     secret_name, key = _password_ref(cluster, workload, c)
     secret = load(cluster, "Secret", ns, secret_name)
@@ -474,7 +473,7 @@ def valkey_out_of_memory(cluster: Cluster, args: dict) -> list[str]:
     workload = load_target(cluster, args)
     c = container_of(workload, args)
     if not is_valkey(c):
-        raise FaultError(f"{_who(workload)}: container {c['name']} is not a Valkey server")
+        raise FaultError(f"{who(workload)}: container {c['name']} is not a Valkey server")
     ns = workload["metadata"]["namespace"]
     # A "code change" shipped as a ConfigMap: the entrypoint starts the server as before, then fills it
     # with five million 1 KiB keys, far beyond the container's memory limit.
@@ -511,7 +510,7 @@ def valkey_out_of_memory(cluster: Cluster, args: dict) -> list[str]:
     return [
         f"{'replaced' if existed else 'created'} configmap {ns}/{VALKEY_SCRIPT_CONFIGMAP} with a start script that runs "
         "`valkey-cli DEBUG POPULATE 5000000 key 1024` after starting the server",
-        f"{_who(workload)}: container {c['name']} mounts it at {VALKEY_SCRIPT_MOUNT}; command {before} -> {c['command']}",
+        f"{who(workload)}: container {c['name']} mounts it at {VALKEY_SCRIPT_MOUNT}; command {before} -> {c['command']}",
     ]
 
 
