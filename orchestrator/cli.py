@@ -23,8 +23,12 @@ app = typer.Typer(
 )
 sim_app = typer.Typer(help="The embedded Kubernetes and observability simulator.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
+machines_app = typer.Typer(help="The per-model-class state machines.", no_args_is_help=True)
+schema_app = typer.Typer(help="JSON schemas of the files sre-agent reads.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
 app.add_typer(bench_app, name="bench")
+app.add_typer(machines_app, name="machines")
+app.add_typer(schema_app, name="schema")
 
 EXIT_BAD_INPUT = 2
 
@@ -41,6 +45,114 @@ def version() -> None:
     from . import __version__
 
     typer.echo(__version__)
+
+
+def _load_incident(path: Path):  # noqa: ANN202 - Incident, imported lazily
+    from .incident import IncidentError, load_incident
+
+    try:
+        return load_incident(path)
+    except IncidentError as err:
+        for line in str(err).splitlines():
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+@app.command()
+def run(
+    incident: Annotated[Path, typer.Argument(help="Incident file (apiVersion sre-agent.dev/v1alpha1, kind Incident).")],
+    output_dir: Annotated[
+        Path | None, typer.Option("--output", help="Run directory (default runs/<timestamp>-<name>/).")
+    ] = None,
+    output: Annotated[str, typer.Option("-o", help="text or json (the result on stdout)")] = "text",
+    model: Annotated[str | None, typer.Option("--model", help="Override spec.model, e.g. openai/gpt-4o.")] = None,
+    model_class: Annotated[
+        str | None, typer.Option("--model-class", help="Override the class: auto, frontier, mid or open.")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible server for the model (no key needed).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Run an incident to a verified resolution or an escalation.
+
+    Exit codes: 0 resolved and verified; 3 not resolved (escalated, with the reason); 2 bad input; 1 internal error.
+    """
+    import asyncio
+
+    if output not in ("text", "json"):
+        fail(f"-o must be text or json, not {output!r}")
+    doc = _load_incident(incident)
+    from .engine import RunOptions, run_incident
+    from .logs import configure
+    from .models import check_model
+    from .models.classes import resolve_class
+    from .models.errors import ModelError
+
+    chosen = model or doc.spec.model or "builtin/playbook"
+    try:
+        resolve_class(chosen, model_class or doc.spec.model_class)
+        check_model(chosen, base_url)
+    except (ModelError, ValueError) as err:
+        fail(str(err))
+    configure("warning")
+    sinks = []
+    if not quiet and output == "text":
+        from .progress import ConsoleProgress
+
+        sinks.append(ConsoleProgress())
+    options = RunOptions(output_dir=output_dir, model=model, model_class=model_class, base_url=base_url, sinks=sinks)
+    result = asyncio.run(run_incident(doc, options))
+    if output == "json":
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        typer.echo(f"{result.status}: {result.reason}")
+        typer.echo(f"run directory: {result.output_dir}")
+    if result.exit_code == EXIT_BAD_INPUT or result.exit_code == 1:
+        typer.echo(f"error: {result.reason}", err=True)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def validate(incident: Annotated[Path, typer.Argument(help="Incident file to check.")]) -> None:
+    """Check an incident file; every error is reported with its field path and line."""
+    doc = _load_incident(incident)
+    typer.echo(f"{incident}: valid Incident {doc.metadata.name}")
+
+
+@schema_app.command("incident")
+def schema_incident() -> None:
+    """Print the Incident JSON schema (also the operator CRD's openAPIV3Schema)."""
+    from .incident import incident_schema
+
+    typer.echo(json.dumps(incident_schema(), indent=2))
+
+
+@machines_app.command("show")
+def machines_show(
+    model_class: Annotated[str, typer.Argument(help="frontier, mid or open")],
+) -> None:
+    """Print a class's state machine as Mermaid."""
+    from .machines import MachineError, load_machine, mermaid
+
+    try:
+        typer.echo(mermaid(load_machine(model_class)), nl=False)
+    except MachineError as err:
+        fail(str(err))
+
+
+@machines_app.command("list")
+def machines_list() -> None:
+    """List the classes, their machines and the model patterns that select them."""
+    from .machines import available_classes, load_machine
+    from .models.classes import class_table
+
+    for cls in available_classes():
+        spec = load_machine(cls)
+        typer.echo(f"{cls:<9} {spec.description}")
+    typer.echo("")
+    for pattern, cls in class_table():
+        typer.echo(f"  {pattern:<28} -> {cls}")
 
 
 @sim_app.command("serve")
@@ -139,6 +251,21 @@ def bench_sim(
     else:
         for line in results["lines"]:
             typer.echo(line)
+
+
+@bench_app.command("cli")
+def bench_cli(samples: Annotated[int, typer.Option(help="How many `sre-agent --help` runs.")] = 10) -> None:
+    """Start-up time of `sre-agent --help` in a fresh interpreter (goal < 0.5 s)."""
+    import statistics
+    import subprocess
+    import time
+
+    times = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "orchestrator.cli", "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - t0)
+    typer.echo(f"sre-agent --help: p50 {statistics.median(times):.3f} s, max {max(times):.3f} s over {samples} runs")
 
 
 def main() -> None:

@@ -1,0 +1,201 @@
+"""Thin adapters between the engine and autogen-agentchat (kept thin: 0.7 is in maintenance mode).
+
+- `AgentTool` exposes one of our tools (or a submission) to an AssistantAgent with our JSON schema and
+  hands every call to the engine's dispatcher, which traces it, checks it and runs it.
+- `MeteredClient` wraps any ChatCompletionClient: it counts each request's tokens against the class
+  budget, records an llm_call event, and remembers the action the model declared for the call that
+  follows, so a mismatched call can be rejected before it runs.
+- `RoleAgent` is one role's AssistantAgent plus its budgeted context, stepped one model call at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from autogen_agentchat.agents import AssistantAgent
+from autogen_agentchat.messages import TextMessage, ToolCallExecutionEvent, ToolCallRequestEvent
+from autogen_core import CancellationToken
+from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, ModelInfo, RequestUsage
+from autogen_core.tools import BaseTool, ToolSchema
+from pydantic import BaseModel
+
+from .trace import Trace
+
+Handler = Callable[[str, dict[str, Any], str | None], Awaitable[str]]
+ACTION_LINE = re.compile(r"^\s*Action:\s*(?P<tool>[A-Za-z_][\w]*)\s*(?P<target>\S*)", re.MULTILINE)
+
+
+class _AnyArgs(BaseModel):
+    model_config = {"extra": "allow"}
+
+
+class AgentTool(BaseTool[_AnyArgs, str]):
+    """A tool whose schema is our JSON schema and whose calls go to the engine's dispatcher."""
+
+    def __init__(self, name: str, description: str, parameters: dict[str, Any], handler: Handler) -> None:
+        super().__init__(_AnyArgs, str, name, description)
+        self._parameters = parameters
+        self._handler = handler
+
+    @property
+    def schema(self) -> ToolSchema:
+        return ToolSchema(name=self.name, description=self.description, parameters=self._parameters)  # type: ignore[typeddict-item]
+
+    async def run(self, args: _AnyArgs, cancellation_token: CancellationToken) -> str:
+        return await self._handler(self.name, args.model_dump(), None)
+
+    async def run_json(
+        self, args: Mapping[str, Any], cancellation_token: CancellationToken, call_id: str | None = None
+    ) -> str:
+        return await self._handler(self.name, dict(args), call_id)
+
+
+@dataclass
+class Declared:
+    """What the model said it would do in the turn that produced the pending tool calls."""
+
+    tool: str | None = None
+    target: str | None = None
+    text: str = ""
+
+
+class BudgetExceeded(RuntimeError):
+    """A request that would exceed the class's per-call token budget (never sent)."""
+
+
+class MeteredClient(ChatCompletionClient):
+    def __init__(self, inner: ChatCompletionClient, trace: Trace, budget_tokens: int, model: str) -> None:
+        self.inner = inner
+        self.trace = trace
+        self.budget_tokens = budget_tokens
+        self.model = model
+        self.declared = Declared()
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.calls = 0
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Any] = (),
+        tool_choice: Any = "auto",
+        json_output: Any = None,
+        extra_create_args: Mapping[str, Any] = {},  # noqa: B006 - autogen's signature
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        from .tokens import count_messages, count_tools
+
+        counted = count_messages(messages, self.model) + count_tools(tools)
+        if counted > self.budget_tokens:
+            self.trace.emit("llm_call", prompt_tokens=counted, budget=self.budget_tokens, within_budget=False, sent=False)
+            raise BudgetExceeded(f"request of {counted} tokens exceeds the per-call budget of {self.budget_tokens}")
+        result = await self.inner.create(
+            messages,
+            tools=tools,
+            tool_choice=tool_choice,
+            json_output=json_output,
+            extra_create_args=extra_create_args,
+            cancellation_token=cancellation_token,
+        )
+        usage = result.usage or RequestUsage(prompt_tokens=0, completion_tokens=0)
+        self.calls += 1
+        self.prompt_tokens += usage.prompt_tokens or counted
+        self.completion_tokens += usage.completion_tokens
+        text = result.thought or (result.content if isinstance(result.content, str) else "") or ""
+        m = ACTION_LINE.search(text)
+        self.declared = Declared(m["tool"] if m else None, (m["target"] or None) if m else None, text)
+        calls = [] if isinstance(result.content, str) else [{"name": c.name, "id": c.id} for c in result.content]
+        self.trace.emit(
+            "llm_call",
+            prompt_tokens=counted,
+            provider_prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            budget=self.budget_tokens,
+            within_budget=True,
+            sent=True,
+            finish_reason=result.finish_reason,
+            tool_calls=calls,
+            declared_action={"tool": self.declared.tool, "target": self.declared.target} if m else None,
+            text=text[:500],
+        )
+        return result
+
+    def create_stream(self, *args: Any, **kwargs: Any) -> Any:
+        async def one() -> Any:
+            yield await self.create(*args, **kwargs)
+
+        return one()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def actual_usage(self) -> RequestUsage:
+        return self.inner.actual_usage()
+
+    def total_usage(self) -> RequestUsage:
+        return RequestUsage(prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens)
+
+    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
+        from .tokens import count_messages, count_tools
+
+        return count_messages(messages, self.model) + count_tools(tools)
+
+    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
+        return self.budget_tokens - self.count_tokens(messages, tools=tools)
+
+    @property
+    def capabilities(self) -> Any:  # deprecated in autogen, still abstract
+        return self.inner.model_info
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self.inner.model_info
+
+
+@dataclass
+class StepOutcome:
+    """One model call and the tool calls it made, as the engine needs them."""
+
+    requested: list[dict[str, Any]] = field(default_factory=list)  # {id, name, arguments}
+    results: list[dict[str, Any]] = field(default_factory=list)  # {call_id, name, content, is_error}
+    text: str | None = None  # a plain-text reply (no tool call)
+
+
+class RoleAgent:
+    """One role's AssistantAgent, stepped one model call (plus its tool calls) at a time."""
+
+    def __init__(
+        self, role: str, client: MeteredClient, context: Any, tools: list[AgentTool], name: str | None = None
+    ) -> None:
+        self.role = role
+        self.client = client
+        self.context = context
+        self.agent = AssistantAgent(
+            name=name or role,
+            model_client=client,
+            tools=tools,
+            model_context=context,
+            system_message=None,  # the system prompt lives in the budgeted context, so it is counted
+            reflect_on_tool_use=False,
+            max_tool_iterations=1,
+        )
+
+    async def step(self, message: str | None = None) -> StepOutcome:
+        msgs = [TextMessage(content=message, source="engine")] if message else []
+        response = await self.agent.on_messages(msgs, CancellationToken())
+        out = StepOutcome()
+        for ev in response.inner_messages or []:
+            if isinstance(ev, ToolCallRequestEvent):
+                out.requested += [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in ev.content]
+            elif isinstance(ev, ToolCallExecutionEvent):
+                out.results += [
+                    {"call_id": r.call_id, "name": r.name, "content": r.content, "is_error": bool(r.is_error)}
+                    for r in ev.content
+                ]
+        if not out.requested and isinstance(response.chat_message, TextMessage):
+            out.text = response.chat_message.content
+        return out

@@ -1,0 +1,39 @@
+"""structlog setup: JSON lines everywhere. Each run gets its own logger writing to the run directory
+(engine.log.jsonl, run id bound); the process-wide logger only reports warnings on stderr, so stdout
+stays clean for `-o json`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import structlog
+
+_PROCESSORS: list[Any] = [
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    structlog.processors.format_exc_info,
+    structlog.processors.JSONRenderer(),
+]
+
+
+def configure(level: str = "warning") -> None:
+    structlog.configure(
+        processors=_PROCESSORS,
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def run_logger(path: Path, **bound: Any) -> tuple[Any, IO[str]]:
+    """A JSON logger for one run, writing to `path`; close the returned file when the run ends."""
+    fh = path.open("a", encoding="utf-8")
+    logger = structlog.wrap_logger(
+        structlog.PrintLogger(file=fh),
+        processors=_PROCESSORS,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+    )
+    return logger.bind(**bound), fh

@@ -1,0 +1,35 @@
+"""Models: the class table and profiles (classes.py), the offline builtin models and any litellm model.
+
+`create_client` is the one place a model string becomes an autogen ChatCompletionClient; it imports
+litellm or autogen only when asked, so the CLI stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BUILTIN_MODELS = ("builtin/playbook",)
+
+
+def check_model(model: str, base_url: str | None = None) -> None:
+    """Fail early, in one line, for a model that cannot work (unknown builtin, missing API key)."""
+    if model.startswith("builtin/"):
+        if model not in BUILTIN_MODELS:
+            from .errors import ModelError
+
+            raise ModelError(f"unknown built-in model {model!r}; built-in models: {', '.join(BUILTIN_MODELS)}")
+        return
+    from .litellm_client import check_credentials
+
+    check_credentials(model, base_url)
+
+
+def create_client(model: str, base_url: str | None = None, timeout: float = 60.0) -> Any:
+    check_model(model, base_url)
+    if model == "builtin/playbook":
+        from .playbook import PlaybookModel
+
+        return PlaybookModel()
+    from .litellm_client import LiteLLMClient
+
+    return LiteLLMClient(model, base_url=base_url, timeout=timeout)

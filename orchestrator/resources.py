@@ -1,0 +1,19 @@
+"""Where the user-editable data files live: roles/, playbooks/ and machines/.
+
+In a source checkout they are the top-level folders; an installed wheel carries them inside the
+`orchestrator` package (see pyproject's package-dir), so `pip install .` finds them too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    """Path of a data folder: "roles", "playbooks" or "machines"."""
+    for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"data folder {name!r} not found beside the orchestrator package")

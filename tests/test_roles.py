@@ -1,0 +1,35 @@
+"""Roles are data: every role file loads, tools are only those the toolbox has, and submissions are
+validated against the schemas in the files, with errors naming the field."""
+
+from __future__ import annotations
+
+from orchestrator.roles import load_role, submission_errors
+
+
+def test_roles_load_with_their_submissions() -> None:
+    assert set(load_role("planner").submissions) == {"submit_plan"}
+    assert set(load_role("investigator").submissions) == {"submit_diagnosis", "submit_mitigation"}
+    verifier = load_role("verifier")
+    assert set(verifier.submissions) == {"submit_verdict"}
+    assert verifier.write_tools == ()  # the verifier can only read
+
+
+def test_submission_errors_name_the_field() -> None:
+    sub = load_role("investigator").submissions["submit_diagnosis"]
+    good = {
+        "summary": "bad image",
+        "entities": [{"name": "otel-demo/Deployment/ad", "contributing_factor": True}],
+        "mitigations": [{"action": "rollout_undo", "args": {"kind": "Deployment", "name": "ad"}}],
+    }
+    assert submission_errors(sub, good) == []
+    bad = {**good, "entities": [{"name": "ad", "contributing_factor": "yes"}], "colour": "red"}
+    errors = submission_errors(sub, bad)
+    assert any(e.startswith("entities.0.name:") for e in errors)
+    assert any(e.startswith("entities.0.contributing_factor:") for e in errors)
+    assert any("colour" in e for e in errors)
+
+
+def test_verdict_must_be_pass_or_fail() -> None:
+    sub = load_role("verifier").submissions["submit_verdict"]
+    assert submission_errors(sub, {"verdict": "PASS", "checks": []}) == []
+    assert submission_errors(sub, {"verdict": "probably", "checks": []})[0].startswith("verdict:")
