@@ -91,7 +91,9 @@ class MeteredClient(ChatCompletionClient):
 
         counted = count_messages(messages, self.model) + count_tools(tools)
         if counted > self.budget_tokens:
-            self.trace.emit("llm_call", prompt_tokens=counted, budget=self.budget_tokens, within_budget=False, sent=False)
+            self.trace.emit(
+                "llm_call", prompt_tokens=counted, budget=self.budget_tokens, within_budget=False, sent=False
+            )
             raise BudgetExceeded(f"request of {counted} tokens exceeds the per-call budget of {self.budget_tokens}")
         result = await self.inner.create(
             messages,
