@@ -132,10 +132,16 @@ def check_credentials(model: str, base_url: str | None = None, api_key: str | No
         ) from None
     if base_url or api_key or provider in _KEYLESS_PROVIDERS:
         return
+    # An exported but empty key (OPENAI_API_KEY=) is as good as none; litellm only checks presence.
+    empty = {k: v for k, v in os.environ.items() if k.endswith("_KEY") and not v.strip()}
+    for k in empty:
+        del os.environ[k]
     try:
         missing = list(litellm.validate_environment(model=model).get("missing_keys") or [])
     except Exception:
         return  # litellm cannot tell: the first call will report the provider's own answer
+    finally:
+        os.environ.update(empty)
     if not missing:
         return
     if frozenset(missing) in _ALTERNATIVE_KEYS:
