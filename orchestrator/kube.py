@@ -1,0 +1,129 @@
+"""Connecting to a Kubernetes cluster: a kubeconfig (and context), or the pod's service account.
+
+    api = connect(kubeconfig="~/.kube/config", context="kind-demo")
+    check_reachable(api)       # ClusterError("cannot reach the cluster at https://...: ...") if not
+
+Every request made through the returned client has a timeout and at most one retry: an agent waiting
+minutes on a dead API server is worse than one that hears "cannot reach the cluster" and says so.
+Problems are one-line ClusterErrors naming the file, context or URL at fault.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+REQUEST_TIMEOUT_SECONDS = 10.0
+REACHABLE_TIMEOUT_SECONDS = 5.0
+DEFAULT_KUBECONFIG = "~/.kube/config"
+
+
+class ClusterError(Exception):
+    """The cluster cannot be used: missing kubeconfig, unknown context, unreachable API server."""
+
+
+def kubeconfig_path(kubeconfig: str | None = None) -> Path:
+    """The kubeconfig to read: the argument, else the first file in $KUBECONFIG, else ~/.kube/config."""
+    if kubeconfig:
+        return Path(kubeconfig).expanduser()
+    env = os.environ.get("KUBECONFIG", "")
+    first = next((p for p in env.split(os.pathsep) if p), None)
+    return Path(first or DEFAULT_KUBECONFIG).expanduser()
+
+
+def connect(kubeconfig: str | None = None, context: str | None = None, in_cluster: bool = False) -> Any:
+    """A kubernetes.client.ApiClient for the cluster (timeouts and low retries on every call)."""
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+
+    cfg = client.Configuration()
+    if in_cluster:
+        try:
+            config.load_incluster_config(client_configuration=cfg)
+        except ConfigException as err:
+            raise ClusterError(f"not running inside a Kubernetes pod ({err}); use a kubeconfig instead") from None
+    else:
+        path = kubeconfig_path(kubeconfig)
+        if not path.is_file():
+            raise ClusterError(f"kubeconfig {path} not found")
+        _check_context(path, context)
+        try:
+            config.load_kube_config(
+                config_file=str(path), context=context, client_configuration=cfg, persist_config=False
+            )
+        except (ConfigException, OSError, ValueError, TypeError, KeyError) as err:
+            raise ClusterError(f"kubeconfig {path}: {_one_line(err)}") from None
+    cfg.retries = _low_retries()
+    api = client.ApiClient(cfg)
+    _default_timeout(api, REQUEST_TIMEOUT_SECONDS)
+    return api
+
+
+def _check_context(path: Path, context: str | None) -> None:
+    from kubernetes import config
+    from kubernetes.config.config_exception import ConfigException
+
+    try:
+        contexts, active = config.list_kube_config_contexts(config_file=str(path))
+    except (ConfigException, OSError, ValueError, TypeError, KeyError) as err:
+        raise ClusterError(f"kubeconfig {path} is not usable: {_one_line(err)}") from None
+    except Exception as err:  # a YAML error from a broken file
+        raise ClusterError(f"kubeconfig {path} is not valid YAML: {_one_line(err)}") from None
+    names = [c.get("name") for c in contexts or []]
+    if context is not None and context not in names:
+        known = ", ".join(n for n in names if n) or "none"
+        raise ClusterError(f"context {context} not found in kubeconfig {path}; available contexts: {known}")
+    if context is None and not active:
+        raise ClusterError(f"kubeconfig {path} has no current-context; name one with context")
+
+
+def _low_retries() -> Any:
+    from urllib3.util.retry import Retry
+
+    return Retry(total=1, backoff_factor=0, raise_on_status=False)
+
+
+def _default_timeout(api: Any, seconds: float) -> None:
+    """Give every request of this client a timeout unless the caller chose one."""
+    original = api.rest_client.request
+
+    def request(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
+        return original(*args, _request_timeout=_request_timeout or seconds, **kwargs)
+
+    api.rest_client.request = request
+
+
+def check_reachable(api: Any) -> None:
+    """Ask the API server for /version; ClusterError("cannot reach the cluster at URL: reason") if it fails."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    host = getattr(api.configuration, "host", "?")
+    try:
+        try:
+            client.VersionApi(api).get_code(_request_timeout=REACHABLE_TIMEOUT_SECONDS)
+        except ApiException as err:
+            if err.status != 404:
+                raise
+            # The client asks for "/version/"; a server that only knows "/version" still answered, so it
+            # is reachable: confirm with the core API group instead.
+            client.CoreV1Api(api).get_api_resources(_request_timeout=REACHABLE_TIMEOUT_SECONDS)
+    except ApiException as err:
+        if err.status in (401, 403):
+            raise ClusterError(f"the cluster at {host} refused the credentials: {err.status} {err.reason}") from None
+        raise ClusterError(f"cannot reach the cluster at {host}: {err.status} {err.reason}") from None
+    except Exception as err:  # urllib3 connection errors, timeouts, TLS problems
+        raise ClusterError(f"cannot reach the cluster at {host}: {_reason(err)}") from None
+
+
+def _reason(err: BaseException) -> str:
+    reason = getattr(err, "reason", None) or err
+    text = str(reason)
+    if ">: " in text:  # urllib3: "<HTTPConnection object at 0x..>: Failed to establish a new connection: ..."
+        text = text.split(">: ", 1)[1]
+    return _one_line(text)
+
+
+def _one_line(err: object) -> str:
+    return " ".join(str(err).split())[:300]

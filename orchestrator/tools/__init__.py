@@ -1,0 +1,81 @@
+"""The Toolbox: every tool an agent may call, bound to one cluster, its observability endpoints and an
+ActionPolicy.
+
+    ctx = ToolContext(api, alertmanager_url=url, prometheus_url=url, namespaces=["otel-demo"],
+                      policy=ActionPolicy(mode="approve", approver=ask_human))
+    toolbox = Toolbox(ctx)
+    result = await toolbox.call("list_pods", {"namespace": "otel-demo"})
+    investigator_tools = toolbox.subset(role.tools)
+
+Read tools: get_alerts, list_workloads, list_pods, list_resources, describe, get_events, get_logs,
+rollout_history, query_metrics. Write tools (each through the ActionPolicy, each dry-run first):
+rollout_undo, rollout_restart, scale, set_image, set_env, set_resources, patch, delete_pod, uncordon,
+delete_resource, restore_service. No tool raises: problems come back as ok=False with a one-line error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from .base import Tool, ToolResult
+from .context import ToolContext
+from .policy import ActionPolicy, ActionRequest, Decision
+from .spec import ToolSpec, failure
+
+__all__ = ["ActionPolicy", "ActionRequest", "Decision", "Tool", "ToolContext", "ToolResult", "Toolbox", "all_specs"]
+
+TOOL_TIMEOUT_SECONDS = 60.0  # each API call has its own 10 s timeout; this bounds a whole tool
+
+
+def all_specs() -> list[ToolSpec]:
+    """Every tool declaration, reads first (module imports are deferred so importing the package is cheap)."""
+    from . import describe, events, history, inventory, logs, object_writes, observability, workload_writes
+
+    return [
+        *observability.TOOLS[:1],
+        *inventory.TOOLS,
+        *describe.TOOLS,
+        *events.TOOLS,
+        *logs.TOOLS,
+        *history.TOOLS,
+        *observability.TOOLS[1:],
+        *workload_writes.TOOLS,
+        *object_writes.TOOLS,
+    ]
+
+
+class Toolbox:
+    def __init__(self, ctx: ToolContext, timeout: float = TOOL_TIMEOUT_SECONDS) -> None:
+        self.ctx = ctx
+        self.timeout = timeout
+        self.tools: dict[str, Tool] = {spec.name: spec.bind(ctx) for spec in all_specs()}
+
+    def get(self, name: str) -> Tool | None:
+        return self.tools.get(name)
+
+    def subset(self, names: Iterable[str]) -> list[Tool]:
+        """The named tools in the order given; unknown names are an error (a role file typo)."""
+        names = list(names)
+        unknown = [n for n in names if n not in self.tools]
+        if unknown:
+            raise ValueError(f"unknown tool {unknown[0]}; available: {', '.join(self.tools)}")
+        return [self.tools[n] for n in names]
+
+    @property
+    def reads(self) -> list[Tool]:
+        return [t for t in self.tools.values() if t.access == "read"]
+
+    @property
+    def writes(self) -> list[Tool]:
+        return [t for t in self.tools.values() if t.access == "write"]
+
+    async def call(self, name: str, args: Any = None) -> ToolResult:
+        tool = self.tools.get(name)
+        if tool is None:
+            return failure(f"unknown tool {name}; available: {', '.join(self.tools)}")
+        try:
+            return await asyncio.wait_for(tool.run(args if args is not None else {}), self.timeout)
+        except TimeoutError:
+            return failure(f"{name} timed out after {self.timeout:.0f} s")

@@ -1,0 +1,20 @@
+"""The one exception tools raise internally; the tool wrapper turns it into ok=False and a one-line error."""
+
+from __future__ import annotations
+
+
+class ToolError(Exception):
+    """A cluster or user problem the model can read and act on (`deployment otel-demo/foo not found`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """Collapse whitespace so an error never spans lines, and cap its length."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -1,0 +1,254 @@
+"""Write tools for other objects: patch, delete_pod, delete_resource, uncordon, restore_service.
+
+Each reads the object first and goes through `guarded_write`. Secret edits are not offered, and only
+NetworkPolicies, ResourceQuotas, Pods and HorizontalPodAutoscalers may be deleted.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from .base import ToolResult
+from .context import ToolContext
+from .diff import object_changes, undo_patch
+from .errors import ToolError
+from .history import ROLLOUT_KINDS
+from .kinds import KINDS, KindInfo, ref, resolve_kind, split_object, who
+from .schema import params, prop
+from .spec import ToolSpec
+from .writes import Change, guarded_write, kubectl_kind, nothing_to_change, refuse
+
+PATCHABLE = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Service",
+    "ConfigMap",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "HorizontalPodAutoscaler",
+    "Node",
+    "PersistentVolumeClaim",
+    "Pod",
+)
+DELETABLE = ("NetworkPolicy", "ResourceQuota", "Pod", "HorizontalPodAutoscaler")
+CLEAN_METADATA = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink")
+
+
+def _clean_manifest(obj: dict) -> dict:
+    out = {k: copy.deepcopy(v) for k, v in obj.items() if k != "status"}
+    meta = out.get("metadata") or {}
+    for key in CLEAN_METADATA:
+        meta.pop(key, None)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- any object
+async def patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    info = resolve_kind(args["kind"])
+    if info.kind == "Secret":
+        target = ref(info.kind, args.get("namespace"), args["name"])
+        return refuse("patch", target, f"patch secret {target}", "Secret edits are not offered by this toolbox")
+    if info.kind not in PATCHABLE:
+        raise ToolError(f"patching a {info.kind} is not offered; patchable kinds: {', '.join(PATCHABLE)}")
+    name = args["name"]
+    namespace = ctx.namespace_for(args.get("namespace"), info.kind) if info.namespaced else None
+    body, patch_type = args["patch"], args["patch_type"]
+    if patch_type == "json" and not isinstance(body, list):
+        raise ToolError("argument 'patch' must be a list of operations when patch_type is json")
+    if patch_type != "json" and not isinstance(body, dict):
+        raise ToolError(f"argument 'patch' must be an object when patch_type is {patch_type}")
+    obj = await ctx.kube.get(info, name, namespace)
+    ns_flag = f" -n {namespace}" if namespace else ""
+
+    def explain(preview: dict) -> tuple[str, str]:
+        # The dry run tells what the patch really changes; the summary and the undo are built from it.
+        lines = object_changes(obj, preview)
+        if not lines:
+            raise nothing_to_change(f"the patch leaves {who(info.kind, namespace, name)} as it is")
+        if info.kind in ROLLOUT_KINDS and any(line.startswith("spec.template") for line in lines):
+            revert = f"kubectl rollout undo {kubectl_kind(info.kind)}/{name}{ns_flag}"
+        else:
+            undo = json.dumps(undo_patch(preview, obj), separators=(",", ":"))
+            revert = f"kubectl patch {kubectl_kind(info.kind)} {name}{ns_flag} --type merge -p '{undo}'"
+        summary = f"{patch_type} patch of {who(info.kind, namespace, name)}: " + "; ".join(lines[:4])
+        return summary + (f" (+{len(lines) - 4} more)" if len(lines) > 4 else ""), revert
+
+    async def apply(dry_run: bool) -> dict:
+        return await ctx.kube.patch(info, name, namespace, body, patch_type, dry_run)
+
+    summary = f"{patch_type} patch of {who(info.kind, namespace, name)}: {json.dumps(body, separators=(',', ':'))}"
+    change = Change("patch", info, name, namespace, summary, "", apply, before=obj, explain=explain)
+    return await guarded_write(ctx, change, args)
+
+
+async def delete_pod(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    return await _delete(ctx, KINDS["Pod"], args["name"], args["namespace"], "delete_pod", args)
+
+
+async def delete_resource(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    info = resolve_kind(args["kind"])
+    if info.kind not in DELETABLE:
+        target = ref(info.kind, args["namespace"], args["name"])
+        reason = f"deleting a {info.kind} is not offered (delete_resource deletes {', '.join(DELETABLE)})"
+        return refuse("delete_resource", target, f"delete {who(info.kind, args['namespace'], args['name'])}", reason)
+    return await _delete(ctx, info, args["name"], args["namespace"], "delete_resource", args)
+
+
+async def _delete(ctx: ToolContext, info: KindInfo, name: str, namespace: str, action: str, args: dict) -> ToolResult:
+    obj = await ctx.kube.get(info, name, namespace)
+    extra: dict[str, Any] = {}
+    if info.kind == "Pod":
+        owners = [f"{r.get('kind')}/{r.get('name')}" for r in obj["metadata"].get("ownerReferences") or []]
+        owner = owners[0] if owners else None
+        summary = f"delete pod {namespace}/{name}" + (
+            f" ({owner} re-creates it)" if owner else " (a bare pod: nothing re-creates it)"
+        )
+    else:
+        summary = f"delete {who(info.kind, namespace, name)}"
+        owner = None
+    if owner:
+        revert = f"nothing to undo: {owner} replaces the pod"
+    else:
+        manifest = json.dumps(_clean_manifest(obj), separators=(",", ":"))
+        revert = f"echo '{manifest}' | kubectl create -f -"
+
+    async def apply(dry_run: bool) -> dict:
+        return await ctx.kube.delete(info, name, namespace, dry_run)
+
+    change = Change(
+        action, info, name, namespace, summary, revert, apply, diff=[f"{info.kind}/{name}: deleted"], extra=extra
+    )
+    return await guarded_write(ctx, change, args)
+
+
+async def uncordon(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    info, name = KINDS["Node"], args["node"]
+    node = await ctx.kube.get(info, name)
+    if not (node.get("spec") or {}).get("unschedulable"):
+        raise nothing_to_change(f"node {name} is not cordoned")
+
+    async def apply(dry_run: bool) -> dict:
+        return await ctx.kube.patch(info, name, None, {"spec": {"unschedulable": None}}, "strategic", dry_run)
+
+    summary = f"uncordon node {name} (spec.unschedulable: true -> unset; new pods may be scheduled on it)"
+    change = Change("uncordon", info, name, None, summary, f"kubectl cordon {name}", apply, before=node)
+    return await guarded_write(ctx, change, args)
+
+
+async def restore_service(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    namespace, name = args["namespace"], args["name"]
+    svc_kind = KINDS["Service"]
+    if await ctx.kube.find(svc_kind, name, namespace) is not None:
+        raise nothing_to_change(f"service {namespace}/{name} exists")
+    kind, workload_name = split_object(args["workload"], default_kind="Deployment")
+    if kind.kind not in ROLLOUT_KINDS:
+        raise ToolError(f"workload must be a Deployment, StatefulSet or DaemonSet, not {kind.kind}")
+    workload = await ctx.kube.get(kind, workload_name, namespace)
+    selector = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    if not selector:
+        raise ToolError(f"{who(kind.kind, namespace, workload_name)} has no matchLabels selector to select its pods by")
+    ports = []
+    containers = (((workload.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+    for c in containers:
+        for p in c.get("ports") or []:
+            number = p.get("containerPort")
+            port_name = p.get("name") or f"port-{number}"
+            ports.append(
+                {"name": port_name, "port": number, "targetPort": number, "protocol": p.get("protocol", "TCP")}
+            )
+    if not ports:
+        raise ToolError(f"{who(kind.kind, namespace, workload_name)} declares no container ports to serve")
+    labels = {k: v for k, v in (workload["metadata"].get("labels") or {}).items() if isinstance(v, str)}
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"type": "ClusterIP", "selector": dict(selector), "ports": ports},
+    }
+
+    async def apply(dry_run: bool) -> dict:
+        return await ctx.kube.create(svc_kind, namespace, copy.deepcopy(manifest), dry_run)
+
+    port_text = ", ".join(f"{p['name']} {p['port']}->{p['targetPort']}" for p in ports)
+    sel_text = ",".join(f"{k}={v}" for k, v in selector.items())
+    summary = f"create service {namespace}/{name} selecting {sel_text} (pods of {kind.kind}/{workload_name}) on ports {port_text}"
+    change = Change(
+        "restore_service",
+        svc_kind,
+        name,
+        namespace,
+        summary,
+        f"kubectl delete service {name} -n {namespace}",
+        apply,
+        diff=[f"Service/{name}: created"],
+        extra={"manifest": manifest},
+    )
+    return await guarded_write(ctx, change, args)
+
+
+# ---------------------------------------------------------------------------------------------- declarations
+_NAME = prop("string", "object name")
+_NS = prop("string", "namespace")
+
+TOOLS = [
+    ToolSpec(
+        "patch",
+        "Patch an object (`kubectl patch`): Deployment, StatefulSet, DaemonSet, Service, ConfigMap, "
+        "NetworkPolicy, ResourceQuota, HorizontalPodAutoscaler, Node, PersistentVolumeClaim or Pod. "
+        "patch_type strategic (default), merge, or json (a list of operations).",
+        params(
+            ["kind", "name", "patch"],
+            kind=prop("string", "kind or kubectl alias"),
+            name=_NAME,
+            namespace=prop("string", "namespace (not for Node)"),
+            patch=prop(["object", "array"], 'the patch, e.g. {"spec": {"selector": {"app": "cart"}}}'),
+            patch_type=prop(
+                "string", "strategic, merge or json", enum=["strategic", "merge", "json"], default="strategic"
+            ),
+        ),
+        "write",
+        patch,
+    ),
+    ToolSpec(
+        "delete_pod",
+        "Delete one pod so its controller re-creates it (`kubectl delete pod`).",
+        params(["namespace", "name"], namespace=_NS, name=prop("string", "pod name")),
+        "write",
+        delete_pod,
+    ),
+    ToolSpec(
+        "uncordon",
+        "Mark a cordoned node schedulable again (`kubectl uncordon`).",
+        params(["node"], node=prop("string", "node name")),
+        "write",
+        uncordon,
+    ),
+    ToolSpec(
+        "delete_resource",
+        "Delete a NetworkPolicy, ResourceQuota, Pod or HorizontalPodAutoscaler (nothing else).",
+        params(
+            ["kind", "name", "namespace"],
+            kind=prop("string", "NetworkPolicy, ResourceQuota, Pod or HorizontalPodAutoscaler"),
+            name=_NAME,
+            namespace=_NS,
+        ),
+        "write",
+        delete_resource,
+    ),
+    ToolSpec(
+        "restore_service",
+        "Re-create a deleted Service for a workload: selector from the workload's selector labels, one port "
+        "per container port (port = targetPort = containerPort).",
+        params(
+            ["namespace", "name", "workload"],
+            namespace=_NS,
+            name=prop("string", "the Service name to create"),
+            workload=prop("string", "Kind/name of the workload it serves, e.g. Deployment/product-catalog"),
+        ),
+        "write",
+        restore_service,
+    ),
+]

@@ -1,0 +1,61 @@
+"""Tools declared as data: name, description, argument schema and access next to the handler.
+
+`ToolSpec.bind(ctx)` makes the contract's `Tool`: its `run` validates the arguments, calls the handler,
+turns every ToolError (and any unexpected failure) into ok=False with a one-line error, and scrubs
+credential-looking text from whatever the handler returns. A tool never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .base import Access, Tool, ToolResult
+from .context import ToolContext
+from .errors import ToolError, one_line
+from .redact import mask_text, scrub
+from .schema import validate
+
+Handler = Callable[[ToolContext, dict[str, Any]], Awaitable["ToolResult | dict[str, Any]"]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    access: Access
+    handler: Handler
+
+    def bind(self, ctx: ToolContext) -> Tool:
+        async def run(args: dict[str, Any]) -> ToolResult:
+            return await self.call(ctx, args)
+
+        return Tool(self.name, self.description, self.parameters, self.access, run)
+
+    async def call(self, ctx: ToolContext, args: Any) -> ToolResult:
+        try:
+            clean = validate(self.parameters, args)
+            result = await self.handler(ctx, clean)
+        except ToolError as err:
+            return failure(str(err))
+        except Exception as err:  # a bug must not end the run; the model and the trace see it
+            import structlog
+
+            structlog.get_logger(__name__).warning("tool_crashed", tool=self.name, error=repr(err))
+            return failure(f"{self.name} failed unexpectedly: {type(err).__name__}: {one_line(str(err), 200)}")
+        if isinstance(result, dict):
+            target = result.get("object")
+            result = ToolResult(True, result, targets=[target] if isinstance(target, str) else [])
+        result.content = scrub(result.content)
+        if result.write is not None:
+            result.write = scrub(result.write)
+        if result.error:
+            result.error = mask_text(one_line(result.error))
+        return result
+
+
+def failure(error: str, **content: Any) -> ToolResult:
+    message = one_line(error)
+    return ToolResult(False, {"error": message, **content}, error=message)

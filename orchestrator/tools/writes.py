@@ -1,0 +1,125 @@
+"""The guarded write: every change to the cluster goes through here, in this order.
+
+1. the ActionPolicy's static rules (mode off, allowed actions, allowed namespaces) -> denied, no call made;
+2. a server-side dry run (`dryRun=All`) -> if the API server rejects the change, report its reason;
+3. the ActionPolicy's decision (dry-run mode stops here; approve mode asks the approver, who sees a
+   change the API server has already accepted);
+4. the real request.
+
+The result's `write` record says what was attempted and how it ended: {action, target, mode, change,
+revert, dry_run_ok}; mode is applied, dry-run, denied, or failed (the dry run or the request failed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import ToolResult
+from .context import ToolContext
+from .diff import object_changes
+from .errors import ToolError, one_line
+from .kinds import KindInfo, ref
+from .policy import ActionRequest
+
+Apply = Callable[[bool], Awaitable[Any]]  # dry_run -> the object as the API server returns it
+
+
+@dataclass
+class Change:
+    action: str
+    kind: KindInfo
+    name: str
+    namespace: str | None
+    summary: str  # one human line: exactly what will change
+    revert: str  # how to undo it: a kubectl command or a patch
+    apply: Apply
+    before: dict | None = None  # the object now, to compute the diff from the dry run's preview
+    diff: list[str] | None = None  # given when the preview is not the object (a Scale, a deletion)
+    extra: dict[str, Any] = field(default_factory=dict)  # more content for the model
+    # Given the dry run's preview, the exact (summary, revert); may raise ToolError("nothing to change").
+    explain: Callable[[Any], tuple[str, str]] | None = None
+
+    @property
+    def target(self) -> str:
+        return ref(self.kind.kind, self.namespace, self.name)
+
+
+def _record(change: Change, mode: str, dry_run_ok: bool, summary: str) -> dict[str, Any]:
+    return {
+        "action": change.action,
+        "target": change.target,
+        "mode": mode,
+        "change": summary,
+        "revert": change.revert,
+        "dry_run_ok": dry_run_ok,
+    }
+
+
+def _result(ok: bool, change: Change, mode: str, dry_run_ok: bool, summary: str, **content: Any) -> ToolResult:
+    error = content.pop("error", None)
+    body = {"object": change.target, "mode": mode, "applied": mode == "applied", "change": summary, **content}
+    if error:
+        body["error"] = error
+    return ToolResult(ok, body, error=error, targets=[change.target], write=_record(change, mode, dry_run_ok, summary))
+
+
+async def guarded_write(ctx: ToolContext, change: Change, args: dict[str, Any]) -> ToolResult:
+    request = ActionRequest(change.action, change.target, change.summary, dict(args))
+    screened = ctx.policy.screen(request)
+    if screened is not None:
+        return _result(False, change, "denied", False, change.summary, error=f"denied: {screened.reason}")
+
+    try:
+        preview = await change.apply(True)
+    except ToolError as err:
+        return _result(False, change, "failed", False, change.summary, error=f"dry run failed: {err}")
+    diff = change.diff if change.diff is not None else _diff(change.before, preview)
+    if change.explain is not None:
+        change.summary, change.revert = change.explain(preview)
+    summary = change.summary
+    request = ActionRequest(change.action, change.target, summary, dict(args))
+
+    decision = await ctx.policy.decide(request)
+    if not decision.allowed:
+        return _result(False, change, "denied", True, summary, error=f"denied: {decision.reason}", diff=diff)
+    if decision.mode == "dry-run":
+        note = f"not applied: {decision.reason}"
+        return _result(True, change, "dry-run", True, summary, diff=diff, note=note, **change.extra)
+
+    try:
+        await change.apply(False)
+    except ToolError as err:
+        return _result(False, change, "failed", True, summary, error=f"the change failed: {err}", diff=diff)
+    return _result(True, change, "applied", True, summary, diff=diff, revert=change.revert, **change.extra)
+
+
+def nothing_to_change(what: str) -> ToolError:
+    """A write that would change nothing is refused before any request: the model learns the state."""
+    return ToolError(f"nothing to change: {what}")
+
+
+def kubectl_kind(kind: str) -> str:
+    return kind.lower()
+
+
+def refuse(action: str, target: str, summary: str, reason: str) -> ToolResult:
+    """A write the toolbox does not offer at all (Secret edits, deleting a Deployment): denied up front."""
+    error = f"denied: {reason}"
+    record = {
+        "action": action,
+        "target": target,
+        "mode": "denied",
+        "change": summary,
+        "revert": "",
+        "dry_run_ok": False,
+    }
+    body = {"object": target, "mode": "denied", "applied": False, "change": summary, "error": error}
+    return ToolResult(False, body, error=error, targets=[target], write=record)
+
+
+def _diff(before: dict | None, preview: Any) -> list[str]:
+    if not isinstance(before, dict) or not isinstance(preview, dict):
+        return []
+    return [one_line(line, 300) for line in object_changes(before, preview)][:30]
