@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m orchestrator.demo
+	$(BIN)/sre-agent run examples/incidents/demo.yaml --output runs/demo
 
 test: $(STAMP)
 	$(BIN)/ruff check orchestrator tests

@@ -106,7 +106,8 @@ def run(
     if output == "json":
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
-        typer.echo(f"{result.status}: {result.reason}")
+        if not sinks:  # the progress display already printed the outcome
+            typer.echo(f"{result.status}: {result.reason}")
         typer.echo(f"run directory: {result.output_dir}")
     if result.exit_code == EXIT_BAD_INPUT or result.exit_code == 1:
         typer.echo(f"error: {result.reason}", err=True)

@@ -243,9 +243,7 @@ class Conductor:
                 policy=self.policy,
             )
         )
-        self.gate_factory = lambda: Gate(
-            self.session.api, self.session.alertmanager_url, self.namespaces, self.alerts
-        )
+        self.gate_factory = lambda: Gate(self.session.api, self.session.alertmanager_url, self.namespaces, self.alerts)
         budget = Budget(steps=spec.budget.steps, tokens=spec.budget.tokens, seconds=float(spec.budget.seconds))
         self.dispatcher = Dispatcher(self.trace, self.toolbox, self.ledger, budget)
         self.ModelError = ModelError
@@ -271,7 +269,9 @@ class Conductor:
         res = await self.toolbox.call("get_alerts", {})
         firing = res.content.get("alerts", []) if res.ok else []
         if not self.alerts:
-            scoped = [a for a in firing if not self.namespaces or a.get("labels", {}).get("namespace") in self.namespaces]
+            scoped = [
+                a for a in firing if not self.namespaces or a.get("labels", {}).get("namespace") in self.namespaces
+            ]
             self.alerts = [{"name": a.get("name"), "labels": a.get("labels", {})} for a in scoped]
         self.candidates = sorted({a.get("labels", {}).get("namespace") for a in firing} - {None})
         if not self.namespaces and len(self.candidates) == 1:
@@ -301,13 +301,19 @@ class Conductor:
             self.namespaces = [answer]
             self.trace.emit("clarification", question=question, candidates=self.candidates, answer=answer)
         else:
-            counts = {ns: sum(1 for a in self.alerts if a.get("labels", {}).get("namespace") == ns) for ns in self.candidates}
+            counts = {
+                ns: sum(1 for a in self.alerts if a.get("labels", {}).get("namespace") == ns) for ns in self.candidates
+            }
             guess = max(counts, key=lambda ns: counts[ns]) if counts else None
             self.namespaces = [guess] if guess else []
             self.forced_read_only = True
             self._assume(f"nobody answered; assuming namespace {guess} and continuing read-only")
             self.trace.emit(
-                "clarification", question=question, candidates=self.candidates, answer=None, assumption=guess,
+                "clarification",
+                question=question,
+                candidates=self.candidates,
+                answer=None,
+                assumption=guess,
                 read_only=True,
             )
         self.toolbox.context.namespaces = self.namespaces
@@ -481,9 +487,15 @@ class Conductor:
         }
         text = (
             f"## State: {st.name} ({role.name})\n{st.description}.\n"
-            + (f"When done, call {st.submit}. You have at most {st.step_cap} tool calls in this state.\n" if st.submit else "")
             + (
-                "The verifier rejected the last attempt; objections:\n" + "\n".join(f"- {o}" for o in self.objections) + "\n"
+                f"When done, call {st.submit}. You have at most {st.step_cap} tool calls in this state.\n"
+                if st.submit
+                else ""
+            )
+            + (
+                "The verifier rejected the last attempt; objections:\n"
+                + "\n".join(f"- {o}" for o in self.objections)
+                + "\n"
                 if block["objections"]
                 else ""
             )
@@ -515,7 +527,9 @@ class Conductor:
                     f" ({self.assumptions[-1]})" if self.forced_read_only and self.assumptions else ""
                 )
             elif state == "escalated" and self.round_writes and self.nothing_applied:
-                reason = "no change was applied (" + ", ".join(sorted({w.get("mode", "?") for w in self.round_writes})) + ")"
+                reason = (
+                    "no change was applied (" + ", ".join(sorted({w.get("mode", "?") for w in self.round_writes})) + ")"
+                )
             elif self.objections:
                 reason = "not verified: " + "; ".join(self.objections[:3])
             else:

@@ -37,7 +37,9 @@ def _alerts(content: dict[str, Any]) -> list[str]:
         names.setdefault(a.get("name", "?"), set()).add(who)
     if not names:
         return ["no alert firing"]
-    return [f"alert {n} firing for {', '.join(sorted(w for w in who if w)) or 'the namespace'}" for n, who in names.items()]
+    return [
+        f"alert {n} firing for {', '.join(sorted(w for w in who if w)) or 'the namespace'}" for n, who in names.items()
+    ]
 
 
 def _events(content: dict[str, Any]) -> list[str]:

@@ -73,7 +73,10 @@ def render_markdown(run: Conductor, result: RunResult) -> str:
         lines += [d.get("summary", ""), ""]
         lines += _table(
             ["Entity", "Root cause", "Reasoning"],
-            [[e.get("name"), "yes" if e.get("contributing_factor") else "no", e.get("reasoning", "")] for e in d.get("entities", [])],
+            [
+                [e.get("name"), "yes" if e.get("contributing_factor") else "no", e.get("reasoning", "")]
+                for e in d.get("entities", [])
+            ],
         )
         if d.get("propagations"):
             lines += ["", "Propagation:", ""]
@@ -84,7 +87,10 @@ def render_markdown(run: Conductor, result: RunResult) -> str:
     if result.writes:
         lines += _table(
             ["Action", "Target", "Mode", "Change", "Revert"],
-            [[w.get("action"), w.get("target"), w.get("mode"), w.get("change"), w.get("revert")] for w in result.writes],
+            [
+                [w.get("action"), w.get("target"), w.get("mode"), w.get("change"), w.get("revert")]
+                for w in result.writes
+            ],
         )
     else:
         lines.append("No write was attempted.")
@@ -99,7 +105,12 @@ def render_markdown(run: Conductor, result: RunResult) -> str:
         lines += _table(
             ["Check", "Target", "Result", "Evidence"],
             [
-                [r.get("name"), r.get("target") or "", "pass" if r.get("passed") else "FAIL", r.get("error") or r.get("evidence")]
+                [
+                    r.get("name"),
+                    r.get("target") or "",
+                    "pass" if r.get("passed") else "FAIL",
+                    r.get("error") or r.get("evidence"),
+                ]
                 for r in v.get("results", [])
             ],
         )

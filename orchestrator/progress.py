@@ -9,6 +9,12 @@ from typing import Any
 from .trace import Event
 
 
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 class ConsoleProgress:
     def __init__(self, console: Any | None = None) -> None:
         from rich.console import Console
@@ -23,8 +29,8 @@ class ConsoleProgress:
         elif ev.kind == "state_transition":
             line = f"[cyan]▶ {d['dest']}[/] [dim]({d['trigger']} from {d['source']})[/]"
         elif ev.kind == "tool_call" and not d.get("malformed"):
-            args = json.dumps(d.get("args", {}), default=str)
-            line = f"  [dim]{ev.role or ''}[/] → {d['tool']} [dim]{args[:100]}[/]"
+            args = json.dumps(d.get("args", {}), default=str, separators=(",", ":"))
+            line = f"  [dim]{ev.role or ''}[/] → {d['tool']} [dim]{escape(args[:70])}[/]"
         elif ev.kind == "tool_result" and d.get("status") != "ok":
             line = f"    [yellow]✗ {d.get('status')}: {d.get('error')}[/]"
         elif ev.kind == "tool_result" and d.get("write"):
@@ -35,8 +41,9 @@ class ConsoleProgress:
         elif ev.kind == "verifier_verdict":
             colour = "green" if d["passed"] else "red"
             failed = [r["name"] for r in d.get("results", []) if not r.get("passed")]
-            line = f"  [{colour}]verdict {'PASS' if d['passed'] else 'FAIL'}[/] gate {'PASS' if d['gate_passed'] else 'FAIL'}" + (
-                f" [dim](failed: {', '.join(failed)})[/]" if failed else ""
+            line = (
+                f"  [{colour}]verdict {'PASS' if d['passed'] else 'FAIL'}[/] gate {'PASS' if d['gate_passed'] else 'FAIL'}"
+                + (f" [dim](failed: {', '.join(failed)})[/]" if failed else "")
             )
         elif ev.kind == "clarification":
             line = f"  [yellow]? {d['question']}[/] → {d.get('answer') or 'no answer: ' + str(d.get('assumption'))}"
@@ -46,4 +53,4 @@ class ConsoleProgress:
             colour = "green" if d["exit_code"] == 0 else "red"
             line = f"[bold {colour}]{d['status']}[/] (exit {d['exit_code']}): {d['reason']}"
         if line:
-            self.console.print(line)
+            self.console.print(line, overflow="ellipsis", no_wrap=True)

@@ -10,6 +10,7 @@ import asyncio
 import copy
 import json
 from dataclasses import dataclass
+from email.utils import formatdate
 from typing import TYPE_CHECKING
 
 import yaml
@@ -84,16 +85,22 @@ class ApiServer:
         app = web.Application(middlewares=[self._errors], client_max_size=64 * 1024**2)
         r = app.router
         r.add_get("/version", self.version)
+        r.add_get("/version/", self.version)  # the official client's VersionApi asks with the slash
         for probe in ("/healthz", "/livez", "/readyz"):
             r.add_get(probe, self.healthy)
         r.add_get("/api", self.core_versions)
         r.add_get("/apis", self.group_list)
+        app.on_response_prepare.append(self._stamp_date)
         self.cluster.add_routes(app)  # observability and control endpoints
         r.add_route("*", "/api/{rest:.*}", self.dispatch)
         r.add_route("*", "/apis/{rest:.*}", self.dispatch)
         return app
 
     # ------------------------------------------------------------------ middleware
+    async def _stamp_date(self, request: web.Request, response: web.StreamResponse) -> None:
+        """The Date header tells clients the server's time: the virtual clock's, as object timestamps are."""
+        response.headers["Date"] = formatdate(self.cluster.clock.now(), usegmt=True)
+
     @web.middleware
     async def _errors(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
         try:

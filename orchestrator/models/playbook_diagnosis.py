@@ -1,0 +1,216 @@
+"""Turn findings into the `submit_diagnosis` arguments: root-cause entities from each playbook's
+localisation rules, victims and propagations from the failing-call graph, and one mitigation per finding
+rendered from the first applicable option of its playbook."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .playbook_investigation import Finding, Investigation
+from .playbook_library import MissingValue, MitigationOption, render
+from .playbook_survey import Survey
+
+# Playbook entity references -> (Kind, context key of the name). "{kind}" means the workload's own kind.
+ENTITY_KINDS: dict[str, tuple[str, str]] = {
+    "workload": ("{kind}", "workload_name"),
+    "service": ("Service", "service_name"),
+    "network_policy": ("NetworkPolicy", "policy_name"),
+    "resource_quota": ("ResourceQuota", "quota_name"),
+    "autoscaler": ("HorizontalPodAutoscaler", "hpa_name"),
+    "node": ("Node", "node_name"),
+    "secret": ("Secret", "secret_name"),
+    "config_map": ("ConfigMap", "config_map_name"),
+}
+MAX_EVIDENCE = 6
+
+
+def entity_name(ref: str, ctx: dict[str, Any]) -> str | None:
+    kind, key = ENTITY_KINDS[ref]
+    name = ctx.get(key)
+    if not name:
+        return None
+    if kind == "{kind}":
+        kind = str(ctx.get("workload_kind") or "Deployment")
+    ns = "" if kind == "Node" else str(ctx.get("namespace") or "")
+    return f"{ns}/{kind}/{name}"
+
+
+def roots_of(f: Finding) -> list[str]:
+    return [n for ref in f.cause.root_causes if (n := entity_name(ref, f.context))]
+
+
+def graph_entity(f: Finding) -> str | None:
+    """The entity standing where the finding sits in the call graph."""
+    if f.suspect.type == "service" and "service" in f.cause.root_causes:
+        return entity_name("service", f.context)
+    return entity_name("workload", f.context)
+
+
+def choose_mitigation(f: Finding, avoid: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first option whose conditions hold and whose template fills, skipping ones already tried."""
+    tried = {_key(m.get("action"), m.get("args")) for m in avoid}
+    for option in f.cause.mitigations:
+        rendered = render_option(option, f)
+        if rendered and _key(rendered["action"], rendered["args"]) not in tried:
+            return rendered
+    return None
+
+
+def render_option(option: MitigationOption, f: Finding) -> dict[str, Any] | None:
+    states = set(f.sheet.facts.get("state") or [])
+    for flag in option.when:
+        negate = flag.startswith("not ")
+        name = flag[4:] if negate else flag
+        if (name in states) == negate:
+            return None
+    try:
+        args = render(option.args, f.context)
+        rationale = render(option.rationale or f.cause.summary, f.context)
+    except MissingValue:
+        return None
+    return {"action": option.action, "args": args, "rationale": str(rationale)}
+
+
+def _key(action: Any, args: Any) -> str:
+    return json.dumps([action, args], sort_keys=True, default=str)
+
+
+def _say(template: str, f: Finding) -> str:
+    try:
+        return str(render(template, f.context))
+    except MissingValue:
+        return template
+
+
+def build_diagnosis(inv: Investigation, avoid: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    entities: dict[str, dict[str, Any]] = {}
+    propagations: list[dict[str, Any]] = []
+    mitigations: list[dict[str, Any]] = []
+    checks: list[str] = []
+    summaries: list[str] = []
+    surveys = {s.namespace: s for s in inv.surveys}
+    for f in inv.findings:
+        roots = roots_of(f)
+        summary = _say(f.cause.summary, f)
+        summaries.append(summary)
+        evidence = (f.matched + f.sheet.evidence)[:MAX_EVIDENCE]
+        for name in roots:
+            entities[name] = {
+                "name": name,
+                "contributing_factor": True,
+                "reasoning": _say(f.cause.reasoning, f),
+                "evidence": evidence,
+            }
+        node = graph_entity(f)
+        for name in roots:
+            if node and name != node:
+                propagations.append(
+                    {"source": name, "target": node, "condition": summary, "effect": f"{node} cannot serve"}
+                )
+        survey = surveys.get(str(f.context.get("namespace")))
+        if survey is not None and node:
+            propagations += victims(survey, f, node, entities)
+        mitigation = choose_mitigation(f, avoid or [])
+        if mitigation and all(
+            _key(m["action"], m["args"]) != _key(mitigation["action"], mitigation["args"]) for m in mitigations
+        ):
+            mitigations.append(mitigation)
+        checks += [c for c in f.cause.checks if c not in checks]
+    if not inv.findings:
+        return undiagnosed(inv)
+    alerts = [s.alert_line(a) for s in inv.surveys for a in s.alerts]
+    return {
+        "summary": " ".join(summaries),
+        "entities": list(entities.values()),
+        "propagations": _unique(propagations),
+        "alerts_explained": list(dict.fromkeys(alerts)),
+        "mitigations": mitigations,
+        "checks": checks,
+    }
+
+
+def victims(s: Survey, f: Finding, node: str, entities: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Callers upstream of the root cause: affected, not at fault."""
+    out = []
+    start = f.graph_name()
+    if node not in entities:
+        _victim(entities, node, f"{start} fails because of {', '.join(roots_of(f))}")
+    for caller, callee in s.upstream(start):
+        source = node if callee == start else victim_name(s, callee)
+        target = victim_name(s, caller)
+        _victim(entities, target, f"its calls to {callee} fail ({s.edges[(caller, callee)]:g}/s errors)")
+        out.append(
+            {
+                "source": source,
+                "target": target,
+                "condition": f"calls from {caller} to {callee} fail",
+                "effect": f"{caller} returns errors"
+                + (f" ({', '.join(s.alert_names(caller))})" if s.alert_names(caller) else ""),
+            }
+        )
+    return out
+
+
+def victim_name(s: Survey, name: str) -> str:
+    return f"{s.namespace}/{s.workload_kind(name) or 'Service'}/{name}"
+
+
+def _victim(entities: dict[str, dict[str, Any]], name: str, reasoning: str) -> None:
+    if name not in entities:
+        entities[name] = {"name": name, "contributing_factor": False, "reasoning": reasoning, "evidence": []}
+
+
+def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen, out = set(), []
+    for item in items:
+        key = (item["source"], item["target"])
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def undiagnosed(inv: Investigation) -> dict[str, Any]:
+    """No playbook matched: name the most suspicious object honestly and propose nothing."""
+    entities = []
+    for sus in inv.unexplained[:1]:
+        entities.append(
+            {
+                "name": f"{sus.namespace}/{sus.kind}/{sus.name}",
+                "contributing_factor": True,
+                "reasoning": f"{sus.why}; no playbook signal matched what the reads show",
+                "evidence": [sus.why],
+            }
+        )
+    if not entities:
+        for s in inv.surveys:
+            subject = next((s.subject(a) for a in s.alerts if s.subject(a)), None)
+            if subject:
+                entities.append(
+                    {
+                        "name": victim_name(s, subject),
+                        "contributing_factor": True,
+                        "reasoning": "alerts fire about it; no playbook signal matched what the reads show",
+                        "evidence": [s.alert_line(a) for a in s.alerts][:MAX_EVIDENCE],
+                    }
+                )
+                break
+    if not entities:
+        ns = inv.surveys[0].namespace if inv.surveys else "default"
+        entities.append(
+            {
+                "name": f"{ns}/Namespace/{ns}",
+                "contributing_factor": False,
+                "reasoning": "no alert fires and every workload is healthy",
+                "evidence": [],
+            }
+        )
+    return {
+        "summary": "No known fault pattern matched the evidence; escalate to a human with the reads gathered.",
+        "entities": entities,
+        "propagations": [],
+        "alerts_explained": [],
+        "mitigations": [],
+        "checks": ["alerts_cleared"],
+    }

@@ -1,0 +1,142 @@
+"""The investigation an SRE runs, as code the builtin model re-runs on every request.
+
+Survey the namespace; take the suspects in order (unhealthy workloads, autoscalers at their ceiling, the
+services where the failing-call graph ends, then the callers that cannot reach a healthy service, and
+only when nothing else explains the incident, workloads changed recently); for each, read what its
+kind of suspect needs, let the playbooks' signals pick the cause, and fetch the reads that cause asks for
+to confirm it. A read not made yet surfaces as NeedRead: the next tool call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .playbook_evidence import Evidence, NeedRead
+from .playbook_facts import READERS, FactSheet, absorb
+from .playbook_library import Cause, Library, MissingValue, render
+from .playbook_survey import Survey, Suspect, changed_workloads, maxed_autoscalers, take_survey, unhealthy_workloads
+
+MAX_CALLERS = 3  # callers of one healthy service worth reading before giving up on that path
+
+
+@dataclass
+class Finding:
+    suspect: Suspect
+    cause: Cause
+    score: int
+    matched: list[str]
+    sheet: FactSheet
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self.sheet.context
+
+    def graph_name(self) -> str:
+        """The node of the call graph this root cause sits at."""
+        if self.suspect.type == "service":
+            return self.suspect.name
+        return str(self.context.get("workload_name") or self.suspect.name)
+
+
+@dataclass
+class Investigation:
+    surveys: list[Survey] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    unexplained: list[Suspect] = field(default_factory=list)  # suspects no playbook matched
+
+
+def investigate(ev: Evidence, library: Library, namespaces: list[str]) -> Investigation:
+    """Raises NeedRead while a read is missing (unless the evidence is no longer eager)."""
+    inv = Investigation()
+    for ns in namespaces:
+        survey = take_survey(ev, ns)
+        inv.surveys.append(survey)
+        investigate_namespace(ev, library, survey, inv)
+    if not inv.findings:
+        # Nothing broken explains the alerts: a workload scaled to zero might (its callers may not call).
+        for survey in inv.surveys:
+            known = {sus.key for sus in inv.unexplained}
+            for sus in unhealthy_workloads(survey, idle_suspect=True):
+                finding = None if sus.key in known else examine(ev, library, survey, sus)
+                if finding:
+                    inv.findings.append(finding)
+    if not inv.findings:
+        for survey in inv.surveys:
+            for sus in changed_workloads(survey):
+                finding = examine(ev, library, survey, sus)
+                if finding:
+                    inv.findings.append(finding)
+    return inv
+
+
+def investigate_namespace(ev: Evidence, library: Library, s: Survey, inv: Investigation) -> None:
+    explained: set[str] = set()
+    for sus in unhealthy_workloads(s) + maxed_autoscalers(s):
+        finding = examine(ev, library, s, sus)
+        if finding:
+            inv.findings.append(finding)
+            explained.add(finding.graph_name())
+        else:
+            inv.unexplained.append(sus)
+    covered = explained | {caller for name in explained for caller, _ in s.upstream(name)}
+    if {c for c, _ in s.edges} <= covered:
+        return  # every failing call is already explained by what was found
+    leaves = [leaf for leaf in s.leaves() if leaf not in explained]
+    # One caller failing to reach several services that answer others points at the caller itself.
+    shared = sorted({c for leaf in leaves for c in s.callers_of(leaf) if len(s.callees_of(c)) > 1})
+    for caller in shared:
+        if caller in explained or len([x for x in s.callees_of(caller) if x in leaves]) < 2:
+            continue
+        finding = examine(ev, library, s, caller_suspect(s, caller, s.callees_of(caller)[0]))
+        if finding:
+            inv.findings.append(finding)
+            explained.add(caller)
+            explained.update(s.callees_of(caller))
+    for leaf in leaves:
+        kind = s.workload_kind(leaf)
+        if leaf in explained or kind is None:
+            continue
+        finding = examine(ev, library, s, Suspect("service", s.namespace, leaf, kind))
+        if finding is None:
+            for caller in s.callers_of(leaf)[:MAX_CALLERS]:
+                if caller in explained:
+                    continue
+                finding = examine(ev, library, s, caller_suspect(s, caller, leaf))
+                if finding:
+                    break
+        if finding:
+            inv.findings.append(finding)
+            explained.add(finding.graph_name())
+            explained.add(leaf)
+
+
+def caller_suspect(s: Survey, caller: str, callee: str) -> Suspect:
+    return Suspect("caller", s.namespace, caller, s.workload_kind(caller) or "Deployment", callee=callee)
+
+
+def examine(ev: Evidence, library: Library, s: Survey, sus: Suspect) -> Finding | None:
+    """Read the suspect, fetch the confirming reads of every cause it triggers, return the best cause."""
+    sheet = READERS[sus.type](ev, s, sus)
+    for cause in library.for_suspect(sus.type):
+        if not cause.triggered(sheet.facts):
+            continue
+        for read in cause.reads:
+            try:
+                args = render(read["args"], sheet.context)
+            except MissingValue:
+                continue
+            absorb(sheet, read["tool"], args, ev.need(read["tool"], args, f"confirm {cause.id}"))
+    best = library.best(sus.type, sheet.facts)
+    if best is None:
+        return None
+    cause, score, matched = best
+    return Finding(sus, cause, score, matched, sheet)
+
+
+def conclude(ev: Evidence, library: Library, namespaces: list[str]) -> tuple[Investigation, NeedRead | None]:
+    """The investigation, or the read it needs next (then the investigation holds what was found so far)."""
+    try:
+        return investigate(ev, library, namespaces), None
+    except NeedRead as need:
+        return Investigation(), need

@@ -1,0 +1,237 @@
+"""What the builtin model does in each state, decided only from the transcript in front of it.
+
+- triage (planner): read the alerts and workloads, then submit a plan of hypotheses and reads;
+- investigate (investigator): run the playbook investigation, then submit the diagnosis;
+- mitigate (investigator): apply the diagnosis's mitigations through the write tools, then report them;
+- verify (verifier): read fresh state for the diagnosed objects and submit a verdict on what it shows.
+
+Every policy returns one Step: a tool call (with the reason an SRE would give) or a closing text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .playbook_diagnosis import build_diagnosis
+from .playbook_evidence import Evidence, split_ref
+from .playbook_investigation import conclude
+from .playbook_library import Library
+from .playbook_survey import CALL_ERRORS_QUERY, Survey, maxed_autoscalers, unhealthy_workloads
+from .playbook_transcript import Transcript
+from .playbook_verify import verdict
+
+HARD_CALL_CAP = 24  # never investigate longer than this, whatever the state allows
+WRITE_TOOLS = (
+    "rollout_undo",
+    "rollout_restart",
+    "scale",
+    "set_image",
+    "set_env",
+    "set_resources",
+    "patch",
+    "delete_pod",
+    "uncordon",
+    "delete_resource",
+    "restore_service",
+)
+
+
+@dataclass
+class Step:
+    tool: str | None  # None: answer with text only
+    args: dict[str, Any] = field(default_factory=dict)
+    target: str = ""
+    why: str = ""
+    text: str = ""
+
+
+def evidence_for(t: Transcript) -> Evidence:
+    remaining = t.remaining_calls()
+    eager = (remaining is None or remaining > 1) and t.calls_made < HARD_CALL_CAP
+    return Evidence(t.observations, t.tools, eager=eager)
+
+
+def target_of(tool: str, args: dict[str, Any], default_ns: str = "") -> str:
+    ns = args.get("namespace") or default_ns
+    if args.get("kind") and args.get("name"):
+        return f"{ns}/{args['kind']}/{args['name']}"
+    for key in ("object", "workload"):
+        if args.get(key):
+            return f"{ns}/{args[key]}"
+    if tool == "uncordon" and args.get("node"):
+        return f"/Node/{args['node']}"
+    if tool == "restore_service" and args.get("name"):
+        return f"{ns}/Service/{args['name']}"
+    if tool == "delete_pod" and args.get("name"):
+        return f"{ns}/Pod/{args['name']}"
+    return str(args.get("query") or ns or "")
+
+
+def ask(need: Any, ns: str = "") -> Step:
+    return Step(need.tool, need.arguments, target_of(need.tool, need.arguments, ns), need.why)
+
+
+# ---------------------------------------------------------------------------------------------- triage
+def plan(t: Transcript, library: Library) -> Step:
+    if t.submitted():
+        return Step(None, text="The plan is submitted; the investigator takes it from here.")
+    ev = evidence_for(t)
+    remaining = t.remaining_calls()
+    ev.eager = remaining is None or remaining > 1
+    namespaces = t.namespaces or ["default"]
+    from .playbook_evidence import NeedRead
+
+    surveys = []
+    try:
+        for ns in namespaces:
+            s = Survey(ns)
+            s.alerts = ev.alerts(ns)
+            s.workloads = ev.workloads(ns)
+            surveys.append(s)
+    except NeedRead as need:
+        return ask(need, namespaces[0])
+    hypotheses, steps = [], []
+    for s in surveys:
+        for sus in unhealthy_workloads(s):
+            families = sorted({c.family for c in library.for_suspect("workload") if c.priority >= 0})
+            hypotheses.append(
+                f"{s.namespace}/{sus.kind}/{sus.name} is unhealthy ({sus.why}): a bad rollout or a placement "
+                f"problem ({', '.join(families)} playbooks)"
+            )
+            steps += [
+                {
+                    "tool": "describe",
+                    "target": f"{s.namespace}/{sus.kind}/{sus.name}",
+                    "purpose": "pod template and status",
+                },
+                {"tool": "get_events", "target": f"{s.namespace}/{sus.kind}/{sus.name}", "purpose": "why pods fail"},
+                {
+                    "tool": "rollout_history",
+                    "target": f"{s.namespace}/{sus.kind}/{sus.name}",
+                    "purpose": "what changed",
+                },
+            ]
+        for sus in maxed_autoscalers(s):
+            hypotheses.append(f"HPA {s.namespace}/{sus.name} is held at its maximum: its target may be misconfigured")
+            steps.append(
+                {"tool": "list_resources", "target": f"{s.namespace}/HorizontalPodAutoscaler", "purpose": "targets"}
+            )
+        if s.app_alerts:
+            services = sorted({s.subject(a) for a in s.app_alerts} - {""})
+            hypotheses.append(
+                f"requests fail or stop at {', '.join(services[:6])}: a dependency down the call graph is broken, or "
+                "the path to it (Service, NetworkPolicy) or the caller's configuration (env, DNS, credentials)"
+            )
+            steps += [
+                {
+                    "tool": "query_metrics",
+                    "target": CALL_ERRORS_QUERY.format(ns=s.namespace),
+                    "purpose": "follow the failing calls",
+                },
+                {
+                    "tool": "list_resources",
+                    "target": f"{s.namespace}/Service",
+                    "purpose": "selectors, ports, endpoints",
+                },
+                {
+                    "tool": "list_resources",
+                    "target": f"{s.namespace}/NetworkPolicy",
+                    "purpose": "policies that block ingress",
+                },
+            ]
+    if not hypotheses:
+        hypotheses.append("no symptom in alerts or workloads: look for recent rollouts that removed a guarantee")
+        steps.append({"tool": "rollout_history", "target": "recently changed workloads", "purpose": "what changed"})
+    args = {"hypotheses": hypotheses[:4], "steps": steps[:8]}
+    return Step("submit_plan", args, namespaces[0], "Submit the plan: hypotheses from the alerts and workloads read.")
+
+
+# ---------------------------------------------------------------------------------------------- investigate
+def diagnose(t: Transcript, library: Library) -> Step:
+    done = t.submitted()
+    if done:
+        return Step(None, text="The diagnosis is submitted.")
+    ev = evidence_for(t)
+    namespaces = t.namespaces or ["default"]
+    inv, need = conclude(ev, library, namespaces)
+    if need is not None:
+        return ask(need, namespaces[0])
+    avoid = []
+    previous = t.block.get("diagnosis") or {}
+    if t.block.get("objections") and previous:
+        avoid = list(previous.get("mitigations") or [])  # tried already: the verifier says it did not hold
+    diagnosis = build_diagnosis(inv, avoid)
+    if not diagnosis["mitigations"] and avoid and inv.findings:
+        diagnosis["summary"] += " Fresh reads still show this cause; no other mitigation is known."
+    roots = [e["name"] for e in diagnosis["entities"] if e["contributing_factor"]]
+    return Step("submit_diagnosis", diagnosis, roots[0] if roots else namespaces[0], diagnosis["summary"])
+
+
+# ---------------------------------------------------------------------------------------------- mitigate
+def mitigate(t: Transcript) -> Step:
+    if t.submitted():
+        return Step(None, text="The mitigation is reported.")
+    diagnosis = t.block.get("diagnosis") or {}
+    mode = str(t.block.get("mode") or "auto")
+    allowed = set(t.block.get("allowed_actions") or [])
+    actions, remediated = [], []
+    for m in diagnosis.get("mitigations") or []:
+        action, args = str(m.get("action")), dict(m.get("args") or {})
+        target = target_of(action, args)
+        done = next((o for o in t.observations if o.tool == action and o.args == args and o.answered), None)
+        if done is not None:
+            result = write_outcome(done.ok, done.content, done.error)
+        elif mode == "off" or (allowed and action not in allowed) or action not in t.tools:
+            result = "denied"
+        else:
+            return Step(action, args, target, str(m.get("rationale") or f"apply {action} as diagnosed"))
+        actions.append({"action": action, "args": args, "result": result})
+        if result in ("applied", "dry-run"):
+            remediated.append(target)
+    summary = "; ".join(f"{a['action']} {target_of(a['action'], a['args'])}: {a['result']}" for a in actions)
+    args = {
+        "summary": summary or "The diagnosis proposes no mitigation; nothing was changed.",
+        "actions": actions,
+        "remediated": list(dict.fromkeys(remediated)),
+    }
+    return Step("submit_mitigation", args, remediated[0] if remediated else "", "Report what was changed.")
+
+
+def write_outcome(ok: bool | None, content: dict[str, Any], error: str | None) -> str:
+    mode = str(content.get("mode") or "")
+    if ok:
+        return "dry-run" if mode == "dry-run" else "applied"
+    if mode == "denied" or "denied" in str(error or "").lower():
+        return "denied"
+    return "failed"
+
+
+# ---------------------------------------------------------------------------------------------- verify
+def verify(t: Transcript) -> Step:
+    if t.submitted():
+        return Step(None, text="The verdict is submitted.")
+    ev = evidence_for(t)
+    namespaces = t.namespaces or ["default"]
+    step = verdict(ev, t.block, namespaces)
+    if isinstance(step, dict):
+        passed = step["verdict"] == "PASS"
+        return Step("submit_verdict", step, namespaces[0], "All checks pass." if passed else "Some checks fail.")
+    return ask(step, namespaces[0])
+
+
+def decide(t: Transcript, library: Library) -> Step:
+    submission = t.submission
+    if submission == "submit_plan":
+        return plan(t, library)
+    if submission == "submit_diagnosis":
+        return diagnose(t, library)
+    if submission == "submit_mitigation":
+        return mitigate(t)
+    if submission == "submit_verdict":
+        return verify(t)
+    return Step(None, text="No state instruction found; nothing to do.")
+
+
+def split_entity(name: str) -> tuple[str, str, str]:
+    return split_ref(name)

@@ -1,0 +1,49 @@
+"""The litellm path end to end against a local OpenAI-compatible server with scripted models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.models.openai_stub import OpenAIStub
+
+from . import scripts
+from .helpers import events, root_causes, run_cli, write_incident
+
+BAD_IMAGE = "builtin:otel-demo-bad-image"
+
+
+def test_full_run_through_litellm_with_a_malformed_call(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(tmp_path, "litellm", BAD_IMAGE, scope={"namespaces": ["otel-demo"]}, model="openai/stub-model")
+    out = runs_root / "litellm"
+    with OpenAIStub(scripts.honest) as stub:
+        code, stdout, _ = run_cli("run", str(inc), "--output", str(out), "--base-url", stub.base_url, "--quiet")
+    assert code == 0, stdout
+    assert root_causes(out) == {"otel-demo/Deployment/product-catalog"}
+    trace = events(out)
+    malformed = [e for e in trace if e["kind"] == "tool_result" and e["data"]["status"] == "malformed"]
+    assert malformed, "the malformed tool call was not answered"
+    # the model read an error message and carried on
+    assert any(
+        m.get("role") == "tool" and "rror" in str(m.get("content")) for r in stub.requests for m in r["messages"]
+    )
+    assert all(e["data"]["within_budget"] for e in trace if e["kind"] == "llm_call")
+
+
+def test_a_model_that_lies_about_the_fix_never_exits_0(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(tmp_path, "liar", BAD_IMAGE, scope={"namespaces": ["otel-demo"]}, model="openai/liar")
+    out = runs_root / "liar"
+    with OpenAIStub(scripts.liar) as stub:
+        code, _, _ = run_cli("run", str(inc), "--output", str(out), "--base-url", stub.base_url, "--quiet")
+    assert code == 3
+    verdicts = [e["data"] for e in events(out) if e["kind"] == "verifier_verdict"]
+    assert verdicts and all(v["proposed"] == "PASS" and not v["gate_passed"] and not v["passed"] for v in verdicts)
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "escalated"
+
+
+def test_missing_provider_key_is_one_line(tmp_path: Path) -> None:
+    inc = write_incident(tmp_path, "nokey", BAD_IMAGE)
+    code, _, stderr = run_cli("run", str(inc), "--model", "openai/gpt-4o", env={"OPENAI_API_KEY": ""})
+    assert code == 2
+    assert stderr.strip().count("\n") == 0 and "OPENAI_API_KEY" in stderr

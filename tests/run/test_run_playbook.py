@@ -1,0 +1,67 @@
+"""`sre-agent run` end to end with the offline builtin/playbook model against the embedded simulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .helpers import EXAMPLES, events, root_causes, run_cli, write_incident, writes
+
+BAD_IMAGE = "builtin:otel-demo-bad-image"
+
+
+def test_demo_incident_resolves_with_a_verified_closure(runs_root: Path) -> None:
+    out = runs_root / "demo"
+    code, stdout, _ = run_cli("run", str(EXAMPLES / "demo.yaml"), "--output", str(out), "--quiet")
+    assert code == 0, stdout
+    assert root_causes(out) == {"otel-demo/Deployment/product-catalog"}
+    verdicts = [e for e in events(out) if e["kind"] == "verifier_verdict"]
+    assert verdicts and verdicts[-1]["data"]["passed"] and verdicts[-1]["data"]["gate_passed"]
+    assert [e["data"]["status"] for e in events(out) if e["kind"] == "run_end"] == ["resolved"]
+    for name in ("report.md", "report.json", "machine.mmd", "agent_output.json", "engine.log.jsonl"):
+        assert (out / name).is_file(), name
+    assert "✔" in (out / "machine.mmd").read_text()
+
+
+def test_json_output_is_the_run_result(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(tmp_path, "json-out", BAD_IMAGE, scope={"namespaces": ["otel-demo"]})
+    code, stdout, _ = run_cli("run", str(inc), "--output", str(runs_root / "json-out"), "-o", "json")
+    result = json.loads(stdout)
+    assert code == result["exit_code"] == 0
+    assert result["status"] == "resolved" and result["verdict"]["passed"]
+
+
+def test_mode_off_diagnoses_and_changes_nothing(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(
+        tmp_path, "read-only", BAD_IMAGE, scope={"namespaces": ["otel-demo"]}, remediation={"mode": "off"}
+    )
+    out = runs_root / "read-only"
+    code, _, _ = run_cli("run", str(inc), "--output", str(out), "--quiet")
+    assert code == 3
+    assert root_causes(out) == {"otel-demo/Deployment/product-catalog"}
+    assert writes(out) == []
+    write_tools = {"rollout_undo", "rollout_restart", "scale", "set_image", "set_env", "patch", "delete_pod"}
+    assert not [e for e in events(out) if e["kind"] == "tool_call" and e["data"].get("tool") in write_tools]
+
+
+def test_dry_run_shows_the_change_and_applies_nothing(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(
+        tmp_path, "dry-run", BAD_IMAGE, scope={"namespaces": ["otel-demo"]}, remediation={"mode": "dry-run"}
+    )
+    out = runs_root / "dry-run"
+    code, _, _ = run_cli("run", str(inc), "--output", str(out), "--quiet")
+    assert code == 3
+    recorded = writes(out)
+    assert recorded and all(w["mode"] == "dry-run" for w in recorded)
+    assert all(w["change"] for w in recorded)
+    assert "no change was applied" in json.loads((out / "report.json").read_text())["reason"]
+
+
+def test_bad_incident_is_one_line_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: sre-agent.dev/v1alpha1\nkind: Incident\nmetadata: {name: x}\nspec:\n  summary: s\n  colour: red\n"
+    )
+    code, _, stderr = run_cli("run", str(bad))
+    assert code == 2
+    assert "spec.colour" in stderr and "Traceback" not in stderr
