@@ -332,7 +332,8 @@ def test_restarts_are_judged_on_the_cluster_clock() -> None:
         result = judge(sim.gate(), [CheckSpec("no_recent_restarts", DEP_CATALOG)]).results[0]
         assert not result.passed
         recent = result.value["recent"][0]
-        assert recent["container"] == "product-catalog" and 0 <= recent["seconds_ago"] <= 120
+        # in back-off: a restart however long ago it last died
+        assert recent["container"] == "product-catalog" and recent["seconds_ago"] >= 0
         # The simulator's virtual clock runs minutes ahead of this machine's: "now" must be the cluster's.
         cluster_now = parse_time(result.value["now"])
         assert cluster_now > time.time() + 120

@@ -155,7 +155,9 @@ def no_recent_restarts(ctx: Context, target: Target | None, alert: str | None) -
             total += int(cs.get("restartCount", 0))
             terminated = (cs.get("lastState") or {}).get("terminated") or {}
             finished = parse_time(terminated.get("finishedAt"))
-            if finished is None or now is None or now - finished > window:
+            # A container in back-off is restarting, however long ago it last died (back-off reaches 5 min).
+            backing_off = ((cs.get("state") or {}).get("waiting") or {}).get("reason") == "CrashLoopBackOff"
+            if finished is None or now is None or (now - finished > window and not backing_off):
                 continue
             recent.append(
                 {

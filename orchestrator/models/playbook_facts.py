@@ -25,6 +25,7 @@ _IMAGE_CHANGE = re.compile(r"containers\[(?P<c>[^\]]+)\]\.image: (?P<old>\S+) ->
 _ENV_CHANGE = re.compile(r"containers\[(?P<c>[^\]]+)\]\.env\[(?P<var>[^\]]+)\]: (?P<old>.+?) -> (?P<new>.+)$")
 _QUOTA_NAME = re.compile(r"exceeded quota: (?P<name>[A-Za-z0-9.\-]+)")
 _QUOTA_PART = re.compile(r"(?P<what>requested|used|limited): (?P<pairs>(?:[\w.]+=[^,\s]+,?)+)")
+_TELLING_LOG = re.compile(r"error|fail|denied|refused|timeout|WRONGPASS|NOAUTH|killed|invalid", re.IGNORECASE)
 _CREDENTIAL_ENV = re.compile(r"pass|token|secret|key|auth|cred", re.IGNORECASE)
 
 
@@ -254,22 +255,16 @@ def service_base_name(callee: str) -> str:
 
 
 def find_service(ev: Evidence, ns: str, callee: str, labels: dict[str, Any]) -> dict[str, Any] | None:
-    """The described Service in front of the callee; None when none exists; {} when that cannot be told."""
+    """The described Service in front of the callee; None when no Service by its name exists; {} when
+    that cannot be told (the reads failed for another reason)."""
     unknown = False
     for name in dict.fromkeys([callee, service_base_name(callee)]):
         described = ev.describe("Service", name, ns)
         if described is not None:
             return described
-        error = ev.failed("describe", {"kind": "Service", "name": name, "namespace": ns}) or ""
-        unknown = unknown or "not found" not in error.lower()
-    listed = ev.need("list_resources", {"kind": "Service", "namespace": ns}, "which Service selects the pods")
-    for row in rows(listed or {}, "items"):
-        selector = obj(row.get("summary")).get("selector") or {}
-        if selector and selects(selector, labels):
-            return ev.describe("Service", str(row.get("name")), ns) or {}
-    if listed is None or unknown or was_cut(listed, "items"):
-        return {}  # cannot tell: no conclusion either way
-    return None
+        error = ev.failed("describe", {"kind": "Service", "name": name, "namespace": ns})
+        unknown = unknown or error is None or "not found" not in error.lower()
+    return {} if unknown else None
 
 
 def check_service(sheet: FactSheet, svc: dict[str, Any], callee: str, labels: dict, ports: list[dict]) -> None:
@@ -361,15 +356,10 @@ def read_caller(ev: Evidence, s: Survey, sus: Suspect) -> FactSheet:
     sheet.cite(f"{name}'s calls to {', '.join(failing)} fail while those services answer")
     if len(failing) > 1:
         sheet.state("fails_to_reach_many")
+    absorb_history(sheet, ev.history(kind, name, ns))
     spec = ev.describe(kind, name, ns)
     if spec:
         absorb_template(sheet, obj(obj(spec.get("spec")).get("template")))
-    absorb_history(sheet, ev.history(kind, name, ns))
-    lines = ev.logs(ns, f"{kind}/{name}")
-    sheet.add("log", *lines)
-    telling = [ln for ln in lines if re.search(r"error|fail|denied|refused|timeout|WRONGPASS|NOAUTH", ln, re.I)]
-    if telling:
-        sheet.cite(f"{name} logs: {telling[-1][:160]}")
     return sheet
 
 
@@ -436,10 +426,11 @@ def absorb(sheet: FactSheet, tool: str, args: dict[str, Any], content: dict[str,
     if content is None:
         return
     if tool == "get_logs":
-        lines = [str(x) for x in content.get("lines") or []]
+        lines = [str(x) for x in content.get("lines") or [] if isinstance(x, str)]
         sheet.add("log", *lines)
-        if lines:
-            sheet.cite(f"logs of {content.get('pod') or args.get('workload')}: {lines[-1][:160]}")
+        telling = [ln for ln in lines if _TELLING_LOG.search(ln)] or lines
+        if telling:
+            sheet.cite(f"logs of {content.get('pod') or args.get('workload')}: {telling[-1][:160]}")
     elif tool == "get_events":
         absorb_events(sheet, dicts(content.get("events")))
     elif tool == "list_resources":

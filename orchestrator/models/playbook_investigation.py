@@ -97,18 +97,20 @@ def investigate_namespace(ev: Evidence, library: Library, s: Survey, inv: Invest
         kind = s.workload_kind(leaf)
         if leaf in explained or kind is None:
             continue
-        finding = examine(ev, library, s, Suspect("service", s.namespace, leaf, kind))
-        if finding is None:
-            for caller in s.callers_of(leaf)[:MAX_CALLERS]:
-                if caller in explained:
-                    continue
-                finding = examine(ev, library, s, caller_suspect(s, caller, leaf))
-                if finding:
-                    break
-        if finding:
-            inv.findings.append(finding)
-            explained.add(finding.graph_name())
-            explained.add(leaf)
+        # What changed last is the first suspect: a caller rolled out since it last worked, then the
+        # path to the callee (Service, NetworkPolicy), then the other callers.
+        callers = [c for c in s.callers_of(leaf) if c not in explained][:MAX_CALLERS]
+        changed = [c for c in callers if s.revision(c) > 1]
+        suspects = [caller_suspect(s, c, leaf) for c in changed]
+        suspects.append(Suspect("service", s.namespace, leaf, kind))
+        suspects += [caller_suspect(s, c, leaf) for c in callers if c not in changed]
+        for sus in suspects:
+            finding = examine(ev, library, s, sus)
+            if finding:
+                inv.findings.append(finding)
+                explained.add(finding.graph_name())
+                explained.add(leaf)
+                break
 
 
 def caller_suspect(s: Survey, caller: str, callee: str) -> Suspect:

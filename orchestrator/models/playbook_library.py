@@ -65,6 +65,7 @@ class Cause:
     suspect: str
     summary: str
     require: tuple[Signal, ...]
+    trigger: tuple[Signal, ...]  # lines that make the extra reads worth it (default: require)
     support: tuple[Signal, ...]
     exclude: tuple[Signal, ...]
     reads: tuple[dict[str, Any], ...]
@@ -75,8 +76,8 @@ class Cause:
     priority: int = 0  # added to the score: a catch-all cause sets it below zero so specific ones win
 
     def triggered(self, facts: Facts) -> bool:
-        """Every required line matches: worth the cause's confirming reads."""
-        return all(s.matches(facts) for s in self.require)
+        """Every trigger line (by default every required line) matches: worth the confirming reads."""
+        return all(s.matches(facts) for s in self.trigger or self.require)
 
     def score(self, facts: Facts) -> tuple[int, list[str]] | None:
         """(score, matched facts) when the cause applies, None when a requirement fails or an exclusion hits."""
@@ -207,6 +208,7 @@ def _cause(raw: Any, i: int, family: str, localise: dict, mitigation: dict, chec
         suspect=suspect,
         summary=str(raw.get("summary") or cid),
         require=_signals(raw.get("require"), f"{at}.require", required=True),
+        trigger=_signals(raw.get("trigger"), f"{at}.trigger"),
         support=_signals(raw.get("support"), f"{at}.support"),
         exclude=_signals(raw.get("exclude"), f"{at}.exclude"),
         reads=tuple(_read(r, f"{at}.reads[{j}]") for j, r in enumerate(raw.get("reads") or [])),

@@ -54,6 +54,9 @@ class Survey:
             return str(row.get("kind") or "Deployment")
         return "Deployment" if self.workloads_cut else None
 
+    def revision(self, name: str) -> int:
+        return as_int((self.workload(name) or {}).get("revision"), 1)
+
     def pods_of(self, kind: str, name: str) -> list[dict[str, Any]]:
         return [p for p in self.pods if owner_name(p.get("owner")) == (kind, name)]
 
@@ -114,7 +117,8 @@ def take_survey(ev: Evidence, ns: str) -> Survey:
     s.alerts = ev.alerts(ns)
     s.workloads = ev.workloads(ns)
     s.workloads_cut = was_cut(ev.need("list_workloads", {"namespace": ns}), "workloads")
-    s.pods = ev.pods(ns)
+    if needs_pods(s):
+        s.pods = ev.pods(ns)
     if s.app_alerts:
         rows = ev.metric(CALL_ERRORS_QUERY.format(ns=ns)) or []
         for row in rows:
@@ -127,6 +131,13 @@ def take_survey(ev: Evidence, ns: str) -> Survey:
             if caller and callee and value > 0:
                 s.edges[(str(caller), str(callee))] = value
     return s
+
+
+def needs_pods(s: Survey) -> bool:
+    """Pods are worth reading when a workload is short, an alert names a pod, or the listing was cut."""
+    short = any(w.get("problems") or as_int(w.get("ready")) < as_int(w.get("desired")) for w in s.workloads)
+    pod_alerts = any((a.get("labels") or {}).get("pod") for a in s.alerts)
+    return short or pod_alerts or s.workloads_cut
 
 
 # ---------------------------------------------------------------------------------------------- suspects
