@@ -101,7 +101,14 @@ def run(
         from .progress import ConsoleProgress
 
         sinks.append(ConsoleProgress())
-    options = RunOptions(output_dir=output_dir, model=model, model_class=model_class, base_url=base_url, sinks=sinks)
+    options = RunOptions(
+        output_dir=output_dir,
+        model=model,
+        model_class=model_class,
+        base_url=base_url,
+        sinks=sinks,
+        approver=_ask_approval if sys.stdin.isatty() else None,  # approve mode without a person: denied
+    )
     result = asyncio.run(run_incident(doc, options))
     if output == "json":
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
@@ -112,6 +119,13 @@ def run(
     if result.exit_code == EXIT_BAD_INPUT or result.exit_code == 1:
         typer.echo(f"error: {result.reason}", err=True)
     raise typer.Exit(result.exit_code)
+
+
+async def _ask_approval(request) -> bool:  # noqa: ANN001 - tools.policy.ActionRequest, imported lazily
+    import asyncio
+
+    question = f"apply {request.action} to {request.target}: {request.change}?"
+    return await asyncio.to_thread(typer.confirm, question, default=False, err=True)
 
 
 @app.command()

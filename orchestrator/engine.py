@@ -316,7 +316,7 @@ class Conductor:
                 assumption=guess,
                 read_only=True,
             )
-        self.toolbox.context.namespaces = self.namespaces
+        self.toolbox.ctx.namespaces = self.namespaces
         return "clarified", {"namespaces": self.namespaces}
 
     async def _state_wait(self, st: StateSpec) -> tuple[str, dict]:

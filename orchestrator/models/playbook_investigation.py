@@ -15,7 +15,16 @@ from typing import Any
 from .playbook_evidence import Evidence, NeedRead
 from .playbook_facts import READERS, FactSheet, absorb
 from .playbook_library import Cause, Library, MissingValue, render
-from .playbook_survey import Survey, Suspect, changed_workloads, maxed_autoscalers, take_survey, unhealthy_workloads
+from .playbook_survey import (
+    Survey,
+    Suspect,
+    changed_workloads,
+    follow_calls,
+    maxed_autoscalers,
+    reached,
+    take_survey,
+    unhealthy_workloads,
+)
 
 MAX_CALLERS = 3  # callers of one healthy service worth reading before giving up on that path
 
@@ -79,6 +88,7 @@ def investigate_namespace(ev: Evidence, library: Library, s: Survey, inv: Invest
             explained.add(finding.graph_name())
         else:
             inv.unexplained.append(sus)
+    follow_calls(ev, s)  # victims of what was found, or where to look next
     covered = explained | {caller for name in explained for caller, _ in s.upstream(name)}
     if {c for c, _ in s.edges} <= covered:
         return  # every failing call is already explained by what was found
@@ -102,7 +112,8 @@ def investigate_namespace(ev: Evidence, library: Library, s: Survey, inv: Invest
         callers = [c for c in s.callers_of(leaf) if c not in explained][:MAX_CALLERS]
         changed = [c for c in callers if s.revision(c) > 1]
         suspects = [caller_suspect(s, c, leaf) for c in changed]
-        suspects.append(Suspect("service", s.namespace, leaf, kind))
+        if not reached(s, leaf):  # requests that never arrive: check the Service and policies on the way
+            suspects.append(Suspect("service", s.namespace, leaf, kind))
         suspects += [caller_suspect(s, c, leaf) for c in callers if c not in changed]
         for sus in suspects:
             finding = examine(ev, library, s, sus)

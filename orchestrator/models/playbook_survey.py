@@ -15,6 +15,8 @@ from .playbook_evidence import Evidence, as_int, owner_name, was_cut
 
 # Failing calls between services, per (caller, callee): the metric the application model exports.
 CALL_ERRORS_QUERY = 'app_call_errors_per_second{{namespace="{ns}"}} > 0'
+# Alerts a service raises about requests it received: with one firing, calls do reach it.
+SERVED_ALERTS = ("HighRequestErrorRate", "HighRequestLatency")
 SUBJECT_LABELS = ("workload", "deployment", "statefulset", "daemonset", "service", "horizontalpodautoscaler")
 BENIGN_POD_REASONS = {"Terminating", "Completed"}
 
@@ -119,8 +121,13 @@ def take_survey(ev: Evidence, ns: str) -> Survey:
     s.workloads_cut = was_cut(ev.need("list_workloads", {"namespace": ns}), "workloads")
     if needs_pods(s):
         s.pods = ev.pods(ns)
-    if s.app_alerts:
-        rows = ev.metric(CALL_ERRORS_QUERY.format(ns=ns)) or []
+    return s
+
+
+def follow_calls(ev: Evidence, s: Survey) -> None:
+    """Read the failing calls between services (when service alerts fire) into the survey's graph."""
+    if s.app_alerts and not s.edges:
+        rows = ev.metric(CALL_ERRORS_QUERY.format(ns=s.namespace)) or []
         for row in rows:
             metric = row.get("metric") or {}
             caller, callee = metric.get("service"), metric.get("callee")
@@ -130,14 +137,18 @@ def take_survey(ev: Evidence, ns: str) -> Survey:
                 value = 0.0
             if caller and callee and value > 0:
                 s.edges[(str(caller), str(callee))] = value
-    return s
 
 
 def needs_pods(s: Survey) -> bool:
-    """Pods are worth reading when a workload is short, an alert names a pod, or the listing was cut."""
+    """Pods are worth reading when a workload is short or an alert names a pod (short workloads are
+    listed first, so a cut listing still shows them)."""
     short = any(w.get("problems") or as_int(w.get("ready")) < as_int(w.get("desired")) for w in s.workloads)
-    pod_alerts = any((a.get("labels") or {}).get("pod") for a in s.alerts)
-    return short or pod_alerts or s.workloads_cut
+    return short or any((a.get("labels") or {}).get("pod") for a in s.alerts)
+
+
+def reached(s: Survey, name: str) -> bool:
+    """The service itself reports failing or slow requests: traffic gets to it, the path is not the problem."""
+    return any(s.subject(a) == name for a in s.alerts if str(a.get("name")) in SERVED_ALERTS)
 
 
 # ---------------------------------------------------------------------------------------------- suspects

@@ -65,3 +65,27 @@ def test_bad_incident_is_one_line_exit_2(tmp_path: Path) -> None:
     code, _, stderr = run_cli("run", str(bad))
     assert code == 2
     assert "spec.colour" in stderr and "Traceback" not in stderr
+
+
+def test_each_class_walks_its_own_machine(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(tmp_path, "classes", BAD_IMAGE, scope={"namespaces": ["otel-demo"]})
+    for cls, state in (("mid", "gather"), ("open", "survey")):
+        out = runs_root / f"class-{cls}"
+        code, _, _ = run_cli("run", str(inc), "--output", str(out), "--quiet", "--model-class", cls)
+        assert code == 0, cls
+        report = json.loads((out / "report.json").read_text())
+        assert report["model_class"] == cls and state in report["path"]
+        assert root_causes(out) == {"otel-demo/Deployment/product-catalog"}
+
+
+def test_ambiguous_incident_asks_then_continues_read_only(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(tmp_path, "ambiguous", Path(__file__).parent / "two-namespaces.yaml")
+    out = runs_root / "ambiguous"
+    code, _, _ = run_cli("run", str(inc), "--output", str(out), "--quiet")
+    assert code == 3
+    asked = [e["data"] for e in events(out) if e["kind"] == "clarification"]
+    assert asked and set(asked[0]["candidates"]) == {"otel-demo", "book-info"}
+    assert asked[0]["answer"] is None and asked[0]["read_only"]
+    report = json.loads((out / "report.json").read_text())
+    assert report["assumptions"] and "read-only" in report["reason"]
+    assert writes(out) == []
