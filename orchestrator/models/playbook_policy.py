@@ -54,6 +54,8 @@ def evidence_for(t: Transcript) -> Evidence:
 
 def target_of(tool: str, args: dict[str, Any], default_ns: str = "") -> str:
     ns = args.get("namespace") or default_ns
+    if tool == "query_metrics":
+        return ns or "metrics"
     if args.get("kind") and args.get("name"):
         return f"{ns}/{args['kind']}/{args['name']}"
     for key in ("object", "workload"):
@@ -159,13 +161,30 @@ def diagnose(t: Transcript, library: Library) -> Step:
         return ask(need, namespaces[0])
     avoid = []
     previous = t.block.get("diagnosis") or {}
-    if t.block.get("objections") and previous:
+    objections = [str(o) for o in t.block.get("objections") or []]
+    if objections and previous:
         avoid = list(previous.get("mitigations") or [])  # tried already: the verifier says it did not hold
+        if not inv.findings:
+            return Step("submit_diagnosis", *converging(previous, objections))
     diagnosis = build_diagnosis(inv, avoid)
     if not diagnosis["mitigations"] and avoid and inv.findings:
         diagnosis["summary"] += " Fresh reads still show this cause; no other mitigation is known."
     roots = [e["name"] for e in diagnosis["entities"] if e["contributing_factor"]]
     return Step("submit_diagnosis", diagnosis, roots[0] if roots else namespaces[0], diagnosis["summary"])
+
+
+def converging(previous: dict[str, Any], objections: list[str]) -> tuple[dict[str, Any], str, str]:
+    """Fresh reads no longer show the diagnosed cause: keep the diagnosis, propose nothing new, and say why
+    the verifier's objections remain (the cluster is still converging on the fix)."""
+    keys = ("summary", "entities", "propagations", "alerts_explained", "checks")
+    diagnosis = {k: previous[k] for k in keys if k in previous}
+    diagnosis["summary"] = (
+        f"{previous.get('summary', '')} Fresh reads no longer show this cause: the mitigation is in place and the "
+        f"cluster is converging; still open: {'; '.join(objections)[:300]}"
+    ).strip()
+    diagnosis["mitigations"] = []
+    roots = [e.get("name") for e in diagnosis.get("entities") or [] if e.get("contributing_factor")]
+    return diagnosis, str(roots[0] if roots else ""), "The cause no longer shows; nothing new to change."
 
 
 # ---------------------------------------------------------------------------------------------- mitigate

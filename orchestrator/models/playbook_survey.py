@@ -13,8 +13,12 @@ from typing import Any
 
 from .playbook_evidence import Evidence, as_int, owner_name, was_cut
 
-# Failing calls between services, per (caller, callee): the metric the application model exports.
-CALL_ERRORS_QUERY = 'app_call_errors_per_second{{namespace="{ns}"}} > 0'
+# Failing calls between services per (caller, callee), and the errors each service itself answers with:
+# the metrics the application model exports, in one compact query.
+CALL_ERRORS_QUERY = (
+    'sum by (service, callee) (app_call_errors_per_second{{namespace="{ns}"}}) > 0'
+    ' or sum by (service) (app_errors_per_second{{namespace="{ns}"}}) > 0'
+)
 # Alerts a service raises about requests it received: with one firing, calls do reach it.
 SERVED_ALERTS = ("HighRequestErrorRate", "HighRequestLatency")
 SUBJECT_LABELS = ("workload", "deployment", "statefulset", "daemonset", "service", "horizontalpodautoscaler")
@@ -44,6 +48,7 @@ class Survey:
     pods: list[dict[str, Any]] = field(default_factory=list)
     edges: dict[tuple[str, str], float] = field(default_factory=dict)  # (caller, callee) -> errors/s
     workloads_cut: bool = False  # the listing came back incomplete: a missing row proves nothing
+    erring: dict[str, float] = field(default_factory=dict)  # service -> errors/s it answers with
 
     # ------------------------------------------------------------------------------------ lookups
     def workload(self, name: str) -> dict[str, Any] | None:
@@ -137,6 +142,8 @@ def follow_calls(ev: Evidence, s: Survey) -> None:
                 value = 0.0
             if caller and callee and value > 0:
                 s.edges[(str(caller), str(callee))] = value
+            elif caller and value > 0:
+                s.erring[str(caller)] = value
 
 
 def needs_pods(s: Survey) -> bool:
@@ -147,8 +154,9 @@ def needs_pods(s: Survey) -> bool:
 
 
 def reached(s: Survey, name: str) -> bool:
-    """The service itself reports failing or slow requests: traffic gets to it, the path is not the problem."""
-    return any(s.subject(a) == name for a in s.alerts if str(a.get("name")) in SERVED_ALERTS)
+    """The service itself answers requests with errors (or slowly): traffic gets to it, so the path to it
+    (Service, NetworkPolicy) is not the problem."""
+    return name in s.erring or any(s.subject(a) == name for a in s.alerts if str(a.get("name")) in SERVED_ALERTS)
 
 
 # ---------------------------------------------------------------------------------------------- suspects
