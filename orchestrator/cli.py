@@ -72,6 +72,15 @@ def run(
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="OpenAI-compatible server for the model (no key needed).")
     ] = None,
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", "-n", help="Override spec.scope.namespaces with one namespace.")
+    ] = None,
+    kube_context: Annotated[
+        str | None, typer.Option("--context", help="Kubeconfig context (overrides spec.cluster.context).")
+    ] = None,
+    kubeconfig: Annotated[
+        Path | None, typer.Option("--kubeconfig", help="Kubeconfig file (overrides spec.cluster.kubeconfig).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Run an incident to a verified resolution or an escalation.
@@ -83,6 +92,7 @@ def run(
     if output not in ("text", "json"):
         fail(f"-o must be text or json, not {output!r}")
     doc = _load_incident(incident)
+    _override(doc, namespace, kube_context, kubeconfig)
     from .engine import RunOptions, run_incident
     from .logs import configure
     from .models import check_model
@@ -119,6 +129,24 @@ def run(
     if result.exit_code == EXIT_BAD_INPUT or result.exit_code == 1:
         typer.echo(f"error: {result.reason}", err=True)
     raise typer.Exit(result.exit_code)
+
+
+def _override(doc, namespace: str | None, kube_context: str | None, kubeconfig: Path | None) -> None:  # noqa: ANN001
+    """Apply kubectl-style flags to a loaded Incident."""
+    spec = doc.spec
+    if namespace:
+        scoped_by_default = spec.remediation.allowed_namespaces == spec.scope.namespaces
+        spec.scope.namespaces = [namespace]
+        if scoped_by_default:
+            spec.remediation.allowed_namespaces = [namespace]
+    if (kube_context or kubeconfig) and spec.cluster.simulate is not None:
+        fail("--context/--kubeconfig name a real cluster, but spec.cluster.simulate is set")
+    if kube_context:
+        spec.cluster.context = kube_context
+    if kubeconfig:
+        if spec.cluster.in_cluster:
+            fail("--kubeconfig conflicts with spec.cluster.inCluster: true")
+        spec.cluster.kubeconfig = kubeconfig.expanduser().resolve()
 
 
 async def _ask_approval(request) -> bool:  # noqa: ANN001 - tools.policy.ActionRequest, imported lazily
