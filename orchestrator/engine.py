@@ -22,6 +22,7 @@ from typing import Any
 from .dispatch import Budget, Dispatcher, StateScope
 from .facts import Ledger
 from .machines import MachineSpec, StateSpec, load_machine
+from .models.errors import ModelError
 from .roles import Role, load_role
 from .trace import Sink, Trace
 
@@ -213,7 +214,6 @@ class Conductor:
     async def _setup(self) -> None:
         from .cluster import ClusterSetupError, open_cluster
         from .models import create_client
-        from .models.errors import ModelError
         from .tools import Toolbox, ToolContext
         from .tools.policy import ActionPolicy
         from .verify import Gate
@@ -246,7 +246,6 @@ class Conductor:
         self.gate_factory = lambda: Gate(self.session.api, self.session.alertmanager_url, self.namespaces, self.alerts)
         budget = Budget(steps=spec.budget.steps, tokens=spec.budget.tokens, seconds=float(spec.budget.seconds))
         self.dispatcher = Dispatcher(self.trace, self.toolbox, self.ledger, budget)
-        self.ModelError = ModelError
 
     async def _walk(self) -> None:
         while self.machine.states[self.state].kind != "terminal":  # type: ignore[attr-defined]
@@ -386,7 +385,7 @@ class Conductor:
                 agent.context.set_ledger(self.ledger.lines())
                 try:
                     outcome = await agent.step(nudge)
-                except self.ModelError as exc:
+                except ModelError as exc:
                     return "exhausted", {"reason": f"model error: {exc}", "by": "model_error"}
                 nudge = None
                 self.dispatcher.trace_undispatched(outcome.requested, outcome.results)
