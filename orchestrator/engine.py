@@ -28,6 +28,9 @@ from .trace import Sink, Trace
 
 Clarifier = Callable[[str, list[str]], Awaitable[str | None]]
 EXIT_RESOLVED, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNRESOLVED = 0, 1, 2, 3
+# Some objects settle slower than any class's stabilisation window: an HPA scales down only after its
+# 300 s scale-down stabilisation window (the Kubernetes default), so judging it sooner fails a good fix.
+SETTLE_SECONDS_BY_KIND = {"HorizontalPodAutoscaler": 330}
 
 
 @dataclass
@@ -319,7 +322,8 @@ class Conductor:
         return "clarified", {"namespaces": self.namespaces}
 
     async def _state_wait(self, st: StateSpec) -> tuple[str, dict]:
-        seconds = self.profile.stabilise_seconds
+        kinds = {w["target"].split("/")[1] for w in self.round_writes if w.get("mode") == "applied" and w.get("target")}
+        seconds = max([self.profile.stabilise_seconds, *(SETTLE_SECONDS_BY_KIND.get(k, 0) for k in kinds)])
         await self.session.wait(seconds)
         return "waited", {"seconds": seconds}
 

@@ -23,6 +23,11 @@ ENTITY_KINDS: dict[str, tuple[str, str]] = {
     "config_map": ("ConfigMap", "config_map_name"),
 }
 MAX_EVIDENCE = 6
+MAX_LINE = 200
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= MAX_LINE else text[: MAX_LINE - 3] + "..."
 
 
 def entity_name(ref: str, ctx: dict[str, Any]) -> str | None:
@@ -94,7 +99,7 @@ def build_diagnosis(inv: Investigation, avoid: list[dict[str, Any]] | None = Non
         roots = roots_of(f)
         summary = _say(f.cause.summary, f)
         summaries.append(summary)
-        evidence = (f.matched + f.sheet.evidence)[:MAX_EVIDENCE]
+        evidence = [clip(line) for line in dict.fromkeys(f.matched + f.sheet.evidence)][:MAX_EVIDENCE]
         for name in roots:
             entities[name] = {
                 "name": name,

@@ -34,7 +34,6 @@ class Evidence:
         self.offered = set(offered)
         self.eager = eager  # False once the budget says: conclude with what you have
         self._by_sig = {signature(o.tool, o.args): o for o in observations}
-        self.cited: list[str] = []  # one line per read the conclusion used, for "evidence" fields
 
     # -------------------------------------------------------------------------------------- reads
     def need(self, tool: str, args: dict[str, Any], why: str = "") -> dict[str, Any] | None:
@@ -55,13 +54,6 @@ class Evidence:
         if ob is not None and ob.answered and not ob.ok:
             return ob.error or "failed"
         return None
-
-    def have(self, tool: str, args: dict[str, Any]) -> bool:
-        ob = self._by_sig.get(signature(tool, {k: v for k, v in args.items() if v is not None}))
-        return ob is not None and ob.answered
-
-    def latest(self, tool: str) -> Observation | None:
-        return next((o for o in reversed(self.observations) if o.tool == tool and o.answered), None)
 
     # -------------------------------------------------------------------------------------- shaped reads
     def alerts(self, ns: str) -> list[dict[str, Any]]:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .playbook_evidence import Evidence, NeedRead
-from .playbook_facts import READERS, FactSheet, absorb
+from .playbook_facts import FactSheet, absorb, read_autoscaler, read_caller, read_change, read_workload
 from .playbook_library import Cause, Library, MissingValue, render
+from .playbook_paths import read_service
 from .playbook_survey import (
     Survey,
     Suspect,
@@ -27,6 +28,13 @@ from .playbook_survey import (
 )
 
 MAX_CALLERS = 3  # callers of one healthy service worth reading before giving up on that path
+READERS = {
+    "workload": read_workload,
+    "service": read_service,
+    "caller": read_caller,
+    "autoscaler": read_autoscaler,
+    "change": read_change,
+}
 
 
 @dataclass

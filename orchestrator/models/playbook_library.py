@@ -189,6 +189,10 @@ def _cause(raw: Any, i: int, family: str, localise: dict, mitigation: dict, chec
     suspect = _str(raw, "suspect", at)
     if suspect not in SUSPECTS:
         raise PlaybookError(f"{at}.suspect must be one of {', '.join(SUSPECTS)}, not {suspect!r}")
+    require = _signals(raw.get("require"), f"{at}.require", required=True)
+    trigger = _signals(raw.get("trigger"), f"{at}.trigger")
+    support = _signals(raw.get("support"), f"{at}.support")
+    exclude = _signals(raw.get("exclude"), f"{at}.exclude")
     loc = _mapping(localise.get(cid) or {}, f"{where}: localise.{cid}")
     roots = tuple(str(r) for r in loc.get("root_causes") or [])
     if not roots:
@@ -207,10 +211,10 @@ def _cause(raw: Any, i: int, family: str, localise: dict, mitigation: dict, chec
         family=family,
         suspect=suspect,
         summary=str(raw.get("summary") or cid),
-        require=_signals(raw.get("require"), f"{at}.require", required=True),
-        trigger=_signals(raw.get("trigger"), f"{at}.trigger"),
-        support=_signals(raw.get("support"), f"{at}.support"),
-        exclude=_signals(raw.get("exclude"), f"{at}.exclude"),
+        require=require,
+        trigger=trigger,
+        support=support,
+        exclude=exclude,
         reads=tuple(_read(r, f"{at}.reads[{j}]") for j, r in enumerate(raw.get("reads") or [])),
         root_causes=roots,
         reasoning=str(loc.get("reasoning") or raw.get("summary") or cid),

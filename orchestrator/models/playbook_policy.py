@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .playbook_diagnosis import build_diagnosis
-from .playbook_evidence import Evidence, split_ref
+from .playbook_evidence import Evidence, NeedRead
 from .playbook_investigation import conclude
 from .playbook_library import Library
 from .playbook_survey import CALL_ERRORS_QUERY, Survey, maxed_autoscalers, unhealthy_workloads
@@ -22,19 +22,13 @@ from .playbook_transcript import Transcript
 from .playbook_verify import verdict
 
 HARD_CALL_CAP = 24  # never investigate longer than this, whatever the state allows
-WRITE_TOOLS = (
-    "rollout_undo",
-    "rollout_restart",
-    "scale",
-    "set_image",
-    "set_env",
-    "set_resources",
-    "patch",
-    "delete_pod",
-    "uncordon",
-    "delete_resource",
-    "restore_service",
-)
+# What a submission keeps when the engine rejected the full one (each schema requires only these).
+ESSENTIAL = {
+    "submit_plan": ("hypotheses", "steps"),
+    "submit_diagnosis": ("summary", "entities", "mitigations"),
+    "submit_mitigation": ("summary", "actions", "remediated"),
+    "submit_verdict": ("verdict", "checks", "objections"),
+}
 
 
 @dataclass
@@ -79,11 +73,7 @@ def plan(t: Transcript, library: Library) -> Step:
     if t.submitted():
         return Step(None, text="The plan is submitted; the investigator takes it from here.")
     ev = evidence_for(t)
-    remaining = t.remaining_calls()
-    ev.eager = remaining is None or remaining > 1
     namespaces = t.namespaces or ["default"]
-    from .playbook_evidence import NeedRead
-
     surveys = []
     try:
         for ns in namespaces:
@@ -242,15 +232,24 @@ def verify(t: Transcript) -> Step:
 def decide(t: Transcript, library: Library) -> Step:
     submission = t.submission
     if submission == "submit_plan":
-        return plan(t, library)
-    if submission == "submit_diagnosis":
-        return diagnose(t, library)
-    if submission == "submit_mitigation":
-        return mitigate(t)
-    if submission == "submit_verdict":
-        return verify(t)
-    return Step(None, text="No state instruction found; nothing to do.")
+        step = plan(t, library)
+    elif submission == "submit_diagnosis":
+        step = diagnose(t, library)
+    elif submission == "submit_mitigation":
+        step = mitigate(t)
+    elif submission == "submit_verdict":
+        step = verify(t)
+    else:
+        return Step(None, text="No state instruction found; nothing to do.")
+    return resubmission(t, step)
 
 
-def split_entity(name: str) -> tuple[str, str, str]:
-    return split_ref(name)
+def resubmission(t: Transcript, step: Step) -> Step:
+    """Never send a submission the engine already rejected: send its essentials once, then explain."""
+    rejected = [o for o in t.observations if o.tool == step.tool and o.tool in ESSENTIAL and o.ok is False]
+    if not rejected:
+        return step
+    essential = {k: v for k, v in step.args.items() if k in ESSENTIAL[str(step.tool)]}
+    if any(o.args == essential for o in rejected):
+        return Step(None, text=f"{step.tool} was rejected ({rejected[-1].error}); I cannot correct it from here.")
+    return Step(step.tool, essential, step.target, f"Resubmit without optional fields: {rejected[-1].error}")

@@ -1,0 +1,134 @@
+"""builtin/playbook: the playbook files and the model's client interface. Whole incidents, through the real
+engine, are in tests/run/test_scenarios.py."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from autogen_core.models import SystemMessage, UserMessage
+
+from orchestrator.models.playbook import PlaybookModel
+from orchestrator.models.playbook_library import PlaybookError, load_library
+from orchestrator.models.playbook_transcript import salvage_json
+from orchestrator.sim.faults import FAULTS, validate_fault
+
+PLAYBOOK_MODULES = sorted((Path(__file__).parents[2] / "orchestrator" / "models").glob("playbook*.py"))
+
+
+# ================================================================================================ the model
+def _block(state: str, role: str, **extra: object) -> UserMessage:
+    block = {"state": state, "role": role, "incident": {"namespaces": ["otel-demo"]}, **extra}
+    return UserMessage(content=f"Do it.\n```sre-agent\n{json.dumps(block)}\n```", source="engine")
+
+
+def test_model_info_usage_and_stream() -> None:
+    model = PlaybookModel()
+    info = model.model_info
+    assert info["function_calling"] and info["json_output"] and info["structured_output"] and not info["vision"]
+    assert info["family"] == "unknown"
+    messages = [SystemMessage(content="You are the planner."), _block("triage", "planner")]
+    tools = [{"name": "get_alerts", "description": "", "parameters": {}}, {"name": "submit_plan", "parameters": {}}]
+
+    async def go() -> list:
+        return [r async for r in model.create_stream(messages, tools=tools)]
+
+    (result,) = asyncio.run(go())
+    assert result.content[0].name == "get_alerts"
+    assert json.loads(result.content[0].arguments) == {"namespace": "otel-demo"}
+    assert result.thought.startswith("Action: get_alerts otel-demo")
+    assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0
+    assert model.total_usage().prompt_tokens == result.usage.prompt_tokens
+    assert model.count_tokens(messages) > 0 and model.remaining_tokens(messages) > 0
+    asyncio.run(model.close())
+
+
+def test_the_same_messages_give_the_same_answer() -> None:
+    messages = [_block("investigate", "investigator")]
+    tools = [{"name": n} for n in ("get_alerts", "list_workloads", "submit_diagnosis")]
+    a = asyncio.run(PlaybookModel().create(messages, tools=tools))
+    b = asyncio.run(PlaybookModel().create(messages, tools=tools))
+    assert a.content[0].name == b.content[0].name and a.content[0].arguments == b.content[0].arguments
+
+
+def test_without_a_state_block_it_answers_in_text() -> None:
+    result = asyncio.run(PlaybookModel().create([UserMessage(content="hello", source="user")]))
+    assert isinstance(result.content, str)
+
+
+def test_mitigation_not_allowed_is_reported_denied() -> None:
+    diagnosis = {"mitigations": [{"action": "rollout_undo", "args": {"kind": "Deployment", "name": "ad"}}]}
+    messages = [_block("mitigate", "investigator", diagnosis=diagnosis, allowed_actions=["scale"], mode="auto")]
+    tools = [{"name": n} for n in ("rollout_undo", "scale", "submit_mitigation")]
+    result = asyncio.run(PlaybookModel().create(messages, tools=tools))
+    call = result.content[0]
+    assert call.name == "submit_mitigation"
+    assert json.loads(call.arguments)["actions"][0]["result"] == "denied"
+
+
+def test_a_result_cut_short_is_salvaged_to_its_last_complete_row() -> None:
+    text = '{"ok": true, "pods": [{"name": "a", "reasons": []}, {"name": "b", "reasons": ["x"]}, {"name": "c", "re'
+    assert salvage_json(text) == {"ok": True, "pods": [{"name": "a", "reasons": []}, {"name": "b", "reasons": ["x"]}]}
+
+
+# ================================================================================================ playbooks
+def test_playbooks_cover_every_simulated_fault() -> None:
+    validate_fault("scaled-to-zero-kubernetes-workload", _any_args())  # loads every fault family
+    covered = {f for book in load_library().playbooks for f in book.faults}
+    assert set(FAULTS) <= covered, sorted(set(FAULTS) - covered)
+    families = {book.family for book in load_library().playbooks}
+    assert {"image", "crash", "startup", "config", "scheduling", "scale", "network"} <= families
+
+
+def _any_args() -> dict:
+    return {"kubernetesObject": {"kind": "Deployment", "metadata": {"name": "x", "namespace": "y"}}}
+
+
+def test_every_check_a_playbook_names_is_a_verifier_check() -> None:
+    from orchestrator.checks import CHECK_NAMES
+
+    for cause in load_library().causes:
+        assert set(cause.checks) <= set(CHECK_NAMES), (cause.id, cause.checks)
+        assert cause.mitigations and cause.root_causes
+
+
+def test_a_broken_playbook_names_its_file_and_field(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(
+        "family: x\nsignals:\n  - cause: c\n    suspect: workload\n    require:\n      - colour: [red]\n"
+    )
+    with pytest.raises(PlaybookError, match=r"bad\.yaml: signals\[0\]\.require\[0\]: unknown fact key 'colour'"):
+        load_library(tmp_path)
+    (tmp_path / "bad.yaml").write_text(
+        "family: x\nsignals:\n  - cause: c\n    suspect: workload\n    require: [{state: [a]}]\n"
+        "localise: {c: {root_causes: [workload]}}\n"
+    )
+    with pytest.raises(PlaybookError, match=r"bad\.yaml: mitigation\.c must be a non-empty list"):
+        load_library(tmp_path)
+
+
+def test_the_model_reads_nothing_but_its_messages() -> None:
+    """Honesty, structurally: no playbook module imports the simulator, the engine or a scenario loader."""
+    for path in PLAYBOOK_MODULES:
+        tree = ast.parse(path.read_text())
+        imported = [
+            (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        ]
+        assert not [m for m in imported if "sim" in m.split(".") or "scenario" in m or "tools" in m.split(".")], (
+            path.name,
+            imported,
+        )
+
+
+def test_a_user_playbook_folder_replaces_the_builtin_one(tmp_path: Path) -> None:
+    from orchestrator.resources import data_dir
+
+    (tmp_path / "scale.yaml").write_text((data_dir("playbooks") / "scale.yaml").read_text())
+    model = PlaybookModel(tmp_path)
+    assert [book.family for book in model.library.playbooks] == ["scale"]
+    assert {c.id for c in model.library.causes} == {"scaled-to-zero", "autoscaler-target-too-low"}
