@@ -81,6 +81,12 @@ def run(
     kubeconfig: Annotated[
         Path | None, typer.Option("--kubeconfig", help="Kubeconfig file (overrides spec.cluster.kubeconfig).")
     ] = None,
+    mitigations: Annotated[
+        str,
+        typer.Option(
+            "--mitigations", help="on, or off: one free-running agent with no verifier gate (for measurement)."
+        ),
+    ] = "on",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Run an incident to a verified resolution or an escalation.
@@ -91,6 +97,8 @@ def run(
 
     if output not in ("text", "json"):
         fail(f"-o must be text or json, not {output!r}")
+    if mitigations not in ("on", "off"):
+        fail(f"--mitigations must be on or off, not {mitigations!r}")
     doc = _load_incident(incident)
     _override(doc, namespace, kube_context, kubeconfig)
     from .engine import RunOptions, run_incident
@@ -117,6 +125,7 @@ def run(
         model_class=model_class,
         base_url=base_url,
         sinks=sinks,
+        mitigations=mitigations == "on",
         approver=_ask_approval if sys.stdin.isatty() else None,  # approve mode without a person: denied
     )
     result = asyncio.run(run_incident(doc, options))

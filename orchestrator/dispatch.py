@@ -54,6 +54,22 @@ class StateScope:
     allowed: set[str]
     submit: str | None
     reject_mismatch: bool
+    records: tuple[str, ...] = ()  # submissions recorded without ending the state
+    dedupe: bool = True
+
+
+@dataclass
+class PastCall:
+    seq: int
+    digest: str
+    facts_known: int  # ledger size when the result came back: "nothing new since" is a size check
+    answer: str
+
+
+# A call repeated with the same result this many times, with no new fact in between, is answered from the
+# last result instead of being run again (MAST FM-1.3); this many such answers in one state end the state.
+REPEATS_BEFORE_DEDUPE = 2
+DEDUPES_BEFORE_FORCED_TRANSITION = 3
 
 
 @dataclass
@@ -65,11 +81,30 @@ class Dispatcher:
     scope: StateScope | None = None
     declared: Any = None  # the MeteredClient of the speaking role (for its declared action)
     submission: dict[str, Any] | None = None
+    recorded: list[dict[str, Any]] = field(default_factory=list)
     writes: list[dict[str, Any]] = field(default_factory=list)
     dispatched_ids: set[str] = field(default_factory=set)
+    history: dict[str, list[PastCall]] = field(default_factory=dict)
+    dedupes_in_state: int = 0
 
     def enter(self, scope: StateScope, client: Any) -> None:
         self.scope, self.declared, self.submission = scope, client, None
+        self.dedupes_in_state = 0
+        self.history = {}  # repetition is judged within a state: after a wait or a write, reads are fresh
+        self.recorded = []
+
+    @property
+    def looping(self) -> bool:
+        """The speaking agent keeps repeating itself: the machine should move on."""
+        return self.dedupes_in_state >= DEDUPES_BEFORE_FORCED_TRANSITION
+
+    def _repeat_of(self, sig: str) -> PastCall | None:
+        past = self.history.get(sig, [])
+        if len(past) < REPEATS_BEFORE_DEDUPE:
+            return None
+        last = past[-REPEATS_BEFORE_DEDUPE:]
+        same = all(p.digest == last[0].digest for p in last)
+        return last[-1] if same and last[-1].facts_known == len(self.ledger.lines()) else None
 
     async def handle(self, name: str, args: dict[str, Any], call_id: str | None) -> str:
         scope = self.scope
@@ -81,7 +116,7 @@ class Dispatcher:
             "tool_call",
             tool=name,
             args=args,
-            signature=signature(name, args),
+            signature=signature(name, args) if isinstance(args, dict) else None,
             call_id=call_id,
             target=_target_of(args),
             declared_action={"tool": declared.tool, "target": declared.target} if declared and declared.tool else None,
@@ -129,25 +164,59 @@ class Dispatcher:
             errors = submission_errors(role_subs[name], args)
             if errors:
                 return answer(False, {}, f"{name} rejected: {'; '.join(errors[:5])}", status="invalid")
-            self.submission = {"name": name, "args": args, "seq": call.seq}
-            self.trace.emit("submission", submission=name, content=args, call_seq=call.seq)
+            recorded = {"name": name, "args": args, "seq": call.seq}
+            if name == scope.submit:
+                self.submission = recorded
+            else:
+                self.recorded.append(recorded)
+            self.trace.emit(
+                "submission", submission=name, content=args, call_seq=call.seq, ends_state=name == scope.submit
+            )
             return answer(True, {"accepted": name})
+        sig = signature(name, args)
+        repeat = self._repeat_of(sig) if scope.dedupe else None
+        if repeat is not None:
+            self.dedupes_in_state += 1
+            self.trace.emit(
+                "mitigation",
+                mode="1.3",
+                detector="repeated_call",
+                action=f"answered from call #{repeat.seq} without running it again",
+                call_seq=call.seq,
+            )
+            self.trace.emit(
+                "tool_result",
+                tool=name,
+                call_seq=call.seq,
+                call_id=call_id,
+                status="deduped",
+                error=None,
+                same_as=repeat.seq,
+            )
+            note = {
+                "note": f"same as call #{repeat.seq}: this exact call already returned this result and nothing new was learnt since; use it or do something else"
+            }
+            return json.dumps({**json.loads(repeat.answer), **note})
         self.budget.used_steps += 1
         result = await self.toolbox.call(name, args)
         facts = self.ledger.add(facts_from(name, result.ok, result.content, result.error))
         if result.write is not None:
             self.writes.append({**result.write, "call_seq": call.seq, "state": scope.state})
         body = json.dumps(result.content, default=str)
-        return answer(
+        digest = hashlib.sha1(body.encode()).hexdigest()[:12]
+        text = answer(
             result.ok,
             result.content,
             result.error,
             targets=result.targets,
             write=result.write,
             result_chars=len(body),
-            result_digest=hashlib.sha1(body.encode()).hexdigest()[:12],
+            result_digest=digest,
             facts=facts,
         )
+        if result.write is None:  # writes are never answered from memory
+            self.history.setdefault(sig, []).append(PastCall(call.seq, digest, len(self.ledger.lines()), text))
+        return text
 
     def trace_undispatched(self, requested: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
         """Calls autogen answered itself (arguments not JSON, unknown tool): trace them too."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from .dispatch import Budget, Dispatcher, StateScope
 from .facts import Ledger
-from .machines import MachineSpec, StateSpec, load_machine
+from .machines import UNGUARDED, MachineSpec, StateSpec, load_machine
 from .models.errors import ModelError
 from .roles import Role, load_role
 from .trace import Sink, Trace
@@ -44,6 +44,7 @@ class RunOptions:
     clarifier: Clarifier | None = None
     clarify_timeout: float = 60.0
     runs_dir: Path = Path("runs")
+    mitigations: bool = True  # off: one free-running agent, no verifier gate (for measuring what they are worth)
 
 
 @dataclass
@@ -97,7 +98,7 @@ class Conductor:
         self.model = options.model or spec.model or "builtin/playbook"
         self.model_class = resolve_class(self.model, options.model_class or spec.model_class)
         self.profile = class_profile(self.model_class)
-        self.machine: MachineSpec = load_machine(self.model_class)
+        self.machine: MachineSpec = load_machine(self.model_class if options.mitigations else UNGUARDED)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         self.run_id = f"{stamp}-{_slug(incident.metadata.name)}"
         self.out_dir = options.output_dir or options.runs_dir / self.run_id
@@ -178,6 +179,7 @@ class Conductor:
             model_class=self.model_class,
             machine=self.machine.source and Path(self.machine.source).name,
             mode=self.mode,
+            mitigations=self.options.mitigations,
             budget={"steps": spec.budget.steps, "tokens": spec.budget.tokens, "seconds": spec.budget.seconds},
             context_tokens=self.profile.context_tokens,
         )
@@ -356,6 +358,12 @@ class Conductor:
             objections += [f"verifier: {o}" for o in proposal.get("objections") or []] or ["verifier: FAIL"]
         if agent_says == "PASS" and not verdict.passed:
             objections.insert(0, "the verifier's PASS is contradicted by the code-evaluated checks")
+            self.trace.emit(
+                "mitigation",
+                mode="3.3",
+                detector="verdict_contradicted",
+                action="closure refused; back to investigation with the failed checks as objections",
+            )
         self.verdict = {
             "passed": passed,
             "proposed": agent_says,
@@ -372,11 +380,19 @@ class Conductor:
     async def _state_agent(self, st: StateSpec) -> tuple[str, dict]:
         role = load_role(st.role or "investigator")
         agent = self._agent_for(role, st)
-        allowed = set(role.read_tools) | ({st.submit} if st.submit else set())
+        allowed = set(role.read_tools) | ({st.submit} if st.submit else set()) | set(st.records)
         if st.writes:
             allowed |= set(role.write_tools)
             self.round_writes = []
-        scope = StateScope(role, st.name, allowed, st.submit, self.machine.reject_mismatched_calls)
+        scope = StateScope(
+            role,
+            st.name,
+            allowed,
+            st.submit,
+            self.machine.reject_mismatched_calls,
+            records=st.records,
+            dedupe=self.machine.dedupe_repeated_calls,
+        )
         self.dispatcher.enter(scope, agent.client)
         self.trace.role = role.name
         self._pin_instruction(agent, role, st)
@@ -398,10 +414,21 @@ class Conductor:
                 if outcome.text is not None:
                     self.trace.emit("agent_message", text=outcome.text[:2000])
                     nudge = f"Reply with a tool call. When you are done in this state, call {st.submit}."
+                for rec in self.dispatcher.recorded:
+                    self._record_submission(rec["name"], rec["args"])
+                self.dispatcher.recorded = []
                 sub = self.dispatcher.submission
                 if sub is not None:
                     self._record_submission(sub["name"], sub["args"])
                     return "submitted", {"submission": sub["name"]}
+                if self.dispatcher.looping:
+                    self.trace.emit(
+                        "mitigation",
+                        mode="1.3",
+                        detector="repetition_loop",
+                        action=f"forced the machine out of {st.name}",
+                    )
+                    return "step_cap", {"cap": st.step_cap, "forced": "repetition"}
             return "step_cap", {"cap": st.step_cap}
         finally:
             self.trace.role = None
@@ -431,8 +458,8 @@ class Conductor:
             tool = self.toolbox.get(name)
             if tool is not None:
                 tools.append(AgentTool(tool.name, tool.description, tool.parameters, self.dispatcher.handle))
-        if st.submit:
-            sub = role.submissions[st.submit]
+        for name in ([st.submit] if st.submit else []) + list(st.records):
+            sub = role.submissions[name]
             tools.append(AgentTool(sub.name, sub.description, sub.schema, self.dispatcher.handle))
         schemas = [t.schema for t in tools]
         # The verifier always starts fresh; open models start every state fresh (the ledger carries over).
@@ -523,7 +550,9 @@ class Conductor:
         state = getattr(self, "state", None)
         reason = self.end_reason
         if not reason:
-            if status == "resolved":
+            if status == "resolved" and self.verdict is None:
+                reason = "the model declared the incident fixed; nothing verified it (mitigations off)"
+            elif status == "resolved":
                 reason = "verified: every required check passed on fresh reads"
             elif self.read_only:
                 reason = "read-only run: diagnosis only, nothing changed" + (

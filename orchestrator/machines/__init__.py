@@ -33,6 +33,7 @@ class StateSpec:
     step_cap: int = 0
     writes: bool = False
     exit_code: int | None = None
+    records: tuple[str, ...] = ()  # further submissions accepted and recorded without ending the state
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class MachineSpec:
         return bool(self.options.get("reject_mismatched_calls", False))
 
     @property
+    def dedupe_repeated_calls(self) -> bool:
+        return bool(self.options.get("dedupe_repeated_calls", True))
+
+    @property
     def max_verify_rounds(self) -> int:
         return int(self.options.get("max_verify_rounds", 2))
 
@@ -90,8 +95,11 @@ class MachineSpec:
         )
 
 
+UNGUARDED = "unguarded"  # the mitigations-off loop: a machine file, but not a model class
+
+
 def available_classes() -> list[str]:
-    return sorted(p.stem for p in MACHINES_DIR.glob("*.yaml"))
+    return sorted(p.stem for p in MACHINES_DIR.glob("*.yaml") if p.stem != UNGUARDED)
 
 
 def _listify(value: Any) -> tuple[str, ...]:
@@ -115,6 +123,7 @@ def load_machine(model_class: str, path: Path | None = None) -> MachineSpec:
         if kind not in STATE_KINDS:
             raise MachineError(f"{where}: states.{name}.kind must be one of {sorted(STATE_KINDS)}, not {kind!r}")
         raw.pop("exit", None)  # a human-readable note on the exit condition
+        raw["records"] = _listify(raw.get("records"))
         try:
             states[name] = StateSpec(name=name, kind=kind, **raw)
         except TypeError as exc:

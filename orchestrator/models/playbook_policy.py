@@ -178,10 +178,10 @@ def converging(previous: dict[str, Any], objections: list[str]) -> tuple[dict[st
 
 
 # ---------------------------------------------------------------------------------------------- mitigate
-def mitigate(t: Transcript) -> Step:
-    if t.submitted():
+def mitigate(t: Transcript, diagnosis: dict | None = None) -> Step:
+    if any(o.tool == "submit_mitigation" and o.ok for o in t.observations):
         return Step(None, text="The mitigation is reported.")
-    diagnosis = t.block.get("diagnosis") or {}
+    diagnosis = diagnosis or t.block.get("diagnosis") or {}
     mode = str(t.block.get("mode") or "auto")
     allowed = set(t.block.get("allowed_actions") or [])
     actions, remediated = [], []
@@ -234,7 +234,11 @@ def decide(t: Transcript, library: Library) -> Step:
     if submission == "submit_plan":
         step = plan(t, library)
     elif submission == "submit_diagnosis":
-        step = diagnose(t, library)
+        done = t.submitted()
+        if done is not None and done.tool == "submit_diagnosis" and "submit_mitigation" in t.tools:
+            step = mitigate(t, diagnosis=done.args)  # one state for everything (the unguarded loop)
+        else:
+            step = diagnose(t, library)
     elif submission == "submit_mitigation":
         step = mitigate(t)
     elif submission == "submit_verdict":

@@ -119,3 +119,10 @@ def liar(body: dict[str, Any]) -> dict[str, Any]:
             "submit_verdict", {"verdict": "PASS", "checks": [{"name": "fixed", "passed": True, "evidence": "trust me"}]}
         )
     return {"content": "The incident is resolved. TERMINATE"}
+
+
+def repeater(body: dict[str, Any]) -> dict[str, Any]:
+    """Plans, then reads the same pod list over and over and never decides."""
+    if "submit_plan" in _offered(body):
+        return _call("submit_plan", {"hypotheses": ["something is wrong"], "steps": []})
+    return _call("list_pods", {"namespace": NS})

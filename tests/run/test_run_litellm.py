@@ -40,6 +40,34 @@ def test_a_model_that_lies_about_the_fix_never_exits_0(runs_root: Path, tmp_path
     assert verdicts and all(v["proposed"] == "PASS" and not v["gate_passed"] and not v["passed"] for v in verdicts)
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "escalated"
+    acted = [e["data"] for e in events(out) if e["kind"] == "mitigation"]
+    assert acted and all(m["mode"] == "3.3" and m["detector"] == "verdict_contradicted" for m in acted)
+    assert len(acted) == len(verdicts)  # every contradicted PASS was refused, live
+
+
+def test_a_repeating_model_is_answered_from_memory_then_moved_on(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(tmp_path, "repeater", BAD_IMAGE, scope={"namespaces": ["otel-demo"]}, model="openai/repeater")
+    out = runs_root / "repeater"
+    with OpenAIStub(scripts.repeater) as stub:
+        code, _, _ = run_cli("run", str(inc), "--output", str(out), "--quiet", "--base-url", stub.base_url)
+    assert code == 3
+    trace = events(out)
+    deduped = [e for e in trace if e["kind"] == "tool_result" and e["data"]["status"] == "deduped"]
+    assert deduped and all(e["data"]["same_as"] for e in deduped)
+    kinds = [(e["data"]["mode"], e["data"]["detector"]) for e in trace if e["kind"] == "mitigation"]
+    assert ("1.3", "repeated_call") in kinds and ("1.3", "repetition_loop") in kinds
+    forced = [e["data"] for e in trace if e["kind"] == "state_transition" and e["data"].get("forced") == "repetition"]
+    assert forced and forced[0]["source"] == "gather"  # moved on long before the state's cap of 14
+    report = json.loads((out / "report.json").read_text())
+    assert report["path"][-1] == "escalated" and report["ended_by"] == "machine"
+    cluster_reads = [
+        e
+        for e in trace
+        if e["kind"] == "tool_result" and e["data"]["tool"] == "list_pods" and e["data"]["status"] == "ok"
+    ]
+    assert len(cluster_reads) < len(
+        [e for e in trace if e["kind"] == "tool_call" and e["data"].get("tool") == "list_pods"]
+    )
 
 
 def test_missing_provider_key_is_one_line(tmp_path: Path) -> None:
