@@ -89,3 +89,13 @@ def test_ambiguous_incident_asks_then_continues_read_only(runs_root: Path, tmp_p
     report = json.loads((out / "report.json").read_text())
     assert report["assumptions"] and "read-only" in report["reason"]
     assert writes(out) == []
+
+
+def test_mitigations_off_is_one_unguarded_loop(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(tmp_path, "unguarded", BAD_IMAGE, scope={"namespaces": ["otel-demo"]})
+    out = runs_root / "unguarded"
+    code, _, _ = run_cli("run", str(inc), "--output", str(out), "--quiet", "--mitigations", "off")
+    report = json.loads((out / "report.json").read_text())
+    assert code == 0 and report["path"] == ["intake", "solo", "resolved"]
+    assert report["verdict"] is None and "nothing verified" in report["reason"]
+    assert not [e for e in events(out) if e["kind"] in ("verifier_verdict", "mitigation")]
