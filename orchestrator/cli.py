@@ -24,11 +24,13 @@ app = typer.Typer(
 sim_app = typer.Typer(help="The embedded Kubernetes and observability simulator.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
 machines_app = typer.Typer(help="The per-model-class state machines.", no_args_is_help=True)
+mast_app = typer.Typer(help="MAST failure-mode annotation of runs.", no_args_is_help=True)
 schema_app = typer.Typer(help="JSON schemas of the files sre-agent reads.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
 app.add_typer(bench_app, name="bench")
 app.add_typer(machines_app, name="machines")
 app.add_typer(schema_app, name="schema")
+app.add_typer(mast_app, name="mast")
 
 EXIT_BAD_INPUT = 2
 
@@ -87,6 +89,9 @@ def run(
             "--mitigations", help="on, or off: one free-running agent with no verifier gate (for measurement)."
         ),
     ] = "on",
+    mast_judge: Annotated[
+        str | None, typer.Option("--mast-judge", help="LLM judge for the MAST modes detectors cannot decide.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Run an incident to a verified resolution or an escalation.
@@ -126,6 +131,7 @@ def run(
         base_url=base_url,
         sinks=sinks,
         mitigations=mitigations == "on",
+        mast_judge=mast_judge,
         approver=_ask_approval if sys.stdin.isatty() else None,  # approve mode without a person: denied
     )
     result = asyncio.run(run_incident(doc, options))
@@ -178,6 +184,52 @@ def schema_incident() -> None:
     from .incident import incident_schema
 
     typer.echo(json.dumps(incident_schema(), indent=2))
+
+
+@mast_app.command("annotate")
+def mast_annotate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (with trace.jsonl).")],
+    judge: Annotated[str | None, typer.Option("--judge", help="LLM judge for undecided modes.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server for the judge.")] = None,
+    output: Annotated[str, typer.Option("-o", help="text or json")] = "text",
+) -> None:
+    """Re-annotate a saved run with MAST's 14 failure modes; rewrites RUN_DIR/mast.json."""
+    from .mast.annotate import MastInputError, annotate_run_dir
+
+    try:
+        mast = annotate_run_dir(run_dir).to_dict()
+        if judge:
+            from .outputs import judge_undecided
+
+            report = json.loads((run_dir / "report.json").read_text()) if (run_dir / "report.json").is_file() else {}
+            mast = judge_undecided(run_dir, mast, judge, report.get("model"), base_url)
+    except (MastInputError, ValueError) as err:
+        fail(str(err))
+    if output == "json":
+        typer.echo(json.dumps(mast, indent=2, default=str))
+        return
+    for key, value in mast["mast_annotation"].items():
+        info = mast["modes"].get(key, {})
+        shown = {1: "present", 0: "absent", None: "not assessable"}[value]
+        detail = f"  {info.get('rule', '')} {info.get('events', '')}" if value == 1 else ""
+        typer.echo(f"FM-{key:<4} {shown}{detail}")
+    typer.echo(f"failed: {mast['failed']}; fatal modes: {', '.join(mast['fatal_modes']) or 'none'}")
+
+
+@mast_app.command("summarize")
+def mast_summarize(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories.")],
+    output: Annotated[str, typer.Option("-o", help="text or json")] = "text",
+) -> None:
+    """Per model: runs, task recall, failed runs, modes per failed run, mode rates in failed vs successful runs."""
+    from .mast.annotate import MastInputError
+    from .mast.summarize import render_table, summarize
+
+    try:
+        summary = summarize(run_dirs)
+    except MastInputError as err:
+        fail(str(err))
+    typer.echo(json.dumps(summary, indent=2, default=str) if output == "json" else render_table(summary))
 
 
 @machines_app.command("show")
@@ -303,6 +355,14 @@ def bench_sim(
     else:
         for line in results["lines"]:
             typer.echo(line)
+
+
+@bench_app.command("mast")
+def bench_mast(events: Annotated[int, typer.Option(help="Events in the synthetic trace.")] = 10_000) -> None:
+    """Time to annotate a synthetic trace with the MAST detectors (goal < 1 s for 10,000 events)."""
+    from .mast.bench import bench_annotate
+
+    typer.echo(json.dumps(bench_annotate(events), indent=2, default=str))
 
 
 @bench_app.command("cli")

@@ -44,6 +44,7 @@ class RunOptions:
     clarifier: Clarifier | None = None
     clarify_timeout: float = 60.0
     runs_dir: Path = Path("runs")
+    mast_judge: str | None = None  # an LLM (not the agents') for the MAST modes the detectors cannot decide
     mitigations: bool = True  # off: one free-running agent, no verifier gate (for measuring what they are worth)
 
 
@@ -131,6 +132,7 @@ class Conductor:
         self.session: Any = None
         self.dispatcher: Dispatcher | None = None
         self.started = time.monotonic()
+        self.live_findings: list[Any] = []
 
     # ------------------------------------------------------------------ guards (named in machines/*.yaml)
     @property
@@ -148,6 +150,45 @@ class Conductor:
     @property
     def rounds_left(self) -> bool:
         return self.verify_rounds < self.machine.max_verify_rounds
+
+    # ------------------------------------------------------------------ live MAST detectors
+    def _watch(self, event: Any) -> None:
+        self.live_findings.extend(self.live.feed(event))
+
+    def _act_on_findings(self, st: StateSpec) -> str | None:
+        """Turn new live findings into mitigations; returns a message for the speaking agent, if any.
+        FM-1.3, 2.6 and 3.3 are already acted on where they happen (dispatcher, gate)."""
+        findings, self.live_findings = self.live_findings, []
+        notes = []
+        for f in findings:
+            if (
+                f.mode == "2.5"
+                and self.dispatcher.submission
+                and self.dispatcher.submission["name"] == "submit_diagnosis"
+            ):
+                self.dispatcher.submission = None  # objections are open: this closure attempt does not count
+                self.trace.emit(
+                    "mitigation",
+                    mode="2.5",
+                    detector=f.rule,
+                    action="refused the unchanged diagnosis; objections re-sent",
+                    finding_events=f.events,
+                )
+                notes.append(
+                    "The verifier rejected this same diagnosis. Address its objections with new evidence or a "
+                    "different diagnosis:\n" + "\n".join(f"- {o}" for o in self.objections)
+                )
+            elif f.mode == "1.4":
+                facts = self.ledger.lines()
+                self.trace.emit(
+                    "mitigation",
+                    mode="1.4",
+                    detector=f.rule,
+                    action=f"re-sent the fact ledger ({len(facts)} facts)",
+                    finding_events=f.events,
+                )
+                notes.append("You already established these facts; do not fetch them again:\n" + "\n".join(facts[-15:]))
+        return "\n\n".join(notes) or None
 
     # ------------------------------------------------------------------ accounting
     @property
@@ -171,6 +212,11 @@ class Conductor:
     async def run(self) -> RunResult:
         spec = self.incident.spec
         self.machine.build(self)
+        if self.options.mitigations:
+            from .mast.annotate import LiveDetectors
+
+            self.live = LiveDetectors()
+            self.trace.subscribe(self._watch)
         self.trace.state = self.machine.initial
         self.trace.emit(
             "run_start",
@@ -417,6 +463,7 @@ class Conductor:
                 for rec in self.dispatcher.recorded:
                     self._record_submission(rec["name"], rec["args"])
                 self.dispatcher.recorded = []
+                nudge = self._act_on_findings(st) or nudge
                 sub = self.dispatcher.submission
                 if sub is not None:
                     self._record_submission(sub["name"], sub["args"])

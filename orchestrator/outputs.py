@@ -41,7 +41,32 @@ def write_outputs(run: Conductor, result: RunResult) -> None:
     (out / "agent_output.json").write_text(json.dumps(agent_output(result.diagnosis), indent=2) + "\n")
     (out / "report.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     (out / "machine.mmd").write_text(mermaid(run.machine, run.path))
-    (out / "report.md").write_text(render_markdown(run, result))
+    from .mast.annotate import annotate_run_dir
+
+    try:
+        mast = annotate_run_dir(out).to_dict()  # writes mast.json
+        if run.options.mast_judge:
+            mast = judge_undecided(out, mast, run.options.mast_judge, run.model, run.options.base_url)
+    except Exception as exc:  # a detector bug must not cost the run its report
+        run.log.exception("mast_annotation_failed")
+        mast = {"error": f"{type(exc).__name__}: {exc}"}
+    (out / "report.md").write_text(render_markdown(run, result, mast))
+
+
+def judge_undecided(
+    out: Path, mast: dict[str, Any], judge: str, agents_model: str | None, base_url: str | None
+) -> dict[str, Any]:
+    """Ask the LLM judge about the modes the detectors could not decide, and rewrite mast.json."""
+    from .mast.annotate import read_events
+    from .mast.judge import judge_run, merge_judgement
+
+    undecided = [k for k, v in mast["mast_annotation"].items() if v is None]
+    if undecided:
+        events = read_events(out / "trace.jsonl")
+        findings = judge_run(events, judge, undecided, base_url=base_url, agents_model=agents_model)
+        mast = merge_judgement(mast, findings)
+        (out / "mast.json").write_text(json.dumps(mast, indent=2, default=str) + "\n")
+    return mast
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
@@ -53,7 +78,33 @@ def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     return lines
 
 
-def render_markdown(run: Conductor, result: RunResult) -> str:
+def _mast_section(mast: dict[str, Any]) -> list[str]:
+    from .mast.taxonomy import mode
+
+    lines = ["", "## MAST failure modes", ""]
+    if "error" in mast:
+        return [*lines, f"Annotation failed: {mast['error']}"]
+    present = [k for k, v in mast["mast_annotation"].items() if v == 1]
+    unknown = [k for k, v in mast["mast_annotation"].items() if v is None]
+    if not present:
+        lines.append("No failure mode detected.")
+    else:
+        rows = []
+        for key in present:
+            m, info = mode(key), mast["modes"].get(key, {})
+            events = ", ".join(f"#{e}" for e in (info.get("events") or [])[:8])
+            rows.append([f"FM-{key} {m.name}", info.get("rule", ""), events, "yes" if info.get("mitigated") else "no"])
+        lines += _table(["Mode", "Rule", "Events", "Mitigated live"], rows)
+    if unknown:
+        lines += ["", f"Not assessable from this trace: {', '.join('FM-' + k for k in unknown)}."]
+    lines.append("")
+    lines.append(
+        f"Run failed: {'yes' if mast['failed'] else 'no'}; fatal modes: {', '.join(mast['fatal_modes']) or 'none'}."
+    )
+    return lines
+
+
+def render_markdown(run: Conductor, result: RunResult, mast: dict[str, Any] | None = None) -> str:
     inc = run.incident
     lines = [
         f"# Incident {inc.metadata.name}: {result.status.upper()}",
@@ -118,11 +169,14 @@ def render_markdown(run: Conductor, result: RunResult) -> str:
             lines += ["", "Objections:", ""] + [f"- {o}" for o in v["objections"]]
     else:
         lines.append("The verifier did not run.")
+    if mast is not None:
+        lines += _mast_section(mast)
     lines += [
         "",
         "## Files",
         "",
-        "trace.jsonl (every event), agent_output.json (ITBench format), report.json, machine.mmd (the path taken).",
+        "trace.jsonl (every event), agent_output.json (ITBench format), report.json, mast.json (MAST annotation),",
+        "machine.mmd (the path taken), engine.log.jsonl.",
         "",
     ]
     return "\n".join(lines)

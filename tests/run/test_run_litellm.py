@@ -41,8 +41,12 @@ def test_a_model_that_lies_about_the_fix_never_exits_0(runs_root: Path, tmp_path
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "escalated"
     acted = [e["data"] for e in events(out) if e["kind"] == "mitigation"]
-    assert acted and all(m["mode"] == "3.3" and m["detector"] == "verdict_contradicted" for m in acted)
-    assert len(acted) == len(verdicts)  # every contradicted PASS was refused, live
+    refused = [m for m in acted if m["mode"] == "3.3" and m["detector"] == "verdict_contradicted"]
+    assert len(refused) == len(verdicts)  # every contradicted PASS was refused, live
+    # after the FAIL it resubmits the same diagnosis: the live FM-2.5 detector refuses that too
+    assert [m for m in acted if m["mode"] == "2.5"]
+    mast = json.loads((out / "mast.json").read_text())
+    assert mast["mast_annotation"]["3.3"] == 1 and mast["modes"]["3.3"]["mitigated"]
 
 
 def test_a_repeating_model_is_answered_from_memory_then_moved_on(runs_root: Path, tmp_path: Path) -> None:
