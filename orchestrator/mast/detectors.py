@@ -51,6 +51,9 @@ def _roots(diagnosis: dict[str, Any]) -> frozenset[str]:
     )
 
 
+SELF_CHECKED_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Service", "HorizontalPodAutoscaler", "Node"}
+
+
 def _is_workload(target: Any) -> bool:
     return isinstance(target, str) and target.count("/") >= 2
 
@@ -738,7 +741,14 @@ class VerificationCorrectness(Detector):
                 c.get("target") for c in d.get("required") or [] if _is_workload(c.get("target"))
             }
             remediated = set(run.applied_since_verdict)
-            if remediated and checked and not remediated & checked:
+            # The gate's required checks name what proves the remediated objects (for a deleted
+            # NetworkPolicy: the workloads it blocked), so checking those is checking the right thing.
+            proving = remediated | {c.get("target") for c in d.get("required") or [] if _is_workload(c.get("target"))}
+            # An object with no health of its own (a NetworkPolicy, Secret, ConfigMap, quota, often deleted by
+            # the fix) is proven by the workloads of its namespace.
+            indirect = {t.split("/")[0] for t in remediated if t.split("/")[1] not in SELF_CHECKED_KINDS}
+            proving |= {t for t in checked if t.split("/")[0] in indirect}
+            if remediated and checked and not proving & checked:
                 return [
                     Finding(
                         self.mode,
