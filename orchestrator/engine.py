@@ -349,6 +349,8 @@ class Conductor:
                 answer = None
         if answer:
             self.namespaces = [answer]
+            if not self.incident.spec.remediation.allowed_namespaces:  # writes stay inside the answered scope
+                self.policy.allowed_namespaces = {answer}
             self.trace.emit("clarification", question=question, candidates=self.candidates, answer=answer)
         else:
             counts = {
@@ -367,6 +369,8 @@ class Conductor:
                 read_only=True,
             )
         self.toolbox.ctx.namespaces = self.namespaces
+        if not self.incident.spec.alerts:  # the alerts read at intake spanned every candidate namespace
+            self.alerts = [a for a in self.alerts if a.get("labels", {}).get("namespace") in self.namespaces]
         return "clarified", {"namespaces": self.namespaces}
 
     async def _state_wait(self, st: StateSpec) -> tuple[str, dict]:

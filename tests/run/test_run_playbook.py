@@ -99,3 +99,24 @@ def test_mitigations_off_is_one_unguarded_loop(runs_root: Path, tmp_path: Path) 
     assert code == 0 and report["path"] == ["intake", "solo", "resolved"]
     assert report["verdict"] is None and "nothing verified" in report["reason"]
     assert not [e for e in events(out) if e["kind"] in ("verifier_verdict", "mitigation")]
+
+
+def test_an_answered_clarification_scopes_the_run(runs_root: Path, tmp_path: Path) -> None:
+    import asyncio
+
+    from orchestrator.engine import RunOptions, run_incident
+    from orchestrator.incident import load_incident
+
+    inc = load_incident(write_incident(tmp_path, "answered", Path(__file__).parent / "two-namespaces.yaml"))
+    asked: list[list[str]] = []
+
+    async def on_call(question: str, candidates: list[str]) -> str:
+        asked.append(candidates)
+        return "otel-demo"
+
+    out = runs_root / "answered"
+    result = asyncio.run(run_incident(inc, RunOptions(output_dir=out, clarifier=on_call)))
+    assert asked and set(asked[0]) == {"otel-demo", "book-info"}
+    assert result.exit_code == 0, result.reason
+    assert root_causes(out) == {"otel-demo/Deployment/product-catalog"}
+    assert all(w["target"].startswith("otel-demo/") for w in writes(out))
