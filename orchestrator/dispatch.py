@@ -146,6 +146,7 @@ class Dispatcher:
         if scope.reject_mismatch and declared and declared.tool and declared.tool != name:
             self.trace.emit(
                 "mitigation",
+                mode="2.6",
                 detector="declared_action_mismatch",
                 action="rejected the call before it ran",
                 call_seq=call.seq,
