@@ -10,7 +10,6 @@ Progress flows as trace events to every sink; the run directory is written even 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .briefing import Briefing, instruction, system_prompt
 from .dispatch import Budget, Dispatcher, StateScope
 from .facts import Ledger
 from .machines import UNGUARDED, MachineSpec, StateSpec, load_machine
@@ -517,7 +517,9 @@ class Conductor:
         fresh = role.name == "verifier" or self.machine.reset_context_between_states
         context = None if fresh else self.contexts.get(role.name)
         if context is None:
-            system = SystemMessage(content=self._system_prompt(role))
+            system = SystemMessage(
+                content=system_prompt(role, self.incident.metadata.name, self.incident.spec.summary, self.namespaces)
+            )
             context = BudgetedContext(
                 budget_tokens=self.profile.context_tokens,
                 tools_tokens=count_tools(schemas),
@@ -537,64 +539,24 @@ class Conductor:
         data = asdict(report) if hasattr(report, "__dataclass_fields__") else dict(report)
         self.trace.emit("context_prune", role=role, **data)
 
-    def _system_prompt(self, role: Role) -> str:
-        spec = self.incident.spec
-        return (
-            f"{role.prompt}\n\nIncident {self.incident.metadata.name}: {spec.summary}\n"
-            f"Namespaces in scope: {', '.join(self.namespaces) or 'not given'}."
-        )
-
     def _pin_instruction(self, agent: Any, role: Role, st: StateSpec) -> None:
         from autogen_core.models import UserMessage
 
-        block = {
-            "state": st.name,
-            "role": role.name,
-            "incident": {
-                "name": self.incident.metadata.name,
-                "summary": self.incident.spec.summary,
-                "namespaces": self.namespaces,
-                "alerts": self.alerts,
-            },
-            "plan": self.plan if role.name != "verifier" else None,
-            "diagnosis": self._for_verifier(self.diagnosis) if role.name == "verifier" else self.diagnosis,
-            "mitigation": self.mitigation if st.kind == "verify" or role.name == "investigator" else None,
-            "objections": self.objections if role.name != "verifier" else [],
-            "facts": self.ledger.lines() if role.name != "verifier" else [],
-            "allowed_actions": sorted(set(role.write_tools) & (self.policy.allowed_actions or set(role.write_tools)))
-            if st.writes
-            else [],
-            "mode": "off" if self.read_only else self.mode,
-        }
-        text = (
-            f"## State: {st.name} ({role.name})\n{st.description}.\n"
-            + (
-                f"When done, call {st.submit}. You have at most {st.step_cap} tool calls in this state.\n"
-                if st.submit
-                else ""
-            )
-            + (
-                "The verifier rejected the last attempt; objections:\n"
-                + "\n".join(f"- {o}" for o in self.objections)
-                + "\n"
-                if block["objections"]
-                else ""
-            )
-            + f"\n```sre-agent\n{json.dumps(block, default=str)}\n```"
+        allowed = sorted(set(role.write_tools) & (self.policy.allowed_actions or set(role.write_tools)))
+        briefing = Briefing(
+            incident_name=self.incident.metadata.name,
+            summary=self.incident.spec.summary,
+            namespaces=self.namespaces,
+            alerts=self.alerts,
+            plan=self.plan,
+            diagnosis=self.diagnosis,
+            mitigation=self.mitigation,
+            objections=self.objections,
+            facts=self.ledger.lines(),
+            allowed_actions=allowed,
+            mode="off" if self.read_only else self.mode,
         )
-        agent.context.pin(UserMessage(content=text, source="engine"))
-
-    @staticmethod
-    def _for_verifier(diagnosis: dict | None) -> dict | None:
-        """The verifier sees the claim, not the reasoning behind it."""
-        if diagnosis is None:
-            return None
-        return {
-            "summary": diagnosis.get("summary"),
-            "entities": [{k: e.get(k) for k in ("name", "contributing_factor")} for e in diagnosis.get("entities", [])],
-            "mitigations": diagnosis.get("mitigations", []),
-            "checks": diagnosis.get("checks", []),
-        }
+        agent.context.pin(UserMessage(content=instruction(st, role, briefing), source="engine"))
 
     # ------------------------------------------------------------------ result
     def _result(self, status: str, exit_code: int) -> RunResult:
