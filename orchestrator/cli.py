@@ -89,6 +89,7 @@ def run(
             "--mitigations", help="on, or off: one free-running agent with no verifier gate (for measurement)."
         ),
     ] = "on",
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the failure-prone built-in models.")] = 0,
     mast_judge: Annotated[
         str | None, typer.Option("--mast-judge", help="LLM judge for the MAST modes detectors cannot decide.")
     ] = None,
@@ -132,6 +133,7 @@ def run(
         sinks=sinks,
         mitigations=mitigations == "on",
         mast_judge=mast_judge,
+        seed=seed,
         approver=_ask_approval if sys.stdin.isatty() else None,  # approve mode without a person: denied
     )
     result = asyncio.run(run_incident(doc, options))

@@ -44,6 +44,7 @@ class RunOptions:
     clarifier: Clarifier | None = None
     clarify_timeout: float = 60.0
     runs_dir: Path = Path("runs")
+    seed: int = 0  # for the failure-prone built-in models
     mast_judge: str | None = None  # an LLM (not the agents') for the MAST modes the detectors cannot decide
     mitigations: bool = True  # off: one free-running agent, no verifier gate (for measuring what they are worth)
 
@@ -271,9 +272,13 @@ class Conductor:
 
         spec = self.incident.spec
         try:
-            self.inner_client = create_client(self.model, base_url=self.options.base_url)
+            self.inner_client = create_client(self.model, base_url=self.options.base_url, seed=self.options.seed)
         except ModelError as exc:
             raise RunFailed(EXIT_BAD_INPUT, str(exc)) from None
+        if hasattr(
+            self.inner_client, "on_injection"
+        ):  # failure-prone built-in models: ground truth, never read by MAST
+            self.inner_client.on_injection = lambda record: self.trace.emit("injection", **record)
         try:
             self.session = await asyncio.to_thread(open_cluster, self.incident)
         except ClusterSetupError as exc:
@@ -559,26 +564,27 @@ class Conductor:
         agent.context.pin(UserMessage(content=instruction(st, role, briefing), source="engine"))
 
     # ------------------------------------------------------------------ result
+    def _why_it_ended(self, status: str) -> str:
+        """One line on how the machine reached its terminal state."""
+        if status == "resolved":
+            if self.verdict is None:
+                return "the model declared the incident fixed; nothing verified it (mitigations off)"
+            return "verified: every required check passed on fresh reads"
+        if self.read_only:
+            assumed = f" ({self.assumptions[-1]})" if self.forced_read_only and self.assumptions else ""
+            return "read-only run: diagnosis only, nothing changed" + assumed
+        source, trigger, _ = self.path[-1] if self.path else ("", "", "")
+        if self.objections and trigger == "failed":
+            return "not verified: " + "; ".join(self.objections[:3])
+        if trigger == "step_cap":
+            return f"{source} used its {self.machine.states[source].step_cap} steps without a result"
+        if self.machine.states.get(source) is not None and self.machine.states[source].writes and self.nothing_applied:
+            modes = sorted({w.get("mode", "?") for w in self.round_writes})
+            return f"no change was applied ({', '.join(modes)})" if modes else "the mitigation applied no change"
+        return f"ended in state {getattr(self, 'state', '?')} after {trigger or 'nothing'} from {source or 'the start'}"
+
     def _result(self, status: str, exit_code: int) -> RunResult:
-        state = getattr(self, "state", None)
-        reason = self.end_reason
-        if not reason:
-            if status == "resolved" and self.verdict is None:
-                reason = "the model declared the incident fixed; nothing verified it (mitigations off)"
-            elif status == "resolved":
-                reason = "verified: every required check passed on fresh reads"
-            elif self.read_only:
-                reason = "read-only run: diagnosis only, nothing changed" + (
-                    f" ({self.assumptions[-1]})" if self.forced_read_only and self.assumptions else ""
-                )
-            elif state == "escalated" and self.round_writes and self.nothing_applied:
-                reason = (
-                    "no change was applied (" + ", ".join(sorted({w.get("mode", "?") for w in self.round_writes})) + ")"
-                )
-            elif self.objections:
-                reason = "not verified: " + "; ".join(self.objections[:3])
-            else:
-                reason = f"ended in state {state}"
+        reason = self.end_reason or self._why_it_ended(status)
         d = self.dispatcher
         return RunResult(
             run_id=self.run_id,

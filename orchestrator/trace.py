@@ -30,6 +30,7 @@ KINDS = (
     "mitigation",
     "budget",
     "run_end",
+    "injection",  # ground truth from a simulated model (builtin/sim-*); MAST detectors never read it
 )
 
 

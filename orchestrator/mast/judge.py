@@ -176,7 +176,12 @@ def transcript(
     """
     from orchestrator.tokens import truncate_text
 
-    lines = [event_line(_normalise(e, i)) for i, e in enumerate(events)]  # keeps positions for seq-less events
+    # Injection events are the failure-prone models' ground truth: the judge must never see them.
+    lines = [
+        event_line(ev)
+        for ev in (_normalise(e, i) for i, e in enumerate(events))  # keeps positions for seq-less events
+        if ev.get("kind") != "injection"
+    ]
     return truncate_text("\n".join(lines), max_tokens, model)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-BUILTIN_MODELS = ("builtin/playbook",)
+BUILTIN_MODELS = ("builtin/playbook", "builtin/sim-frontier", "builtin/sim-mid", "builtin/sim-open")
 
 
 def check_model(model: str, base_url: str | None = None) -> None:
@@ -24,12 +24,17 @@ def check_model(model: str, base_url: str | None = None) -> None:
     check_credentials(model, base_url)
 
 
-def create_client(model: str, base_url: str | None = None, timeout: float = 60.0) -> Any:
+def create_client(model: str, base_url: str | None = None, timeout: float = 60.0, seed: int = 0) -> Any:
+    """`seed` drives the failure injections of the simulated models (builtin/sim-*); others ignore it."""
     check_model(model, base_url)
     if model == "builtin/playbook":
         from .playbook import PlaybookModel
 
         return PlaybookModel()
+    if model.startswith("builtin/sim-"):
+        from .simulated import SimulatedModel
+
+        return SimulatedModel(model.removeprefix("builtin/sim-"), seed=seed)
     from .litellm_client import LiteLLMClient
 
     return LiteLLMClient(model, base_url=base_url, timeout=timeout)

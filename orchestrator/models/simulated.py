@@ -1,0 +1,537 @@
+"""`builtin/sim-frontier|sim-mid|sim-open`: the playbook model, made to fail the way each model class fails.
+
+The benchmark needs models that fail like real ones so it can show what the machines and live mitigations
+recover. `SimulatedModel` asks the deterministic `PlaybookModel` for its answer and then, with seeded
+randomness and the class's rates from `failure_profiles.yaml`, corrupts it with one behaviour the seed
+attributes to that class. Every corruption is ground truth: appended to `injections` and passed to
+`on_injection` (the engine writes it to the trace as an "injection" event, which MAST detectors never read).
+
+    model = SimulatedModel("open", seed=3)
+    model.on_injection = lambda record: trace.emit("injection", **record)
+    result = await model.create(messages, tools=tool_schemas)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autogen_core import CancellationToken, FunctionCall
+from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, ModelInfo, RequestUsage
+
+from .errors import ModelError
+from .playbook import PlaybookModel
+from .playbook_transcript import SUBMISSIONS, Transcript, read_transcript
+
+PROFILES_PATH = Path(__file__).with_name("failure_profiles.yaml")
+CLASSES = ("frontier", "mid", "open")
+# behaviour -> the MAST mode it produces (fixed here; only the rates are data)
+BEHAVIOURS = {
+    "blind_pass": "3.3",
+    "wrong_target": "3.3",
+    "early_success": "3.1",
+    "termination_unaware": "1.5",
+    "repeat": "1.3",
+    "mismatch": "2.6",
+    "forget": "1.4",
+    "drift": "2.3",
+    "guess": "2.2",
+    "fixation": "persistent",
+}
+READS = (
+    "get_alerts",
+    "list_workloads",
+    "list_pods",
+    "list_resources",
+    "describe",
+    "get_events",
+    "get_logs",
+    "rollout_history",
+    "query_metrics",
+)
+OUT_OF_SCOPE = ("kube-system", "default")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+FALLBACK_GUESS = {"otel-demo": "frontend", "book-info": "productpage"}
+
+
+# ---------------------------------------------------------------------------------------------- profiles
+@dataclass(frozen=True)
+class Rate:
+    rate: float
+    per: str  # "turn" | "run"
+
+
+@dataclass(frozen=True)
+class FailureProfile:
+    model_class: str
+    rates: dict[str, Rate]
+    poison_multiplier: float = 1.0
+    calibrated: bool = False
+
+    def rate(self, behaviour: str) -> Rate:
+        return self.rates.get(behaviour, Rate(0.0, "turn"))
+
+
+def load_profile(model_class: str, path: Path | None = None) -> FailureProfile:
+    """The class's rates from a profiles file; one-line ModelError naming the field at fault."""
+    import yaml
+
+    path = path or PROFILES_PATH
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise ModelError(f"{path}: cannot read failure profiles: {str(err).splitlines()[0]}") from None
+    classes = data.get("classes") if isinstance(data, dict) else None
+    if not isinstance(classes, dict) or not isinstance(classes.get(model_class), dict):
+        raise ModelError(f"{path}: classes.{model_class} is missing")
+    entry = classes[model_class]
+    rates: dict[str, Rate] = {}
+    for name, spec in (entry.get("behaviours") or {}).items():
+        where = f"{path}: classes.{model_class}.behaviours.{name}"
+        if name not in BEHAVIOURS:
+            raise ModelError(f"{where}: unknown behaviour (known: {', '.join(BEHAVIOURS)})")
+        if not isinstance(spec, dict):
+            raise ModelError(f"{where}: expected {{rate: 0..1, per: turn|run}}")
+        rate, per = spec.get("rate", 0.0), spec.get("per", "turn")
+        if not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise ModelError(f"{where}.rate: must be a number from 0 to 1, got {rate!r}")
+        if per not in ("turn", "run"):
+            raise ModelError(f"{where}.per: must be turn or run, got {per!r}")
+        rates[name] = Rate(float(rate), per)
+    multiplier = entry.get("poison_multiplier", 1.0)
+    if not isinstance(multiplier, int | float) or multiplier < 1:
+        raise ModelError(f"{path}: classes.{model_class}.poison_multiplier must be a number >= 1")
+    return FailureProfile(model_class, rates, float(multiplier), bool(data.get("calibrated", False)))
+
+
+# ---------------------------------------------------------------------------------------------- the model
+@dataclass
+class _Intent:
+    """What the playbook model wanted to do this turn."""
+
+    tool: str | None
+    args: dict[str, Any]
+    thought: str
+    call_id: str
+
+
+@dataclass
+class _Issued:
+    call_id: str
+    tool: str
+    args: dict[str, Any]
+
+
+@dataclass
+class _RunMemory:
+    """What persists across the states of one run (one instance): per-run draws, fixation, poisoning."""
+
+    drawn: dict[str, bool] = field(default_factory=dict)
+    fixation: str | None = None
+    poisoned: bool = False
+    issued: dict[tuple[str, str], list[_Issued]] = field(default_factory=dict)
+    refetched: set[str] = field(default_factory=set)
+
+
+class SimulatedModel(ChatCompletionClient):
+    def __init__(
+        self,
+        model_class: str,
+        seed: int = 0,
+        profile_path: Path | None = None,
+        inner: PlaybookModel | None = None,
+    ) -> None:
+        if model_class not in CLASSES:
+            raise ModelError(f"unknown model class {model_class!r} for a simulated model; known: {', '.join(CLASSES)}")
+        self.model_class = model_class
+        self.seed = seed
+        self.profile = load_profile(model_class, profile_path)
+        self.inner = inner or PlaybookModel()
+        self.on_injection: Callable[[dict], None] | None = None
+        self.injections: list[dict] = []
+        self._rng = random.Random(f"{model_class}:{seed}")
+        self._turn = 0
+        self._memory = _RunMemory()
+
+    # ------------------------------------------------------------------------------------ the model
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Any] = [],  # noqa: B006 - autogen's signature
+        tool_choice: Any = "auto",
+        json_output: Any = None,
+        extra_create_args: Mapping[str, Any] = {},  # noqa: B006 - autogen's signature
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        self._turn += 1
+        result = await self.inner.create(messages, tools=tools, cancellation_token=cancellation_token)
+        t = read_transcript(messages, tools)
+        intent = _intent_of(result)
+        dropped = self._dropped(t)
+        corrupted = self._corrupt(t, intent, dropped)
+        chosen = result if corrupted is None else corrupted.model_copy(update={"usage": result.usage})
+        self._remember(t, chosen)
+        return chosen
+
+    def _corrupt(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> CreateResult | None:
+        """At most one behaviour per turn, the most consequential first."""
+        for behaviour in (
+            "fixation",
+            "guess",
+            "blind_pass",
+            "wrong_target",
+            "early_success",
+            "termination_unaware",
+            "forget",
+            "repeat",
+            "drift",
+            "mismatch",
+        ):
+            apply = getattr(self, f"_{behaviour}")
+            chance = apply(t, intent, dropped)  # None: cannot apply this turn (no draw is spent)
+            if chance is None or not self._draw(behaviour):
+                continue
+            result, detail = chance()
+            self._record(behaviour, detail)
+            if behaviour == "mismatch":
+                self._memory.poisoned = True
+            return result
+        return None
+
+    def _draw(self, behaviour: str) -> bool:
+        rate = self.profile.rate(behaviour)
+        if rate.rate <= 0:
+            return False
+        p = rate.rate
+        if self._memory.poisoned and behaviour != "mismatch":
+            p = min(1.0, p * self.profile.poison_multiplier)
+        if rate.per == "run":
+            if behaviour not in self._memory.drawn:
+                self._memory.drawn[behaviour] = self._rng.random() < p
+            return self._memory.drawn[behaviour]
+        return self._rng.random() < p
+
+    def _record(self, behaviour: str, detail: str) -> None:
+        record = {"behaviour": behaviour, "mode": BEHAVIOURS[behaviour], "turn": self._turn, "detail": detail}
+        self.injections.append(record)
+        if self.on_injection is not None:
+            self.on_injection(dict(record))
+
+    # ------------------------------------------------------------------------------------ behaviours
+    # Each returns None when it cannot apply to this turn, else a thunk building (result, detail).
+    def _fixation(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        if intent.tool != "submit_diagnosis":
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            roots = _roots(intent.args)
+            if self._memory.fixation is None:
+                self._memory.fixation = self._wrong_workload(t, exclude=roots)
+            wrong = self._memory.fixation
+            args = _diagnosis_naming(wrong, "The alerts point at it; it is the most likely cause.")
+            return self._call(t, "submit_diagnosis", args, f"Action: submit_diagnosis {wrong}"), (
+                f"fixated on {wrong} (the evidence pointed at {', '.join(roots) or 'nothing'})"
+            )
+
+        return act
+
+    def _guess(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        if t.submission != "submit_diagnosis" or intent.tool not in READS or t.submitted():
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            wrong = self._wrong_workload(t, exclude=[])
+            args = _diagnosis_naming(wrong, "A guess from the incident summary; not read yet.")
+            return self._call(t, "submit_diagnosis", args, f"Action: submit_diagnosis {wrong}"), (
+                f"diagnosed {wrong} without evidence after {len(t.observations)} reads"
+            )
+
+        return act
+
+    def _blind_pass(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        if t.submission != "submit_verdict" or t.observations or "submit_verdict" not in t.tools:
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            targets = _remediated(t) or [self._namespace(t)]
+            checks = [{"name": "workload healthy", "target": x, "passed": True} for x in targets]
+            args = {"verdict": "PASS", "checks": checks, "objections": []}
+            thought = f"Action: submit_verdict {targets[0]}\nThe mitigation was applied, so the incident is fixed."
+            return self._call(t, "submit_verdict", args, thought), f"PASS without reading (targets {targets})"
+
+        return act
+
+    def _wrong_target(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        if intent.tool != "submit_verdict":
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            remediated = _remediated(t)
+            other = self._wrong_workload(t, exclude=remediated)
+            checks = [{"name": "workload healthy", "target": other, "passed": True, "evidence": "ready replicas"}]
+            args = {"verdict": "PASS", "checks": checks, "objections": []}
+            thought = f"Action: submit_verdict {other}\n{other} is healthy."
+            original = intent.args.get("verdict")
+            return self._call(t, "submit_verdict", args, thought), (
+                f"verified {other} instead of {remediated or 'the remediated objects'} (own reads said {original})"
+            )
+
+        return act
+
+    def _early_success(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        if "submit_mitigation" not in t.tools or intent.tool in READS or intent.tool in SUBMISSIONS:
+            return None
+        if intent.tool is None:
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            diagnosis = t.block.get("diagnosis") or (t.submitted().args if t.submitted() else {})
+            actions = [
+                {"action": str(m.get("action")), "args": dict(m.get("args") or {}), "result": "applied"}
+                for m in diagnosis.get("mitigations") or []
+            ] or [{"action": intent.tool, "args": intent.args, "result": "applied"}]
+            targets = [_target(a["args"]) for a in actions]
+            args = {"summary": "Mitigation applied; the service is recovering.", "actions": actions}
+            args["remediated"] = [x for x in targets if x]
+            thought = "Action: submit_mitigation -\nThe fix is in; reporting success."
+            return self._call(
+                t, "submit_mitigation", args, thought
+            ), f"reported {intent.tool} applied before calling it"
+
+        return act
+
+    def _termination_unaware(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        if not (intent.tool is None or intent.tool in SUBMISSIONS) or t.submitted():
+            return None
+        reads = self._fresh_reads(t)
+        if not reads:
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            tool, args = reads[0]
+            what = intent.tool or "stop"
+            return self._read(t, tool, args, f"One more look before I {what}."), f"read {tool} instead of {what}"
+
+        return act
+
+    def _forget(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        if not dropped:
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            lost = dropped[0]
+            self._memory.refetched.add(lost.call_id)
+            detail = f"re-fetched {lost.tool} {json.dumps(lost.args, sort_keys=True)} (pruned from context)"
+            return self._read(t, lost.tool, lost.args, "I need this again."), detail
+
+        return act
+
+    def _repeat(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        last = t.observations[-1] if t.observations else None
+        if last is None or last.tool not in READS or last.tool not in t.tools:
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            detail = f"repeated {last.tool} {json.dumps(last.args, sort_keys=True)}"
+            return self._read(t, last.tool, dict(last.args), "Let me check that again."), detail
+
+        return act
+
+    def _drift(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        if "list_pods" not in t.tools:
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            ns = self._rng.choice([n for n in OUT_OF_SCOPE if n not in t.namespaces] or list(OUT_OF_SCOPE))
+            return self._read(t, "list_pods", {"namespace": ns}, "Maybe the platform is at fault."), (
+                f"read pods in out-of-scope namespace {ns}"
+            )
+
+        return act
+
+    def _mismatch(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        if intent.tool not in READS:
+            return None
+        others = [r for r in ("list_pods", "list_workloads", "get_alerts") if r in t.tools and r != intent.tool]
+        if not others:
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            tool = others[0]
+            ns = intent.args.get("namespace") or self._namespace(t)
+            call = FunctionCall(id=f"sim_{self._turn}", name=tool, arguments=json.dumps({"namespace": ns}))
+            result = _result([call], intent.thought)  # the thought still declares the playbook's action
+            return result, f"thought declares {intent.tool}, call is {tool}"
+
+        return act
+
+    # ------------------------------------------------------------------------------------ helpers
+    def _namespace(self, t: Transcript) -> str:
+        return (t.namespaces or ["default"])[0]
+
+    def _call(self, t: Transcript, tool: str, args: dict[str, Any], thought: str) -> CreateResult:
+        call = FunctionCall(id=f"sim_{self._turn}", name=tool, arguments=json.dumps(args, separators=(",", ":")))
+        return _result([call], thought)
+
+    def _read(self, t: Transcript, tool: str, args: dict[str, Any], why: str) -> CreateResult:
+        target = args.get("name") or args.get("namespace") or args.get("query") or "-"
+        return self._call(t, tool, args, f"Action: {tool} {target}\n{why}")
+
+    def _fresh_reads(self, t: Transcript) -> list[tuple[str, dict[str, Any]]]:
+        """Reads that keep a model busy without repeating its last call verbatim."""
+        ns = self._namespace(t)
+        last = t.observations[-1] if t.observations else None
+        options = [
+            ("list_pods", {"namespace": ns}),
+            ("get_alerts", {"namespace": ns}),
+            ("list_workloads", {"namespace": ns}),
+        ]
+        return [
+            (tool, args)
+            for tool, args in options
+            if tool in t.tools and not (last is not None and last.tool == tool and last.args == args)
+        ]
+
+    def _wrong_workload(self, t: Transcript, exclude: Sequence[str]) -> str:
+        """A workload that exists (as far as the model read) but is not one of `exclude`."""
+        ns = self._namespace(t)
+        seen = sorted(set(_workloads_in(t, ns)) - set(exclude))
+        if seen:
+            return self._rng.choice(seen)
+        fallback = f"{ns}/Deployment/{FALLBACK_GUESS.get(ns, 'frontend')}"
+        return fallback if fallback not in exclude else f"{ns}/Deployment/web"
+
+    # ------------------------------------------------------------------------------------ pruning (FM-1.4)
+    def _dropped(self, t: Transcript) -> list[_Issued]:
+        """Reads this model made in the current state whose calls no longer appear: the context dropped them."""
+        key = (t.role, t.state)
+        if not t.observations:  # a new visit to the state (or a reset context): start counting again
+            self._memory.issued[key] = []
+            return []
+        visible = {o.call_id for o in t.observations}
+        issued = self._memory.issued.get(key, [])
+        return [
+            c
+            for c in issued
+            if c.call_id not in visible and c.tool in READS and c.call_id not in self._memory.refetched
+        ]
+
+    def _remember(self, t: Transcript, result: CreateResult) -> None:
+        if isinstance(result.content, list):
+            issued = self._memory.issued.setdefault((t.role, t.state), [])
+            for call in result.content:
+                issued.append(_Issued(call.id, call.name, _args(call.arguments)))
+
+    # ------------------------------------------------------------------------------------ interface
+    async def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Any] = [],  # noqa: B006 - autogen's signature
+        tool_choice: Any = "auto",
+        json_output: Any = None,
+        extra_create_args: Mapping[str, Any] = {},  # noqa: B006 - autogen's signature
+        cancellation_token: CancellationToken | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]:
+        yield await self.create(messages, tools=tools, cancellation_token=cancellation_token)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def actual_usage(self) -> RequestUsage:
+        return self.inner.actual_usage()
+
+    def total_usage(self) -> RequestUsage:
+        return self.inner.total_usage()
+
+    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = []) -> int:  # noqa: B006
+        return self.inner.count_tokens(messages, tools=tools)
+
+    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = []) -> int:  # noqa: B006
+        return self.inner.remaining_tokens(messages, tools=tools)
+
+    @property
+    def capabilities(self) -> Any:  # deprecated in autogen, still abstract
+        return self.model_info
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self.inner.model_info
+
+
+# ---------------------------------------------------------------------------------------------- functions
+def _args(raw: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _intent_of(result: CreateResult) -> _Intent:
+    if isinstance(result.content, list) and result.content:
+        call = result.content[0]
+        return _Intent(call.name, _args(call.arguments), result.thought or "", call.id)
+    return _Intent(None, {}, str(result.content), "")
+
+
+def _result(calls: list[FunctionCall], thought: str) -> CreateResult:
+    # Usage is left to the wrapper's caller: the inner model already counted this turn's prompt.
+    usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+    return CreateResult(finish_reason="function_calls", content=calls, usage=usage, cached=False, thought=thought)
+
+
+def _roots(diagnosis: dict[str, Any]) -> list[str]:
+    return [str(e.get("name")) for e in diagnosis.get("entities") or [] if e.get("contributing_factor")]
+
+
+def _target(args: dict[str, Any]) -> str:
+    if args.get("kind") and args.get("name"):
+        return f"{args.get('namespace', '')}/{args['kind']}/{args['name']}"
+    return ""
+
+
+def _remediated(t: Transcript) -> list[str]:
+    mitigation = t.block.get("mitigation") or {}
+    found = [str(x) for x in mitigation.get("remediated") or [] if x] if isinstance(mitigation, dict) else []
+    return found or _roots(t.block.get("diagnosis") or {})
+
+
+def _diagnosis_naming(entity: str, reasoning: str) -> dict[str, Any]:
+    ns, kind, name = entity.split("/", 2)
+    return {
+        "summary": f"{entity} is the root cause: {reasoning}",
+        "entities": [{"name": entity, "contributing_factor": True, "reasoning": reasoning}],
+        "mitigations": [
+            {
+                "action": "rollout_restart",
+                "args": {"kind": kind, "name": name, "namespace": ns},
+                "rationale": "restart it",
+            }
+        ],
+    }
+
+
+def _workloads_in(t: Transcript, namespace: str) -> list[str]:
+    """namespace/Kind/name of every workload row the model has seen in this state's tool results."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            kind, name = value.get("kind"), value.get("name")
+            if kind in WORKLOAD_KINDS and isinstance(name, str):
+                found.append(f"{value.get('namespace') or namespace}/{kind}/{name}")
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    for ob in t.observations:
+        walk(ob.content)
+    return [w for w in found if w.startswith(f"{namespace}/")]
