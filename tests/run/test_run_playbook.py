@@ -120,3 +120,15 @@ def test_an_answered_clarification_scopes_the_run(runs_root: Path, tmp_path: Pat
     assert result.exit_code == 0, result.reason
     assert root_causes(out) == {"otel-demo/Deployment/product-catalog"}
     assert all(w["target"].startswith("otel-demo/") for w in writes(out))
+
+
+def test_approve_mode_without_anyone_to_ask_denies_the_write(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(
+        tmp_path, "approve", BAD_IMAGE, scope={"namespaces": ["otel-demo"]}, remediation={"mode": "approve"}
+    )
+    out = runs_root / "approve"
+    code, _, _ = run_cli("run", str(inc), "--output", str(out), "--quiet")
+    assert code == 3
+    recorded = writes(out)
+    assert recorded and {w["mode"] for w in recorded} == {"denied"}
+    assert "no change was applied (denied)" in json.loads((out / "report.json").read_text())["reason"]
