@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .agents import BudgetExceeded
 from .briefing import Briefing, instruction, system_prompt
 from .dispatch import Budget, Dispatcher, StateScope
 from .facts import Ledger
@@ -462,6 +463,8 @@ class Conductor:
                     outcome = await agent.step(nudge)
                 except ModelError as exc:
                     return "exhausted", {"reason": f"model error: {exc}", "by": "model_error"}
+                except BudgetExceeded as exc:  # the context could not fit the class budget: never send it
+                    return "exhausted", {"reason": str(exc), "by": "budget"}
                 nudge = None
                 self.dispatcher.trace_undispatched(outcome.requested, outcome.results)
                 if st.writes:
