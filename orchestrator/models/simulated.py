@@ -55,7 +55,6 @@ READS = (
 )
 OUT_OF_SCOPE = ("kube-system", "default")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
-FALLBACK_GUESS = {"otel-demo": "frontend", "book-info": "productpage"}
 
 
 # ---------------------------------------------------------------------------------------------- profiles
@@ -228,11 +227,13 @@ class SimulatedModel(ChatCompletionClient):
         if intent.tool != "submit_diagnosis":
             return None
 
+        roots = _roots(intent.args)
+        wrong = self._memory.fixation or self._wrong_workload(t, exclude=roots)
+        if wrong is None:  # nothing else read yet to fixate on
+            return None
+
         def act() -> tuple[CreateResult, str]:
-            roots = _roots(intent.args)
-            if self._memory.fixation is None:
-                self._memory.fixation = self._wrong_workload(t, exclude=roots)
-            wrong = self._memory.fixation
+            self._memory.fixation = wrong
             args = _diagnosis_naming(wrong, "The alerts point at it; it is the most likely cause.")
             return self._call(t, "submit_diagnosis", args, f"Action: submit_diagnosis {wrong}"), (
                 f"fixated on {wrong} (the evidence pointed at {', '.join(roots) or 'nothing'})"
@@ -243,9 +244,11 @@ class SimulatedModel(ChatCompletionClient):
     def _guess(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
         if t.submission != "submit_diagnosis" or intent.tool not in READS or t.submitted():
             return None
+        wrong = self._wrong_workload(t, exclude=[])
+        if wrong is None:
+            return None
 
         def act() -> tuple[CreateResult, str]:
-            wrong = self._wrong_workload(t, exclude=[])
             args = _diagnosis_naming(wrong, "A guess from the incident summary; not read yet.")
             return self._call(t, "submit_diagnosis", args, f"Action: submit_diagnosis {wrong}"), (
                 f"diagnosed {wrong} without evidence after {len(t.observations)} reads"
@@ -269,10 +272,12 @@ class SimulatedModel(ChatCompletionClient):
     def _wrong_target(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
         if intent.tool != "submit_verdict":
             return None
+        remediated = _remediated(t)
+        other = self._wrong_workload(t, exclude=remediated)
+        if other is None:
+            return None
 
         def act() -> tuple[CreateResult, str]:
-            remediated = _remediated(t)
-            other = self._wrong_workload(t, exclude=remediated)
             checks = [{"name": "workload healthy", "target": other, "passed": True, "evidence": "ready replicas"}]
             args = {"verdict": "PASS", "checks": checks, "objections": []}
             thought = f"Action: submit_verdict {other}\n{other} is healthy."
@@ -397,14 +402,10 @@ class SimulatedModel(ChatCompletionClient):
             if tool in t.tools and not (last is not None and last.tool == tool and last.args == args)
         ]
 
-    def _wrong_workload(self, t: Transcript, exclude: Sequence[str]) -> str:
-        """A workload that exists (as far as the model read) but is not one of `exclude`."""
-        ns = self._namespace(t)
-        seen = sorted(set(_workloads_in(t, ns)) - set(exclude))
-        if seen:
-            return self._rng.choice(seen)
-        fallback = f"{ns}/Deployment/{FALLBACK_GUESS.get(ns, 'frontend')}"
-        return fallback if fallback not in exclude else f"{ns}/Deployment/web"
+    def _wrong_workload(self, t: Transcript, exclude: Sequence[str]) -> str | None:
+        """A workload the model has read about that is not one of `exclude` (None: it has read of none)."""
+        seen = sorted(set(_workloads_in(t, self._namespace(t))) - set(exclude))
+        return self._rng.choice(seen) if seen else None
 
     # ------------------------------------------------------------------------------------ pruning (FM-1.4)
     def _dropped(self, t: Transcript) -> list[_Issued]:

@@ -198,9 +198,13 @@ def test_termination_unaware_reads_instead_of_submitting(tmp_path: Path) -> None
 
 
 def test_guess_submits_a_diagnosis_before_any_evidence(tmp_path: Path) -> None:
+    read = FunctionCall(id="r1", name="list_workloads", arguments='{"namespace":"otel-demo"}')
+    start = block("investigate", "investigator")
     model = forced(tmp_path, "guess")
-    tool, args = call_of(create(model, [block("investigate", "investigator")], INVESTIGATOR_TOOLS))
+    assert create(model, [start], INVESTIGATOR_TOOLS).content[0].name != "submit_diagnosis"  # nothing to guess at
+    tool, args = call_of(create(model, [start, *exchange(read, WORKLOADS)], INVESTIGATOR_TOOLS))
     assert tool == "submit_diagnosis" and args["entities"][0]["contributing_factor"]
+    assert args["entities"][0]["name"].startswith("otel-demo/Deployment/")
     assert_injected(model, "guess")
 
 
@@ -240,7 +244,8 @@ def test_wrong_target_verifies_another_workload(tmp_path: Path) -> None:
 def test_fixation_persists_across_retries_of_the_same_run(tmp_path: Path) -> None:
     read = FunctionCall(id="r1", name="list_workloads", arguments='{"namespace":"otel-demo"}')
     model = SimulatedModel("mid", seed=5, profile_path=profile(tmp_path, "mid", fixation=1.0))
-    first = call_of(create(model, [block("investigate", "investigator", CAP_ONE)], INVESTIGATOR_TOOLS))
+    seen = [block("investigate", "investigator", CAP_ONE), *exchange(read, WORKLOADS)]
+    first = call_of(create(model, seen, INVESTIGATOR_TOOLS))
     retry = [
         block("investigate", "investigator", CAP_ONE, objections=["ad still not ready"]),
         *exchange(read, WORKLOADS),
