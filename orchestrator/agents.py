@@ -22,6 +22,7 @@ from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, 
 from autogen_core.tools import BaseTool, ToolSchema
 from pydantic import BaseModel
 
+from .models.base import TurnModel
 from .trace import Trace
 
 Handler = Callable[[str, dict[str, Any], str | None], Awaitable[str]]
@@ -66,16 +67,21 @@ class BudgetExceeded(RuntimeError):
     """A request that would exceed the class's per-call token budget (never sent)."""
 
 
-class MeteredClient(ChatCompletionClient):
+class MeteredClient(TurnModel):
+    """Any model client, held to the class's per-call token budget and traced call by call."""
+
     def __init__(self, inner: ChatCompletionClient, trace: Trace, budget_tokens: int, model: str) -> None:
+        super().__init__()
         self.inner = inner
         self.trace = trace
         self.budget_tokens = budget_tokens
-        self.model = model
+        self.token_model = model
         self.declared = Declared()
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
         self.calls = 0
+
+    @property
+    def context_tokens(self) -> int:
+        return self.budget_tokens
 
     async def create(
         self,
@@ -87,9 +93,7 @@ class MeteredClient(ChatCompletionClient):
         extra_create_args: Mapping[str, Any] = {},  # noqa: B006 - autogen's signature
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
-        from .tokens import count_messages, count_tools
-
-        counted = count_messages(messages, self.model) + count_tools(tools)
+        counted = self.count_tokens(messages, tools=tools)
         if counted > self.budget_tokens:
             self.trace.emit(
                 "llm_call", prompt_tokens=counted, budget=self.budget_tokens, within_budget=False, sent=False
@@ -105,8 +109,7 @@ class MeteredClient(ChatCompletionClient):
         )
         usage = result.usage or RequestUsage(prompt_tokens=0, completion_tokens=0)
         self.calls += 1
-        self.prompt_tokens += usage.prompt_tokens or counted
-        self.completion_tokens += usage.completion_tokens
+        self._add_usage(RequestUsage(usage.prompt_tokens or counted, usage.completion_tokens))
         text = result.thought or (result.content if isinstance(result.content, str) else "") or ""
         m = ACTION_LINE.search(text)
         self.declared = Declared(m["tool"] if m else None, (m["target"] or None) if m else None, text)
@@ -126,32 +129,8 @@ class MeteredClient(ChatCompletionClient):
         )
         return result
 
-    def create_stream(self, *args: Any, **kwargs: Any) -> Any:
-        async def one() -> Any:
-            yield await self.create(*args, **kwargs)
-
-        return one()
-
     async def close(self) -> None:
         await self.inner.close()
-
-    def actual_usage(self) -> RequestUsage:
-        return self.inner.actual_usage()
-
-    def total_usage(self) -> RequestUsage:
-        return RequestUsage(prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens)
-
-    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
-        from .tokens import count_messages, count_tools
-
-        return count_messages(messages, self.model) + count_tools(tools)
-
-    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
-        return self.budget_tokens - self.count_tokens(messages, tools=tools)
-
-    @property
-    def capabilities(self) -> Any:  # deprecated in autogen, still abstract
-        return self.inner.model_info
 
     @property
     def model_info(self) -> ModelInfo:

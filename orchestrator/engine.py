@@ -195,7 +195,7 @@ class Conductor:
     # ------------------------------------------------------------------ accounting
     @property
     def tokens_used(self) -> int:
-        return sum(c.prompt_tokens + c.completion_tokens for c in self.clients)
+        return sum(u.prompt_tokens + u.completion_tokens for u in (c.total_usage() for c in self.clients))
 
     def budget_reason(self) -> str | None:
         assert self.dispatcher is not None
@@ -530,7 +530,7 @@ class Conductor:
             )
             context = BudgetedContext(
                 budget_tokens=self.profile.context_tokens,
-                tools_tokens=count_tools(schemas),
+                tools_tokens=count_tools(schemas, self.model),
                 on_prune=lambda report, r=role.name: self._on_prune(r, report),
                 max_tool_output_tokens=self.profile.max_tool_output_tokens,
                 initial_messages=[system],
@@ -538,7 +538,7 @@ class Conductor:
             )
             self.contexts[role.name] = context
         else:
-            context.tools_tokens = count_tools(schemas)
+            context.tools_tokens = count_tools(schemas, self.model)
         client = MeteredClient(self.inner_client, self.trace, self.profile.context_tokens, self.model)
         self.clients.append(client)
         return RoleAgent(role.name, client, context, tools)

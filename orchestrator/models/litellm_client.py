@@ -15,13 +15,12 @@ import json
 import os
 import re
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import (
     AssistantMessage,
-    ChatCompletionClient,
     CreateResult,
     FinishReasons,
     FunctionExecutionResultMessage,
@@ -35,6 +34,7 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
+from orchestrator.models.base import TurnModel
 from orchestrator.models.errors import ModelError, one_line
 
 T = TypeVar("T")
@@ -265,7 +265,7 @@ def model_family(model: str) -> str:
 # -- the client ----------------------------------------------------------------------------------------------
 
 
-class LiteLLMClient(ChatCompletionClient):
+class LiteLLMClient(TurnModel):
     """autogen ChatCompletionClient over `litellm.acompletion`, with usage and cost accounting.
 
     `model` is a litellm model string ("openai/gpt-4o", "anthropic/claude-sonnet-4-5", "ollama/llama3.1", or
@@ -286,7 +286,8 @@ class LiteLLMClient(ChatCompletionClient):
         *,
         backoff: float = 1.0,
     ) -> None:
-        self.model = model
+        super().__init__()
+        self.model = self.token_model = model
         self.base_url = base_url
         self._api_key = api_key
         self.timeout = timeout
@@ -294,8 +295,6 @@ class LiteLLMClient(ChatCompletionClient):
         self.temperature = temperature
         self.extra = dict(extra or {})
         self.backoff = backoff
-        self._actual_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
-        self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
         self._cost_usd = 0.0
         self._context_window: int | None = None
         self._needs_placeholder: bool | None = None
@@ -317,29 +316,6 @@ class LiteLLMClient(ChatCompletionClient):
         result = self._result(response, messages)
         self._account(response, result.usage)
         return result
-
-    async def create_stream(
-        self,
-        messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Tool | ToolSchema] = [],
-        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
-        json_output: bool | type[BaseModel] | None = None,
-        extra_create_args: Mapping[str, Any] = {},
-        cancellation_token: CancellationToken | None = None,
-    ) -> AsyncGenerator[str | CreateResult, None]:
-        # The engine acts on whole turns, so "streaming" is one final result (a valid stream per autogen).
-        yield await self.create(
-            messages,
-            tools=tools,
-            tool_choice=tool_choice,
-            json_output=json_output,
-            extra_create_args=extra_create_args,
-            cancellation_token=cancellation_token,
-        )
-
-    async def close(self) -> None:
-        pass  # litellm keeps pooled HTTP clients per process; nothing of ours to release
 
     def _request(
         self,
@@ -456,9 +432,7 @@ class LiteLLMClient(ChatCompletionClient):
         return RequestUsage(prompt_tokens=count_messages(messages, self.model), completion_tokens=completion)
 
     def _account(self, response: Any, usage: RequestUsage) -> None:
-        for total in (self._actual_usage, self._total_usage):  # no cache here: actual and total agree
-            total.prompt_tokens += usage.prompt_tokens
-            total.completion_tokens += usage.completion_tokens
+        self._add_usage(usage)
         try:
             cost = _litellm().completion_cost(completion_response=response)
         except Exception:
@@ -472,19 +446,9 @@ class LiteLLMClient(ChatCompletionClient):
         """Dollars spent so far, per litellm's price table (0.0 for models it cannot price)."""
         return self._cost_usd
 
-    def actual_usage(self) -> RequestUsage:
-        return RequestUsage(self._actual_usage.prompt_tokens, self._actual_usage.completion_tokens)
-
-    def total_usage(self) -> RequestUsage:
-        return RequestUsage(self._total_usage.prompt_tokens, self._total_usage.completion_tokens)
-
-    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
-        from orchestrator.tokens import count_messages, count_tools
-
-        return count_messages(messages, self.model) + count_tools(tools, self.model)
-
-    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
-        return self.context_window - self.count_tokens(messages, tools=tools)
+    @property
+    def context_tokens(self) -> int:
+        return self.context_window
 
     @property
     def context_window(self) -> int:
@@ -506,10 +470,6 @@ class LiteLLMClient(ChatCompletionClient):
             family=model_family(self.model),
             structured_output=False,
         )
-
-    @property
-    def capabilities(self) -> Any:  # deprecated in autogen, still abstract
-        return self.model_info
 
 
 # -- failure classification ------------------------------------------------------------------------------------

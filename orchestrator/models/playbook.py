@@ -12,28 +12,29 @@ declares its action first (`Action: <tool> <target>`), so the engine can hold it
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from autogen_core import CancellationToken, FunctionCall
-from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, ModelInfo, RequestUsage
+from autogen_core.models import CreateResult, LLMMessage, ModelInfo, RequestUsage
 
+from .base import TurnModel
 from .playbook_library import Library, load_library
 from .playbook_policy import Step, decide
 from .playbook_transcript import read_transcript
 
 MODEL_NAME = "builtin/playbook"
-CONTEXT_TOKENS = 128_000  # what remaining_tokens measures against; the policy itself needs far less
 
 
-class PlaybookModel(ChatCompletionClient):
+class PlaybookModel(TurnModel):
+    token_model = MODEL_NAME
+
     def __init__(self, playbooks_dir: Path | None = None) -> None:
+        super().__init__()
         self._playbooks_dir = playbooks_dir
         self._library: Library | None = None
         self._calls = 0
-        self._last = RequestUsage(prompt_tokens=0, completion_tokens=0)
-        self._total = RequestUsage(prompt_tokens=0, completion_tokens=0)
 
     @property
     def library(self) -> Library:
@@ -56,12 +57,8 @@ class PlaybookModel(ChatCompletionClient):
         step = decide(transcript, self.library)
         self._calls += 1
         result = self._result(step)
-        usage = RequestUsage(prompt_tokens=_count_messages(messages), completion_tokens=_completion_tokens(result))
-        self._last = usage
-        self._total = RequestUsage(
-            prompt_tokens=self._total.prompt_tokens + usage.prompt_tokens,
-            completion_tokens=self._total.completion_tokens + usage.completion_tokens,
-        )
+        usage = RequestUsage(prompt_tokens=self.count_tokens(messages), completion_tokens=_completion_tokens(result))
+        self._add_usage(usage)
         return result.model_copy(update={"usage": usage})
 
     def _result(self, step: Step) -> CreateResult:
@@ -76,62 +73,11 @@ class PlaybookModel(ChatCompletionClient):
         )
         return CreateResult(finish_reason="function_calls", content=[call], usage=empty, cached=False, thought=thought)
 
-    async def create_stream(
-        self,
-        messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Any] = [],  # noqa: B006 - autogen's signature
-        tool_choice: Any = "auto",
-        json_output: Any = None,
-        extra_create_args: Mapping[str, Any] = {},  # noqa: B006 - autogen's signature
-        cancellation_token: CancellationToken | None = None,
-    ) -> AsyncGenerator[str | CreateResult, None]:
-        yield await self.create(
-            messages,
-            tools=tools,
-            tool_choice=tool_choice,
-            json_output=json_output,
-            extra_create_args=extra_create_args,
-            cancellation_token=cancellation_token,
-        )
-
-    # ------------------------------------------------------------------------------------ bookkeeping
-    async def close(self) -> None:
-        return None
-
-    def actual_usage(self) -> RequestUsage:
-        return self._last
-
-    def total_usage(self) -> RequestUsage:
-        return self._total
-
-    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = []) -> int:  # noqa: B006
-        return _count_messages(messages) + _count_tools(tools)
-
-    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = []) -> int:  # noqa: B006
-        return CONTEXT_TOKENS - self.count_tokens(messages, tools=tools)
-
-    @property
-    def capabilities(self) -> Any:  # deprecated in autogen, still abstract
-        return self.model_info
-
     @property
     def model_info(self) -> ModelInfo:
         return ModelInfo(
             vision=False, function_calling=True, json_output=True, family="unknown", structured_output=True
         )
-
-
-def _count_messages(messages: Sequence[LLMMessage]) -> int:
-    from ..tokens import count_messages
-
-    return count_messages(messages, MODEL_NAME)
-
-
-def _count_tools(tools: Sequence[Any]) -> int:
-    from ..tokens import count_tools
-
-    return count_tools(tools)
 
 
 def _completion_tokens(result: CreateResult) -> int:

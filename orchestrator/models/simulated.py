@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from autogen_core import CancellationToken, FunctionCall
-from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, ModelInfo, RequestUsage
+from autogen_core.models import CreateResult, LLMMessage, ModelInfo, RequestUsage
 
+from .base import TurnModel
 from .errors import ModelError
-from .playbook import PlaybookModel
+from .playbook import MODEL_NAME, PlaybookModel
 from .playbook_transcript import SUBMISSIONS, Transcript, read_transcript
 
 PROFILES_PATH = Path(__file__).with_name("failure_profiles.yaml")
@@ -136,7 +137,9 @@ class _RunMemory:
     refetched: set[str] = field(default_factory=set)
 
 
-class SimulatedModel(ChatCompletionClient):
+class SimulatedModel(TurnModel):
+    token_model = MODEL_NAME  # it counts as the model it wraps
+
     def __init__(
         self,
         model_class: str,
@@ -146,6 +149,7 @@ class SimulatedModel(ChatCompletionClient):
     ) -> None:
         if model_class not in CLASSES:
             raise ModelError(f"unknown model class {model_class!r} for a simulated model; known: {', '.join(CLASSES)}")
+        super().__init__()
         self.model_class = model_class
         self.seed = seed
         self.profile = load_profile(model_class, profile_path)
@@ -175,6 +179,8 @@ class SimulatedModel(ChatCompletionClient):
         corrupted = self._corrupt(t, intent, dropped)
         chosen = result if corrupted is None else corrupted.model_copy(update={"usage": result.usage})
         self._remember(t, chosen)
+        if chosen.usage is not None:
+            self._add_usage(chosen.usage)
         return chosen
 
     def _corrupt(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> CreateResult | None:
@@ -429,36 +435,8 @@ class SimulatedModel(ChatCompletionClient):
                 issued.append(_Issued(call.id, call.name, _args(call.arguments)))
 
     # ------------------------------------------------------------------------------------ interface
-    async def create_stream(
-        self,
-        messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Any] = [],  # noqa: B006 - autogen's signature
-        tool_choice: Any = "auto",
-        json_output: Any = None,
-        extra_create_args: Mapping[str, Any] = {},  # noqa: B006 - autogen's signature
-        cancellation_token: CancellationToken | None = None,
-    ) -> AsyncGenerator[str | CreateResult, None]:
-        yield await self.create(messages, tools=tools, cancellation_token=cancellation_token)
-
     async def close(self) -> None:
         await self.inner.close()
-
-    def actual_usage(self) -> RequestUsage:
-        return self.inner.actual_usage()
-
-    def total_usage(self) -> RequestUsage:
-        return self.inner.total_usage()
-
-    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = []) -> int:  # noqa: B006
-        return self.inner.count_tokens(messages, tools=tools)
-
-    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = []) -> int:  # noqa: B006
-        return self.inner.remaining_tokens(messages, tools=tools)
-
-    @property
-    def capabilities(self) -> Any:  # deprecated in autogen, still abstract
-        return self.model_info
 
     @property
     def model_info(self) -> ModelInfo:
