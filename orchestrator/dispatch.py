@@ -5,6 +5,7 @@ result. The model always gets an answer it can read; nothing a model sends can c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from typing import Any
 
 from .facts import Ledger, facts_from
 from .roles import Role, submission_errors
+from .tools.errors import ToolError
+from .tools.kinds import ref, resolve_kind
 from .trace import Trace
 
 
@@ -22,9 +25,12 @@ def signature(name: str, args: dict[str, Any]) -> str:
 
 
 def _target_of(args: dict[str, Any]) -> str | None:
+    """The entity a call is about, named as everywhere else (`ns/Kind/name`, kubectl spellings resolved)."""
     ns, kind, name = args.get("namespace"), args.get("kind"), args.get("name")
     if kind and name:
-        return f"{ns or ''}/{kind}/{name}"
+        with contextlib.suppress(ToolError):  # an unknown kind: the tool itself answers with the error
+            kind = resolve_kind(kind).kind
+        return ref(str(kind), ns, str(name))
     return args.get("workload") or args.get("pod") or args.get("node") or name or ns
 
 

@@ -8,29 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KIND_ALIASES: dict[str, str] = {}
-for _kind, _aliases in {
-    "Deployment": ("deploy", "deployment", "deployments"),
-    "StatefulSet": ("sts", "statefulset", "statefulsets"),
-    "DaemonSet": ("ds", "daemonset", "daemonsets"),
-    "ReplicaSet": ("rs", "replicaset", "replicasets"),
-    "Pod": ("po", "pod", "pods"),
-    "Service": ("svc", "service", "services"),
-    "Endpoints": ("ep", "endpoints"),
-    "NetworkPolicy": ("netpol", "networkpolicy", "networkpolicies"),
-    "ResourceQuota": ("quota", "resourcequota", "resourcequotas"),
-    "HorizontalPodAutoscaler": ("hpa", "horizontalpodautoscaler", "horizontalpodautoscalers"),
-    "Node": ("no", "node", "nodes"),
-    "Secret": ("secret", "secrets"),
-    "ConfigMap": ("cm", "configmap", "configmaps"),
-    "PersistentVolumeClaim": ("pvc", "persistentvolumeclaim", "persistentvolumeclaims"),
-    "PriorityClass": ("pc", "priorityclass", "priorityclasses"),
-}.items():
-    for _alias in _aliases:
-        KIND_ALIASES[_alias] = _kind
+from ..tools.errors import ToolError
+from ..tools.kinds import KINDS, resolve_kind
+from ..tools.kinds import WORKLOAD_KINDS as TOOL_WORKLOAD_KINDS
 
-WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
-CLUSTER_SCOPED = frozenset({"Node", "PriorityClass"})
+# One table of kinds and their kubectl spellings for the whole project: the tools'.
+WORKLOAD_KINDS = frozenset(TOOL_WORKLOAD_KINDS)
+CLUSTER_SCOPED = frozenset(k for k, info in KINDS.items() if not info.namespaced)
 
 
 class TargetError(ValueError):
@@ -60,7 +44,10 @@ class Target:
 
 
 def normalise_kind(kind: str) -> str:
-    return KIND_ALIASES.get(kind.strip().lower(), kind.strip())
+    try:
+        return resolve_kind(kind).kind
+    except ToolError:
+        return kind.strip()  # unknown: parse_target's caller reports it with the target
 
 
 def parse_target(text: str) -> Target:
