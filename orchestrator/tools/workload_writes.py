@@ -64,6 +64,21 @@ def _template_patch(key: str, container: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- rollout
+def deployment_rollback_patch(deployment: dict, replica_set: dict) -> list[dict]:
+    """The JSON patch `kubectl rollout undo` sends: the ReplicaSet's pod template (without its
+    pod-template-hash label) and its annotations, keeping the Deployment's own rollout annotations."""
+    template = copy.deepcopy((replica_set.get("spec") or {}).get("template") or {})
+    ((template.get("metadata") or {}).get("labels") or {}).pop("pod-template-hash", None)
+    kept = (deployment["metadata"].get("annotations") or {}).items()
+    annotations = {k: v for k, v in kept if k in ROLLBACK_KEPT_ANNOTATIONS}
+    copied = (replica_set["metadata"].get("annotations") or {}).items()
+    annotations |= {k: v for k, v in copied if k not in ROLLBACK_KEPT_ANNOTATIONS}
+    return [
+        {"op": "replace", "path": "/spec/template", "value": template},
+        {"op": "add", "path": "/metadata/annotations", "value": annotations},
+    ]
+
+
 async def rollout_undo(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     info = resolve_kind(args["kind"], ROLLOUT_KINDS)
     name, namespace = args["name"], args["namespace"]
@@ -83,20 +98,7 @@ async def rollout_undo(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         raise nothing_to_change(f"revision {target.number} has the same pod template as the current one")
     lines = template_changes(current_template, target.template)
     if info.kind == "Deployment":
-        template = copy.deepcopy(target.template)
-        ((template.get("metadata") or {}).get("labels") or {}).pop("pod-template-hash", None)
-        annotations = {
-            k: v for k, v in (h.workload["metadata"].get("annotations") or {}).items() if k in ROLLBACK_KEPT_ANNOTATIONS
-        }
-        annotations |= {
-            k: v
-            for k, v in (target.source["metadata"].get("annotations") or {}).items()
-            if k not in ROLLBACK_KEPT_ANNOTATIONS
-        }
-        body: Any = [
-            {"op": "replace", "path": "/spec/template", "value": template},
-            {"op": "add", "path": "/metadata/annotations", "value": annotations},
-        ]
+        body: Any = deployment_rollback_patch(h.workload, target.source)
         patch_type = "json"
     else:  # StatefulSet/DaemonSet: the ControllerRevision's data is the patch (it replaces the template)
         body, patch_type = copy.deepcopy(target.source.get("data") or {}), "strategic"

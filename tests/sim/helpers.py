@@ -3,7 +3,6 @@ Alertmanager API, waiting on the virtual clock, and kubectl's `rollout undo` as 
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import urllib.request
@@ -17,17 +16,9 @@ from kubernetes import client
 from orchestrator.sim.cluster import Cluster
 from orchestrator.sim.runner import SimulatorServer
 from orchestrator.sim.scenario import apply_plan
+from orchestrator.tools.workload_writes import deployment_rollback_patch
 
 REVISION = "deployment.kubernetes.io/revision"
-# kubectl's rollback keeps these from the Deployment and copies every other annotation from the RS.
-ROLLBACK_SKIPPED_ANNOTATIONS = {
-    "kubectl.kubernetes.io/last-applied-configuration",
-    REVISION,
-    "deployment.kubernetes.io/revision-history",
-    "deployment.kubernetes.io/desired-replicas",
-    "deployment.kubernetes.io/max-replicas",
-    "deprecated.deployment.rollback.to",
-}
 STRATEGIC = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
@@ -226,19 +217,7 @@ def rollout_undo(sim: Sim, namespace: str, name: str) -> None:
     """`kubectl rollout undo deployment/<name>`: a JSON patch of spec.template (and annotations) back to
     the previous ReplicaSet's template without its pod-template-hash label, exactly as kubectl sends it."""
     dep, sets = replica_sets(sim, namespace, name)
-    rs = _previous_rs(dep, sets)
-    template = copy.deepcopy(rs["spec"]["template"])
-    (template.get("metadata") or {}).get("labels", {}).pop("pod-template-hash", None)
-    annotations = {
-        k: v for k, v in (dep["metadata"].get("annotations") or {}).items() if k in ROLLBACK_SKIPPED_ANNOTATIONS
-    }
-    annotations.update(
-        {k: v for k, v in (rs["metadata"].get("annotations") or {}).items() if k not in ROLLBACK_SKIPPED_ANNOTATIONS}
-    )
-    patch = [
-        {"op": "replace", "path": "/spec/template", "value": template},
-        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
-    ]
+    patch = deployment_rollback_patch(dep, _previous_rs(dep, sets))
     sim.apps.patch_namespaced_deployment(name, namespace, patch, _content_type=JSON_PATCH)
 
 
