@@ -23,6 +23,7 @@ from typing import Any
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import CreateResult, LLMMessage, ModelInfo, RequestUsage
 
+from ..roles import load_role
 from .base import TurnModel
 from .errors import ModelError
 from .playbook import MODEL_NAME, PlaybookModel
@@ -43,17 +44,7 @@ BEHAVIOURS = {
     "guess": "2.2",
     "fixation": "persistent",
 }
-READS = (
-    "get_alerts",
-    "list_workloads",
-    "list_pods",
-    "list_resources",
-    "describe",
-    "get_events",
-    "get_logs",
-    "rollout_history",
-    "query_metrics",
-)
+READS = frozenset(load_role("investigator").read_tools)  # the role file is the list of reads
 OUT_OF_SCOPE = ("kube-system", "default")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
