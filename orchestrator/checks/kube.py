@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from ..tools.rows import condition, parse_time  # noqa: F401 - re-exported to the checks
 
 TIMESTAMP_KEY = re.compile(r"(Timestamp|Time|At)$")
 SUFFIXES = {
@@ -53,20 +54,7 @@ def owned_by(obj: dict, uids: set[str]) -> bool:
     return any(ref.get("uid") in uids for ref in meta(obj).get("ownerReferences") or [])
 
 
-def condition(obj: dict, ctype: str) -> dict:
-    return next((c for c in status(obj).get("conditions") or [] if c.get("type") == ctype), {})
-
-
 # ---------------------------------------------------------------------------------------------- time
-def parse_time(text: Any) -> float | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
 def timestamps(obj: Any) -> Iterator[float]:
     """Every timestamp in an object (creationTimestamp, lastTransitionTime, startedAt, finishedAt...)."""
     if isinstance(obj, dict):

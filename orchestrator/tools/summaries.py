@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .events import event_row
 from .redact import secret_sizes
 from .rows import condition
 
@@ -170,16 +171,6 @@ def namespace_summary(ns: dict) -> dict[str, Any]:
     return {"phase": (ns.get("status") or {}).get("phase", "Active")}
 
 
-def event_summary(ev: dict) -> dict[str, Any]:
-    obj = ev.get("involvedObject") or {}
-    return {
-        "type": ev.get("type"),
-        "reason": ev.get("reason"),
-        "object": f"{obj.get('kind')}/{obj.get('name')}",
-        "message": ev.get("message"),
-    }
-
-
 def selector_text(selector: dict | None) -> dict[str, Any]:
     """A LabelSelector as a compact dict: matchLabels, plus expressions when present."""
     selector = selector or {}
@@ -201,5 +192,5 @@ SIMPLE: dict[str, Any] = {
     "PriorityClass": priority_class_summary,
     "ReplicaSet": replica_set_summary,
     "Namespace": namespace_summary,
-    "Event": event_summary,
+    "Event": event_row,
 }
