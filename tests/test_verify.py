@@ -24,6 +24,7 @@ from orchestrator.checks.kube import quantity
 from orchestrator.checks.targets import Target, TargetError
 from orchestrator.sim.runner import SimulatorServer
 from orchestrator.verify import CheckSpec, Gate, Verdict
+from tests.sim.helpers import Sim
 
 SCENARIOS = Path(__file__).parent / "verify_scenarios"
 NS = "otel-demo"
@@ -36,28 +37,9 @@ REVISION = "deployment.kubernetes.io/revision"
 
 
 # ================================================================================================ harness
-@dataclass
-class Served:
-    server: SimulatorServer
-    api: client.ApiClient
-
-    @property
-    def core(self) -> client.CoreV1Api:
-        return client.CoreV1Api(self.api)
-
-    @property
-    def apps(self) -> client.AppsV1Api:
-        return client.AppsV1Api(self.api)
-
+class Served(Sim):
     def gate(self, namespaces: tuple[str, ...] = (NS,), alerts: tuple[dict, ...] = ()) -> Gate:
         return Gate(self.api, self.server.url, list(namespaces), list(alerts))
-
-    def control(self, method: str, path: str, body: dict | None = None) -> dict:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.server.url}{path}", data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read())
 
 
 @contextmanager
@@ -426,7 +408,7 @@ def test_api_errors_fail_the_checks_that_needed_the_read() -> None:
             CheckSpec("workload_available", f"{NS}/Deployment/ad"),
             CheckSpec("service_selects_pods", f"{NS}/Service/ad"),
         ]
-        sim.control("POST", "/sim/v1/reliability", {"path": "/pods", "status": 500})
+        sim.control("POST", "reliability", {"path": "/pods", "status": 500})
         verdict = judge(gate, checks)
         pods, workload, service = verdict.results
         assert not verdict.passed
@@ -438,13 +420,13 @@ def test_api_errors_fail_the_checks_that_needed_the_read() -> None:
         assert workload.passed, workload.error  # its reads were fine
         assert len(verdict.objections) == 2
 
-        sim.control("DELETE", "/sim/v1/reliability")
-        sim.control("POST", "/sim/v1/reliability", {"path": "/deployments/", "status": 403})
+        sim.control("DELETE", "reliability")
+        sim.control("POST", "reliability", {"path": "/deployments/", "status": 403})
         workload = judge(gate, checks).results[1]
         assert not workload.passed
         assert workload.error.startswith(f"cannot get deployments {NS}/ad: 403 forbidden")
 
-        sim.control("DELETE", "/sim/v1/reliability")
+        sim.control("DELETE", "reliability")
         assert judge(gate, checks).passed  # nothing of the failed reads was kept
 
 

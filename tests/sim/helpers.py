@@ -59,17 +59,25 @@ class Sim:
     def advance(self, seconds: float) -> dict:
         return self.server.advance(seconds)
 
-    def wait_for(self, check: Callable[[], Any], timeout: float, step: float = 30.0) -> Any:
-        """Advance the virtual clock `step` seconds at a time until check() is truthy (None on timeout)."""
-        elapsed = 0.0
+    def wait_for(self, check: Callable[[], Any], timeout: float = 900, step: float = 30.0) -> Any:
+        """Advance the virtual clock `step` seconds at a time until check() is truthy; its last value
+        (falsy on timeout)."""
+        waited = 0.0
         while True:
-            result = check()
-            if result:
-                return result
-            if elapsed >= timeout:
-                return None
+            value = check()
+            if value or waited >= timeout:
+                return value
             self.advance(step)
-            elapsed += step
+            waited += step
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """The simulator's control API: `path` under /sim/v1/ (advance, state, inject, reliability)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"{self.server.url}/sim/v1/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read() or b"null")
 
     # ------------------------------------------------------------------ raw reads (JSON as served)
     def get_json(self, path: str) -> Any:

@@ -6,10 +6,7 @@ cluster with `start_cluster()` and inject faults through the simulator's control
 
 from __future__ import annotations
 
-import json
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +15,14 @@ from kubernetes import client
 
 from orchestrator.sim.runner import SimulatorServer
 from orchestrator.tools import ActionPolicy, Toolbox, ToolContext
+from tests.sim.helpers import Sim
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "orchestrator" / "sim" / "scenarios"
 NS = "otel-demo"
 
 
-@dataclass
-class Cluster:
-    """A served simulator and what a test needs to drive it."""
-
-    server: SimulatorServer
-    api: client.ApiClient
+class Cluster(Sim):
+    """A served simulator and what a tools test needs to drive it."""
 
     @property
     def url(self) -> str:
@@ -44,17 +38,6 @@ class Cluster:
         )
         return Toolbox(ctx)
 
-    def advance(self, seconds: float) -> None:
-        self.server.advance(seconds)
-
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            f"{self.url}/sim/v1/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read() or b"null")
-
     def inject(self, fault: str, args: dict) -> Any:
         return self.control("POST", "inject", {"faults": [{"id": fault, "args": args}]})
 
@@ -63,28 +46,6 @@ class Cluster:
 
     def heal_requests(self) -> None:
         self.control("DELETE", "reliability")
-
-    def wait_for(self, check: Callable[[], Any], timeout: float = 900, step: float = 30) -> Any:
-        """Advance the virtual clock until check() is truthy; its last value (falsy on timeout)."""
-        waited = 0.0
-        while True:
-            value = check()
-            if value or waited >= timeout:
-                return value
-            self.advance(step)
-            waited += step
-
-    def raw(self, path: str) -> Any:
-        with urllib.request.urlopen(f"{self.url}{path}", timeout=30) as resp:
-            return json.loads(resp.read())
-
-    @property
-    def apps(self) -> client.AppsV1Api:
-        return client.AppsV1Api(self.api)
-
-    @property
-    def core(self) -> client.CoreV1Api:
-        return client.CoreV1Api(self.api)
 
 
 def start_cluster(scenario: str = "healthy-otel-demo.yaml") -> Cluster:
