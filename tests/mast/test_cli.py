@@ -59,4 +59,7 @@ def test_summarize_prints_one_row_per_model(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["mast", "summarize", *runs, "-o", "json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary
+    assert sum(row["runs"] for row in summary.values()) == 2
+    assert sum(row["failed_runs"] for row in summary.values()) == 1  # the liar escalated; the mismatch run resolved
+    table = CliRunner().invoke(app, ["mast", "summarize", *runs]).stdout
+    assert table.startswith("| Model |") and "FM-" in table
