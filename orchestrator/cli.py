@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 sim_app = typer.Typer(help="The embedded Kubernetes and observability simulator.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print their figures.")
 machines_app = typer.Typer(help="The per-model-class state machines.", no_args_is_help=True)
 mast_app = typer.Typer(help="MAST failure-mode annotation of runs.", no_args_is_help=True)
 schema_app = typer.Typer(help="JSON schemas of the files sre-agent reads.", no_args_is_help=True)
@@ -336,6 +336,70 @@ def sim_scenarios() -> None:
 
     for name, path in builtin_scenarios().items():
         typer.echo(f"{name:<40} {path.name}")
+
+
+def _csv(value: str) -> list[str]:
+    return [x.strip() for x in value.split(",") if x.strip()]
+
+
+@bench_app.callback(invoke_without_command=True)
+def bench(
+    ctx: typer.Context,
+    suite: Annotated[
+        str | None,
+        typer.Option(help="builtin, or a folder of ITBench scenario folders (scenario.yaml + groundtruth.yaml)."),
+    ] = None,
+    models: Annotated[str, typer.Option(help="Comma-separated models (builtin/... or any litellm model).")] = (
+        "builtin/playbook"
+    ),
+    mitigations: Annotated[str, typer.Option(help="on, off, or on,off (each is an arm).")] = "on",
+    seeds: Annotated[int, typer.Option(help="Runs per scenario, model and arm (seeds 0..N-1).")] = 1,
+    jobs: Annotated[int, typer.Option(help="Worker processes; 0 = one per core.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for results.json, reports and every run.")] = None,
+    only: Annotated[str | None, typer.Option(help="Comma-separated scenario names to keep.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server for litellm models.")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="table or json")] = "table",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run models x mitigations x seeds over a scenario suite and score every run against ground truth.
+
+    Writes results.json, results.csv, runs.csv, results.md, recall.png, modes.png and report.html into
+    --out (default runs/bench-TIMESTAMP), with every run's directory under runs/. Subcommands time parts.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if suite is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    import os
+    import time
+
+    from .bench.plan import make_plan, run_plan
+    from .bench.report import markdown_table
+    from .bench.suite import SuiteError
+    from .logs import configure
+    from .models.errors import ModelError
+
+    try:
+        plan = make_plan(suite, _csv(models), _csv(mitigations), seeds, _csv(only) if only else None, base_url)
+    except (SuiteError, ModelError, ValueError) as err:
+        fail(str(err))
+    configure("warning")
+    jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
+    out = out or Path("runs") / time.strftime("bench-%Y%m%d-%H%M%S")
+    tasks = len(plan.tasks())
+    if quiet or output == "json":
+        results = run_plan(plan, out, jobs=jobs)
+    else:
+        from .bench.progress import BenchProgress
+
+        with BenchProgress(tasks, f"{len(plan.cases)} scenarios, {jobs} jobs") as progress:
+            results = run_plan(plan, out, jobs=jobs, on_done=progress.advance)
+    if output == "json":
+        typer.echo(json.dumps({k: results[k] for k in ("arms", "detectors", "wall_seconds")}, indent=2))
+        return
+    typer.echo(markdown_table(results))
+    typer.echo(f"\n{tasks} runs in {results['wall_seconds']} s; results and report.html in {out}")
 
 
 @bench_app.command("sim")

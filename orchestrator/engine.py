@@ -48,6 +48,9 @@ class RunOptions:
     seed: int = 0  # for the failure-prone built-in models
     mast_judge: str | None = None  # an LLM (not the agents') for the MAST modes the detectors cannot decide
     mitigations: bool = True  # off: one free-running agent, no verifier gate (for measuring what they are worth)
+    # Called with the cluster session and the exit code before the session closes: the bench inspects the
+    # simulator the run leaves behind.
+    before_close: Callable[[Any, int], None] | None = None
 
 
 @dataclass
@@ -246,6 +249,11 @@ class Conductor:
             self.end_reason = f"internal error: {type(exc).__name__}: {exc}"
         finally:
             if self.session is not None:
+                if self.options.before_close is not None:
+                    try:
+                        self.options.before_close(self.session, exit_code)
+                    except Exception:  # an inspection bug must not cost the run its record
+                        self.log.exception("before_close_failed")
                 self.session.close()
         result = self._result(status, exit_code)
         self.trace.emit(

@@ -1,4 +1,4 @@
-"""The run directory: agent_output.json (ITBench's format), report.json, report.md and machine.mmd.
+"""The run directory: agent_output.json (ITBench's format), report.json, report.md, report.html and machine.mmd.
 
 trace.jsonl is written by the trace as events happen; everything here is derived at the end, and is
 written whatever the outcome, so a failed or escalated run leaves as complete a record as a resolved one.
@@ -51,6 +51,12 @@ def write_outputs(run: Conductor, result: RunResult) -> None:
         run.log.exception("mast_annotation_failed")
         mast = {"error": f"{type(exc).__name__}: {exc}"}
     (out / "report.md").write_text(render_markdown(run, result, mast))
+    from .report_html import write_run_html
+
+    try:
+        write_run_html(out)  # rendered from the files just written, as a re-render of an old run would be
+    except Exception:  # a rendering bug must not cost the run its other files
+        run.log.exception("report_html_failed")
 
 
 def judge_undecided(

@@ -17,3 +17,10 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"data folder {name!r} not found beside the orchestrator package")
+
+
+def load_yaml_fast(text: str) -> object:
+    """yaml.safe_load through libyaml when PyYAML has it: data files are parsed on every simulated run."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from ..resources import load_yaml_fast
+
 SUSPECTS = ("workload", "service", "caller", "autoscaler", "change")
 EXACT_KEYS = ("pod_reason", "event_reason", "alert", "state")
 TEXT_KEYS = ("event_message", "change", "log", "spec")
@@ -152,7 +154,7 @@ def load_library(folder: Path | None = None) -> Library:
 
 def load_playbook(path: Path) -> Playbook:
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = load_yaml_fast(path.read_text())
     except (OSError, yaml.YAMLError) as err:
         raise PlaybookError(f"{path}: cannot read the playbook: {err}") from err
     if not isinstance(doc, dict):

@@ -47,6 +47,7 @@ from pathlib import Path
 
 import yaml
 
+from ..resources import load_yaml_fast
 from .objects import parse_quantity
 
 APPLICATIONS_PACKAGE = "orchestrator.sim.applications"
@@ -202,7 +203,7 @@ def parse_application(doc: dict, source: str = "<memory>") -> Application:
 def load_application_file(path: str | Path) -> Application:
     p = Path(path)
     try:
-        doc = yaml.safe_load(p.read_text())
+        doc = load_yaml_fast(p.read_text())
     except (OSError, yaml.YAMLError) as err:
         raise ApplicationError(f"{p}: {err}") from err
     return parse_application(doc, str(p))
@@ -213,7 +214,7 @@ def builtin_applications() -> dict[str, Application]:
     out: dict[str, Application] = {}
     for res in importlib_resources.files(APPLICATIONS_PACKAGE).iterdir():
         if res.name.endswith(".yaml"):
-            app = parse_application(yaml.safe_load(res.read_text()), f"applications/{res.name}")
+            app = parse_application(load_yaml_fast(res.read_text()), f"applications/{res.name}")
             for key in [app.name, *app.aliases]:
                 out[key] = app
     return out

@@ -63,8 +63,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import yaml
-
+from ..resources import load_yaml_fast
 from .clock import parse_rfc3339
 from .controllers.kubelet import container_usage
 from .objects import quantity
@@ -771,7 +770,7 @@ class Alert:
 
 def load_rules(text: str, file: str = "alerts.yaml") -> list[RuleGroup]:
     """Parse a Prometheus rule file; raises ValueError naming the group and rule on a bad entry."""
-    doc = yaml.safe_load(text) or {}
+    doc = load_yaml_fast(text) or {}
     groups = []
     for g in doc.get("groups") or []:
         gname = g.get("name") or "default"

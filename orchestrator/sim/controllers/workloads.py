@@ -36,11 +36,14 @@ def template_hash(template: dict) -> str:
 
 
 def _without_hash(template: dict, label: str = HASH_LABEL) -> dict:
-    t = copy.deepcopy(template)
-    labels = (t.get("metadata") or {}).get("labels")
-    if labels and label in labels:
-        del labels[label]
-    return t
+    """The template as its Deployment wrote it: the ReplicaSet's copy minus the hash label.
+
+    Shallow copies only: this runs for every ReplicaSet on every reconcile, and nothing here is mutated.
+    """
+    labels = (template.get("metadata") or {}).get("labels")
+    if not labels or label not in labels:
+        return template
+    return {**template, "metadata": {**template["metadata"], "labels": {k: v for k, v in labels.items() if k != label}}}
 
 
 def resolve_int_or_percent(value: int | str | None, total: int, round_up: bool, default: str) -> int:

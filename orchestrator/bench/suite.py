@@ -1,0 +1,61 @@
+"""A bench suite: folders in ITBench's layout, each with `scenario.yaml` and `groundtruth.yaml`.
+
+`builtin` is the project's own suite (`orchestrator/bench/scenarios/`, one case per simulated fault family);
+any other value is a directory laid out the same way, such as ITBench's sample scenarios.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .truth import GroundTruth, TruthError, load_truth
+
+
+class SuiteError(ValueError):
+    """A suite we cannot run; one line naming the folder or file at fault."""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    scenario: Path
+    truth: GroundTruth
+
+    @property
+    def namespaces(self) -> list[str]:
+        return self.truth.namespaces
+
+
+def load_suite(spec: str, only: list[str] | None = None) -> list[Case]:
+    """The cases of `builtin` or of a directory, sorted by name; `only` keeps the named cases."""
+    if spec == "builtin":
+        from ..sim.builtin import suite_root
+
+        root = suite_root()
+    else:
+        root = Path(spec)
+        if not root.is_dir():
+            raise SuiteError(f"suite {spec}: not a directory (give builtin or a folder of scenario folders)")
+    folders = [root] if (root / "scenario.yaml").is_file() else sorted(p for p in root.iterdir() if p.is_dir())
+    cases = []
+    for folder in folders:
+        scenario = folder / "scenario.yaml"
+        if not scenario.is_file():
+            continue
+        truth_file = folder / "groundtruth.yaml"
+        if not truth_file.is_file():
+            raise SuiteError(f"{folder}: no groundtruth.yaml beside scenario.yaml")
+        try:
+            truth = load_truth(truth_file)
+        except TruthError as exc:
+            raise SuiteError(str(exc)) from None
+        cases.append(Case(folder.name, scenario, truth))
+    if not cases:
+        raise SuiteError(f"suite {spec}: no folder with a scenario.yaml in it")
+    if only:
+        unknown = sorted(set(only) - {c.name for c in cases})
+        if unknown:
+            raise SuiteError(f"suite {spec}: no case named {', '.join(unknown)}")
+        cases = [c for c in cases if c.name in only]
+    return cases
