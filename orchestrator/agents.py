@@ -63,6 +63,10 @@ class Declared:
     text: str = ""
 
 
+def _tool_name(tool: Any) -> str:
+    return tool.get("name", "") if isinstance(tool, dict) else getattr(tool, "name", "")
+
+
 class BudgetExceeded(RuntimeError):
     """A request that would exceed the class's per-call token budget (never sent)."""
 
@@ -78,6 +82,7 @@ class MeteredClient(TurnModel):
         self.token_model = model
         self.declared = Declared()
         self.calls = 0
+        self.offer_only: set[str] | None = None  # the machine's closing step offers only the submission
 
     @property
     def context_tokens(self) -> int:
@@ -93,6 +98,8 @@ class MeteredClient(TurnModel):
         extra_create_args: Mapping[str, Any] = {},  # noqa: B006 - autogen's signature
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
+        if self.offer_only is not None:
+            tools = [t for t in tools if _tool_name(t) in self.offer_only]
         counted = self.count_tokens(messages, tools=tools)
         if counted > self.budget_tokens:
             self.trace.emit(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,7 @@ class StateScope:
     reject_mismatch: bool
     records: tuple[str, ...] = ()  # submissions recorded without ending the state
     dedupe: bool = True
+    closing: bool = False  # the machine's last call for the submission: nothing else runs
 
 
 @dataclass
@@ -92,6 +94,8 @@ class Dispatcher:
     dispatched_ids: set[str] = field(default_factory=set)
     history: dict[str, list[PastCall]] = field(default_factory=dict)
     dedupes_in_state: int = 0
+    # the engine's live MAST check of a submission just traced: a refusal note, or None to accept it
+    veto: Callable[[str], str | None] | None = None
 
     def enter(self, scope: StateScope, client: Any) -> None:
         self.scope, self.declared, self.submission = scope, client, None
@@ -140,6 +144,14 @@ class Dispatcher:
             )
             return json.dumps({"ok": ok, "error": error, **content}, default=str)
 
+        if scope.closing and name != scope.submit:
+            return answer(
+                False,
+                {},
+                f"the step cap of {scope.state} is reached: only {scope.submit} runs now",
+                status="rejected",
+                reason="closing_step",
+            )
         if name not in scope.allowed:
             return answer(
                 False,
@@ -179,6 +191,13 @@ class Dispatcher:
             self.trace.emit(
                 "submission", submission=name, content=args, call_seq=call.seq, ends_state=name == scope.submit
             )
+            refusal = self.veto(name) if self.veto is not None else None
+            if refusal is not None:
+                if name == scope.submit:
+                    self.submission = None
+                else:
+                    self.recorded.remove(recorded)
+                return answer(False, {}, f"{name} refused: {refusal}", status="rejected", reason="refused_submission")
             return answer(True, {"accepted": name})
         sig = signature(name, args)
         repeat = self._repeat_of(sig) if scope.dedupe else None

@@ -28,6 +28,17 @@ from .roles import Role, load_role
 from .trace import Sink, Trace
 
 Clarifier = Callable[[str, list[str]], Awaitable[str | None]]
+# Live findings that refuse the submission they are about (the agent gets the note and tries again).
+REFUSED_SUBMISSIONS = {
+    "mitigation-claimed-without-write": "submit_mitigation",  # FM-3.1: success reported before the change
+    "root-cause-without-evidence": "submit_diagnosis",  # FM-2.2: a root cause named on a guess
+}
+REFUSAL_NOTES = {
+    "mitigation-claimed-without-write": "You reported actions as applied but called no write tool. Apply the "
+    "mitigation with the write tools first, then submit what actually happened.",
+    "root-cause-without-evidence": "Every root cause needs evidence from tool results. Read what shows it, "
+    "then submit the diagnosis with that evidence.",
+}
 EXIT_RESOLVED, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNRESOLVED = 0, 1, 2, 3
 # Some objects settle slower than any class's stabilisation window: an HPA scales down only after its
 # 300 s scale-down stabilisation window (the Kubernetes default), so judging it sooner fails a good fix.
@@ -195,6 +206,22 @@ class Conductor:
                 notes.append("You already established these facts; do not fetch them again:\n" + "\n".join(facts[-15:]))
         return "\n\n".join(notes) or None
 
+    def _veto(self, submission: str) -> str | None:
+        """Called by the dispatcher right after a submission is traced: a live finding about it refuses it
+        (the agent reads why in the tool result and tries again within its state)."""
+        for f in list(self.live_findings):
+            if REFUSED_SUBMISSIONS.get(f.rule) == submission:
+                self.live_findings.remove(f)
+                self.trace.emit(
+                    "mitigation",
+                    mode=f.mode,
+                    detector=f.rule,
+                    action=f"refused {submission}: {f.detail}",
+                    finding_events=f.events,
+                )
+                return REFUSAL_NOTES[f.rule]
+        return None
+
     # ------------------------------------------------------------------ accounting
     @property
     def tokens_used(self) -> int:
@@ -311,6 +338,8 @@ class Conductor:
         self.gate_factory = lambda: Gate(self.session.api, self.session.alertmanager_url, self.namespaces, self.alerts)
         budget = Budget(steps=spec.budget.steps, tokens=spec.budget.tokens, seconds=float(spec.budget.seconds))
         self.dispatcher = Dispatcher(self.trace, self.toolbox, self.ledger, budget)
+        if self.options.mitigations:
+            self.dispatcher.veto = self._veto
 
     async def _walk(self) -> None:
         while self.machine.states[self.state].kind != "terminal":  # type: ignore[attr-defined]
@@ -393,6 +422,23 @@ class Conductor:
         await self.session.wait(seconds)
         return "waited", {"seconds": seconds}
 
+    async def _state_audit(self, st: StateSpec) -> tuple[str, dict]:
+        """After an unverified closure: the gate's checks, recorded for annotation only (never acted on)."""
+        await self._state_wait(st)
+        gate = self.gate_factory()
+        remediated = sorted({w["target"] for w in self.round_writes if w.get("mode") == "applied" and w.get("target")})
+        required = gate.required_checks(remediated, list((self.diagnosis or {}).get("checks") or []), [])
+        verdict = await gate.evaluate(required)
+        self.trace.emit(
+            "closure_audit",
+            role=None,
+            passed=verdict.passed,
+            required=[asdict(c) for c in verdict.required],
+            results=[asdict(r) for r in verdict.results],
+            objections=list(verdict.objections),
+        )
+        return "audited", {"passed": verdict.passed}
+
     async def _state_gate(self, st: StateSpec) -> tuple[str, dict]:
         return await self._judge(proposal=None)
 
@@ -461,12 +507,14 @@ class Conductor:
         self.trace.role = role.name
         self._pin_instruction(agent, role, st)
         nudge = None
+        steps = free = 0
         try:
-            for _ in range(st.step_cap):
+            while steps < st.step_cap:
                 reason = self.budget_reason()
                 if reason:
                     return "exhausted", {"reason": reason, "by": "budget"}
                 agent.context.set_ledger(self.ledger.lines())
+                ran_before = self.dispatcher.budget.used_steps
                 try:
                     outcome = await agent.step(nudge)
                 except ModelError as exc:
@@ -474,6 +522,13 @@ class Conductor:
                 except BudgetExceeded as exc:  # the context could not fit the class budget: never send it
                     return "exhausted", {"reason": str(exc), "by": "budget"}
                 nudge = None
+                # With mitigations, a step whose calls were all answered without running (deduped, rejected,
+                # refused) does not use the state's steps, up to one cap's worth: the guard costs no progress.
+                unrun = outcome.requested and self.dispatcher.budget.used_steps == ran_before
+                if self.options.mitigations and unrun and free < st.step_cap:
+                    free += 1
+                else:
+                    steps += 1
                 self.dispatcher.trace_undispatched(outcome.requested, outcome.results)
                 if st.writes:
                     self.round_writes = [w for w in self.dispatcher.writes if w.get("state") == st.name]
@@ -495,10 +550,36 @@ class Conductor:
                         detector="repetition_loop",
                         action=f"forced the machine out of {st.name}",
                     )
-                    return "step_cap", {"cap": st.step_cap, "forced": "repetition"}
-            return "step_cap", {"cap": st.step_cap}
+                    return await self._closing_step(agent, scope, st, forced="repetition")
+            return await self._closing_step(agent, scope, st)
         finally:
             self.trace.role = None
+
+    async def _closing_step(self, agent: Any, scope: StateScope, st: StateSpec, **why: Any) -> tuple[str, dict]:
+        """The machine owns termination (FM-1.5): a state whose cap would end the run gets one last call in
+        which only its submission is offered and runs. Without mitigations the step cap simply ends the state."""
+        cap = {"cap": st.step_cap, **why}
+        handed_over = self.machine.continues_after_cap(st.name) is not None
+        if not (self.options.mitigations and st.submit) or handed_over or self.budget_reason():
+            return "step_cap", cap
+        self.trace.emit(
+            "mitigation",
+            mode="1.5",
+            detector="step_cap_reached",
+            action=f"closing step: only {st.submit} is offered in {st.name}",
+        )
+        scope.closing, agent.client.offer_only = True, {st.submit}
+        try:
+            await agent.step(f"Your steps in {st.name} are used up. Call {st.submit} now with what you have.")
+        except (ModelError, BudgetExceeded) as exc:
+            return "exhausted", {"reason": f"closing step: {exc}", "by": "model_error"}
+        finally:
+            scope.closing, agent.client.offer_only = False, None
+        sub = self.dispatcher.submission
+        if sub is None:
+            return "step_cap", cap
+        self._record_submission(sub["name"], sub["args"])
+        return "submitted", {"submission": sub["name"], "closing_step": True}
 
     def _record_submission(self, name: str, args: dict) -> None:
         if name == "submit_plan":
@@ -572,7 +653,8 @@ class Conductor:
             allowed_actions=allowed,
             mode="off" if self.read_only else self.mode,
         )
-        agent.context.pin(UserMessage(content=instruction(st, role, briefing), source="engine"))
+        continues_in = self.machine.continues_after_cap(st.name)
+        agent.context.pin(UserMessage(content=instruction(st, role, briefing, continues_in), source="engine"))
 
     # ------------------------------------------------------------------ result
     def _why_it_ended(self, status: str) -> str:

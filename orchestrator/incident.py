@@ -153,15 +153,11 @@ def _scenario_ref(value: Any, info: ValidationInfo) -> Path | str:
 
 def _check_scenario(path: Path) -> None:
     """Read the scenario and check its fault ids and arguments, so `validate` catches what the run would."""
-    from .sim.faults import FaultError, validate_fault
-    from .sim.scenario import ScenarioError, normalise, read_document
+    from .bench.suite import scenario_problem
 
-    try:
-        plan = normalise(read_document(path), str(path))
-        for fault in plan["faults"]:
-            validate_fault(fault["id"], fault["args"])
-    except (ScenarioError, FaultError) as err:
-        raise PydanticCustomError("scenario_ref", "{problem}", {"problem": str(err)}) from None
+    problem = scenario_problem(path)
+    if problem:
+        raise PydanticCustomError("scenario_ref", "{problem}", {"problem": problem})
 
 
 # ============================================================================================ the spec

@@ -27,6 +27,7 @@ KINDS = (
     "clarification",
     "submission",
     "verifier_verdict",
+    "closure_audit",  # mitigations off: the gate's checks after the model closed, for annotation only
     "mitigation",
     "budget",
     "run_end",

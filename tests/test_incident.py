@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -26,7 +27,7 @@ from orchestrator.yamlsource import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "incidents"
-EXAMPLE_SCENARIOS = ROOT / "examples" / "scenarios"
+BENCH_SUITE = ROOT / "orchestrator" / "bench" / "scenarios"  # the examples use the builtin bench suite's scenarios
 PAGE_WITHIN = 600  # virtual seconds the engine waits for the first alert before paging
 
 HEADER = """\
@@ -602,14 +603,14 @@ def test_every_family_and_mode_has_an_example() -> None:
     assert set(FAMILIES) | {"demo", "dry-run", "investigate-only"} == names
     modes = {p.stem: load_incident(p).spec.remediation.mode for p in EXAMPLE_FILES}
     assert (modes["dry-run"], modes["investigate-only"], modes["demo"]) == ("dry-run", "off", "auto")
-    assert load_incident(EXAMPLES / "demo.yaml").spec.cluster.simulate.scenario == EXAMPLE_SCENARIOS / "image.yaml"
+    assert load_incident(EXAMPLES / "demo.yaml").spec.cluster.simulate.scenario == "builtin:image"
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_example_loads_and_gives_only_what_on_call_has(path: Path) -> None:
     inc = load_incident(path)
-    scenario = inc.spec.cluster.simulate.scenario
-    assert isinstance(scenario, Path) and scenario.parent == EXAMPLE_SCENARIOS
+    scenario = _scenario_file(inc)
+    assert scenario.parent.parent == BENCH_SUITE and (scenario.parent / "groundtruth.yaml").is_file()
     assert yaml.safe_load(scenario.read_text())["apiVersion"] == "itbench.io/v2"
     assert len(inc.spec.scope.namespaces) == 1
     assert inc.spec.success.checks == []  # the verifier's checks come from the playbook, not a hint
@@ -621,7 +622,7 @@ def test_example_loads_and_gives_only_what_on_call_has(path: Path) -> None:
 def test_example_scenario_injects_its_fault_and_pages(family: str) -> None:
     inc = load_incident(EXAMPLES / f"{family}.yaml")
     cluster = Cluster()
-    load_scenario(cluster, inc.spec.cluster.simulate.scenario)
+    load_scenario(cluster, _scenario_file(inc))
     assert [(r["id"], r["target"]) for r in cluster.injected] == [FAMILIES[family]]
     assert all(r["changes"] for r in cluster.injected)
     # The fault shows: an alert fires in the incident's namespace, as the engine waits for before paging.
@@ -631,6 +632,14 @@ def test_example_scenario_injects_its_fault_and_pages(family: str) -> None:
         cluster.advance(30)
         waited += 30
     assert _firing_in(cluster, namespace), f"{family}: no alert in {namespace} within {PAGE_WITHIN}s"
+
+
+def _scenario_file(inc: Any) -> Path:
+    from orchestrator.sim.builtin import resolve_scenario
+
+    ref = inc.spec.cluster.simulate.scenario
+    assert isinstance(ref, str) and ref.startswith("builtin:"), ref
+    return resolve_scenario(ref.removeprefix("builtin:")).resolve()
 
 
 def _firing_in(cluster: Cluster, namespace: str) -> list[str]:

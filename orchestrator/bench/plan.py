@@ -53,10 +53,12 @@ def make_plan(
     from ..models import check_model
     from ..models.classes import resolve_class
 
+    models = list(dict.fromkeys(models))  # a model named twice is one arm, not two runs into one folder
     for model in models:
         resolve_class(model, None)
         check_model(model, base_url)
-    return Plan(suite, load_suite(suite, only), models, [m == "on" for m in mitigations], seeds, base_url)
+    arms = [m == "on" for m in dict.fromkeys(mitigations)]
+    return Plan(suite, load_suite(suite, only), models, arms, seeds, base_url)
 
 
 def run_plan(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -42,7 +43,8 @@ class Task:
 
     def run_dir(self) -> Path:
         """Relative to the bench's output folder."""
-        return Path("runs") / self.case.name / f"{self.model.rsplit('/', 1)[-1]}-{self.arm}-s{self.seed}"
+        model = re.sub(r"[^A-Za-z0-9._-]+", "_", self.model.removeprefix("builtin/"))  # azure/gpt-4o: azure_gpt-4o
+        return Path("runs") / self.case.name / f"{model}-{self.arm}-s{self.seed}"
 
 
 def incident_for(case: Case, model: str, seed: int) -> Any:
@@ -52,7 +54,7 @@ def incident_for(case: Case, model: str, seed: int) -> Any:
         {
             "apiVersion": "sre-agent.dev/v1alpha1",
             "kind": "Incident",
-            "metadata": {"name": case.name},
+            "metadata": {"name": case.incident_name},
             "spec": {
                 "summary": SUMMARY.format(namespaces=", ".join(case.namespaces)),
                 "scope": {"namespaces": case.namespaces},
@@ -115,7 +117,39 @@ def _cluster_after(cluster: Any, case: Case) -> ClusterAfter:
 
 
 def run_task(task: Task, out: Path) -> dict[str, Any]:
-    """Run one task; its row for results.json. Never raises for a failed run: that is a data point."""
+    """Run one task; its row for results.json. Never raises: a failed run is a data point, and a crash is
+    recorded as an errored run (with the exception) so one bad task does not cost the bench."""
+    try:
+        return _run_task(task, out)
+    except Exception as exc:  # a bug, not a model failure: keep it visible in the row and the table
+        return {
+            "scenario": task.case.name,
+            "model": task.model,
+            "model_class": "?",
+            "mitigations": task.arm,
+            "seed": task.seed,
+            "exit_code": 1,
+            "status": "error",
+            "error": f"{type(exc).__name__}: {exc}",
+            "succeeded": False,
+            "false_closure": False,
+            "verified_mitigation": False,
+            "recall": 0.0,
+            "precision": 0.0,
+            "strict": False,
+            "named": [],
+            "left_firing": [],
+            "left_unready": [],
+            "steps": 0,
+            "tokens": 0,
+            "seconds": 0.0,
+            "modes": [],
+            "injected": [],
+            "run_dir": str(task.run_dir()),
+        }
+
+
+def _run_task(task: Task, out: Path) -> dict[str, Any]:
     from ..engine import RunOptions, run_incident
 
     run_dir = out / task.run_dir()

@@ -6,6 +6,7 @@ any other value is a directory laid out the same way, such as ITBench's sample s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,13 +19,32 @@ class SuiteError(ValueError):
 
 @dataclass(frozen=True)
 class Case:
-    name: str
+    name: str  # the folder's name (ITBench's are like scenario_20)
     scenario: Path
     truth: GroundTruth
 
     @property
+    def incident_name(self) -> str:
+        """The folder name made a valid Kubernetes-style name (scenario_20 -> scenario-20)."""
+        return re.sub(r"[^a-z0-9-]+", "-", self.name.lower()).strip("-") or "case"
+
+    @property
     def namespaces(self) -> list[str]:
         return self.truth.namespaces
+
+
+def scenario_problem(path: Path) -> str | None:
+    """What would stop the simulator loading this scenario (checked before a single run starts)."""
+    from ..sim.faults import FaultError, validate_fault
+    from ..sim.scenario import ScenarioError, normalise, read_document
+
+    try:
+        plan = normalise(read_document(path), str(path))
+        for fault in plan["faults"]:
+            validate_fault(fault["id"], fault["args"])
+    except (ScenarioError, FaultError) as err:
+        return str(err).splitlines()[0]
+    return None
 
 
 def load_suite(spec: str, only: list[str] | None = None) -> list[Case]:
@@ -50,6 +70,9 @@ def load_suite(spec: str, only: list[str] | None = None) -> list[Case]:
             truth = load_truth(truth_file)
         except TruthError as exc:
             raise SuiteError(str(exc)) from None
+        problem = scenario_problem(scenario)
+        if problem:
+            raise SuiteError(f"{scenario}: {problem}")
         cases.append(Case(folder.name, scenario, truth))
     if not cases:
         raise SuiteError(f"suite {spec}: no folder with a scenario.yaml in it")

@@ -39,7 +39,7 @@ def load_truth(path: Path) -> GroundTruth:
 
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise TruthError(f"{path}: cannot read ground truth: {str(exc).splitlines()[0]}") from None
     spec = doc.get("spec") if isinstance(doc, dict) else None
     if not isinstance(spec, dict) or not isinstance(spec.get("entities"), list) or not spec["entities"]:
@@ -50,7 +50,10 @@ def load_truth(path: Path) -> GroundTruth:
         if not isinstance(meta, dict) or not e.get("kind") or not meta.get("name"):
             raise TruthError(f"{path}: spec.entities[{i}] needs kind and metadata.name")
         entities.append(f"{meta.get('namespace') or ''}/{e['kind']}/{meta['name']}")
-    alerts = [str(a.get("name")) for a in spec.get("alerts") or [] if isinstance(a, dict) and a.get("name")]
+    raw_alerts = spec.get("alerts") or []
+    if not isinstance(raw_alerts, list):
+        raise TruthError(f"{path}: spec.alerts must be a list of {{name, labels}}")
+    alerts = [str(a.get("name")) for a in raw_alerts if isinstance(a, dict) and a.get("name")]
     return GroundTruth(tuple(entities), tuple(alerts))
 
 

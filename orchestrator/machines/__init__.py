@@ -14,9 +14,9 @@ from typing import Any
 import yaml
 
 MACHINES_DIR = Path(__file__).resolve().parent
-STATE_KINDS = {"engine", "clarify", "agent", "verify", "wait", "gate", "terminal"}
+STATE_KINDS = {"engine", "clarify", "agent", "verify", "wait", "gate", "audit", "terminal"}
 GUARDS = {"ambiguous", "read_only", "nothing_applied", "rounds_left"}
-TRIGGERS = {"begin", "clarified", "submitted", "step_cap", "waited", "passed", "failed", "exhausted"}
+TRIGGERS = {"begin", "clarified", "submitted", "step_cap", "waited", "passed", "failed", "audited", "exhausted"}
 
 
 class MachineError(ValueError):
@@ -70,6 +70,15 @@ class MachineSpec:
     @property
     def max_verify_rounds(self) -> int:
         return int(self.options.get("max_verify_rounds", 2))
+
+    def continues_after_cap(self, state: str) -> str | None:
+        """The agent state that unconditionally takes over when `state` uses its steps, if any: there the
+        cap is a hand-over, not the end (so no need to rush a submission, and no closing step)."""
+        for t in self.transitions:
+            if t.trigger == "step_cap" and state in t.source and not t.conditions and not t.unless:
+                dest = self.states.get(t.dest)
+                return t.dest if dest is not None and dest.kind == "agent" else None
+        return None
 
     def build(self, model: Any) -> Any:
         """A `transitions.Machine` driving `model`, whose guard methods are named in GUARDS."""

@@ -16,7 +16,7 @@ from .detectors import Detector, Event, Finding, RunView, all_detectors, detect
 from .taxonomy import FATAL_MODES, MEANING, MODE_IDS, mode, normalize_id
 
 # Modes whose detectors are worth running during a run: each has a live mitigation that can still act.
-detectors_for_live: frozenset[str] = frozenset({"1.3", "1.4", "1.5", "2.5", "2.6", "3.3"})
+detectors_for_live: frozenset[str] = frozenset({"1.3", "1.4", "1.5", "2.2", "2.5", "2.6", "3.1", "3.3"})
 
 
 class MastInputError(ValueError):

@@ -81,6 +81,9 @@ class RunView:
     submissions: int = 0
     end: Event | None = None
     transitions: int = 0
+    audit: Event | None = None  # closure_audit: a run without a verifier, checked by the harness after closing
+    looked_since_applied: bool = False  # an ok read came back after the last applied write
+    wrote_since_diagnosis: bool = False  # a write tool was called since the last submit_diagnosis
 
     def observe(self, ev: Event) -> None:
         kind, d = ev.get("kind"), _data(ev)
@@ -114,7 +117,13 @@ class RunView:
             self.calls[ev["seq"]] = ev
             if d.get("declared_action"):
                 self.declares_actions = True
+            if d.get("tool") in write_tools():
+                self.wrote_since_diagnosis = True
+        elif kind == "closure_audit":
+            self.audit = ev
         elif kind == "submission":
+            if d.get("submission") == "submit_diagnosis":
+                self.wrote_since_diagnosis = False
             self.submissions += 1
             if d.get("call_seq") is not None:
                 self.submission_calls.add(d["call_seq"])
@@ -125,6 +134,9 @@ class RunView:
             if write.get("mode") == "applied" and write.get("target"):
                 self.applied_since_verdict.append(write["target"])
                 self.last_applied_seq = ev["seq"]
+                self.looked_since_applied = False
+            elif d.get("status") == "ok" and not write and self.is_read_result(ev):
+                self.looked_since_applied = True
         elif kind == "run_end":
             self.end = ev
 
@@ -273,9 +285,11 @@ class StepRepetition(Detector):
         call = run.call_of(ev)
         digest = d.get("result_digest")
         out: list[Finding] = []
+        sig = _data(call).get("signature") if call is not None else None
+        prev = self.streaks.get(sig) if sig else None
+        if d.get("status") == "deduped" and prev is not None:
+            digest = prev[0]  # answered from memory: the same result again, so still a repeat
         if call is not None and digest is not None and run.is_read_result(ev):
-            sig = _data(call).get("signature")
-            prev = self.streaks.get(sig)
             if prev and prev[0] == digest and prev[1] == self.epoch:
                 seqs = prev[2] + [call["seq"]]
             else:
@@ -366,7 +380,7 @@ class HistoryLoss(Detector):
         elif kind == "verifier_verdict":
             self.reason_epoch += 1
             self.reads_since_verdict = False
-            if not d.get("passed"):
+            if not d.get("passed") and d.get("gate_passed") is False:  # the code says the incident remains
                 results = d.get("results") or []
                 for target in run.applied_since_verdict:
                     own = [r for r in results if r.get("target") == target]
@@ -387,8 +401,8 @@ class HistoryLoss(Detector):
 
 
 class Termination(Detector):
-    """1.5: the run ran into its budget or a state's step cap, or agents kept acting after the verifier
-    passed. Why: each means the agents did not recognise when to stop; the machine had to."""
+    """1.5: the run ran into its budget or a state's step cap, the machine had to force a state's submission
+    (closing step), or agents kept acting after the verifier passed. Why: each means the agents did not recognise when to stop; the machine had to."""
 
     mode = "1.5"
 
@@ -406,6 +420,15 @@ class Termination(Detector):
             return [Finding(self.mode, "steps-after-pass", [self.passed_at, ev["seq"]], "an agent acted after PASS")]
         elif kind == "state_transition":
             self.last_transition = ev
+            if d.get("closing_step"):
+                return [
+                    Finding(
+                        self.mode,
+                        "submitted-only-when-forced",
+                        [ev["seq"]],
+                        f"{d.get('source')} used its steps; the machine had to ask for the submission",
+                    )
+                ]
         elif kind == "run_end" and d.get("ended_by") == "budget":
             return [Finding(self.mode, "ended-by-budget", [ev["seq"]], str(d.get("reason") or "budget used up"))]
         return []
@@ -446,8 +469,9 @@ class ConversationReset(Detector):
 
 
 class Clarification(Detector):
-    """2.2: the incident is ambiguous and an agent writes or submits a diagnosis before any clarification.
-    Why: acting on a guessed target is exactly what a question (or read-only mode) should have prevented."""
+    """2.2: the incident is ambiguous and an agent writes or submits a diagnosis before any clarification, or a
+    diagnosis names a root cause citing no evidence at all. Why: both act on a guess where a question (or
+    more reading) should have come first."""
 
     mode = "2.2"
 
@@ -455,9 +479,18 @@ class Clarification(Detector):
         self.flagged = False
 
     def feed(self, ev: Event, run: RunView) -> list[Finding]:
+        d = _data(ev)
+        if ev["kind"] == "submission" and d.get("submission") == "submit_diagnosis":
+            content = d.get("content") or {}
+            guessed = [
+                str(e.get("name"))
+                for e in content.get("entities") or []
+                if isinstance(e, dict) and e.get("contributing_factor") and not e.get("evidence")
+            ]
+            if guessed:
+                return [Finding(self.mode, "root-cause-without-evidence", [ev["seq"]], f"no evidence for {guessed}")]
         if self.flagged or run.clarified or not run.ambiguous:
             return []
-        d = _data(ev)
         acted = (ev["kind"] == "tool_result" and d.get("write")) or (
             ev["kind"] == "submission" and d.get("submission") == "submit_diagnosis"
         )
@@ -469,8 +502,8 @@ class Clarification(Detector):
 
 
 class Derailment(Detector):
-    """2.3: a large share of namespaced calls go outside the incident's scope, or a role loops on its own
-    tool errors. Why: both are activity that no longer serves the incident (rare but diagnostic)."""
+    """2.3: a large share of namespaced calls go outside the incident's scope (or several in a row), or a
+    role loops on its own tool errors. Why: both are activity that no longer serves the incident (rare but diagnostic)."""
 
     mode = "2.3"
 
@@ -483,6 +516,7 @@ class Derailment(Detector):
         )
         self.namespaced = 0
         self.off: list[int] = []
+        self.streak: list[int] = []
         self.errors: dict[str, list[int]] = {}
 
     def feed(self, ev: Event, run: RunView) -> list[Finding]:
@@ -493,6 +527,18 @@ class Derailment(Detector):
                 self.namespaced += 1
                 if ns not in run.scope:
                     self.off.append(ev["seq"])
+                    self.streak.append(ev["seq"])
+                    if len(self.streak) == self.min_calls:
+                        return [
+                            Finding(
+                                self.mode,
+                                "off-scope-streak",
+                                list(self.streak),
+                                f"{self.min_calls} namespaced calls in a row outside {sorted(run.scope)}",
+                            )
+                        ]
+                else:
+                    self.streak = []
         elif kind == "tool_result" and d.get("status") != "rejected":
             if d.get("status") in NOT_OK:
                 streak = self.errors.setdefault(role, [])
@@ -647,6 +693,21 @@ class PrematureTermination(Detector):
             if kind == "verifier_verdict" and d.get("passed"):
                 self.claim = None
             return []
+        if kind == "submission" and d.get("submission") == "submit_mitigation" and not run.wrote_since_diagnosis:
+            claimed = [
+                a.get("action")
+                for a in (d.get("content") or {}).get("actions") or []
+                if isinstance(a, dict) and a.get("result") == "applied"
+            ]
+            if claimed:
+                return [
+                    Finding(
+                        self.mode,
+                        "mitigation-claimed-without-write",
+                        [ev["seq"]],
+                        f"reported {claimed} applied; no write tool was called",
+                    )
+                ]
         text = ""
         if kind == "submission" and d.get("submission") != "submit_diagnosis":
             text = str((d.get("content") or {}).get("summary") or "")
@@ -662,6 +723,18 @@ class PrematureTermination(Detector):
             return []
         d = _data(end)
         resolved = d.get("status") == "resolved" or d.get("exit_code") == 0
+        if run.audit is not None:  # no verifier in this run: the harness's audit says whether "fixed" was true
+            failed = not _data(run.audit).get("passed")
+            if resolved and failed and not run.applied_since_verdict:
+                return [
+                    Finding(
+                        self.mode,
+                        "closed-unchanged-while-failing",
+                        [run.audit["seq"]],
+                        "closed with no change applied; the checks still fail",
+                    )
+                ]
+            return []
         verdict_ok = run.last_verdict is not None and _data(run.last_verdict).get("passed")
         if resolved and not verdict_ok:
             return [Finding(self.mode, "closed-without-pass", [end["seq"]], "resolved with no passed verdict")]
@@ -709,6 +782,12 @@ class VerificationCoverage(Detector):
 
     def finish(self, run: RunView) -> list[Finding]:
         applied = run.last_applied_seq
+        if run.audit is not None:  # no verifier: the agent itself should have looked after its change
+            if applied is not None and not run.looked_since_applied:
+                return [
+                    Finding(self.mode, "applied-change-never-checked", [applied], "a change was applied, then no read")
+                ]
+            return []
         last = run.last_verdict["seq"] if run.last_verdict else None
         if applied is not None and (last is None or last < applied):
             return [
@@ -718,8 +797,9 @@ class VerificationCoverage(Detector):
 
 
 class VerificationCorrectness(Detector):
-    """3.3 (correctness): PASS proposed while the code gate failed, a PASS beside a failed check, or the
-    checked workloads are not the remediated ones. Why: verification ran but reached the wrong conclusion."""
+    """3.3 (correctness): PASS proposed while the code gate failed, a PASS beside a failed check, the
+    checked workloads are not the remediated ones, or (no verifier) the agent looked after its change and
+    closed while the harness's audit still fails. Why: verification ran but reached the wrong conclusion."""
 
     mode = "3.3"
 
@@ -759,8 +839,22 @@ class VerificationCorrectness(Detector):
                 ]
         return []
 
+    def finish(self, run: RunView) -> list[Finding]:
+        audit = run.audit
+        if audit is None or _data(audit).get("passed") or not run.applied_since_verdict or not run.looked_since_applied:
+            return []
+        failed = [r.get("name") for r in _data(audit).get("results") or [] if r.get("passed") is False]
+        return [
+            Finding(
+                self.mode,
+                "closure-contradicted-by-cluster",
+                [run.last_applied_seq or audit["seq"], audit["seq"]],
+                f"checked after its change and called it fixed; still failing: {failed}",
+            )
+        ]
+
     def assessable(self, run: RunView) -> bool:
-        return run.last_verdict is not None
+        return run.last_verdict is not None or run.audit is not None
 
 
 def all_detectors() -> list[Detector]:

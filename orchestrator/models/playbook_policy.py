@@ -42,7 +42,8 @@ class Step:
 
 def evidence_for(t: Transcript) -> Evidence:
     remaining = t.remaining_calls()
-    eager = (remaining is None or remaining > 1) and t.calls_made < HARD_CALL_CAP
+    handed_over = bool(t.block.get("continues_in"))  # the next state picks up: no need to rush a submission
+    eager = (remaining is None or remaining > 1 or handed_over) and t.calls_made < HARD_CALL_CAP
     return Evidence(t.observations, t.tools, eager=eager)
 
 
@@ -181,6 +182,7 @@ def converging(previous: dict[str, Any], objections: list[str]) -> tuple[dict[st
 def mitigate(t: Transcript, diagnosis: dict | None = None) -> Step:
     if any(o.tool == "submit_mitigation" and o.ok for o in t.observations):
         return Step(None, text="The mitigation is reported.")
+    diagnosis_given = diagnosis is not None  # the unguarded loop: one agent diagnoses, fixes and closes
     diagnosis = diagnosis or t.block.get("diagnosis") or {}
     mode = str(t.block.get("mode") or "auto")
     allowed = set(t.block.get("allowed_actions") or [])
@@ -198,6 +200,10 @@ def mitigate(t: Transcript, diagnosis: dict | None = None) -> Step:
         actions.append({"action": action, "args": args, "result": result})
         if result in ("applied", "dry-run"):
             remediated.append(target)
+    if diagnosis_given and remediated and not _looked_since_writes(t, {a["action"] for a in actions}):
+        # Alone (no verifier behind it), a careful engineer looks at the result of a change before calling it done.
+        ns = remediated[0].split("/", 1)[0] or (t.namespaces or ["default"])[0]
+        return Step("list_pods", {"namespace": ns}, ns, "Check the pods after the change before reporting it.")
     summary = "; ".join(f"{a['action']} {target_of(a['action'], a['args'])}: {a['result']}" for a in actions)
     args = {
         "summary": summary or "The diagnosis proposes no mitigation; nothing was changed.",
@@ -205,6 +211,12 @@ def mitigate(t: Transcript, diagnosis: dict | None = None) -> Step:
         "remediated": list(dict.fromkeys(remediated)),
     }
     return Step("submit_mitigation", args, remediated[0] if remediated else "", "Report what was changed.")
+
+
+def _looked_since_writes(t: Transcript, writes: set[str]) -> bool:
+    """A read came back after the last of these write calls."""
+    last = max((i for i, o in enumerate(t.observations) if o.tool in writes), default=None)
+    return last is not None and any(o.tool not in writes for o in t.observations[last + 1 :])
 
 
 def write_outcome(ok: bool | None, content: dict[str, Any], error: str | None) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 BLOCK = re.compile(r"```sre-agent\s*\n(?P<body>.*?)\n?```", re.DOTALL)
 STEP_CAP = re.compile(r"at most (?P<n>\d+) tool calls")
+MISMATCH_REJECTED = "you declared 'Action:"  # how the engine answers a call that contradicts its declaration
 SUBMISSIONS = ("submit_plan", "submit_diagnosis", "submit_mitigation", "submit_verdict")
 
 
@@ -155,6 +156,9 @@ def read_transcript(messages: Sequence[Any], tools: Sequence[Any]) -> Transcript
                 )
                 if ob is not None:
                     _answer(ob, _field(res, "content", ""), bool(_field(res, "is_error", False)))
+    # A call rejected for contradicting its own declared action never ran: reconcile by forgetting that turn
+    # (it is no evidence of anything) rather than reading it as a failed read.
+    observations = [o for o in observations if not str(o.error or "").startswith(MISMATCH_REJECTED)]
     return Transcript(block, tool_names(tools), observations, cap, turns)
 
 

@@ -27,13 +27,13 @@ from ..roles import load_role
 from .base import TurnModel
 from .errors import ModelError
 from .playbook import MODEL_NAME, PlaybookModel
-from .playbook_transcript import SUBMISSIONS, Transcript, read_transcript
+from .playbook_transcript import SUBMISSIONS, Observation, Transcript, read_transcript
 
 PROFILES_PATH = Path(__file__).with_name("failure_profiles.yaml")
 CLASSES = ("frontier", "mid", "open")
 # behaviour -> the MAST mode it produces (fixed here; only the rates are data)
 BEHAVIOURS = {
-    "blind_pass": "3.3",
+    "blind_pass": "3.2",  # a PASS (or, alone, a closure) with no look at the result: coverage
     "wrong_target": "3.3",
     "early_success": "3.1",
     "termination_unaware": "1.5",
@@ -42,10 +42,15 @@ BEHAVIOURS = {
     "forget": "1.4",
     "drift": "2.3",
     "guess": "2.2",
-    "fixation": "persistent",
+    "fixation": "persistent",  # not a MAST mode by itself; what it leads to is recorded as it happens
+    "ignore_objections": "2.5",
+    "unfounded_closure": "3.3",  # consequence, not drawn: closing while the diagnosis was wrong (3.1 if unchecked)
 }
+DRAWN = tuple(b for b in BEHAVIOURS if b != "unfounded_closure")
 READS = frozenset(load_role("investigator").read_tools)  # the role file is the list of reads
 OUT_OF_SCOPE = ("kube-system", "default")
+DRIFT_READS = ("list_pods", "get_events", "list_workloads", "get_alerts")
+DRIFT_EPISODE = 3
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 
@@ -83,8 +88,8 @@ def load_profile(model_class: str, path: Path | None = None) -> FailureProfile:
     rates: dict[str, Rate] = {}
     for name, spec in (entry.get("behaviours") or {}).items():
         where = f"{path}: classes.{model_class}.behaviours.{name}"
-        if name not in BEHAVIOURS:
-            raise ModelError(f"{where}: unknown behaviour (known: {', '.join(BEHAVIOURS)})")
+        if name not in DRAWN:
+            raise ModelError(f"{where}: unknown behaviour (known: {', '.join(DRAWN)})")
         if not isinstance(spec, dict):
             raise ModelError(f"{where}: expected {{rate: 0..1, per: turn|run}}")
         rate, per = spec.get("rate", 0.0), spec.get("per", "turn")
@@ -123,7 +128,11 @@ class _RunMemory:
 
     drawn: dict[str, bool] = field(default_factory=dict)
     fixation: str | None = None
+    cured: bool = False  # a verifier's objections talked it out of its fixation
+    wrong_diagnosis: bool = False  # the last diagnosis it submitted was a fixation or a guess
     poisoned: bool = False
+    mismatch_call: str | None = None  # poisons the run once it is known to have been dispatched
+    queue: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)  # the rest of a repeat/drift episode
     issued: dict[tuple[str, str], list[_Issued]] = field(default_factory=dict)
     refetched: set[str] = field(default_factory=set)
 
@@ -165,10 +174,12 @@ class SimulatedModel(TurnModel):
         self._turn += 1
         result = await self.inner.create(messages, tools=tools, cancellation_token=cancellation_token)
         t = read_transcript(messages, tools)
+        self._settle_poison(t)
         intent = _intent_of(result)
         dropped = self._dropped(t)
-        corrupted = self._corrupt(t, intent, dropped)
+        corrupted = self._continue_episode(t) or self._corrupt(t, intent, dropped)
         chosen = result if corrupted is None else corrupted.model_copy(update={"usage": result.usage})
+        self._after(t, chosen, corrupted is not None)
         self._remember(t, chosen)
         if chosen.usage is not None:
             self._add_usage(chosen.usage)
@@ -177,6 +188,7 @@ class SimulatedModel(TurnModel):
     def _corrupt(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> CreateResult | None:
         """At most one behaviour per turn, the most consequential first."""
         for behaviour in (
+            "ignore_objections",
             "fixation",
             "guess",
             "blind_pass",
@@ -195,9 +207,45 @@ class SimulatedModel(TurnModel):
             result, detail = chance()
             self._record(behaviour, detail)
             if behaviour == "mismatch":
-                self._memory.poisoned = True
+                self._memory.mismatch_call = result.content[0].id
             return result
         return None
+
+    def _continue_episode(self, t: Transcript) -> CreateResult | None:
+        """The rest of a repeat or drift episode, while its tool is still offered (no new draw, no record)."""
+        while self._memory.queue:
+            tool, args, why = self._memory.queue.pop(0)
+            if tool in t.tools:
+                return self._read(t, tool, args, why)
+            self._memory.queue.clear()
+        return None
+
+    def _settle_poison(self, t: Transcript) -> None:
+        """A mismatched call poisons later turns only if it ran; rejected before dispatch, the turn is dropped."""
+        call_id = self._memory.mismatch_call
+        ob = next((o for o in t.observations if o.call_id == call_id), None) if call_id else None
+        if ob is not None and ob.answered:
+            self._memory.mismatch_call = None
+            self._memory.poisoned = self._memory.poisoned or "declared" not in str(ob.error or "")
+
+    def _after(self, t: Transcript, chosen: CreateResult, corrupted: bool) -> None:
+        calls = chosen.content if isinstance(chosen.content, list) else []
+        if not calls:
+            return
+        name = calls[0].name
+        if name == "submit_diagnosis" and not corrupted:
+            self._memory.wrong_diagnosis = False
+        passing = name == "submit_verdict" and _args(calls[0].arguments).get("verdict") == "PASS"
+        if passing and self._memory.wrong_diagnosis:  # also after a blind PASS: both unchecked (3.2) and wrong
+            self._record("unfounded_closure", "passed a fix of the wrong root cause", mode="3.3")
+        alone = "submit_diagnosis" in t.tools and "submit_mitigation" in t.tools  # no verifier behind it
+        if name == "submit_mitigation" and alone and self._memory.wrong_diagnosis:
+            checked = _looked_since_writes(t)
+            self._record(
+                "unfounded_closure",
+                "closed on a wrong diagnosis " + ("after looking at its change" if checked else "without looking"),
+                mode="3.3" if checked else "3.1",
+            )
 
     def _draw(self, behaviour: str) -> bool:
         rate = self.profile.rate(behaviour)
@@ -212,16 +260,34 @@ class SimulatedModel(TurnModel):
             return self._memory.drawn[behaviour]
         return self._rng.random() < p
 
-    def _record(self, behaviour: str, detail: str) -> None:
-        record = {"behaviour": behaviour, "mode": BEHAVIOURS[behaviour], "turn": self._turn, "detail": detail}
+    def _record(self, behaviour: str, detail: str, mode: str | None = None) -> None:
+        record = {"behaviour": behaviour, "mode": mode or BEHAVIOURS[behaviour], "turn": self._turn, "detail": detail}
         self.injections.append(record)
         if self.on_injection is not None:
             self.on_injection(dict(record))
 
     # ------------------------------------------------------------------------------------ behaviours
     # Each returns None when it cannot apply to this turn, else a thunk building (result, detail).
+    def _ignore_objections(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        wrong = self._memory.fixation
+        if intent.tool != "submit_diagnosis" or not t.block.get("objections") or wrong is None:
+            return None
+
+        def act() -> tuple[CreateResult, str]:
+            self._memory.wrong_diagnosis = True
+            args = _diagnosis_naming(wrong, "The alerts point at it; it is the most likely cause.")
+            return self._call(t, "submit_diagnosis", args, f"Action: submit_diagnosis {wrong}"), (
+                f"resubmitted {wrong} despite the verifier's objections"
+            )
+
+        return act
+
     def _fixation(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
-        if intent.tool != "submit_diagnosis":
+        if intent.tool != "submit_diagnosis" or self._memory.cured:
+            return None
+        if t.block.get("objections") and self._memory.fixation:
+            # Not a plain retry: the verifier's objections are evidence against the hypothesis.
+            self._memory.fixation, self._memory.cured = None, True
             return None
 
         roots = _roots(intent.args)
@@ -230,8 +296,8 @@ class SimulatedModel(TurnModel):
             return None
 
         def act() -> tuple[CreateResult, str]:
-            self._memory.fixation = wrong
-            args = _diagnosis_naming(wrong, "The alerts point at it; it is the most likely cause.")
+            self._memory.fixation, self._memory.wrong_diagnosis = wrong, True
+            args = _diagnosis_naming(wrong, "The alerts point at it; it is the most likely cause.", evidence=True)
             return self._call(t, "submit_diagnosis", args, f"Action: submit_diagnosis {wrong}"), (
                 f"fixated on {wrong} (the evidence pointed at {', '.join(roots) or 'nothing'})"
             )
@@ -246,6 +312,7 @@ class SimulatedModel(TurnModel):
             return None
 
         def act() -> tuple[CreateResult, str]:
+            self._memory.wrong_diagnosis = True
             args = _diagnosis_naming(wrong, "A guess from the incident summary; not read yet.")
             return self._call(t, "submit_diagnosis", args, f"Action: submit_diagnosis {wrong}"), (
                 f"diagnosed {wrong} without evidence after {len(t.observations)} reads"
@@ -254,6 +321,9 @@ class SimulatedModel(TurnModel):
         return act
 
     def _blind_pass(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
+        alone = "submit_diagnosis" in t.tools and "submit_mitigation" in t.tools
+        if alone and intent.tool in READS and _applied_writes(t) and not _looked_since_writes(t):
+            return self._close_unchecked(t)
         if t.submission != "submit_verdict" or t.observations or "submit_verdict" not in t.tools:
             return None
 
@@ -263,6 +333,17 @@ class SimulatedModel(TurnModel):
             args = {"verdict": "PASS", "checks": checks, "objections": []}
             thought = f"Action: submit_verdict {targets[0]}\nThe mitigation was applied, so the incident is fixed."
             return self._call(t, "submit_verdict", args, thought), f"PASS without reading (targets {targets})"
+
+        return act
+
+    def _close_unchecked(self, t: Transcript) -> Callable:
+        def act() -> tuple[CreateResult, str]:
+            actions = [{"action": o.tool, "args": o.args, "result": "applied"} for o in _applied_writes(t)]
+            targets = [x for x in (_target(a["args"]) for a in actions) if x]
+            args = {"summary": "Mitigation applied; the service is recovering.", "actions": actions}
+            args["remediated"] = list(dict.fromkeys(targets))
+            thought = "Action: submit_mitigation -\nThe change went through, so it is fixed."
+            return self._call(t, "submit_mitigation", args, thought), "closed without looking at its change"
 
         return act
 
@@ -339,19 +420,23 @@ class SimulatedModel(TurnModel):
             return None
 
         def act() -> tuple[CreateResult, str]:
-            detail = f"repeated {last.tool} {json.dumps(last.args, sort_keys=True)}"
+            detail = f"repeated {last.tool} {json.dumps(last.args, sort_keys=True)} twice"
+            self._memory.queue = [(last.tool, dict(last.args), "Let me check that once more.")]
             return self._read(t, last.tool, dict(last.args), "Let me check that again."), detail
 
         return act
 
     def _drift(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
-        if "list_pods" not in t.tools:
+        reads = [tool for tool in DRIFT_READS if tool in t.tools]
+        if len(reads) < DRIFT_EPISODE:  # a drift is an episode of several off-scope reads, not one look
             return None
 
         def act() -> tuple[CreateResult, str]:
             ns = self._rng.choice([n for n in OUT_OF_SCOPE if n not in t.namespaces] or list(OUT_OF_SCOPE))
-            return self._read(t, "list_pods", {"namespace": ns}, "Maybe the platform is at fault."), (
-                f"read pods in out-of-scope namespace {ns}"
+            first, *more = reads[:DRIFT_EPISODE]
+            self._memory.queue = [(tool, {"namespace": ns}, "Still looking at the platform.") for tool in more]
+            return self._read(t, first, {"namespace": ns}, "Maybe the platform is at fault."), (
+                f"drifted to out-of-scope namespace {ns} for {DRIFT_EPISODE} reads"
             )
 
         return act
@@ -423,7 +508,8 @@ class SimulatedModel(TurnModel):
         if isinstance(result.content, list):
             issued = self._memory.issued.setdefault((t.role, t.state), [])
             for call in result.content:
-                issued.append(_Issued(call.id, call.name, _args(call.arguments)))
+                if call.id != self._memory.mismatch_call:  # a rejected mismatch leaves the context by design
+                    issued.append(_Issued(call.id, call.name, _args(call.arguments)))
 
     # ------------------------------------------------------------------------------------ interface
     async def close(self) -> None:
@@ -456,6 +542,16 @@ def _result(calls: list[FunctionCall], thought: str) -> CreateResult:
     return CreateResult(finish_reason="function_calls", content=calls, usage=usage, cached=False, thought=thought)
 
 
+def _applied_writes(t: Transcript) -> list[Observation]:
+    return [o for o in t.observations if o.tool not in READS and o.tool not in SUBMISSIONS and o.ok]
+
+
+def _looked_since_writes(t: Transcript) -> bool:
+    """A read came back after the last successful write of this state."""
+    last = max((i for i, o in enumerate(t.observations) if o in _applied_writes(t)), default=None)
+    return last is not None and any(o.tool in READS and o.ok for o in t.observations[last + 1 :])
+
+
 def _roots(diagnosis: dict[str, Any]) -> list[str]:
     return [str(e.get("name")) for e in diagnosis.get("entities") or [] if e.get("contributing_factor")]
 
@@ -472,11 +568,15 @@ def _remediated(t: Transcript) -> list[str]:
     return found or _roots(t.block.get("diagnosis") or {})
 
 
-def _diagnosis_naming(entity: str, reasoning: str) -> dict[str, Any]:
+def _diagnosis_naming(entity: str, reasoning: str, evidence: bool = False) -> dict[str, Any]:
+    """A one-entity diagnosis; a fixated model cites (misread) evidence, a guess cites none."""
     ns, kind, name = entity.split("/", 2)
+    root: dict[str, Any] = {"name": entity, "contributing_factor": True, "reasoning": reasoning}
+    if evidence:
+        root["evidence"] = [f"{entity} appears in the failing path"]
     return {
         "summary": f"{entity} is the root cause: {reasoning}",
-        "entities": [{"name": entity, "contributing_factor": True, "reasoning": reasoning}],
+        "entities": [root],
         "mitigations": [
             {
                 "action": "rollout_restart",

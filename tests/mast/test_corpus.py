@@ -50,9 +50,10 @@ def test_liar_run_shows_incorrect_verification() -> None:
     assert values["3.3"] == 1
     assert annotation.modes["3.3"]["rule"] == "pass-contradicted-by-gate"
     assert values["2.5"] == 1 and values["3.1"] == 1  # same diagnosis after FAIL; "the incident is fixed"
+    assert values["2.2"] == 1 and annotation.modes["2.2"]["rule"] == "root-cause-without-evidence"  # it cites none
     assert annotation.failed is True
-    assert annotation.distinct_modes == 3
-    assert annotation.fatal_modes == ["3.1"]
+    assert annotation.distinct_modes == 4
+    assert annotation.fatal_modes == ["2.2", "3.1"]
 
 
 def test_mismatch_run_shows_reasoning_action_mismatch_and_its_mitigation() -> None:

@@ -22,7 +22,7 @@ def test_summary_per_model_follows_the_seed_method(tmp_path: Path) -> None:
     liar = summary["openai/liar"]
     assert (liar["runs"], liar["resolved"], liar["failed_runs"]) == (3, 0, 3)
     assert liar["task_recall"] == 0.0
-    assert liar["modes_per_failed_run"] == 3.0
+    assert liar["modes_per_failed_run"] == 4.0  # 2.2 (no evidence), 2.5, 3.1, 3.3
     assert liar["modes"]["3.3"]["rate_failed"] == 1.0 and liar["modes"]["3.3"]["rate_successful"] is None
     other = summary["openai/x"]
     assert other["task_recall"] == 1.0 and other["modes_per_failed_run"] is None
@@ -46,7 +46,7 @@ def test_summary_prefers_a_saved_mast_json(tmp_path: Path) -> None:
 
 def test_render_table_names_each_model_and_its_top_failure_mode(tmp_path: Path) -> None:
     text = render_table(summarize([_run_dir(tmp_path, "liar"), _run_dir(tmp_path, "demo-open")]))
-    assert "| openai/liar | mid | 1 | 0.0 % | 1 | 3.0 |" in text
+    assert "| openai/liar | mid | 1 | 0.0 % | 1 | 4.0 |" in text
     assert "| builtin/playbook | open | 1 | 100.0 % | 0 | - | - |" in text
     assert "| FM-3.3 | 100.0 % | - | - |" in text
 

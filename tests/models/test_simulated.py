@@ -16,7 +16,7 @@ from autogen_core.models import AssistantMessage, FunctionExecutionResult, Funct
 from orchestrator.models import BUILTIN_MODELS, create_client
 from orchestrator.models.errors import ModelError
 from orchestrator.models.playbook import PlaybookModel
-from orchestrator.models.simulated import BEHAVIOURS, SimulatedModel, load_profile
+from orchestrator.models.simulated import BEHAVIOURS, DRAWN, SimulatedModel, load_profile
 from orchestrator.trace import Trace
 
 ROOT = Path(__file__).parents[2]
@@ -154,7 +154,7 @@ def test_the_same_seed_gives_the_same_answers_and_injections() -> None:
 
 
 def test_rates_of_zero_give_exactly_the_playbook_answers(tmp_path: Path) -> None:
-    quiet = SimulatedModel("open", seed=3, profile_path=profile(tmp_path, **dict.fromkeys(BEHAVIOURS, 0.0)))
+    quiet = SimulatedModel("open", seed=3, profile_path=profile(tmp_path, **dict.fromkeys(DRAWN, 0.0)))
     assert conversation_answers(quiet) == conversation_answers(PlaybookModel())  # type: ignore[arg-type]
     assert quiet.injections == []
 
@@ -241,19 +241,40 @@ def test_wrong_target_verifies_another_workload(tmp_path: Path) -> None:
     assert_injected(model, "wrong_target")
 
 
-def test_fixation_persists_across_retries_of_the_same_run(tmp_path: Path) -> None:
+def test_fixation_survives_a_plain_retry_but_not_the_verifiers_objections(tmp_path: Path) -> None:
     read = FunctionCall(id="r1", name="list_workloads", arguments='{"namespace":"otel-demo"}')
     model = SimulatedModel("mid", seed=5, profile_path=profile(tmp_path, "mid", fixation=1.0))
     seen = [block("investigate", "investigator", CAP_ONE), *exchange(read, WORKLOADS)]
     first = call_of(create(model, seen, INVESTIGATOR_TOOLS))
-    retry = [
+    again = call_of(create(model, seen, INVESTIGATOR_TOOLS))  # the same state again, nothing new said
+    assert first[0] == again[0] == "submit_diagnosis"
+    assert first[1]["entities"] == again[1]["entities"]  # the same wrong root cause
+    objected = [
         block("investigate", "investigator", CAP_ONE, objections=["ad still not ready"]),
         *exchange(read, WORKLOADS),
     ]
-    second = call_of(create(model, retry, INVESTIGATOR_TOOLS))
-    assert first[0] == second[0] == "submit_diagnosis"
-    assert first[1]["entities"] == second[1]["entities"]  # the same wrong root cause, whatever the retry read
+    cured = call_of(create(model, objected, INVESTIGATOR_TOOLS))
+    assert cured[1]["entities"] != first[1]["entities"]  # evidence against it, not a plain retry
     assert [i["behaviour"] for i in model.injections] == ["fixation", "fixation"]
+
+
+def test_a_model_that_ignores_objections_resubmits_its_fixation(tmp_path: Path) -> None:
+    read = FunctionCall(id="r1", name="list_workloads", arguments='{"namespace":"otel-demo"}')
+    rates = {"fixation": 1.0, "ignore_objections": 1.0}
+    model = SimulatedModel("mid", seed=5, profile_path=profile(tmp_path, "mid", **rates))
+    first = call_of(
+        create(model, [block("investigate", "investigator", CAP_ONE), *exchange(read, WORKLOADS)], INVESTIGATOR_TOOLS)
+    )
+    objected = [
+        block("investigate", "investigator", CAP_ONE, objections=["ad still not ready"]),
+        *exchange(read, WORKLOADS),
+    ]
+    second = call_of(create(model, objected, INVESTIGATOR_TOOLS))
+    assert second[1]["entities"][0]["name"] == first[1]["entities"][0]["name"]
+    assert [(i["behaviour"], i["mode"]) for i in model.injections] == [
+        ("fixation", "persistent"),
+        ("ignore_objections", "2.5"),
+    ]
 
 
 def test_forget_refetches_what_pruning_dropped(tmp_path: Path) -> None:
