@@ -96,6 +96,7 @@ class Dispatcher:
     dedupes_in_state: int = 0
     # the engine's live MAST check of a submission just traced: a refusal note, or None to accept it
     veto: Callable[[str], str | None] | None = None
+    unrun_is_free: bool = False  # the engine does not count steps whose calls did not run (mitigations on)
 
     def enter(self, scope: StateScope, client: Any) -> None:
         self.scope, self.declared, self.submission = scope, client, None
@@ -133,6 +134,8 @@ class Dispatcher:
         )
 
         def answer(ok: bool, content: dict[str, Any], error: str | None = None, **extra: Any) -> str:
+            if self.unrun_is_free and not extra.get("result_digest"):
+                content = {**content, "counted": False}  # it did not run: the state's steps are untouched
             self.trace.emit(
                 "tool_result",
                 tool=name,
@@ -222,6 +225,8 @@ class Dispatcher:
             note = {
                 "note": f"same as call #{repeat.seq}: this exact call already returned this result and nothing new was learnt since; use it or do something else"
             }
+            if self.unrun_is_free:
+                note["counted"] = False
             return json.dumps({**json.loads(repeat.answer), **note})
         self.budget.used_steps += 1
         result = await self.toolbox.call(name, args)

@@ -340,6 +340,7 @@ class Conductor:
         self.dispatcher = Dispatcher(self.trace, self.toolbox, self.ledger, budget)
         if self.options.mitigations:
             self.dispatcher.veto = self._veto
+            self.dispatcher.unrun_is_free = True
 
     async def _walk(self) -> None:
         while self.machine.states[self.state].kind != "terminal":  # type: ignore[attr-defined]

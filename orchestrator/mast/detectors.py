@@ -82,8 +82,9 @@ class RunView:
     end: Event | None = None
     transitions: int = 0
     audit: Event | None = None  # closure_audit: a run without a verifier, checked by the harness after closing
+    verifierless: bool = False  # run_start mitigations=false: one agent, no verifier, no gate
     looked_since_applied: bool = False  # an ok read came back after the last applied write
-    wrote_since_diagnosis: bool = False  # a write tool was called since the last submit_diagnosis
+    wrote_since_diagnosis: bool = False  # a write tool was called in this round (since the last verdict)
 
     def observe(self, ev: Event) -> None:
         kind, d = ev.get("kind"), _data(ev)
@@ -94,6 +95,7 @@ class RunView:
             self.scope = set((d.get("incident") or {}).get("namespaces") or [])
             self.given_scope = bool(self.scope)
             self.read_only = self.mode == "off"
+            self.verifierless = d.get("mitigations") is False
         elif kind == "state_transition":
             self.transitions += 1
             self.llm_in_state = {}
@@ -122,8 +124,6 @@ class RunView:
         elif kind == "closure_audit":
             self.audit = ev
         elif kind == "submission":
-            if d.get("submission") == "submit_diagnosis":
-                self.wrote_since_diagnosis = False
             self.submissions += 1
             if d.get("call_seq") is not None:
                 self.submission_calls.add(d["call_seq"])
@@ -143,6 +143,7 @@ class RunView:
     def after(self, ev: Event) -> None:
         """Bookkeeping that must happen after detectors saw the event (a verdict closes a round)."""
         if ev.get("kind") == "verifier_verdict":
+            self.wrote_since_diagnosis = False
             self.last_verdict = ev
             self.applied_since_verdict = []
             self.last_proposal = None
@@ -328,6 +329,8 @@ class HistoryLoss(Detector):
         self.dropped: dict[tuple[str, str], tuple[str | None, int, int]] = {}  # -> (digest, prune seq, epoch)
         self.refuted: dict[str, int] = {}  # entity -> verdict seq
         self.reads_since_verdict = False
+        self.made: dict[tuple[str, str], int] = {}  # (role, sig) -> calls made; a sig is lost once all are dropped
+        self.lost: dict[tuple[str, str], int] = {}  # (role, sig) -> dropped copies
 
     def _signatures(self, role: str, entry: dict[str, Any]) -> set[str]:
         if entry.get("signature"):
@@ -349,6 +352,7 @@ class HistoryLoss(Detector):
         if kind == "tool_call" and d.get("signature"):
             args = _compact(json.dumps(d.get("args") or {}))
             self.by_tool.setdefault((role, d.get("tool", "")), []).append((d["signature"], args))
+            self.made[(role, d["signature"])] = self.made.get((role, d["signature"]), 0) + 1
         elif kind == "tool_result" and run.is_read_result(ev):
             call = run.call_of(ev)
             sig = _data(call).get("signature") if call else None
@@ -373,8 +377,11 @@ class HistoryLoss(Detector):
             for entry in d.get("dropped") or []:
                 if isinstance(entry, dict):
                     for sig in self._signatures(role, entry):
-                        if (role, sig) in self.last:
-                            self.dropped[(role, sig)] = (self.last[(role, sig)][0], ev["seq"], self.reason_epoch)
+                        key = (role, sig)
+                        self.lost[key] = self.lost.get(key, 0) + 1
+                        # an older copy dropped while a newer one is still in context loses nothing
+                        if key in self.last and self.lost[key] >= self.made.get(key, 0):
+                            self.dropped[key] = (self.last[key][0], ev["seq"], self.reason_epoch)
         elif kind == "clarification":
             self.reason_epoch += 1
         elif kind == "verifier_verdict":
@@ -420,15 +427,15 @@ class Termination(Detector):
             return [Finding(self.mode, "steps-after-pass", [self.passed_at, ev["seq"]], "an agent acted after PASS")]
         elif kind == "state_transition":
             self.last_transition = ev
-            if d.get("closing_step"):
-                return [
-                    Finding(
-                        self.mode,
-                        "submitted-only-when-forced",
-                        [ev["seq"]],
-                        f"{d.get('source')} used its steps; the machine had to ask for the submission",
-                    )
-                ]
+        elif kind == "mitigation" and d.get("detector") == "step_cap_reached":
+            return [
+                Finding(
+                    self.mode,
+                    "submitted-only-when-forced",
+                    [ev["seq"]],
+                    f"{ev.get('state')} used its steps; the machine had to ask for the submission",
+                )
+            ]
         elif kind == "run_end" and d.get("ended_by") == "budget":
             return [Finding(self.mode, "ended-by-budget", [ev["seq"]], str(d.get("reason") or "budget used up"))]
         return []
@@ -723,14 +730,15 @@ class PrematureTermination(Detector):
             return []
         d = _data(end)
         resolved = d.get("status") == "resolved" or d.get("exit_code") == 0
-        if run.audit is not None:  # no verifier in this run: the harness's audit says whether "fixed" was true
-            failed = not _data(run.audit).get("passed")
-            if resolved and failed and not run.applied_since_verdict:
+        if run.verifierless:  # the harness's closure audit says whether "fixed" was true
+            failed = run.audit is not None and not _data(run.audit).get("passed")
+            may_change = not run.read_only and run.mode not in ("dry-run", "approve")
+            if resolved and failed and may_change and not run.applied_since_verdict:
                 return [
                     Finding(
                         self.mode,
                         "closed-unchanged-while-failing",
-                        [run.audit["seq"]],
+                        [run.audit["seq"]],  # type: ignore[index]
                         "closed with no change applied; the checks still fail",
                     )
                 ]
@@ -782,7 +790,7 @@ class VerificationCoverage(Detector):
 
     def finish(self, run: RunView) -> list[Finding]:
         applied = run.last_applied_seq
-        if run.audit is not None:  # no verifier: the agent itself should have looked after its change
+        if run.verifierless:  # no verifier: the agent itself should have looked after its change
             if applied is not None and not run.looked_since_applied:
                 return [
                     Finding(self.mode, "applied-change-never-checked", [applied], "a change was applied, then no read")

@@ -29,6 +29,8 @@ class Observation:
     args: dict[str, Any]
     call_id: str
     ok: bool | None = None  # None: no result in the context (pending or pruned)
+    turn: int = 0  # which model turn of the state made the call
+    counted: bool = True  # False: the engine answered without running it, so it used none of the steps
     error: str | None = None
     content: dict[str, Any] = field(default_factory=dict)
 
@@ -145,6 +147,7 @@ def read_transcript(messages: Sequence[Any], tools: Sequence[Any]) -> Transcript
                     tool=str(_field(call, "name", "")),
                     args=_arguments(_field(call, "arguments", "{}")),
                     call_id=str(_field(call, "id", "") or ""),
+                    turn=turns,
                 )
                 observations.append(ob)
                 if ob.call_id:
@@ -158,8 +161,9 @@ def read_transcript(messages: Sequence[Any], tools: Sequence[Any]) -> Transcript
                     _answer(ob, _field(res, "content", ""), bool(_field(res, "is_error", False)))
     # A call rejected for contradicting its own declared action never ran: reconcile by forgetting that turn
     # (it is no evidence of anything) rather than reading it as a failed read.
+    counted_turns = len({o.turn for o in observations if o.counted}) + (turns - len({o.turn for o in observations}))
     observations = [o for o in observations if not str(o.error or "").startswith(MISMATCH_REJECTED)]
-    return Transcript(block, tool_names(tools), observations, cap, turns)
+    return Transcript(block, tool_names(tools), observations, cap, counted_turns)
 
 
 def _has_other_state_between(messages: Sequence[Any], lo: int, hi: int, block: dict[str, Any]) -> bool:
@@ -197,7 +201,8 @@ def _answer(ob: Observation, text: Any, is_error: bool) -> None:
     ok = bool(body.get("ok", not is_error)) and not (is_error and "ok" not in body)
     ob.ok = ok
     ob.error = body.get("error")
-    ob.content = {k: v for k, v in body.items() if k not in ("ok", "error")}
+    ob.counted = body.get("counted", True) is not False
+    ob.content = {k: v for k, v in body.items() if k not in ("ok", "error", "counted")}
 
 
 def salvage_json(text: str) -> Any:

@@ -134,6 +134,9 @@ class _RunMemory:
     mismatch_call: str | None = None  # poisons the run once it is known to have been dispatched
     queue: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)  # the rest of a repeat/drift episode
     issued: dict[tuple[str, str], list[_Issued]] = field(default_factory=dict)
+    history: list[tuple[str, _Issued]] = field(default_factory=list)  # (role, call) over the whole run
+    last_write: int = -1  # index in history of the last write call (or failed verdict): reads before it are stale
+    handed_over: set[str] = field(default_factory=set)  # calls a planned context reset dropped (not forgotten)
     refetched: set[str] = field(default_factory=set)
 
 
@@ -180,6 +183,7 @@ class SimulatedModel(TurnModel):
         corrupted = self._continue_episode(t) or self._corrupt(t, intent, dropped)
         chosen = result if corrupted is None else corrupted.model_copy(update={"usage": result.usage})
         self._after(t, chosen, corrupted is not None)
+        self._label_rereads(t, chosen, _call_ids_in(messages))
         self._remember(t, chosen)
         if chosen.usage is not None:
             self._add_usage(chosen.usage)
@@ -238,6 +242,10 @@ class SimulatedModel(TurnModel):
         passing = name == "submit_verdict" and _args(calls[0].arguments).get("verdict") == "PASS"
         if passing and self._memory.wrong_diagnosis:  # also after a blind PASS: both unchecked (3.2) and wrong
             self._record("unfounded_closure", "passed a fix of the wrong root cause", mode="3.3")
+        if t.submission and t.tools == [t.submission]:  # only the submission is left to it: it was cut off
+            self._record(
+                "termination_unaware", f"kept going in {t.state} until only the submission was left", mode="1.5"
+            )
         alone = "submit_diagnosis" in t.tools and "submit_mitigation" in t.tools  # no verifier behind it
         if name == "submit_mitigation" and alone and self._memory.wrong_diagnosis:
             checked = _looked_since_writes(t)
@@ -504,8 +512,33 @@ class SimulatedModel(TurnModel):
             if c.call_id not in visible and c.tool in READS and c.call_id not in self._memory.refetched
         ]
 
+    def _label_rereads(self, t: Transcript, chosen: CreateResult, visible: set[str]) -> None:
+        """Ground truth for what the wrapped model does on its own: a read whose earlier result left the
+        context (pruned, or a reset between states) is lost history (1.4); a third identical read in one
+        state with no change made is a repeat (1.3). Only reads since this model's last write count."""
+        earlier = {c.call_id for _, c in self._memory.history}
+        if not t.observations and earlier and not earlier & visible:
+            self._memory.handed_over |= earlier  # a fresh context at a new state: the machine's reset, by design
+        if not t.observations and t.block.get("objections"):
+            self._memory.last_write = len(self._memory.history) - 1  # a failed verdict: a new reason to look
+        calls = chosen.content if isinstance(chosen.content, list) else []
+        if not calls or calls[0].name not in READS:
+            return
+        tool, args = calls[0].name, _args(calls[0].arguments)
+        since = self._memory.history[self._memory.last_write + 1 :]
+        same = [c for role, c in since if role == t.role and c.tool == tool and c.args == args]
+        if same and same[-1].call_id not in visible and same[-1].call_id not in self._memory.handed_over:
+            self._record("forget", f"re-read {tool} after its result left the context", mode="1.4")
+        in_state = {c.call_id for c in self._memory.issued.get((t.role, t.state), [])}
+        if len([c for c in same if c.call_id in in_state]) >= 2:
+            self._record("repeat", f"read {tool} a third time with nothing changed", mode="1.3")
+
     def _remember(self, t: Transcript, result: CreateResult) -> None:
         if isinstance(result.content, list):
+            for call in result.content:
+                self._memory.history.append((t.role, _Issued(call.id, call.name, _args(call.arguments))))
+                if call.name not in READS and call.name not in SUBMISSIONS:
+                    self._memory.last_write = len(self._memory.history) - 1
             issued = self._memory.issued.setdefault((t.role, t.state), [])
             for call in result.content:
                 if call.id != self._memory.mismatch_call:  # a rejected mismatch leaves the context by design
@@ -540,6 +573,16 @@ def _result(calls: list[FunctionCall], thought: str) -> CreateResult:
     # Usage is left to the wrapper's caller: the inner model already counted this turn's prompt.
     usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
     return CreateResult(finish_reason="function_calls", content=calls, usage=usage, cached=False, thought=thought)
+
+
+def _call_ids_in(messages: Sequence[Any]) -> set[str]:
+    """Ids of the tool calls whose results are still in the context."""
+    ids = set()
+    for m in messages:
+        content = getattr(m, "content", None)
+        if isinstance(content, list):
+            ids |= {str(getattr(c, "call_id", "") or "") for c in content}
+    return ids - {""}
 
 
 def _applied_writes(t: Transcript) -> list[Observation]:
