@@ -75,7 +75,8 @@ class PastCall:
 
 
 # A call repeated with the same result this many times, with no new fact in between, is answered from the
-# last result instead of being run again (MAST FM-1.3); this many such answers in one state end the state.
+# last result instead of being run again (MAST FM-1.3); this many such answers in a row (no call ran in
+# between) end the state.
 REPEATS_BEFORE_DEDUPE = 2
 DEDUPES_BEFORE_FORCED_TRANSITION = 3
 
@@ -95,7 +96,7 @@ class Dispatcher:
     history: dict[str, list[PastCall]] = field(default_factory=dict)
     dedupes_in_state: int = 0
     # the engine's live MAST check of a submission just traced: a refusal note, or None to accept it
-    veto: Callable[[str], str | None] | None = None
+    veto: Callable[[str, dict[str, Any]], str | None] | None = None
     unrun_is_free: bool = False  # the engine does not count steps whose calls did not run (mitigations on)
 
     def enter(self, scope: StateScope, client: Any) -> None:
@@ -194,7 +195,7 @@ class Dispatcher:
             self.trace.emit(
                 "submission", submission=name, content=args, call_seq=call.seq, ends_state=name == scope.submit
             )
-            refusal = self.veto(name) if self.veto is not None else None
+            refusal = self.veto(name, args) if self.veto is not None else None
             if refusal is not None:
                 if name == scope.submit:
                     self.submission = None
@@ -231,6 +232,7 @@ class Dispatcher:
         self.budget.used_steps += 1
         result = await self.toolbox.call(name, args)
         facts = self.ledger.add(facts_from(name, result.ok, result.content, result.error))
+        self.dedupes_in_state = 0  # a call that ran breaks the streak: a loop is answers from memory in a row
         if result.write is not None:
             self.writes.append({**result.write, "call_seq": call.seq, "state": scope.state})
         body = json.dumps(result.content, default=str)

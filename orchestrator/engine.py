@@ -206,9 +206,22 @@ class Conductor:
                 notes.append("You already established these facts; do not fetch them again:\n" + "\n".join(facts[-15:]))
         return "\n\n".join(notes) or None
 
-    def _veto(self, submission: str) -> str | None:
+    def _veto(self, submission: str, args: dict[str, Any]) -> str | None:
         """Called by the dispatcher right after a submission is traced: a live finding about it refuses it
-        (the agent reads why in the tool result and tries again within its state)."""
+        (the agent reads why in the tool result and tries again within its state), and so does a diagnosis
+        that names no root cause while the machine still has investigation to come (FM-3.1: giving up early)."""
+        state = self.state  # type: ignore[attr-defined]
+        roots = [e for e in args.get("entities") or [] if isinstance(e, dict) and e.get("contributing_factor")]
+        missing = "root cause" if not roots else None if args.get("mitigations") or self.read_only else "mitigation"
+        following = self.machine.continues_after_cap(state)
+        if submission == "submit_diagnosis" and missing and following:
+            self.trace.emit(
+                "mitigation",
+                mode="3.1",
+                detector="inconclusive_diagnosis",
+                action=f"refused a diagnosis with no {missing}; {following} follows",
+            )
+            return f"It names no {missing}. Keep investigating; {following} continues from the facts gathered."
         for f in list(self.live_findings):
             if REFUSED_SUBMISSIONS.get(f.rule) == submission:
                 self.live_findings.remove(f)
@@ -557,21 +570,35 @@ class Conductor:
             self.trace.role = None
 
     async def _closing_step(self, agent: Any, scope: StateScope, st: StateSpec, **why: Any) -> tuple[str, dict]:
-        """The machine owns termination (FM-1.5): a state whose cap would end the run gets one last call in
-        which only its submission is offered and runs. Without mitigations the step cap simply ends the state."""
+        """The machine owns termination (FM-1.5): a state that used its steps gets one last call in which only
+        its submission is offered and runs. Where the cap would end the run this is a closing step (the agent
+        did not stop in time); where another state takes over it is a hand-over step: the evidence is in this
+        context now, so submit if it is enough, else the next state continues. Without mitigations the step
+        cap simply ends the state."""
         cap = {"cap": st.step_cap, **why}
-        handed_over = self.machine.continues_after_cap(st.name) is not None
-        if not (self.options.mitigations and st.submit) or handed_over or self.budget_reason():
+        following = self.machine.continues_after_cap(st.name)
+        if not (self.options.mitigations and st.submit) or self.budget_reason():
             return "step_cap", cap
-        self.trace.emit(
-            "mitigation",
-            mode="1.5",
-            detector="step_cap_reached",
-            action=f"closing step: only {st.submit} is offered in {st.name}",
-        )
+        if following:
+            nudge = f"Your steps in {st.name} are used up. If the evidence is enough, call {st.submit} now; "
+            nudge += f"otherwise reply in words and {following} continues."
+            self.trace.emit(
+                "mitigation",
+                mode="1.5",
+                detector="handover_step",
+                action=f"hand-over step: {st.submit} offered before {following} takes over",
+            )
+        else:
+            nudge = f"Your steps in {st.name} are used up. Call {st.submit} now with what you have."
+            self.trace.emit(
+                "mitigation",
+                mode="1.5",
+                detector="step_cap_reached",
+                action=f"closing step: only {st.submit} is offered in {st.name}",
+            )
         scope.closing, agent.client.offer_only = True, {st.submit}
         try:
-            await agent.step(f"Your steps in {st.name} are used up. Call {st.submit} now with what you have.")
+            await agent.step(nudge)
         except (ModelError, BudgetExceeded) as exc:
             return "exhausted", {"reason": f"closing step: {exc}", "by": "model_error"}
         finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -158,7 +159,8 @@ def _run_task(task: Task, out: Path) -> dict[str, Any]:
         output_dir=run_dir,
         model=task.model,
         base_url=task.base_url,
-        seed=task.seed,
+        # per case as well as per seed: otherwise every case of a seed replays the same failures
+        seed=zlib.crc32(f"{task.case.name}:{task.seed}".encode()),
         mitigations=task.mitigations,
         before_close=lambda session, code: after.append(inspect_cluster(session, task.case, closed=code == 0)),
     )

@@ -313,9 +313,8 @@ class StepRepetition(Detector):
 
 class HistoryLoss(Detector):
     """1.4: the agent re-fetches what pruning dropped although nothing changed and nothing gave a new reason
-    (no write, verdict or clarification since), or names again a root cause a failed verdict refuted, after
-    investigating further (with no new reads that is 2.5 instead). Why: both show information it had was
-    lost, not that the world moved on.
+    (no write, verdict or clarification since). Why: information it had was lost, not that the world moved
+    on. (Naming a root cause again after a failed verdict is not counted: the fix may just not have settled.)
 
     A dropped message is matched to earlier calls by tool name and argument text (the prune report keeps the
     first 80 characters, compared without whitespace); an explicit `signature` in the report wins."""
@@ -324,11 +323,10 @@ class HistoryLoss(Detector):
 
     def __init__(self) -> None:
         self.reason_epoch = 0
-        self.last: dict[tuple[str, str], tuple[str | None, int]] = {}  # (role, sig) -> (digest, call seq)
+        # (role, sig) -> (digest, call seq, epoch it was read in): a read from an earlier epoch may be redone
+        self.last: dict[tuple[str, str], tuple[str | None, int, int]] = {}
         self.by_tool: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (role, tool) -> [(sig, args text)]
         self.dropped: dict[tuple[str, str], tuple[str | None, int, int]] = {}  # -> (digest, prune seq, epoch)
-        self.refuted: dict[str, int] = {}  # entity -> verdict seq
-        self.reads_since_verdict = False
         self.made: dict[tuple[str, str], int] = {}  # (role, sig) -> calls made; a sig is lost once all are dropped
         self.lost: dict[tuple[str, str], int] = {}  # (role, sig) -> dropped copies
 
@@ -368,9 +366,7 @@ class HistoryLoss(Detector):
                             f"{d.get('tool')} re-fetched after a prune dropped it; same result, no new reason",
                         )
                     )
-                self.last[key] = (d.get("result_digest"), call["seq"])
-            if d.get("status") == "ok":
-                self.reads_since_verdict = True
+                self.last[key] = (d.get("result_digest"), call["seq"], self.reason_epoch)
             if (d.get("write") or {}).get("mode") == "applied":
                 self.reason_epoch += 1
         elif kind == "context_prune" and d.get("reason") in ("budget", "reset"):
@@ -381,29 +377,9 @@ class HistoryLoss(Detector):
                         self.lost[key] = self.lost.get(key, 0) + 1
                         # an older copy dropped while a newer one is still in context loses nothing
                         if key in self.last and self.lost[key] >= self.made.get(key, 0):
-                            self.dropped[key] = (self.last[key][0], ev["seq"], self.reason_epoch)
-        elif kind == "clarification":
+                            self.dropped[key] = (self.last[key][0], ev["seq"], self.last[key][2])
+        elif kind in ("clarification", "verifier_verdict"):
             self.reason_epoch += 1
-        elif kind == "verifier_verdict":
-            self.reason_epoch += 1
-            self.reads_since_verdict = False
-            if not d.get("passed") and d.get("gate_passed") is False:  # the code says the incident remains
-                results = d.get("results") or []
-                for target in run.applied_since_verdict:
-                    own = [r for r in results if r.get("target") == target]
-                    if own and all(r.get("passed") for r in own):
-                        self.refuted[target] = ev["seq"]
-        elif kind == "submission" and d.get("submission") == "submit_diagnosis" and self.reads_since_verdict:
-            again = sorted(_roots(d.get("content") or {}) & set(self.refuted))
-            if again:
-                out.append(
-                    Finding(
-                        self.mode,
-                        "reopen-refuted-root-cause",
-                        [self.refuted[again[0]], ev["seq"]],
-                        f"{', '.join(again)} named again although a failed verdict showed it healthy",
-                    )
-                )
         return out
 
 
@@ -733,6 +709,15 @@ class PrematureTermination(Detector):
         if run.verifierless:  # the harness's closure audit says whether "fixed" was true
             failed = run.audit is not None and not _data(run.audit).get("passed")
             may_change = not run.read_only and run.mode not in ("dry-run", "approve")
+            if resolved and failed and may_change and run.applied_since_verdict and not run.looked_since_applied:
+                return [
+                    Finding(
+                        self.mode,
+                        "closed-unchecked-while-failing",
+                        [run.audit["seq"]],  # type: ignore[index]
+                        "changed something, never looked, closed; the checks still fail",
+                    )
+                ]
             if resolved and failed and may_change and not run.applied_since_verdict:
                 return [
                     Finding(

@@ -6,8 +6,11 @@ litellm or autogen only when asked, so the CLI stays fast.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
+PROFILES_ENV = "SRE_AGENT_FAILURE_PROFILES"
 BUILTIN_MODELS = ("builtin/playbook", "builtin/sim-frontier", "builtin/sim-mid", "builtin/sim-open")
 
 
@@ -34,7 +37,9 @@ def create_client(model: str, base_url: str | None = None, timeout: float = 60.0
     if model.startswith("builtin/sim-"):
         from .simulated import SimulatedModel
 
-        return SimulatedModel(model.removeprefix("builtin/sim-"), seed=seed)
+        # Your own rates (say, to calibrate against your models' traces): a file shaped like failure_profiles.yaml.
+        own = os.environ.get(PROFILES_ENV)
+        return SimulatedModel(model.removeprefix("builtin/sim-"), seed=seed, profile_path=Path(own) if own else None)
     from .litellm_client import LiteLLMClient
 
     return LiteLLMClient(model, base_url=base_url, timeout=timeout)

@@ -42,8 +42,7 @@ class Step:
 
 def evidence_for(t: Transcript) -> Evidence:
     remaining = t.remaining_calls()
-    handed_over = bool(t.block.get("continues_in"))  # the next state picks up: no need to rush a submission
-    eager = (remaining is None or remaining > 1 or handed_over) and t.calls_made < HARD_CALL_CAP
+    eager = (remaining is None or remaining > 1) and t.calls_made < HARD_CALL_CAP
     return Evidence(t.observations, t.tools, eager=eager)
 
 

@@ -137,6 +137,8 @@ class _RunMemory:
     history: list[tuple[str, _Issued]] = field(default_factory=list)  # (role, call) over the whole run
     last_write: int = -1  # index in history of the last write call (or failed verdict): reads before it are stale
     handed_over: set[str] = field(default_factory=set)  # calls a planned context reset dropped (not forgotten)
+    state_key: tuple[str, str] = ("", "")
+    turns_in_state: int = 0
     refetched: set[str] = field(default_factory=set)
 
 
@@ -178,6 +180,9 @@ class SimulatedModel(TurnModel):
         result = await self.inner.create(messages, tools=tools, cancellation_token=cancellation_token)
         t = read_transcript(messages, tools)
         self._settle_poison(t)
+        key = (t.role, t.state)
+        self._memory.turns_in_state = self._memory.turns_in_state + 1 if key == self._memory.state_key else 1
+        self._memory.state_key = key
         intent = _intent_of(result)
         dropped = self._dropped(t)
         corrupted = self._continue_episode(t) or self._corrupt(t, intent, dropped)
@@ -233,6 +238,7 @@ class SimulatedModel(TurnModel):
             self._memory.poisoned = self._memory.poisoned or "declared" not in str(ob.error or "")
 
     def _after(self, t: Transcript, chosen: CreateResult, corrupted: bool) -> None:
+        """Ground truth for the consequences it knows of: a PASS or a closure on a wrong diagnosis, being cut off."""
         calls = chosen.content if isinstance(chosen.content, list) else []
         if not calls:
             return
@@ -242,11 +248,15 @@ class SimulatedModel(TurnModel):
         passing = name == "submit_verdict" and _args(calls[0].arguments).get("verdict") == "PASS"
         if passing and self._memory.wrong_diagnosis:  # also after a blind PASS: both unchecked (3.2) and wrong
             self._record("unfounded_closure", "passed a fix of the wrong root cause", mode="3.3")
-        if t.submission and t.tools == [t.submission]:  # only the submission is left to it: it was cut off
+        cut_off = t.submission and t.tools == [t.submission] and not t.block.get("continues_in")
+        if cut_off:  # only the submission is left to it, and nothing comes after this state: it did not stop in time
             self._record(
                 "termination_unaware", f"kept going in {t.state} until only the submission was left", mode="1.5"
             )
         alone = "submit_diagnosis" in t.tools and "submit_mitigation" in t.tools  # no verifier behind it
+        turns = self._memory.turns_in_state  # its own count: pruning hides early turns from the transcript
+        if alone and name not in SUBMISSIONS and t.step_cap and turns == t.step_cap:  # nobody cuts it off: it runs out
+            self._record("termination_unaware", f"spent its last step on {name} without closing", mode="1.5")
         if name == "submit_mitigation" and alone and self._memory.wrong_diagnosis:
             checked = _looked_since_writes(t)
             self._record(
@@ -278,12 +288,13 @@ class SimulatedModel(TurnModel):
     # Each returns None when it cannot apply to this turn, else a thunk building (result, detail).
     def _ignore_objections(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
         wrong = self._memory.fixation
-        if intent.tool != "submit_diagnosis" or not t.block.get("objections") or wrong is None:
-            return None
+        reads = [o for o in t.observations if o.tool in READS]
+        if not t.block.get("objections") or wrong is None or reads or "submit_diagnosis" not in t.tools:
+            return None  # ignoring the verifier is resubmitting at once, before reading anything new
 
         def act() -> tuple[CreateResult, str]:
             self._memory.wrong_diagnosis = True
-            args = _diagnosis_naming(wrong, "The alerts point at it; it is the most likely cause.")
+            args = _diagnosis_naming(wrong, "The alerts point at it; it is the most likely cause.", evidence=True)
             return self._call(t, "submit_diagnosis", args, f"Action: submit_diagnosis {wrong}"), (
                 f"resubmitted {wrong} despite the verifier's objections"
             )

@@ -25,7 +25,6 @@ POSITIVES = {
     "3.3-pos-closure-contradicted-by-cluster": ("3.3", "closure-contradicted-by-cluster", [18, 27]),
     "1.5-pos-submitted-only-when-forced": ("1.5", "submitted-only-when-forced", [27]),
     "1.3-pos-deduped-third-repeat": ("1.3", "repeat-same-signature-3x", [12, 18, 21]),
-    "1.4-pos-reopen-after-gate-failed": ("1.4", "reopen-refuted-root-cause", [32, 39]),
 }
 VERIFIER_RULES = {"closed-without-pass", "applied-change-never-verified"}
 

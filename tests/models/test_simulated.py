@@ -106,10 +106,10 @@ def investigation_after_one_read() -> list:
 
 
 # ------------------------------------------------------------------------------------------------ profiles
-def test_builtin_profiles_load_for_every_class_and_are_marked_uncalibrated() -> None:
+def test_builtin_profiles_load_for_every_class_and_are_frozen_as_calibrated() -> None:
     for model_class in ("frontier", "mid", "open"):
         prof = load_profile(model_class)
-        assert not prof.calibrated and prof.poison_multiplier >= 1
+        assert prof.calibrated and prof.poison_multiplier >= 1
         assert set(prof.rates) <= set(BEHAVIOURS) and any(r.rate > 0 for r in prof.rates.values())
 
 
@@ -265,11 +265,8 @@ def test_a_model_that_ignores_objections_resubmits_its_fixation(tmp_path: Path) 
     first = call_of(
         create(model, [block("investigate", "investigator", CAP_ONE), *exchange(read, WORKLOADS)], INVESTIGATOR_TOOLS)
     )
-    objected = [
-        block("investigate", "investigator", CAP_ONE, objections=["ad still not ready"]),
-        *exchange(read, WORKLOADS),
-    ]
-    second = call_of(create(model, objected, INVESTIGATOR_TOOLS))
+    objected = [block("investigate", "investigator", CAP_ONE, objections=["ad still not ready"])]
+    second = call_of(create(model, objected, INVESTIGATOR_TOOLS))  # at once, before reading anything new
     assert second[1]["entities"][0]["name"] == first[1]["entities"][0]["name"]
     assert [(i["behaviour"], i["mode"]) for i in model.injections] == [
         ("fixation", "persistent"),
@@ -286,7 +283,9 @@ def test_forget_refetches_what_pruning_dropped(tmp_path: Path) -> None:
     # the context dropped the first turn: only the second call and its result remain
     tool, args = call_of(create(model, [start, *exchange(second, {"pods": []})], INVESTIGATOR_TOOLS))
     assert (tool, args) == (first.name, json.loads(first.arguments))
-    assert "pruned" in assert_injected(model, "forget")["detail"]
+    drawn, seen = model.injections  # the drawn behaviour, and the re-read it labels as it happens
+    assert drawn["behaviour"] == seen["behaviour"] == "forget" and drawn["mode"] == seen["mode"] == "1.4"
+    assert "pruned" in drawn["detail"] and "left the context" in seen["detail"]
 
 
 def test_injections_go_to_the_trace_as_ground_truth(tmp_path: Path) -> None:
