@@ -96,7 +96,7 @@ def test_mitigations_off_is_one_unguarded_loop(runs_root: Path, tmp_path: Path) 
     out = runs_root / "unguarded"
     code, _, _ = run_cli("run", str(inc), "--output", str(out), "--quiet", "--mitigations", "off")
     report = json.loads((out / "report.json").read_text())
-    assert code == 0 and report["path"] == ["intake", "solo", "resolved"]
+    assert code == 0 and report["path"] == ["intake", "solo", "audit", "resolved"]
     assert report["verdict"] is None and "nothing verified" in report["reason"]
     assert not [e for e in events(out) if e["kind"] in ("verifier_verdict", "mitigation")]
 
