@@ -56,6 +56,7 @@ def honest(body: dict[str, Any]) -> dict[str, Any]:
                         "name": f"{NS}/Deployment/product-catalog",
                         "contributing_factor": True,
                         "reasoning": "ImagePullBackOff",
+                        "evidence": ["pod_reason: ImagePullBackOff"],
                     }
                 ],
                 "mitigations": [{"action": "rollout_undo", "args": CULPRIT}],
