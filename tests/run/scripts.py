@@ -100,7 +100,9 @@ def liar(body: dict[str, Any]) -> dict[str, Any]:
             "submit_diagnosis",
             {
                 "summary": "frontend is stuck",
-                "entities": [{"name": f"{NS}/Deployment/frontend", "contributing_factor": True}],
+                "entities": [
+                    {"name": f"{NS}/Deployment/frontend", "contributing_factor": True, "evidence": ["it is slow"]}
+                ],
                 "mitigations": [{"action": "rollout_restart", "args": wrong}],
             },
         )

@@ -43,6 +43,8 @@ def test_a_model_that_lies_about_the_fix_never_exits_0(runs_root: Path, tmp_path
     acted = [e["data"] for e in events(out) if e["kind"] == "mitigation"]
     refused = [m for m in acted if m["mode"] == "3.3" and m["detector"] == "verdict_contradicted"]
     assert len(refused) == len(verdicts)  # every contradicted PASS was refused, live
+    # after the FAIL it resubmits the same diagnosis: the live FM-2.5 detector refuses that too
+    assert [m for m in acted if m["mode"] in ("2.5", "2.2")]  # its evidence-free diagnosis is refused either way
     mast = json.loads((out / "mast.json").read_text())
     assert mast["mast_annotation"]["3.3"] == 1 and mast["modes"]["3.3"]["mitigated"]
 
