@@ -439,10 +439,7 @@ class Conductor:
     async def _state_audit(self, st: StateSpec) -> tuple[str, dict]:
         """After an unverified closure: the gate's checks, recorded for annotation only (never acted on)."""
         await self._state_wait(st)
-        gate = self.gate_factory()
-        remediated = sorted({w["target"] for w in self.round_writes if w.get("mode") == "applied" and w.get("target")})
-        required = gate.required_checks(remediated, list((self.diagnosis or {}).get("checks") or []), [])
-        verdict = await gate.evaluate(required)
+        verdict = await self._gate_verdict()  # the same checks the gate would have run
         self.trace.emit(
             "closure_audit",
             role=None,
@@ -464,17 +461,19 @@ class Conductor:
         proposal = self.dispatcher.submission["args"] if self.dispatcher.submission else None
         return await self._judge(proposal)
 
-    async def _judge(self, proposal: dict | None) -> tuple[str, dict]:
+    async def _gate_verdict(self) -> Any:
+        """The code gate on fresh reads, over what this round actually changed (and the incident's checks)."""
         from .verify import CheckSpec
 
         gate = self.gate_factory()
         remediated = sorted({w["target"] for w in self.round_writes if w.get("mode") == "applied" and w.get("target")})
-        extra = [
-            CheckSpec(name=c.check, target=c.target, alert=c.alert)
-            for c in (self.incident.spec.success.checks if self.incident.spec.success else [])
-        ]
+        success = self.incident.spec.success
+        extra = [CheckSpec(name=c.check, target=c.target, alert=c.alert) for c in (success.checks if success else [])]
         required = gate.required_checks(remediated, list((self.diagnosis or {}).get("checks") or []), extra)
-        verdict = await gate.evaluate(required)
+        return await gate.evaluate(required)
+
+    async def _judge(self, proposal: dict | None) -> tuple[str, dict]:
+        verdict = await self._gate_verdict()
         agent_says = proposal.get("verdict") if proposal else None
         passed = verdict.passed and agent_says in (None, "PASS")
         objections = list(verdict.objections)

@@ -153,7 +153,7 @@ def _scenario_ref(value: Any, info: ValidationInfo) -> Path | str:
 
 def _check_scenario(path: Path) -> None:
     """Read the scenario and check its fault ids and arguments, so `validate` catches what the run would."""
-    from .bench.suite import scenario_problem
+    from .sim.scenario import scenario_problem
 
     problem = scenario_problem(path)
     if problem:

@@ -123,31 +123,32 @@ def run_task(task: Task, out: Path) -> dict[str, Any]:
     try:
         return _run_task(task, out)
     except Exception as exc:  # a bug, not a model failure: keep it visible in the row and the table
-        return {
-            "scenario": task.case.name,
-            "model": task.model,
-            "model_class": "?",
-            "mitigations": task.arm,
-            "seed": task.seed,
-            "exit_code": 1,
-            "status": "error",
-            "error": f"{type(exc).__name__}: {exc}",
-            "succeeded": False,
-            "false_closure": False,
-            "verified_mitigation": False,
-            "recall": 0.0,
-            "precision": 0.0,
-            "strict": False,
-            "named": [],
-            "left_firing": [],
-            "left_unready": [],
-            "steps": 0,
-            "tokens": 0,
-            "seconds": 0.0,
-            "modes": [],
-            "injected": [],
-            "run_dir": str(task.run_dir()),
-        }
+        return _row(task, status="error", error=f"{type(exc).__name__}: {exc}")
+
+
+def _row(task: Task, **measured: Any) -> dict[str, Any]:
+    """A results.json run row: what the task is, and what was measured (defaults: a run that did nothing)."""
+    nothing = {
+        "model_class": "?",
+        "exit_code": 1,
+        "status": "error",
+        "succeeded": False,
+        "false_closure": False,
+        "verified_mitigation": False,
+        "recall": 0.0,
+        "precision": 0.0,
+        "strict": False,
+        "named": [],
+        "left_firing": [],
+        "left_unready": [],
+        "steps": 0,
+        "tokens": 0,
+        "seconds": 0.0,
+        "modes": [],
+        "injected": [],
+    }
+    what = {"scenario": task.case.name, "model": task.model, "mitigations": task.arm, "seed": task.seed}
+    return {**what, **nothing, **measured, "run_dir": str(task.run_dir())}
 
 
 def _run_task(task: Task, out: Path) -> dict[str, Any]:
@@ -172,30 +173,26 @@ def _run_task(task: Task, out: Path) -> dict[str, Any]:
     mast = _read_json(run_dir / "mast.json")
     closed = result.exit_code == 0
     verified = closed and not cluster.fault_remains
-    return {
-        "scenario": task.case.name,
-        "model": task.model,
-        "model_class": result.model_class,
-        "mitigations": task.arm,
-        "seed": task.seed,
-        "exit_code": result.exit_code,
-        "status": result.status,
-        "succeeded": verified and score.recall == 1.0,
-        "false_closure": closed and cluster.fault_remains,
-        "verified_mitigation": verified,
-        "recall": score.recall,
-        "precision": score.precision,
-        "strict": score.strict,
-        "named": named,
-        "left_firing": cluster.firing,
-        "left_unready": cluster.unready,
-        "steps": result.steps,
-        "tokens": result.tokens,
-        "seconds": result.seconds,
-        "modes": sorted(k for k, v in (mast.get("mast_annotation") or {}).items() if v == 1),
-        "injected": _injected_modes(run_dir / "trace.jsonl"),
-        "run_dir": str(task.run_dir()),
-    }
+    return _row(
+        task,
+        model_class=result.model_class,
+        exit_code=result.exit_code,
+        status=result.status,
+        succeeded=verified and score.recall == 1.0,
+        false_closure=closed and cluster.fault_remains,
+        verified_mitigation=verified,
+        recall=score.recall,
+        precision=score.precision,
+        strict=score.strict,
+        named=named,
+        left_firing=cluster.firing,
+        left_unready=cluster.unready,
+        steps=result.steps,
+        tokens=result.tokens,
+        seconds=result.seconds,
+        modes=sorted(k for k, v in (mast.get("mast_annotation") or {}).items() if v == 1),
+        injected=_injected_modes(run_dir / "trace.jsonl"),
+    )
 
 
 def run_tasks(
@@ -219,12 +216,12 @@ def _execute(tasks: list[Task], out: Path, jobs: int) -> Iterator[tuple[int, dic
 
     # spawn, not fork: the parent may already hold simulator threads and sockets
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_worker, asdict_task(t), str(out)): i for i, t in enumerate(tasks)}
+        futures = {pool.submit(_worker, _task_dict(t), str(out)): i for i, t in enumerate(tasks)}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
 
-def asdict_task(task: Task) -> dict[str, Any]:
+def _task_dict(task: Task) -> dict[str, Any]:
     d = asdict(task)
     d["case"] = {"name": task.case.name, "scenario": str(task.case.scenario), "truth": asdict(task.case.truth)}
     return d

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..sim.scenario import scenario_problem
 from .truth import GroundTruth, TruthError, load_truth
 
 
@@ -31,20 +32,6 @@ class Case:
     @property
     def namespaces(self) -> list[str]:
         return self.truth.namespaces
-
-
-def scenario_problem(path: Path) -> str | None:
-    """What would stop the simulator loading this scenario (checked before a single run starts)."""
-    from ..sim.faults import FaultError, validate_fault
-    from ..sim.scenario import ScenarioError, normalise, read_document
-
-    try:
-        plan = normalise(read_document(path), str(path))
-        for fault in plan["faults"]:
-            validate_fault(fault["id"], fault["args"])
-    except (ScenarioError, FaultError) as err:
-        return str(err).splitlines()[0]
-    return None
 
 
 def load_suite(spec: str, only: list[str] | None = None) -> list[Case]:

@@ -84,7 +84,7 @@ class RunView:
     audit: Event | None = None  # closure_audit: a run without a verifier, checked by the harness after closing
     verifierless: bool = False  # run_start mitigations=false: one agent, no verifier, no gate
     looked_since_applied: bool = False  # an ok read came back after the last applied write
-    wrote_since_diagnosis: bool = False  # a write tool was called in this round (since the last verdict)
+    wrote_this_round: bool = False  # a write tool was called in this round (since the last verdict)
 
     def observe(self, ev: Event) -> None:
         kind, d = ev.get("kind"), _data(ev)
@@ -120,7 +120,7 @@ class RunView:
             if d.get("declared_action"):
                 self.declares_actions = True
             if d.get("tool") in write_tools():
-                self.wrote_since_diagnosis = True
+                self.wrote_this_round = True
         elif kind == "closure_audit":
             self.audit = ev
         elif kind == "submission":
@@ -143,7 +143,7 @@ class RunView:
     def after(self, ev: Event) -> None:
         """Bookkeeping that must happen after detectors saw the event (a verdict closes a round)."""
         if ev.get("kind") == "verifier_verdict":
-            self.wrote_since_diagnosis = False
+            self.wrote_this_round = False
             self.last_verdict = ev
             self.applied_since_verdict = []
             self.last_proposal = None
@@ -676,7 +676,7 @@ class PrematureTermination(Detector):
             if kind == "verifier_verdict" and d.get("passed"):
                 self.claim = None
             return []
-        if kind == "submission" and d.get("submission") == "submit_mitigation" and not run.wrote_since_diagnosis:
+        if kind == "submission" and d.get("submission") == "submit_mitigation" and not run.wrote_this_round:
             claimed = [
                 a.get("action")
                 for a in (d.get("content") or {}).get("actions") or []
@@ -709,24 +709,14 @@ class PrematureTermination(Detector):
         if run.verifierless:  # the harness's closure audit says whether "fixed" was true
             failed = run.audit is not None and not _data(run.audit).get("passed")
             may_change = not run.read_only and run.mode not in ("dry-run", "approve")
-            if resolved and failed and may_change and run.applied_since_verdict and not run.looked_since_applied:
-                return [
-                    Finding(
-                        self.mode,
-                        "closed-unchecked-while-failing",
-                        [run.audit["seq"]],  # type: ignore[index]
-                        "changed something, never looked, closed; the checks still fail",
-                    )
-                ]
-            if resolved and failed and may_change and not run.applied_since_verdict:
-                return [
-                    Finding(
-                        self.mode,
-                        "closed-unchanged-while-failing",
-                        [run.audit["seq"]],  # type: ignore[index]
-                        "closed with no change applied; the checks still fail",
-                    )
-                ]
+            if resolved and failed and may_change and not (run.applied_since_verdict and run.looked_since_applied):
+                rule, what = (
+                    ("closed-unchecked-while-failing", "changed something, never looked")
+                    if run.applied_since_verdict
+                    else ("closed-unchanged-while-failing", "changed nothing")
+                )
+                seq = run.audit["seq"]  # type: ignore[index]
+                return [Finding(self.mode, rule, [seq], f"{what}, closed; the checks still fail")]
             return []
         verdict_ok = run.last_verdict is not None and _data(run.last_verdict).get("passed")
         if resolved and not verdict_ok:

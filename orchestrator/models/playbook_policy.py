@@ -199,7 +199,7 @@ def mitigate(t: Transcript, diagnosis: dict | None = None) -> Step:
         actions.append({"action": action, "args": args, "result": result})
         if result in ("applied", "dry-run"):
             remediated.append(target)
-    if diagnosis_given and remediated and not _looked_since_writes(t, {a["action"] for a in actions}):
+    if diagnosis_given and remediated and not t.looked_since_writes({a["action"] for a in actions}):
         # Alone (no verifier behind it), a careful engineer looks at the result of a change before calling it done.
         ns = remediated[0].split("/", 1)[0] or (t.namespaces or ["default"])[0]
         return Step("list_pods", {"namespace": ns}, ns, "Check the pods after the change before reporting it.")
@@ -210,12 +210,6 @@ def mitigate(t: Transcript, diagnosis: dict | None = None) -> Step:
         "remediated": list(dict.fromkeys(remediated)),
     }
     return Step("submit_mitigation", args, remediated[0] if remediated else "", "Report what was changed.")
-
-
-def _looked_since_writes(t: Transcript, writes: set[str]) -> bool:
-    """A read came back after the last of these write calls."""
-    last = max((i for i, o in enumerate(t.observations) if o.tool in writes), default=None)
-    return last is not None and any(o.tool not in writes for o in t.observations[last + 1 :])
 
 
 def write_outcome(ok: bool | None, content: dict[str, Any], error: str | None) -> str:

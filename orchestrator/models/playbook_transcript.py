@@ -76,6 +76,12 @@ class Transcript:
                 return ob
         return None
 
+    def looked_since_writes(self, writes: set[str]) -> bool:
+        """A read came back ok after the last call to one of these write tools (False: no such call)."""
+        last = max((i for i, o in enumerate(self.observations) if o.tool in writes), default=None)
+        later = self.observations[last + 1 :] if last is not None else []
+        return any(o.ok and o.tool not in writes and o.tool not in SUBMISSIONS for o in later)
+
     def remaining_calls(self) -> int | None:
         return None if self.step_cap is None else self.step_cap - self.calls_made
 

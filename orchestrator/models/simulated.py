@@ -258,7 +258,7 @@ class SimulatedModel(TurnModel):
         if alone and name not in SUBMISSIONS and t.step_cap and turns == t.step_cap:  # nobody cuts it off: it runs out
             self._record("termination_unaware", f"spent its last step on {name} without closing", mode="1.5")
         if name == "submit_mitigation" and alone and self._memory.wrong_diagnosis:
-            checked = _looked_since_writes(t)
+            checked = t.looked_since_writes(_write_tools(t))
             self._record(
                 "unfounded_closure",
                 "closed on a wrong diagnosis " + ("after looking at its change" if checked else "without looking"),
@@ -341,7 +341,7 @@ class SimulatedModel(TurnModel):
 
     def _blind_pass(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> Callable | None:
         alone = "submit_diagnosis" in t.tools and "submit_mitigation" in t.tools
-        if alone and intent.tool in READS and _applied_writes(t) and not _looked_since_writes(t):
+        if alone and intent.tool in READS and _applied_writes(t) and not t.looked_since_writes(_write_tools(t)):
             return self._close_unchecked(t)
         if t.submission != "submit_verdict" or t.observations or "submit_verdict" not in t.tools:
             return None
@@ -596,14 +596,12 @@ def _call_ids_in(messages: Sequence[Any]) -> set[str]:
     return ids - {""}
 
 
+def _write_tools(t: Transcript) -> set[str]:
+    return {o.tool for o in t.observations if o.tool not in READS and o.tool not in SUBMISSIONS}
+
+
 def _applied_writes(t: Transcript) -> list[Observation]:
     return [o for o in t.observations if o.tool not in READS and o.tool not in SUBMISSIONS and o.ok]
-
-
-def _looked_since_writes(t: Transcript) -> bool:
-    """A read came back after the last successful write of this state."""
-    last = max((i for i, o in enumerate(t.observations) if o in _applied_writes(t)), default=None)
-    return last is not None and any(o.tool in READS and o.ok for o in t.observations[last + 1 :])
 
 
 def _roots(diagnosis: dict[str, Any]) -> list[str]:

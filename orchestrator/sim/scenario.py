@@ -135,6 +135,19 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
     )
 
 
+def scenario_problem(path: str | Path) -> str | None:
+    """What would stop a scenario loading (bad document, unknown fault id or arguments), in one line."""
+    from .faults import FaultError, validate_fault
+
+    try:
+        plan = normalise(read_document(path), str(path))
+        for fault in plan["faults"]:
+            validate_fault(fault["id"], fault["args"])
+    except (ScenarioError, FaultError) as err:
+        return str(err).splitlines()[0]
+    return None
+
+
 def load_scenario(cluster: Cluster, path: str | Path) -> dict[str, Any]:
     """Install the scenario's applications, let them warm up, then inject its faults."""
     doc = read_document(path)
