@@ -48,9 +48,11 @@ def claim_only(diagnosis: dict | None) -> dict | None:
     }
 
 
-def instruction(st: StateSpec, role: Role, b: Briefing, continues_in: str | None = None) -> str:
+def instruction(
+    st: StateSpec, role: Role, b: Briefing, continues_in: str | None = None, continues_from: str | None = None
+) -> str:
     """The state's instruction: prose plus the machine-readable block; `continues_in` names the state that
-    takes over when this one uses its steps."""
+    takes over when this one uses its steps, `continues_from` the one whose reads this state carries on with."""
     verifier = role.name == "verifier"
     block = {
         "state": st.name,
@@ -64,12 +66,15 @@ def instruction(st: StateSpec, role: Role, b: Briefing, continues_in: str | None
         "allowed_actions": b.allowed_actions if st.writes else [],
         "mode": b.mode,
         "continues_in": continues_in,
+        "continues_from": continues_from,
     }
     lines = [f"## State: {st.name} ({role.name})", f"{st.description}."]
     if st.submit:
         lines.append(f"When done, call {st.submit}. You have at most {st.step_cap} tool calls in this state.")
         if continues_in:
             lines.append(f"If you run out, {continues_in} continues from the facts gathered; do not submit early.")
+    if continues_from:
+        lines.append(f"The reads made in {continues_from} are still current: use them rather than reading again.")
     if block["objections"]:
         lines.append("The verifier rejected the last attempt; objections:")
         lines += [f"- {o}" for o in block["objections"]]

@@ -78,7 +78,6 @@ class PastCall:
 # last result instead of being run again (MAST FM-1.3); this many such answers in a row (no call ran in
 # between) end the state.
 REPEATS_BEFORE_DEDUPE = 2
-DEDUPES_BEFORE_FORCED_TRANSITION = 3
 
 
 @dataclass
@@ -98,6 +97,7 @@ class Dispatcher:
     # the engine's live MAST check of a submission just traced: a refusal note, or None to accept it
     veto: Callable[[str, dict[str, Any]], str | None] | None = None
     unrun_is_free: bool = False  # the engine does not count steps whose calls did not run (mitigations on)
+    loop_limit: int = 3  # answers from memory in a row that make a loop (the machine's option)
 
     def enter(self, scope: StateScope, client: Any) -> None:
         self.scope, self.declared, self.submission = scope, client, None
@@ -108,7 +108,7 @@ class Dispatcher:
     @property
     def looping(self) -> bool:
         """The speaking agent keeps repeating itself: the machine should move on."""
-        return self.dedupes_in_state >= DEDUPES_BEFORE_FORCED_TRANSITION
+        return self.dedupes_in_state >= self.loop_limit
 
     def _repeat_of(self, sig: str) -> PastCall | None:
         past = self.history.get(sig, [])

@@ -351,6 +351,7 @@ class Conductor:
         self.gate_factory = lambda: Gate(self.session.api, self.session.alertmanager_url, self.namespaces, self.alerts)
         budget = Budget(steps=spec.budget.steps, tokens=spec.budget.tokens, seconds=float(spec.budget.seconds))
         self.dispatcher = Dispatcher(self.trace, self.toolbox, self.ledger, budget)
+        self.dispatcher.loop_limit = self.machine.loop_limit
         if self.options.mitigations:
             self.dispatcher.veto = self._veto
             self.dispatcher.unrun_is_free = True
@@ -681,7 +682,10 @@ class Conductor:
             mode="off" if self.read_only else self.mode,
         )
         continues_in = self.machine.continues_after_cap(st.name)
-        agent.context.pin(UserMessage(content=instruction(st, role, briefing, continues_in), source="engine"))
+        source, trigger, _ = self.path[-1] if self.path else ("", "", "")
+        continues_from = self.machine.takes_over_from(st.name, source, trigger)
+        text = instruction(st, role, briefing, continues_in, continues_from)
+        agent.context.pin(UserMessage(content=text, source="engine"))
 
     # ------------------------------------------------------------------ result
     def _why_it_ended(self, status: str) -> str:

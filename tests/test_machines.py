@@ -105,3 +105,20 @@ def test_bad_machine_file_errors_name_the_field(tmp_path: Path) -> None:
         load_machine("x", bad)
     with pytest.raises(MachineError, match="available: frontier, mid, open"):
         load_machine("huge")
+
+
+def test_machine_options_are_checked_and_the_loop_limit_is_per_class(tmp_path: Path) -> None:
+    assert load_machine("frontier").loop_limit > load_machine("mid").loop_limit == 3
+    bad = tmp_path / "x.yaml"
+    bad.write_text("initial: a\noptions: {loop_limt: 4}\nstates:\n  a: {kind: engine}\ntransitions: []\n")
+    with pytest.raises(MachineError, match=r"x.yaml: options.loop_limt is not one of"):
+        load_machine("x", bad)
+
+
+def test_a_state_taking_over_at_the_cap_carries_the_reads_only_in_a_kept_context() -> None:
+    mid = load_machine("mid")
+    assert mid.takes_over_from("diagnose", "gather", "step_cap") == "gather"
+    assert mid.takes_over_from("diagnose", "gather", "submitted") is None  # not a hand-over
+    assert mid.takes_over_from("gather", "triage", "step_cap") is None  # planner's reads are not the investigator's
+    open_ = load_machine("open")  # resets the context between states: the reads are gone, only the ledger stays
+    assert open_.takes_over_from("diagnose", "localise", "step_cap") is None

@@ -16,6 +16,13 @@ import yaml
 MACHINES_DIR = Path(__file__).resolve().parent
 STATE_KINDS = {"engine", "clarify", "agent", "verify", "wait", "gate", "audit", "terminal"}
 GUARDS = {"ambiguous", "read_only", "nothing_applied", "rounds_left"}
+OPTIONS = {
+    "reset_context_between_states",
+    "reject_mismatched_calls",
+    "dedupe_repeated_calls",
+    "max_verify_rounds",
+    "loop_limit",
+}
 TRIGGERS = {"begin", "clarified", "submitted", "step_cap", "waited", "passed", "failed", "audited", "exhausted"}
 
 
@@ -71,6 +78,11 @@ class MachineSpec:
     def max_verify_rounds(self) -> int:
         return int(self.options.get("max_verify_rounds", 2))
 
+    @property
+    def loop_limit(self) -> int:
+        """Answers from memory in a row (an agent repeating an unchanged read) before the machine moves on."""
+        return int(self.options.get("loop_limit", 3))
+
     def continues_after_cap(self, state: str) -> str | None:
         """The agent state that unconditionally takes over when `state` uses its steps, if any: there the
         cap is a hand-over, not the end (so no need to rush a submission, and no closing step)."""
@@ -79,6 +91,15 @@ class MachineSpec:
                 dest = self.states.get(t.dest)
                 return t.dest if dest is not None and dest.kind == "agent" else None
         return None
+
+    def takes_over_from(self, state: str, entered_from: str, trigger: str) -> str | None:
+        """The state whose evidence `state` carries on with: entered by that state's step cap, same role and a
+        kept context, so what was read there is still in front of the agent and still current."""
+        src, dest = self.states.get(entered_from), self.states.get(state)
+        if trigger != "step_cap" or src is None or dest is None or self.reset_context_between_states:
+            return None
+        same_role = src.role is not None and src.role == dest.role
+        return entered_from if same_role and self.continues_after_cap(entered_from) == state else None
 
     def build(self, model: Any) -> Any:
         """A `transitions.Machine` driving `model`, whose guard methods are named in GUARDS."""
@@ -155,6 +176,10 @@ def load_machine(model_class: str, path: Path | None = None) -> MachineSpec:
             if g not in GUARDS:
                 raise MachineError(f"{where}: transitions[{i}] guard {g!r} is not one of {sorted(GUARDS)}")
         transitions.append(t)
+    options = dict(doc.get("options") or {})
+    unknown = sorted(set(options) - OPTIONS)
+    if unknown:
+        raise MachineError(f"{where}: options.{unknown[0]} is not one of {sorted(OPTIONS)}")
     initial = doc.get("initial")
     if initial not in states:
         raise MachineError(f"{where}: initial state {initial!r} is not a state")
@@ -164,7 +189,7 @@ def load_machine(model_class: str, path: Path | None = None) -> MachineSpec:
         initial=initial,
         states=states,
         transitions=tuple(transitions),
-        options=dict(doc.get("options") or {}),
+        options=options,
         source=str(path),
     )
 

@@ -43,7 +43,7 @@ class Step:
 def evidence_for(t: Transcript) -> Evidence:
     remaining = t.remaining_calls()
     eager = (remaining is None or remaining > 1) and t.calls_made < HARD_CALL_CAP
-    return Evidence(t.observations, t.tools, eager=eager)
+    return Evidence(t.carried + t.observations, t.tools, eager=eager)
 
 
 def target_of(tool: str, args: dict[str, Any], default_ns: str = "") -> str:

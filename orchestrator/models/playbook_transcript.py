@@ -46,6 +46,7 @@ class Transcript:
     observations: list[Observation]  # calls made since the state began, oldest first
     step_cap: int | None  # "at most N tool calls in this state", when the instruction says so
     calls_made: int  # model turns with tool calls since the state began
+    carried: list[Observation] = field(default_factory=list)  # answered reads of the state this one continues
 
     @property
     def state(self) -> str:
@@ -140,10 +141,35 @@ def read_transcript(messages: Sequence[Any], tools: Sequence[Any]) -> Transcript
             if _has_other_state_between(messages, i, start, block):
                 break
             start = i
+    observations, turns = _calls(messages[start + 1 :])
+    # A call rejected for contradicting its own declared action never ran: reconcile by forgetting that turn
+    # (it is no evidence of anything) rather than reading it as a failed read.
+    counted_turns = len({o.turn for o in observations if o.counted}) + (turns - len({o.turn for o in observations}))
+    observations = [o for o in observations if not str(o.error or "").startswith(MISMATCH_REJECTED)]
+    carried = _carried(messages, blocks, start, block)
+    return Transcript(block, tool_names(tools), observations, cap, counted_turns, carried)
+
+
+def _carried(messages: Sequence[Any], blocks: list[tuple[int, Any]], start: int, block: dict[str, Any]) -> list:
+    """The answered reads of the state this one continues from, when they are still in the context."""
+    source = block.get("continues_from")
+    earlier = [
+        i for i, (b, _) in blocks if i < start and b.get("state") == source and b.get("role") == block.get("role")
+    ]
+    if not source or not earlier:
+        return []
+    observations, _ = _calls(messages[earlier[-1] + 1 : start])
+    rejected = (o for o in observations if str(o.error or "").startswith(MISMATCH_REJECTED))
+    skip = {o.call_id for o in rejected}
+    return [o for o in observations if o.answered and o.tool not in SUBMISSIONS and o.call_id not in skip]
+
+
+def _calls(messages: Sequence[Any]) -> tuple[list[Observation], int]:
+    """The tool calls in these messages with their results, and how many model turns made them."""
     observations: list[Observation] = []
     by_id: dict[str, Observation] = {}
     turns = 0
-    for m in messages[start + 1 :]:
+    for m in messages:
         kind = _field(m, "type")
         content = _field(m, "content")
         if kind == "AssistantMessage" and isinstance(content, list):
@@ -165,11 +191,7 @@ def read_transcript(messages: Sequence[Any], tools: Sequence[Any]) -> Transcript
                 )
                 if ob is not None:
                     _answer(ob, _field(res, "content", ""), bool(_field(res, "is_error", False)))
-    # A call rejected for contradicting its own declared action never ran: reconcile by forgetting that turn
-    # (it is no evidence of anything) rather than reading it as a failed read.
-    counted_turns = len({o.turn for o in observations if o.counted}) + (turns - len({o.turn for o in observations}))
-    observations = [o for o in observations if not str(o.error or "").startswith(MISMATCH_REJECTED)]
-    return Transcript(block, tool_names(tools), observations, cap, counted_turns)
+    return observations, turns
 
 
 def _has_other_state_between(messages: Sequence[Any], lo: int, hi: int, block: dict[str, Any]) -> bool:

@@ -9,11 +9,18 @@ import json
 from pathlib import Path
 
 import pytest
-from autogen_core.models import SystemMessage, UserMessage
+from autogen_core import FunctionCall
+from autogen_core.models import (
+    AssistantMessage,
+    FunctionExecutionResult,
+    FunctionExecutionResultMessage,
+    SystemMessage,
+    UserMessage,
+)
 
 from orchestrator.models.playbook import PlaybookModel
 from orchestrator.models.playbook_library import PlaybookError, load_library
-from orchestrator.models.playbook_transcript import salvage_json
+from orchestrator.models.playbook_transcript import read_transcript, salvage_json
 from orchestrator.sim.faults import FAULTS, validate_fault
 
 PLAYBOOK_MODULES = sorted((Path(__file__).parents[2] / "orchestrator" / "models").glob("playbook*.py"))
@@ -52,6 +59,25 @@ def test_the_same_messages_give_the_same_answer() -> None:
     a = asyncio.run(PlaybookModel().create(messages, tools=tools))
     b = asyncio.run(PlaybookModel().create(messages, tools=tools))
     assert a.content[0].name == b.content[0].name and a.content[0].arguments == b.content[0].arguments
+
+
+def _read(call_id: str, tool: str, args: dict, result: dict) -> list:
+    call = FunctionCall(id=call_id, name=tool, arguments=json.dumps(args))
+    answer = FunctionExecutionResult(call_id=call_id, name=tool, content=json.dumps({"ok": True, **result}))
+    return [AssistantMessage(content=[call], source="investigator"), FunctionExecutionResultMessage(content=[answer])]
+
+
+def test_a_state_that_continues_another_uses_its_reads_instead_of_reading_again() -> None:
+    alerts = {"alerts": [{"name": "KubePodCrashLooping", "labels": {"namespace": "otel-demo"}, "state": "active"}]}
+    gathered = [_block("gather", "investigator"), *_read("c1", "get_alerts", {"namespace": "otel-demo"}, alerts)]
+    tools = [{"name": n} for n in ("get_alerts", "list_workloads", "submit_diagnosis")]
+    carried = _block("diagnose", "investigator", continues_from="gather")
+    t = read_transcript([*gathered, carried], tools)
+    assert [o.tool for o in t.carried] == ["get_alerts"] and t.observations == []
+    step = asyncio.run(PlaybookModel().create([*gathered, carried], tools=tools)).content[0]
+    assert step.name == "list_workloads"  # the alerts are in hand; the next read of the survey comes next
+    fresh = asyncio.run(PlaybookModel().create([*gathered, _block("diagnose", "investigator")], tools=tools))
+    assert fresh.content[0].name == "get_alerts"  # not told the reads carry over: a new state reads afresh
 
 
 def test_without_a_state_block_it_answers_in_text() -> None:
