@@ -27,6 +27,7 @@ class Briefing:
     facts: list[str] = field(default_factory=list)
     allowed_actions: list[str] = field(default_factory=list)
     mode: str = "auto"
+    tokens_left: int | None = None  # of the run's token budget, when the state begins
 
 
 def system_prompt(role: Role, incident_name: str, summary: str, namespaces: list[str]) -> str:
@@ -67,12 +68,15 @@ def instruction(
         "mode": b.mode,
         "continues_in": continues_in,
         "continues_from": continues_from,
+        "tokens_left": b.tokens_left,
     }
     lines = [f"## State: {st.name} ({role.name})", f"{st.description}."]
     if st.submit:
         lines.append(f"When done, call {st.submit}. You have at most {st.step_cap} tool calls in this state.")
         if continues_in:
             lines.append(f"If you run out, {continues_in} continues from the facts gathered; do not submit early.")
+    if b.tokens_left is not None:
+        lines.append(f"About {b.tokens_left} tokens of the run's budget are left; the run ends when they are spent.")
     if continues_from:
         lines.append(f"The reads made in {continues_from} are still current: use them rather than reading again.")
     if block["objections"]:

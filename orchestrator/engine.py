@@ -42,6 +42,7 @@ REFUSAL_NOTES = {
 EXIT_RESOLVED, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNRESOLVED = 0, 1, 2, 3
 # Some objects settle slower than any class's stabilisation window: an HPA scales down only after its
 # 300 s scale-down stabilisation window (the Kubernetes default), so judging it sooner fails a good fix.
+MODEL_STATES = {"agent", "verify"}  # the state kinds that call the model, and so spend the run's budget
 SETTLE_SECONDS_BY_KIND = {"HorizontalPodAutoscaler": 330}
 
 
@@ -359,7 +360,9 @@ class Conductor:
     async def _walk(self) -> None:
         while self.machine.states[self.state].kind != "terminal":  # type: ignore[attr-defined]
             st = self.machine.states[self.state]  # type: ignore[attr-defined]
-            reason = self.budget_reason()
+            # Only states that call the model spend its budget: a submission that used the last tokens still
+            # gets its code-only audit, gate or wait, and the run ends where the model's own turn ended it.
+            reason = self.budget_reason() if st.kind in MODEL_STATES else None
             if reason:
                 self.ended_by, self.end_reason = "budget", reason
                 self.fire("exhausted", reason=reason)
@@ -680,6 +683,7 @@ class Conductor:
             facts=self.ledger.lines(),
             allowed_actions=allowed,
             mode="off" if self.read_only else self.mode,
+            tokens_left=max(0, self.dispatcher.budget.tokens - self.tokens_used) if self.dispatcher else None,
         )
         continues_in = self.machine.continues_after_cap(st.name)
         source, trigger, _ = self.path[-1] if self.path else ("", "", "")

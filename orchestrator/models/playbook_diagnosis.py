@@ -5,6 +5,7 @@ rendered from the first applicable option of its playbook."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .playbook_investigation import Finding, Investigation
@@ -62,6 +63,9 @@ def choose_mitigation(f: Finding, avoid: list[dict[str, Any]]) -> dict[str, Any]
     return None
 
 
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
 def render_option(option: MitigationOption, f: Finding) -> dict[str, Any] | None:
     states = set(f.sheet.facts.get("state") or [])
     for flag in option.when:
@@ -82,10 +86,9 @@ def _key(action: Any, args: Any) -> str:
 
 
 def _say(template: str, f: Finding) -> str:
-    try:
-        return str(render(template, f.context))
-    except MissingValue:
-        return template
+    """Prose for a person: a value the evidence did not give is said to be unknown, never left as "{name}"."""
+    known = {k: v for k, v in f.context.items() if v is not None}
+    return _PLACEHOLDER.sub(lambda m: str(known.get(m[1], f"(unknown {m[1].replace('_', ' ')})")), template)
 
 
 def build_diagnosis(inv: Investigation, avoid: list[dict[str, Any]] | None = None) -> dict[str, Any]:

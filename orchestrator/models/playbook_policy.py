@@ -50,17 +50,19 @@ def target_of(tool: str, args: dict[str, Any], default_ns: str = "") -> str:
     ns = args.get("namespace") or default_ns
     if tool == "query_metrics":
         return ns or "metrics"
-    if args.get("kind") and args.get("name"):
-        return f"{ns}/{args['kind']}/{args['name']}"
-    for key in ("object", "workload"):
-        if args.get(key):
-            return f"{ns}/{args[key]}"
+    # The object a write changes, before any object its arguments merely mention (restore_service names the
+    # workload it fronts; the Service is what it restores).
     if tool == "uncordon" and args.get("node"):
         return f"/Node/{args['node']}"
     if tool == "restore_service" and args.get("name"):
         return f"{ns}/Service/{args['name']}"
     if tool == "delete_pod" and args.get("name"):
         return f"{ns}/Pod/{args['name']}"
+    if args.get("kind") and args.get("name"):
+        return f"{ns}/{args['kind']}/{args['name']}"
+    for key in ("object", "workload"):
+        if args.get(key):
+            return f"{ns}/{args[key]}"
     return str(args.get("query") or ns or "")
 
 

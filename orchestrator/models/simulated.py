@@ -45,8 +45,9 @@ BEHAVIOURS = {
     "fixation": "persistent",  # not a MAST mode by itself; what it leads to is recorded as it happens
     "ignore_objections": "2.5",
     "unfounded_closure": "3.3",  # consequence, not drawn: closing while the diagnosis was wrong (3.1 if unchecked)
+    "withholding": "2.4",  # consequence, not drawn: a made-up diagnosis leaves out the reads that failed
 }
-DRAWN = tuple(b for b in BEHAVIOURS if b != "unfounded_closure")
+DRAWN = tuple(b for b in BEHAVIOURS if b not in ("unfounded_closure", "withholding"))
 READS = frozenset(load_role("investigator").read_tools)  # the role file is the list of reads
 OUT_OF_SCOPE = ("kube-system", "default")
 DRIFT_READS = ("list_pods", "get_events", "list_workloads", "get_alerts")
@@ -139,6 +140,8 @@ class _RunMemory:
     handed_over: set[str] = field(default_factory=set)  # calls a planned context reset dropped (not forgotten)
     state_key: tuple[str, str] = ("", "")
     turns_in_state: int = 0
+    tokens_in_state: int = 0  # its own count of what the requests of this state cost
+    out_of_budget: bool = False
     refetched: set[str] = field(default_factory=set)
 
 
@@ -192,7 +195,22 @@ class SimulatedModel(TurnModel):
         self._remember(t, chosen)
         if chosen.usage is not None:
             self._add_usage(chosen.usage)
+            self._label_spent_budget(t, chosen, fresh_state=self._memory.turns_in_state == 1)
         return chosen
+
+    def _label_spent_budget(self, t: Transcript, chosen: CreateResult, fresh_state: bool) -> None:
+        """1.5 when this request spent the last of the run's tokens (the briefing says how many were left at the
+        state's start) and it was not a submission: it kept going until the run was cut off."""
+        usage = chosen.usage
+        spent = usage.prompt_tokens + usage.completion_tokens if usage is not None else 0
+        self._memory.tokens_in_state = spent if fresh_state else self._memory.tokens_in_state + spent
+        left = t.block.get("tokens_left")
+        calls = chosen.content if isinstance(chosen.content, list) else []
+        closing = bool(calls) and calls[0].name in SUBMISSIONS
+        spent_all = isinstance(left, int) and self._memory.tokens_in_state >= left
+        if spent_all and not closing and not self._memory.out_of_budget:
+            self._memory.out_of_budget = True
+            self._record("termination_unaware", f"spent the last of the run's tokens in {t.state}", mode="1.5")
 
     def _corrupt(self, t: Transcript, intent: _Intent, dropped: list[_Issued]) -> CreateResult | None:
         """At most one behaviour per turn, the most consequential first."""
@@ -245,6 +263,10 @@ class SimulatedModel(TurnModel):
         name = calls[0].name
         if name == "submit_diagnosis" and not corrupted:
             self._memory.wrong_diagnosis = False
+        if name == "submit_diagnosis" and corrupted:  # its own story, told over what its reads showed
+            unheard = _errors_left_out(t, calls[0].arguments)
+            if unheard:
+                self._record("withholding", f"its diagnosis leaves out {', '.join(unheard)}", mode="2.4")
         passing = name == "submit_verdict" and _args(calls[0].arguments).get("verdict") == "PASS"
         if passing and self._memory.wrong_diagnosis:  # also after a blind PASS: both unchecked (3.2) and wrong
             self._record("unfounded_closure", "passed a fix of the wrong root cause", mode="3.3")
@@ -516,11 +538,16 @@ class SimulatedModel(TurnModel):
             self._memory.issued[key] = []
             return []
         visible = {o.call_id for o in t.observations}
-        issued = self._memory.issued.get(key, [])
+        in_view = {(o.tool, json.dumps(o.args, sort_keys=True)) for o in t.observations if o.answered}
+        fresh = {c.call_id for _, c in self._memory.history[self._memory.last_write + 1 :]}  # a write dates reads
         return [
             c
-            for c in issued
-            if c.call_id not in visible and c.tool in READS and c.call_id not in self._memory.refetched
+            for c in self._memory.issued.get(key, [])
+            if c.call_id not in visible
+            and c.call_id in fresh
+            and (c.tool, json.dumps(c.args, sort_keys=True)) not in in_view  # another copy is still in view
+            and c.tool in READS
+            and c.call_id not in self._memory.refetched
         ]
 
     def _label_rereads(self, t: Transcript, chosen: CreateResult, visible: set[str]) -> None:
@@ -612,6 +639,14 @@ def _target(args: dict[str, Any]) -> str:
     if args.get("kind") and args.get("name"):
         return f"{args.get('namespace', '')}/{args['kind']}/{args['name']}"
     return ""
+
+
+def _errors_left_out(t: Transcript, arguments: Any) -> list[str]:
+    """Reads of this state that failed (the engine's own refusals aside) and that the submission never mentions."""
+    text = json.dumps(_args(arguments), default=str).lower()
+    failed = [o for o in t.observations if o.tool in READS and o.answered and not o.ok and o.counted]
+    left_out = [o for o in failed if str(o.error or "").lower()[:40] not in text]
+    return list(dict.fromkeys(f"{o.tool} ({str(o.error or 'failed')[:60]})" for o in left_out))
 
 
 def _remediated(t: Transcript) -> list[str]:
