@@ -274,6 +274,7 @@ class Conductor:
             mitigations=self.options.mitigations,
             budget={"steps": spec.budget.steps, "tokens": spec.budget.tokens, "seconds": spec.budget.seconds},
             context_tokens=self.profile.context_tokens,
+            fresh_context_per_state=self.machine.reset_context_between_states,
         )
         exit_code, status = EXIT_INTERNAL, "error"
         try:

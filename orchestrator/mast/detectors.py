@@ -314,7 +314,8 @@ class StepRepetition(Detector):
 class HistoryLoss(Detector):
     """1.4: the agent re-fetches what pruning dropped although nothing changed and nothing gave a new reason
     (no write, verdict or clarification since). Why: information it had was lost, not that the world moved
-    on. (Naming a root cause again after a failed verdict is not counted: the fix may just not have settled.)
+    on. (Naming a root cause again after a failed verdict is not counted: the fix may just not have settled;
+    nor is reading again after a machine that starts each state from the ledger alone moved to a new state.)
 
     A dropped message is matched to earlier calls by tool name and argument text (the prune report keeps the
     first 80 characters, compared without whitespace); an explicit `signature` in the report wins."""
@@ -329,6 +330,7 @@ class HistoryLoss(Detector):
         self.dropped: dict[tuple[str, str], tuple[str | None, int, int]] = {}  # -> (digest, prune seq, epoch)
         self.made: dict[tuple[str, str], int] = {}  # (role, sig) -> calls made; a sig is lost once all are dropped
         self.lost: dict[tuple[str, str], int] = {}  # (role, sig) -> dropped copies
+        self.fresh_per_state = False  # the machine starts every state from the ledger alone (open models)
 
     def _signatures(self, role: str, entry: dict[str, Any]) -> set[str]:
         if entry.get("signature"):
@@ -380,6 +382,12 @@ class HistoryLoss(Detector):
                             self.dropped[key] = (self.last[key][0], ev["seq"], self.last[key][2])
         elif kind in ("clarification", "verifier_verdict"):
             self.reason_epoch += 1
+        elif kind == "run_start":
+            self.fresh_per_state = bool(d.get("fresh_context_per_state"))
+        elif kind == "state_transition" and self.fresh_per_state:
+            # A planned reset: every copy of every read is gone and reading again is the design, not a loss.
+            for counts in (self.last, self.dropped, self.made, self.lost):
+                counts.clear()
         return out
 
 
@@ -548,8 +556,8 @@ class Derailment(Detector):
 
 
 class Withholding(Detector):
-    """2.4: a tool error an agent met in a state, which became no ledger fact, is mentioned in its hand-off
-    from that state neither by tool name, error text nor the call's target. Decided conservatively (any
+    """2.4: a tool error an agent met in a state is mentioned in its hand-off from that state neither by tool
+    name, error text nor the call's target. Decided conservatively (any
     mention clears it). Why: the next agent cannot weigh evidence it never hears of."""
 
     mode = "2.4"
@@ -561,8 +569,9 @@ class Withholding(Detector):
         kind, d, role = ev["kind"], _data(ev), ev.get("role") or "?"
         if kind == "state_transition":
             self.errors = {}
-        elif kind == "tool_result" and d.get("status") == "error" and not d.get("facts") and run.is_read_result(ev):
-            # An error that became a ledger fact is carried to every later agent by the orchestrator.
+        elif kind == "tool_result" and d.get("status") == "error" and run.is_read_result(ev):
+            # Counted even when the error became a ledger fact: the orchestrator carrying it (the mitigation)
+            # does not make the agent's hand-off complete.
             call = run.call_of(ev)
             target = _data(call).get("target") if call else None
             self.errors.setdefault(role, []).append((ev, [d.get("tool"), str(d.get("error") or "")[:40], target]))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .playbook_diagnosis import build_diagnosis
-from .playbook_evidence import Evidence, NeedRead
+from .playbook_evidence import Evidence, NeedRead, rows
 from .playbook_investigation import conclude
 from .playbook_library import Library
 from .playbook_survey import CALL_ERRORS_QUERY, Survey, maxed_autoscalers, unhealthy_workloads
@@ -157,12 +157,47 @@ def diagnose(t: Transcript, library: Library) -> Step:
     if objections and previous:
         avoid = list(previous.get("mitigations") or [])  # tried already: the verifier says it did not hold
         if not inv.findings:
+            try:
+                lead = cordoned_nodes(ev, objections)
+            except NeedRead as need:
+                return ask(need, namespaces[0])
+            if lead:
+                return Step("submit_diagnosis", *lead)
             return Step("submit_diagnosis", *converging(previous, objections))
     diagnosis = build_diagnosis(inv, avoid)
     if not diagnosis["mitigations"] and avoid and inv.findings:
         diagnosis["summary"] += " Fresh reads still show this cause; no other mitigation is known."
     roots = [e["name"] for e in diagnosis["entities"] if e["contributing_factor"]]
     return Step("submit_diagnosis", diagnosis, roots[0] if roots else namespaces[0], diagnosis["summary"])
+
+
+def cordoned_nodes(ev: Evidence, objections: list[str]) -> tuple[dict[str, Any], str, str] | None:
+    """An objection that a node cannot take pods, confirmed by a fresh read of the nodes: uncordon them.
+    (The first fix can leave the node the workload was pinned to cordoned when its name was never read.)"""
+    if not any("node_schedulable" in o for o in objections):
+        return None
+    listing = ev.need("list_resources", {"kind": "Node"}, "the verifier says a node cannot take pods") or {}
+    nodes = [str(r.get("name")) for r in rows(listing, "items") if (r.get("summary") or {}).get("unschedulable")]
+    if not nodes:
+        return None
+    diagnosis = {
+        "summary": f"Node(s) {', '.join(nodes)} are still cordoned, as the verifier found; uncordon them.",
+        "entities": [
+            {
+                "name": f"/Node/{n}",
+                "contributing_factor": True,
+                "reasoning": f"{n} is cordoned (spec.unschedulable), so no new pod can be placed on it.",
+                "evidence": [f"list_resources Node: {n} unschedulable=True"],
+            }
+            for n in nodes
+        ],
+        "mitigations": [
+            {"action": "uncordon", "args": {"node": n}, "rationale": f"Uncordon {n} so pods can be scheduled on it."}
+            for n in nodes
+        ],
+        "checks": ["node_schedulable", "alerts_cleared"],
+    }
+    return diagnosis, f"/Node/{nodes[0]}", diagnosis["summary"]
 
 
 def converging(previous: dict[str, Any], objections: list[str]) -> tuple[dict[str, Any], str, str]:

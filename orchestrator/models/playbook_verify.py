@@ -2,9 +2,9 @@
 
 It never trusts the investigator's account: each check cites what the verifier itself read. Reads are
 shared where one listing answers for many objects (a precise read only when a listing was cut), the
-remediated objects come first, and a check the step budget leaves no read for is reported as not run
-rather than guessed (the code gate runs its own). PASS only when every check run passes; otherwise FAIL with the failing checks as
-objections the investigator can act on.
+remediated objects come first, and a check the step budget leaves no read for is left out rather than
+guessed: the code gate runs every required check on its own reads, whatever the verdict. PASS when every check
+run passes; otherwise FAIL with the failing checks as objections the investigator can act on.
 """
 
 from __future__ import annotations

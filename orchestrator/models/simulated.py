@@ -232,7 +232,8 @@ class SimulatedModel(TurnModel):
             if chance is None or not self._draw(behaviour):
                 continue
             result, detail = chance()
-            self._record(behaviour, detail)
+            if detail is not None:  # None: what it did turned out harmless (no mode to record)
+                self._record(behaviour, detail)
             if behaviour == "mismatch":
                 self._memory.mismatch_call = result.content[0].id
             return result
@@ -447,11 +448,16 @@ class SimulatedModel(TurnModel):
         if not dropped:
             return None
 
-        def act() -> tuple[CreateResult, str]:
+        def act() -> tuple[CreateResult, str | None]:
             lost = dropped[0]
             self._memory.refetched.add(lost.call_id)
             detail = f"re-fetched {lost.tool} {json.dumps(lost.args, sort_keys=True)} (pruned from context)"
-            return self._read(t, lost.tool, lost.args, "I need this again."), detail
+            # Lost history only if no copy is still in view and no write since has made a fresh read sensible.
+            in_view = any(o.tool == lost.tool and o.args == lost.args and o.answered for o in t.observations)
+            fresh = any(c.call_id == lost.call_id for _, c in self._memory.history[self._memory.last_write + 1 :])
+            return self._read(t, lost.tool, lost.args, "I need this again."), (
+                detail if fresh and not in_view else None
+            )
 
         return act
 
@@ -538,16 +544,11 @@ class SimulatedModel(TurnModel):
             self._memory.issued[key] = []
             return []
         visible = {o.call_id for o in t.observations}
-        in_view = {(o.tool, json.dumps(o.args, sort_keys=True)) for o in t.observations if o.answered}
-        fresh = {c.call_id for _, c in self._memory.history[self._memory.last_write + 1 :]}  # a write dates reads
+        issued = self._memory.issued.get(key, [])
         return [
             c
-            for c in self._memory.issued.get(key, [])
-            if c.call_id not in visible
-            and c.call_id in fresh
-            and (c.tool, json.dumps(c.args, sort_keys=True)) not in in_view  # another copy is still in view
-            and c.tool in READS
-            and c.call_id not in self._memory.refetched
+            for c in issued
+            if c.call_id not in visible and c.tool in READS and c.call_id not in self._memory.refetched
         ]
 
     def _label_rereads(self, t: Transcript, chosen: CreateResult, visible: set[str]) -> None:
