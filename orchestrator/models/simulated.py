@@ -143,6 +143,7 @@ class _RunMemory:
     tokens_in_state: int = 0  # its own count of what the requests of this state cost
     out_of_budget: bool = False
     refetched: set[str] = field(default_factory=set)
+    failed_reads: dict[str, str] = field(default_factory=dict)  # call id -> what failed, in the current state
 
 
 class SimulatedModel(TurnModel):
@@ -186,6 +187,7 @@ class SimulatedModel(TurnModel):
         key = (t.role, t.state)
         self._memory.turns_in_state = self._memory.turns_in_state + 1 if key == self._memory.state_key else 1
         self._memory.state_key = key
+        self._note_failed_reads(t)
         intent = _intent_of(result)
         dropped = self._dropped(t)
         corrupted = self._continue_episode(t) or self._corrupt(t, intent, dropped)
@@ -265,7 +267,7 @@ class SimulatedModel(TurnModel):
         if name == "submit_diagnosis" and not corrupted:
             self._memory.wrong_diagnosis = False
         if name == "submit_diagnosis" and corrupted:  # its own story, told over what its reads showed
-            unheard = _errors_left_out(t, calls[0].arguments)
+            unheard = self._errors_left_out(t, calls[0].arguments)
             if unheard:
                 self._record("withholding", f"its diagnosis leaves out {', '.join(unheard)}", mode="2.4")
         passing = name == "submit_verdict" and _args(calls[0].arguments).get("verdict") == "PASS"
@@ -287,6 +289,22 @@ class SimulatedModel(TurnModel):
                 "closed on a wrong diagnosis " + ("after looking at its change" if checked else "without looking"),
                 mode="3.3" if checked else "3.1",
             )
+
+    def _note_failed_reads(self, t: Transcript) -> None:
+        """Remember the failed reads of this state visit: pruning may take them out of view later."""
+        if self._memory.turns_in_state == 1:
+            self._memory.failed_reads = {}
+        for o in t.observations:
+            if o.tool in READS and o.answered and not o.ok and o.counted:
+                self._memory.failed_reads[o.call_id] = f"{o.tool} ({str(o.error or 'failed')[:60]})"
+
+    def _errors_left_out(self, t: Transcript, arguments: Any) -> list[str]:
+        """Reads of this state that failed (the engine's own refusals aside), including ones pruned from view
+        since, that the submission never mentions."""
+        seen = self._memory.failed_reads
+        text = json.dumps(_args(arguments), default=str).lower()
+        left_out = [what for what in seen.values() if what.split(" (", 1)[1][:40].lower() not in text]
+        return list(dict.fromkeys(left_out))
 
     def _draw(self, behaviour: str) -> bool:
         rate = self.profile.rate(behaviour)
@@ -640,14 +658,6 @@ def _target(args: dict[str, Any]) -> str:
     if args.get("kind") and args.get("name"):
         return f"{args.get('namespace', '')}/{args['kind']}/{args['name']}"
     return ""
-
-
-def _errors_left_out(t: Transcript, arguments: Any) -> list[str]:
-    """Reads of this state that failed (the engine's own refusals aside) and that the submission never mentions."""
-    text = json.dumps(_args(arguments), default=str).lower()
-    failed = [o for o in t.observations if o.tool in READS and o.answered and not o.ok and o.counted]
-    left_out = [o for o in failed if str(o.error or "").lower()[:40] not in text]
-    return list(dict.fromkeys(f"{o.tool} ({str(o.error or 'failed')[:60]})" for o in left_out))
 
 
 def _remediated(t: Transcript) -> list[str]:

@@ -158,3 +158,30 @@ def test_a_user_playbook_folder_replaces_the_builtin_one(tmp_path: Path) -> None
     model = PlaybookModel(tmp_path)
     assert [book.family for book in model.library.playbooks] == ["scale"]
     assert {c.id for c in model.library.causes} == {"scaled-to-zero", "autoscaler-target-too-low"}
+
+
+def test_a_verifier_objection_about_a_node_leads_to_a_fresh_read_then_an_uncordon() -> None:
+    from orchestrator.models.playbook_evidence import Evidence, NeedRead
+    from orchestrator.models.playbook_policy import cordoned_nodes
+    from orchestrator.models.playbook_transcript import Observation
+
+    objections = ["node_schedulable: otel-demo: 1/4 nodes cannot take pods: sim-worker2: cordoned"]
+    offered = ["list_resources", "submit_diagnosis"]
+    assert cordoned_nodes(Evidence([], offered), ["workload_available: 0/1 ready"]) is None  # not about nodes
+    with pytest.raises(NeedRead) as need:
+        cordoned_nodes(Evidence([], offered), objections)
+    assert (need.value.tool, need.value.arguments) == ("list_resources", {"kind": "Node"})
+    nodes = {
+        "items": [
+            {"name": "sim-worker1", "summary": {"unschedulable": False, "ready": True}},
+            {"name": "sim-worker2", "summary": {"unschedulable": True, "ready": True}},
+        ]
+    }
+    read = Observation("list_resources", {"kind": "Node"}, "c1", ok=True, content=nodes)
+    diagnosis, target, _ = cordoned_nodes(Evidence([read], offered), objections)
+    assert target == "/Node/sim-worker2"
+    assert diagnosis["mitigations"] == [
+        {"action": "uncordon", "args": {"node": "sim-worker2"}, "rationale": diagnosis["mitigations"][0]["rationale"]}
+    ]
+    healed = Observation("list_resources", {"kind": "Node"}, "c2", ok=True, content={"items": nodes["items"][:1]})
+    assert cordoned_nodes(Evidence([healed], offered), objections) is None  # the read shows none: nothing to do

@@ -72,3 +72,21 @@ def test_a_model_that_will_not_stop_gets_a_closing_step(runs_root: Path, tmp_pat
     assert mast["mast_annotation"]["1.5"] == 1
     injected = {e["data"]["mode"] for e in trace if e["kind"] == "injection"}
     assert "1.5" in injected
+
+
+def test_a_model_that_spends_the_run_budget_knows_it_kept_going(runs_root: Path, tmp_path: Path) -> None:
+    # It repeats itself at every turn; the run's token budget, told to it in every briefing, runs out first.
+    env = forced(tmp_path, "frontier", repeat=1.0)
+    incident = tmp_path / "small-budget.yaml"
+    incident.write_text((EXAMPLES / "demo.yaml").read_text().replace("tokens: 400000", "tokens: 30000"))
+    out = runs_root / "live-budget"
+    code, stdout, _ = run_cli(
+        "run", str(incident), "--model", "builtin/sim-frontier", "--mitigations", "off", "--output", str(out), "-q",
+        env=env,
+    )  # fmt: skip
+    assert code == 3, stdout
+    trace, mast = events(out), json.loads((out / "mast.json").read_text())
+    assert [e["data"]["ended_by"] for e in trace if e["kind"] == "run_end"] == ["budget"]
+    spent = [e for e in trace if e["kind"] == "injection" and "last of the run's tokens" in e["data"]["detail"]]
+    assert len(spent) == 1 and spent[0]["data"]["mode"] == "1.5"
+    assert mast["modes"]["1.5"]["rules"] == ["ended-by-budget"]
