@@ -75,8 +75,8 @@ class PastCall:
 
 
 # A call repeated with the same result this many times, with no new fact in between, is answered from the
-# last result instead of being run again (MAST FM-1.3); this many such answers in a row (no call ran in
-# between) end the state.
+# last result instead of being run again (MAST FM-1.3); the machine's `loop_limit` such answers in a row (no
+# call ran in between) end the state.
 REPEATS_BEFORE_DEDUPE = 2
 
 

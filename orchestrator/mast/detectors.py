@@ -557,8 +557,8 @@ class Derailment(Detector):
 
 class Withholding(Detector):
     """2.4: a tool error an agent met in a state is mentioned in its hand-off from that state neither by tool
-    name, error text nor the call's target. Decided conservatively (any
-    mention clears it). Why: the next agent cannot weigh evidence it never hears of."""
+    name, error text nor the call's target. Decided conservatively (any mention clears it). Why: the next
+    agent cannot weigh evidence it never hears of."""
 
     mode = "2.4"
 
