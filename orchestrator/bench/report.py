@@ -18,6 +18,12 @@ from urllib.parse import quote
 from ..mast.taxonomy import MODE_IDS, mode, normalize_id
 
 MISSING = "—"
+ARMS_NOTE = (
+    "Task recall: the share of runs that succeeded (closed, named every ground-truth root cause, left no fault "
+    "or firing alert behind); entity_recall in results.csv also credits a right diagnosis whose fix failed. "
+    "Dominant failure: the MAST mode most over-represented in failed runs (failed minus successful share, in "
+    "percentage points)."
+)
 
 ARM_COLUMNS = (
     "model",
@@ -26,6 +32,7 @@ ARM_COLUMNS = (
     "runs",
     "resolved",
     "recall",
+    "entity_recall",
     "precision",
     "strict_pass_at_1",
     "verified_mitigation_rate",
@@ -255,8 +262,7 @@ def _markdown(results: dict[str, Any]) -> str:
             "",
             markdown_table(results),
             "",
-            "Task recall: mean root-cause entity recall. Dominant failure: the MAST mode most over-represented "
-            "in failed runs (failed minus successful share, in percentage points).",
+            ARMS_NOTE,
             "",
             "## Detectors",
             "",
@@ -552,8 +558,7 @@ def render_html(results: dict[str, Any], recall_png: Path, modes_png: Path) -> s
 <dl class="meta">{meta}</dl>
 <section id="arms">
 <h2>Arms</h2>
-<p class="meta">Task recall: mean root-cause entity recall. Dominant failure: the MAST mode most over-represented in
-failed runs (failed minus successful share, in percentage points).</p>
+<p class="meta">{html.escape(ARMS_NOTE)}</p>
 {_arms_html(results)}
 </section>
 <section id="plots">

@@ -125,7 +125,8 @@ def test_results_csv_has_one_row_per_arm_and_blank_for_null(results: dict[str, A
         reader = csv.DictReader(f)
         rows = list(reader)
     assert tuple(reader.fieldnames or ()) == ARM_COLUMNS
-    assert ARM_COLUMNS[:3] == ("model", "model_class", "mitigations") and len(ARM_COLUMNS) == 16
+    assert ARM_COLUMNS[:3] == ("model", "model_class", "mitigations") and len(ARM_COLUMNS) == 17
+    assert "entity_recall" in ARM_COLUMNS
     assert [r["model"] for r in rows] == ["builtin/sim-frontier", ODD_MODEL]
     frontier, odd = rows
     assert (frontier["recall"], frontier["resolved"], frontier["dominant_mode"]) == ("0.755", "2", "3.3")
