@@ -145,7 +145,7 @@ def read_transcript(messages: Sequence[Any], tools: Sequence[Any]) -> Transcript
     # A call rejected for contradicting its own declared action never ran: reconcile by forgetting that turn
     # (it is no evidence of anything) rather than reading it as a failed read.
     counted_turns = len({o.turn for o in observations if o.counted}) + (turns - len({o.turn for o in observations}))
-    observations = [o for o in observations if not str(o.error or "").startswith(MISMATCH_REJECTED)]
+    observations = [o for o in observations if _ran(o)]
     carried = _carried(messages, blocks, start, block)
     return Transcript(block, tool_names(tools), observations, cap, counted_turns, carried)
 
@@ -159,9 +159,12 @@ def _carried(messages: Sequence[Any], blocks: list[tuple[int, Any]], start: int,
     if not source or not earlier:
         return []
     observations, _ = _calls(messages[earlier[-1] + 1 : start])
-    rejected = (o for o in observations if str(o.error or "").startswith(MISMATCH_REJECTED))
-    skip = {o.call_id for o in rejected}
-    return [o for o in observations if o.answered and o.tool not in SUBMISSIONS and o.call_id not in skip]
+    return [o for o in observations if o.answered and o.tool not in SUBMISSIONS and _ran(o)]
+
+
+def _ran(ob: Observation) -> bool:
+    """False for a call the engine rejected for contradicting its declared action: it never ran."""
+    return not str(ob.error or "").startswith(MISMATCH_REJECTED)
 
 
 def _calls(messages: Sequence[Any]) -> tuple[list[Observation], int]:

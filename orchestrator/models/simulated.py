@@ -197,15 +197,16 @@ class SimulatedModel(TurnModel):
         self._remember(t, chosen)
         if chosen.usage is not None:
             self._add_usage(chosen.usage)
-            self._label_spent_budget(t, chosen, fresh_state=self._memory.turns_in_state == 1)
+            self._label_spent_budget(t, chosen)
         return chosen
 
-    def _label_spent_budget(self, t: Transcript, chosen: CreateResult, fresh_state: bool) -> None:
+    def _label_spent_budget(self, t: Transcript, chosen: CreateResult) -> None:
         """1.5 when this request spent the last of the run's tokens (the briefing says how many were left at the
         state's start) and it was not a submission: it kept going until the run was cut off."""
         usage = chosen.usage
         spent = usage.prompt_tokens + usage.completion_tokens if usage is not None else 0
-        self._memory.tokens_in_state = spent if fresh_state else self._memory.tokens_in_state + spent
+        before = 0 if self._memory.turns_in_state == 1 else self._memory.tokens_in_state  # a new state visit
+        self._memory.tokens_in_state = before + spent
         left = t.block.get("tokens_left")
         calls = chosen.content if isinstance(chosen.content, list) else []
         closing = bool(calls) and calls[0].name in SUBMISSIONS

@@ -80,10 +80,8 @@ def test_a_model_that_spends_the_run_budget_knows_it_kept_going(runs_root: Path,
     incident = tmp_path / "small-budget.yaml"
     incident.write_text((EXAMPLES / "demo.yaml").read_text().replace("tokens: 400000", "tokens: 30000"))
     out = runs_root / "live-budget"
-    code, stdout, _ = run_cli(
-        "run", str(incident), "--model", "builtin/sim-frontier", "--mitigations", "off", "--output", str(out), "-q",
-        env=env,
-    )  # fmt: skip
+    flags = ["--model", "builtin/sim-frontier", "--mitigations", "off", "--output", str(out), "-q"]
+    code, stdout, _ = run_cli("run", str(incident), *flags, env=env)
     assert code == 3, stdout
     trace, mast = events(out), json.loads((out / "mast.json").read_text())
     assert [e["data"]["ended_by"] for e in trace if e["kind"] == "run_end"] == ["budget"]
