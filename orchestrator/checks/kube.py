@@ -50,7 +50,7 @@ def deleting(obj: dict) -> bool:
     return bool(meta(obj).get("deletionTimestamp"))
 
 
-def owned_by(obj: dict, uids: set[str]) -> bool:
+def owned_by(obj: dict, uids: set[str | None]) -> bool:
     return any(ref.get("uid") in uids for ref in meta(obj).get("ownerReferences") or [])
 
 
