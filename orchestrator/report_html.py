@@ -21,6 +21,9 @@ from typing import Any
 
 SIBLING_FILES = ("report.md", "report.json", "agent_output.json", "mast.json", "machine.mmd", "trace.jsonl")
 RESULT_OK = ("ok", "deduped")  # tool_result statuses that are not a failure
+# How a mast_annotation value (1 present, 0 absent, None undecided) reads; any other value is "not assessable".
+MODE_STATE: dict[int | None, str] = {1: "present", 0: "absent"}
+MODE_DETECTED: dict[int | None, str] = {1: "yes", 0: "no"}
 
 
 class ReportInputError(ValueError):
@@ -520,14 +523,14 @@ def machine_svg(m: MachineDrawing, path: list[tuple[str, str, str]], final: str 
     for name in order:
         i = index[name]
         label = m.states.get(name, "")
-        cls = ["state"]
+        classes = ["state"]
         if visits[name]:
-            cls.append("visited")
+            classes.append("visited")
         if label == "terminal":
-            cls.append("terminal")
+            classes.append("terminal")
         if name == final:
-            cls.append("final")
-            cls.append("resolved" if name == "resolved" else "ended")
+            classes.append("final")
+            classes.append("resolved" if name == "resolved" else "ended")
         y = TOP + i * PITCH
         badge = (
             f'<text class="visits" x="{x1 - 8}" y="{y + 24}" text-anchor="end">×{visits[name]}</text>'
@@ -540,7 +543,7 @@ def machine_svg(m: MachineDrawing, path: list[tuple[str, str, str]], final: str 
             else ""
         )
         parts.append(
-            f'<g class="{" ".join(cls)}" data-state="{esc(name)}"><title>{esc(name)} ({esc(label)})'
+            f'<g class="{" ".join(classes)}" data-state="{esc(name)}"><title>{esc(name)} ({esc(label)})'
             f"{', visited ' + str(visits[name]) + '×' if visits[name] else ', not visited'}</title>"
             f'<rect x="{x0}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="7"/>{inner}'
             f'<text class="name" x="{x0 + 12}" y="{y + 17}">{esc(name)}</text>'
@@ -646,7 +649,7 @@ def _mast_section(run: RunFiles, known: set[int]) -> str:
         except KeyError:
             name, cat, fatal = "", "", False
         value, info = values.get(key), modes.get(key) or {}
-        state = {1: "present", 0: "absent"}.get(value, "not assessable")
+        state = MODE_STATE.get(value, "not assessable")
         links = " ".join(_ev_link(s, known) for s in info.get("events") or [])
         rules = ", ".join(map(str, info.get("rules") or ([info["rule"]] if info.get("rule") else [])))
         detail = " ".join(str(x) for x in (info.get("detail"), info.get("note")) if x)
@@ -690,7 +693,7 @@ def _injections_section(run: RunFiles, known: set[int]) -> str:
             name = mode(key).name
         except KeyError:
             name = ""
-        detected = {1: "yes", 0: "no"}.get(values.get(key), "not assessable")
+        detected = MODE_DETECTED.get(values.get(key), "not assessable")
         rows.append(
             f"<tr><td>{_ev_link(e['seq'], known)}</td><td>{esc(e.get('state'))}</td><td>{esc(e.get('role'))}</td>"
             f"<td>FM-{esc(key)} {esc(name)}</td><td>{esc(d.get('behaviour'))}</td><td>{esc(d.get('detail'))}</td>"

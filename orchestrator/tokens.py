@@ -135,8 +135,7 @@ def _count_content(content: Any, model: str | None) -> int:
 
 def count_message(message: LLMMessage, model: str | None = None) -> int:
     """Tokens of one message including its framing overhead (no reply priming)."""
-    kind = getattr(message, "type", type(message).__name__)
-    if kind == "FunctionExecutionResultMessage":
+    if message.type == "FunctionExecutionResultMessage":
         # each result is sent as its own tool-role message: framing + call id + content (+ name for some APIs)
         return sum(
             MESSAGE_OVERHEAD
@@ -153,9 +152,8 @@ def count_message(message: LLMMessage, model: str | None = None) -> int:
     thought = getattr(message, "thought", None)
     if thought:
         total += count_text(thought, model)
-    content = message.content
-    if kind == "AssistantMessage" and not isinstance(content, str):
-        for call in content:
+    if message.type == "AssistantMessage" and not isinstance(message.content, str):
+        for call in message.content:
             total += (
                 CALL_OVERHEAD
                 + count_text(call.id, model)
@@ -163,7 +161,7 @@ def count_message(message: LLMMessage, model: str | None = None) -> int:
                 + count_text(call.arguments, model)
             )
         return total
-    return total + _count_content(content, model)
+    return total + _count_content(message.content, model)
 
 
 def count_messages(messages: Sequence[LLMMessage], model: str | None = None) -> int:

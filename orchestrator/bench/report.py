@@ -186,7 +186,11 @@ def _detector_rows(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The 14 modes in taxonomy order, then any id the taxonomy does not know (kept, not dropped)."""
     detectors = _by_mode(results.get("detectors"))
     ids = list(MODE_IDS) + sorted(k for k in detectors if k not in MODE_IDS)
-    return [(i, detectors.get(i) if isinstance(detectors.get(i), dict) else {}) for i in ids]
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for i in ids:
+        scores = detectors.get(i)
+        rows.append((i, scores if isinstance(scores, dict) else {}))
+    return rows
 
 
 def _mode_name(mode_id: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .kube import condition, meta, quantity, spec, status
 from .registry import Context, Outcome, check
 from .relations import workloads_in
@@ -83,7 +85,7 @@ def quota_admits_pods(ctx: Context, target: Target | None, alert: str | None) ->
         counts, _ = rollout_state(w)
         if counts["ready"] != counts["desired"]:
             unready.append(f"{w['kind']} {meta(w).get('name')}: {counts['ready']}/{counts['desired']} ready")
-    value = {"quotas": rows, "unready_workloads": unready}
+    value: dict[str, Any] = {"quotas": rows, "unready_workloads": unready}
     if target.kind == "ResourceQuota" and not quotas:
         value["exists"] = False
     if problems or unready:

@@ -7,7 +7,7 @@ Pure functions on objects as the API serves them (camelCase JSON dicts), so ever
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -50,7 +50,7 @@ def deleting(obj: dict) -> bool:
     return bool(meta(obj).get("deletionTimestamp"))
 
 
-def owned_by(obj: dict, uids: set[str]) -> bool:
+def owned_by(obj: dict, uids: Collection[str | None]) -> bool:
     return any(ref.get("uid") in uids for ref in meta(obj).get("ownerReferences") or [])
 
 

@@ -7,6 +7,7 @@ becomes a `ReadError` with one line a human can read: the check that needed the 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import re
@@ -106,11 +107,11 @@ class Reads:
             self.server_time = ts if self.server_time is None else max(self.server_time, ts)
 
     # ------------------------------------------------------------------ Alertmanager
-    def alerts(self) -> list[dict]:
+    def alerts(self) -> builtins.list[dict]:
         """Every alert Alertmanager v2 holds (active, silenced and inhibited alike)."""
         return self._once(("alerts",), self._read_alerts)
 
-    def _read_alerts(self) -> list[dict]:
+    def _read_alerts(self) -> builtins.list[dict]:
         import urllib.error
         import urllib.request
 

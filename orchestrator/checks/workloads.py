@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
 from .kube import condition, container_statuses, meta, newest, parse_time, pod_problems, spec, status
 from .reads import ReadError
@@ -25,9 +26,10 @@ def _not_found(target: Target) -> Outcome:
 
 
 # ---------------------------------------------------------------------------------------------- available
-def rollout_state(workload: dict) -> tuple[dict, list[str]]:
+def rollout_state(workload: dict) -> tuple[dict[str, Any], list[str]]:
     """Observed replica counts of a workload and what keeps it from being fully available."""
     st, kind = status(workload), workload.get("kind")
+    counts: dict[str, Any]  # replica counts, plus the generations and Available condition as served
     if kind == "DaemonSet":
         desired = int(st.get("desiredNumberScheduled", 0))
         counts = {

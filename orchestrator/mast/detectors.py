@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from .taxonomy import thresholds, write_tools
 
@@ -54,7 +54,7 @@ def _roots(diagnosis: dict[str, Any]) -> frozenset[str]:
 SELF_CHECKED_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Service", "HorizontalPodAutoscaler", "Node"}
 
 
-def _is_workload(target: Any) -> bool:
+def _is_workload(target: Any) -> TypeGuard[str]:
     return isinstance(target, str) and target.count("/") >= 2
 
 
@@ -154,7 +154,8 @@ class RunView:
         return not self.given_scope and (self.candidates is None or len(self.candidates) != 1)
 
     def call_of(self, result: Event) -> Event | None:
-        return self.calls.get(_data(result).get("call_seq"))
+        seq = _data(result).get("call_seq")
+        return self.calls.get(seq) if seq is not None else None
 
     def is_read_result(self, result: Event) -> bool:
         d = _data(result)
@@ -223,7 +224,9 @@ class TaskSpec(Detector):
             if d.get("status") == "invalid" and tool.startswith(SUBMISSION_PREFIX):
                 self.invalid.setdefault(tool, []).append(ev["seq"])
         elif kind == "submission":
-            self.invalid.pop(d.get("submission"), None)
+            submitted = d.get("submission")
+            if submitted is not None:
+                self.invalid.pop(submitted, None)
         return out
 
     def finish(self, run: RunView) -> list[Finding]:
@@ -307,7 +310,8 @@ class StepRepetition(Detector):
             news = bool(d.get("facts")) or (d.get("write") or {}).get("mode") == "applied"
             if news:
                 self.epoch += 1
-            self.streaks[sig] = (digest, self.epoch, seqs)
+            if sig:  # a call without a signature starts no streak
+                self.streaks[sig] = (digest, self.epoch, seqs)
         return out
 
 
@@ -356,7 +360,7 @@ class HistoryLoss(Detector):
         elif kind == "tool_result" and run.is_read_result(ev):
             call = run.call_of(ev)
             sig = _data(call).get("signature") if call else None
-            if sig:
+            if call and sig:
                 key = (role, sig)
                 was = self.dropped.pop(key, None)
                 if was and was[0] == d.get("result_digest") and was[2] == self.reason_epoch:
@@ -808,14 +812,13 @@ class VerificationCorrectness(Detector):
             return [Finding(self.mode, "pass-with-failed-check", [ev["seq"]], f"PASS beside failed {failed}")]
         if d.get("passed") or d.get("proposed") == "PASS":
             proposal = run.last_proposal or {}
-            checked = {c.get("target") for c in proposal.get("checks") or [] if isinstance(c, dict)}
-            checked = {t for t in checked if _is_workload(t)} or {
-                c.get("target") for c in d.get("required") or [] if _is_workload(c.get("target"))
-            }
+            proposed = {c.get("target") for c in proposal.get("checks") or [] if isinstance(c, dict)}
+            required = {t for t in (c.get("target") for c in d.get("required") or []) if _is_workload(t)}
+            checked = {t for t in proposed if _is_workload(t)} or required
             remediated = set(run.applied_since_verdict)
             # The gate's required checks name what proves the remediated objects (for a deleted
             # NetworkPolicy: the workloads it blocked), so checking those is checking the right thing.
-            proving = remediated | {c.get("target") for c in d.get("required") or [] if _is_workload(c.get("target"))}
+            proving = remediated | required
             # An object with no health of its own (a NetworkPolicy, Secret, ConfigMap, quota, often deleted by
             # the fix) is proven by the workloads of its namespace.
             indirect = {t.split("/")[0] for t in remediated if t.split("/")[1] not in SELF_CHECKED_KINDS}
