@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .playbook_evidence import Evidence, as_int, split_ref
-from .playbook_facts import FactSheet, absorb_template, base_context, dicts, obj
-from .playbook_survey import Survey, Suspect
+from .evidence import Evidence, as_int, split_ref
+from .facts import FactSheet, absorb_template, base_context, dicts, obj
+from .survey import Survey, Suspect
 
 
 def read_service(ev: Evidence, s: Survey, sus: Suspect) -> FactSheet:

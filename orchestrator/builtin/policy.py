@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .playbook_diagnosis import build_diagnosis
-from .playbook_evidence import Evidence, NeedRead, rows
-from .playbook_investigation import conclude
-from .playbook_library import Library
-from .playbook_survey import CALL_ERRORS_QUERY, Survey, maxed_autoscalers, unhealthy_workloads
-from .playbook_transcript import Transcript
-from .playbook_verify import verdict
+from .diagnosis import build_diagnosis
+from .evidence import Evidence, NeedRead, rows
+from .investigation import conclude
+from .library import Library
+from .survey import CALL_ERRORS_QUERY, Survey, maxed_autoscalers, unhealthy_workloads
+from .transcript import Transcript
+from .verify import verdict
 
 HARD_CALL_CAP = 24  # never investigate longer than this, whatever the state allows
 # What a submission keeps when the engine rejected the full one (each schema requires only these).

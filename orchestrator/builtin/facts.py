@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .playbook_evidence import Evidence, as_int, quantity, ready_counts, rows, was_cut
-from .playbook_survey import Survey, Suspect
+from .evidence import Evidence, as_int, quantity, ready_counts, rows, was_cut
+from .survey import Survey, Suspect
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 HPA_SANE_UTILIZATION = 80  # percent: the usual chart default; far above what a healthy pod idles at
