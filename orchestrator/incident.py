@@ -21,7 +21,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -39,6 +39,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from .tools.registry import write_names
 from .yamlsource import FieldPath, SourcedYaml, YamlSyntaxError, load_yaml
 
 API_VERSION = "sre-agent.dev/v1alpha1"
@@ -47,19 +48,6 @@ BUILTIN_PREFIX = "builtin:"
 
 ModelClassName = Literal["auto", "frontier", "mid", "open"]
 RemediationMode = Literal["auto", "approve", "dry-run", "off"]
-ActionName = Literal[
-    "rollout_undo",
-    "rollout_restart",
-    "scale",
-    "set_image",
-    "set_env",
-    "set_resources",
-    "patch",
-    "delete_pod",
-    "uncordon",
-    "delete_resource",
-    "restore_service",
-]
 CheckName = Literal[
     "workload_available",
     "no_recent_restarts",
@@ -72,7 +60,11 @@ CheckName = Literal[
     "service_selects_pods",
     "service_ports_match",
 ]
-ACTIONS: tuple[str, ...] = get_args(ActionName)
+ACTIONS: tuple[str, ...] = write_names()  # the registry's write tools, in toolbox order
+if TYPE_CHECKING:
+    ActionName = str
+else:  # a Literal of the registry's names: validation errors and the JSON schema's enum list them
+    ActionName = Literal[ACTIONS]
 CHECKS: tuple[str, ...] = get_args(CheckName)
 
 # Patterns, and what to tell a person whose value does not match one.

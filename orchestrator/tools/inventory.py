@@ -141,6 +141,8 @@ TOOLS = [
         params(["namespace"], namespace=prop("string", "the namespace, e.g. otel-demo")),
         "read",
         list_workloads,
+        order=20,
+        category="inventory",
     ),
     ToolSpec(
         "list_pods",
@@ -154,6 +156,8 @@ TOOLS = [
         ),
         "read",
         list_pods,
+        order=21,
+        category="inventory",
     ),
     ToolSpec(
         "list_resources",
@@ -168,5 +172,7 @@ TOOLS = [
         ),
         "read",
         list_resources,
+        order=22,
+        category="inventory",
     ),
 ]

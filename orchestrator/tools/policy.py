@@ -22,7 +22,7 @@ MODES: tuple[str, ...] = ("auto", "approve", "dry-run", "off")
 
 @dataclass(frozen=True)
 class ActionRequest:
-    action: str  # the write tool, e.g. "rollout_undo"
+    action: str  # the write tool's name (registry.write_names())
     target: str  # "namespace/Kind/name" ("/Node/name" when cluster-scoped)
     change: str  # one human line: what will change
     args: dict[str, Any] = field(default_factory=dict)

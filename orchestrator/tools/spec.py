@@ -1,4 +1,6 @@
-"""Tools declared as data: name, description, argument schema and access next to the handler.
+"""Tools declared as data: name, description, argument schema, access, category, order and revert note next
+to the handler. `registry.py` collects every module's `TOOLS`; everything else that needs a list of tools
+(roles, the incident schema, MAST, the docs' table) derives it from there.
 
 `ToolSpec.bind(ctx)` makes the contract's `Tool`: its `run` validates the arguments, calls the handler,
 turns every ToolError (and any unexpected failure) into ok=False with a one-line error, and scrubs
@@ -8,7 +10,7 @@ credential-looking text from whatever the handler returns. A tool never raises.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from .base import Access, Tool, ToolResult
@@ -27,6 +29,21 @@ class ToolSpec:
     parameters: dict[str, Any]
     access: Access
     handler: Handler
+    _: KW_ONLY
+    order: int  # the toolbox order (reads first, then writes): prompts list tools in it, so it must not shift
+    category: str  # what roles and policies may name instead of single tools, e.g. "delete", "inventory"
+    revert: str = ""  # how a write is undone, for people reading the tool table (each call states its own)
+
+    def __post_init__(self) -> None:
+        if self.access == "write" and not self.revert:
+            raise ValueError(f"write tool {self.name} must say how it is reverted")
+
+    @property
+    def arguments(self) -> str:
+        """The argument list as a person reads it: required names, then [optional] ones."""
+        required = self.parameters.get("required") or []
+        optional = [f"[{n}]" for n in self.parameters.get("properties") or {} if n not in required]
+        return " ".join([*required, *optional])
 
     def bind(self, ctx: ToolContext) -> Tool:
         async def run(args: dict[str, Any]) -> ToolResult:

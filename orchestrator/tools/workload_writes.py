@@ -291,6 +291,9 @@ TOOLS = [
         ),
         "write",
         rollout_undo,
+        order=100,
+        category="rollout",
+        revert="kubectl rollout undo --to-revision=<the revision it replaced>",
     ),
     ToolSpec(
         "rollout_restart",
@@ -298,6 +301,9 @@ TOOLS = [
         params(["kind", "name", "namespace"], kind=_KIND, name=_NAME, namespace=_NS),
         "write",
         rollout_restart,
+        order=101,
+        category="rollout",
+        revert="nothing to undo: only the pods are replaced",
     ),
     ToolSpec(
         "scale",
@@ -311,6 +317,9 @@ TOOLS = [
         ),
         "write",
         scale,
+        order=102,
+        category="scale",
+        revert="kubectl scale --replicas=<the count before>",
     ),
     ToolSpec(
         "set_image",
@@ -325,6 +334,9 @@ TOOLS = [
         ),
         "write",
         set_image,
+        order=103,
+        category="container",
+        revert="kubectl set image <container>=<the image before>",
     ),
     ToolSpec(
         "set_env",
@@ -341,6 +353,9 @@ TOOLS = [
         ),
         "write",
         set_env,
+        order=104,
+        category="container",
+        revert="kubectl set env with the value before (rollout undo for a reference)",
     ),
     ToolSpec(
         "set_resources",
@@ -356,5 +371,8 @@ TOOLS = [
         ),
         "write",
         set_resources,
+        order=105,
+        category="container",
+        revert="kubectl set resources with the values before",
     ),
 ]
