@@ -428,7 +428,7 @@ def _message(err: Any, loc: FieldPath) -> str:
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "string_pattern_mismatch":
-        return f"{PATTERN_HINTS.get(ctx.get('pattern'), 'has the wrong form')}, not {value!r}"
+        return f"{PATTERN_HINTS.get(str(ctx.get('pattern')), 'has the wrong form')}, not {value!r}"
     if kind == "greater_than_equal":
         return f"must be at least {ctx.get('ge')}, got {value!r}"
     return str(err["msg"])
@@ -446,14 +446,15 @@ def _unknown_field(loc: FieldPath) -> str:
 
 def _model_at(loc: FieldPath) -> type[BaseModel] | None:
     """The model that validates the mapping at `loc` (list indices pass through to the item model)."""
-    model: type[BaseModel] | None = Incident
+    model: type[BaseModel] = Incident
     for part in loc:
         if isinstance(part, int):
             continue
         field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
-        model = _inner_model(field.annotation) if field is not None else None
-        if model is None:
+        inner = _inner_model(field.annotation) if field is not None else None
+        if inner is None:
             return None
+        model = inner
     return model
 
 

@@ -399,7 +399,9 @@ class FlakyModel(TurnModel):
 
     def _close_unchecked(self, t: Transcript) -> Callable:
         def act() -> tuple[CreateResult, str]:
-            actions = [{"action": o.tool, "args": o.args, "result": "applied"} for o in _applied_writes(t)]
+            actions: list[dict[str, Any]] = [
+                {"action": o.tool, "args": o.args, "result": "applied"} for o in _applied_writes(t)
+            ]
             targets = [x for x in (_target(a["args"]) for a in actions) if x]
             args = {"summary": "Mitigation applied; the service is recovering.", "actions": actions}
             args["remediated"] = list(dict.fromkeys(targets))
@@ -434,8 +436,8 @@ class FlakyModel(TurnModel):
             return None
 
         def act() -> tuple[CreateResult, str]:
-            diagnosis = t.block.get("diagnosis") or (t.submitted().args if t.submitted() else {})
-            actions = [
+            diagnosis = t.block.get("diagnosis") or (done.args if (done := t.submitted()) else {})
+            actions: list[dict[str, Any]] = [
                 {"action": str(m.get("action")), "args": dict(m.get("args") or {}), "result": "applied"}
                 for m in diagnosis.get("mitigations") or []
             ] or [{"action": intent.tool, "args": intent.args, "result": "applied"}]

@@ -99,7 +99,7 @@ def check_service(sheet: FactSheet, svc: dict[str, Any], callee: str, labels: di
     for p in dicts(spec.get("ports")):
         target = p.get("targetPort", p.get("port"))
         if isinstance(target, int) or str(target).isdigit():
-            ok = int(target) in numbers
+            ok = (target if isinstance(target, int) else int(str(target))) in numbers
         else:
             ok = target in names
         port = {k: v for k, v in p.items() if v is not None}

@@ -180,7 +180,7 @@ def cordoned_nodes(ev: Evidence, objections: list[str]) -> tuple[dict[str, Any],
     nodes = [str(r.get("name")) for r in rows(listing, "items") if (r.get("summary") or {}).get("unschedulable")]
     if not nodes:
         return None
-    diagnosis = {
+    diagnosis: dict[str, Any] = {
         "summary": f"Node(s) {', '.join(nodes)} are still cordoned, as the verifier found; uncordon them.",
         "entities": [
             {
@@ -222,7 +222,8 @@ def mitigate(t: Transcript, diagnosis: dict | None = None) -> Step:
     diagnosis = diagnosis or t.block.get("diagnosis") or {}
     mode = str(t.block.get("mode") or "auto")
     allowed = set(t.block.get("allowed_actions") or [])
-    actions, remediated = [], []
+    actions: list[dict[str, Any]] = []
+    remediated: list[str] = []
     for m in diagnosis.get("mitigations") or []:
         action, args = str(m.get("action")), dict(m.get("args") or {})
         target = target_of(action, args)

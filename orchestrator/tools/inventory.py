@@ -45,7 +45,7 @@ async def workload_rows(ctx: ToolContext, kinds: tuple[str, ...], namespace: str
         revision = None
         if obj["kind"] == "StatefulSet":
             update = (obj.get("status") or {}).get("updateRevision")
-            revision = cr_revisions.get((obj["metadata"].get("namespace", ""), update))
+            revision = cr_revisions.get((obj["metadata"].get("namespace", ""), update)) if update else None
         rows.append(workload_row(obj, revision))
     return rows
 
