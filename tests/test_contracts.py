@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from orchestrator.builtin.library import load_library
+from orchestrator.builtin.policy import target_of
 from orchestrator.checks import CHECK_NAMES
 from orchestrator.facts import EXTRACTORS
 from orchestrator.incident import ACTIONS, CHECKS
 from orchestrator.mast.taxonomy import write_tools
 from orchestrator.resources import data_dir
 from orchestrator.roles import load_role
-from orchestrator.tools.registry import read_names, write_names
+from orchestrator.tools.registry import all_specs, read_names, write_names
 
 ROLES = sorted(p.stem for p in data_dir("roles").glob("*.yaml"))
 
@@ -48,6 +49,16 @@ def test_playbooks_name_registry_tools() -> None:
                 assert option.action in write_names(), (book.path.name, cause.id, option.action)
             for read in cause.reads:
                 assert read["tool"] in read_names(), (book.path.name, cause.id, read["tool"])
+
+
+def test_the_builtin_model_targets_the_object_each_write_changes() -> None:
+    """The built-in model may not import the toolbox (it reads only its messages), so it knows on its own
+    which object a write changes; it must agree with the tool's declaration."""
+    for spec in all_specs():
+        if spec.access != "write":
+            continue
+        args = {p: f"{p}-1" for p in spec.parameters["properties"]} | {"kind": "Deployment", "namespace": "shop"}
+        assert target_of(spec.name, args) == spec.changed_object(args), spec.name
 
 
 def test_the_fact_ledger_distils_registry_reads() -> None:

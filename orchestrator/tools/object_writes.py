@@ -214,6 +214,7 @@ TOOLS = [
         order=110,
         category="patch",
         revert="a merge patch of the values before (rollout undo for a pod template)",
+        changes="{kind}/{name}",
     ),
     ToolSpec(
         "delete_pod",
@@ -224,6 +225,7 @@ TOOLS = [
         order=111,
         category="delete",
         revert="nothing when its controller re-creates it, else kubectl create of its manifest",
+        changes="Pod/{name}",
     ),
     ToolSpec(
         "uncordon",
@@ -234,6 +236,7 @@ TOOLS = [
         order=112,
         category="node",
         revert="kubectl cordon <node>",
+        changes="Node/{node}",
     ),
     ToolSpec(
         "delete_resource",
@@ -249,6 +252,7 @@ TOOLS = [
         order=113,
         category="delete",
         revert="kubectl create of the deleted manifest",
+        changes="{kind}/{name}",
     ),
     ToolSpec(
         "restore_service",
@@ -265,5 +269,6 @@ TOOLS = [
         order=114,
         category="create",
         revert="kubectl delete service <name>",
+        changes="Service/{name}",
     ),
 ]

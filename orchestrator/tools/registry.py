@@ -73,7 +73,7 @@ def expand(entries: Iterable[str], access: Access) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------------------------------------- the table
-COLUMNS = ("NAME", "ACCESS", "CATEGORY", "ARGUMENTS", "REVERT")
+COLUMNS = ("NAME", "ACCESS", "CATEGORY", "ARGUMENTS", "CHANGES", "REVERT")
 
 
 def rows() -> list[dict[str, Any]]:
@@ -85,7 +85,7 @@ def rows() -> list[dict[str, Any]]:
             "category": s.category,
             "description": s.description,
             "parameters": s.parameters,
-            **({"revert": s.revert} if s.revert else {}),
+            **({"changes": s.changes, "revert": s.revert} if s.access == "write" else {}),
         }
         for s in all_specs()
     ]
@@ -93,7 +93,9 @@ def rows() -> list[dict[str, Any]]:
 
 def table() -> str:
     """The kubectl-style table: one line per tool, columns padded to their widest cell."""
-    cells = [COLUMNS] + [(s.name, s.access, s.category, s.arguments, s.revert or "-") for s in all_specs()]
+    cells = [COLUMNS] + [
+        (s.name, s.access, s.category, s.arguments, s.changes or "-", s.revert or "-") for s in all_specs()
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS) - 1)]
     lines = ["   ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]) for row in cells]
     return "\n".join(line.rstrip() for line in lines) + "\n"

@@ -16,6 +16,7 @@ from typing import Any
 from .base import Access, Tool, ToolResult
 from .context import ToolContext
 from .errors import ToolError, one_line
+from .kinds import KINDS, ref
 from .redact import mask_text, scrub
 from .schema import validate
 
@@ -33,10 +34,24 @@ class ToolSpec:
     order: int  # the toolbox order (reads first, then writes): prompts list tools in it, so it must not shift
     category: str  # what roles and policies may name instead of single tools, e.g. "delete", "inventory"
     revert: str = ""  # how a write is undone, for people reading the tool table (each call states its own)
+    # The object a write changes, as Kind/name with {argument} placeholders: "Service/{name}" for a tool
+    # whose arguments also name the workload it serves.
+    changes: str = ""
 
     def __post_init__(self) -> None:
-        if self.access == "write" and not self.revert:
-            raise ValueError(f"write tool {self.name} must say how it is reverted")
+        if self.access == "write" and not (self.revert and self.changes):
+            raise ValueError(f"write tool {self.name} must say what it changes and how it is reverted")
+
+    def changed_object(self, args: dict[str, Any], namespace: str = "") -> str:
+        """`namespace/Kind/name` of the object a call with these arguments changes ("" for a read, or when
+        an argument it needs is missing); cluster-scoped kinds have no namespace."""
+        try:
+            kind, name = self.changes.format_map(args).split("/", 1)
+        except (KeyError, ValueError):
+            return ""
+        info = KINDS.get(kind)
+        scoped = info is None or info.namespaced
+        return ref(kind, (args.get("namespace") or namespace) if scoped else None, name)
 
     @property
     def arguments(self) -> str:

@@ -294,6 +294,7 @@ TOOLS = [
         order=100,
         category="rollout",
         revert="kubectl rollout undo --to-revision=<the revision it replaced>",
+        changes="{kind}/{name}",
     ),
     ToolSpec(
         "rollout_restart",
@@ -304,6 +305,7 @@ TOOLS = [
         order=101,
         category="rollout",
         revert="nothing to undo: only the pods are replaced",
+        changes="{kind}/{name}",
     ),
     ToolSpec(
         "scale",
@@ -320,6 +322,7 @@ TOOLS = [
         order=102,
         category="scale",
         revert="kubectl scale --replicas=<the count before>",
+        changes="{kind}/{name}",
     ),
     ToolSpec(
         "set_image",
@@ -337,6 +340,7 @@ TOOLS = [
         order=103,
         category="container",
         revert="kubectl set image <container>=<the image before>",
+        changes="{kind}/{name}",
     ),
     ToolSpec(
         "set_env",
@@ -356,6 +360,7 @@ TOOLS = [
         order=104,
         category="container",
         revert="kubectl set env with the value before (rollout undo for a reference)",
+        changes="{kind}/{name}",
     ),
     ToolSpec(
         "set_resources",
@@ -374,5 +379,6 @@ TOOLS = [
         order=105,
         category="container",
         revert="kubectl set resources with the values before",
+        changes="{kind}/{name}",
     ),
 ]

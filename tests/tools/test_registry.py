@@ -59,12 +59,32 @@ def test_the_toolbox_offers_the_registry_in_its_order() -> None:
     assert [t.name for t in toolbox.writes] == list(write_names())
 
 
-def test_every_tool_has_a_category_and_every_write_a_revert_note() -> None:
+def test_every_tool_has_a_category_and_every_write_says_what_it_changes_and_how_to_revert_it() -> None:
     for s in all_specs():
         assert s.category and s.description, s.name
-        assert bool(s.revert) == (s.access == "write"), s.name
-    with pytest.raises(ValueError, match="must say how it is reverted"):
+        assert bool(s.revert) == bool(s.changes) == (s.access == "write"), s.name
+    with pytest.raises(ValueError, match="must say what it changes and how it is reverted"):
         ToolSpec("frobnicate", "d", {"type": "object"}, "write", all_specs()[0].handler, order=999, category="x")
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "changed"),
+    [
+        ("scale", {"kind": "Deployment", "name": "cart", "namespace": "shop", "replicas": 2}, "shop/Deployment/cart"),
+        (
+            "restore_service",
+            {"namespace": "shop", "name": "cart", "workload": "Deployment/cart-v2"},
+            "shop/Service/cart",
+        ),
+        ("uncordon", {"node": "worker-1"}, "/Node/worker-1"),
+        ("delete_pod", {"name": "cart-1"}, "shop/Pod/cart-1"),  # the namespace in scope when none is given
+        ("uncordon", {}, ""),  # the argument that names it is missing
+        ("list_pods", {"namespace": "shop"}, ""),  # a read changes nothing
+    ],
+)
+def test_a_call_names_the_object_it_changes(tool: str, args: dict, changed: str) -> None:
+    spec = next(s for s in all_specs() if s.name == tool)
+    assert spec.changed_object(args, "shop") == changed
 
 
 def test_roles_name_tools_by_all_category_or_name() -> None:
@@ -93,7 +113,7 @@ def test_the_cli_prints_the_table_json_and_yaml() -> None:
     out = runner.invoke(app, ["tools"])
     assert out.exit_code == 0 and out.output == table()
     header, *lines = out.output.splitlines()
-    assert header.split() == ["NAME", "ACCESS", "CATEGORY", "ARGUMENTS", "REVERT"]
+    assert header.split() == ["NAME", "ACCESS", "CATEGORY", "ARGUMENTS", "CHANGES", "REVERT"]
     assert [line.split()[0] for line in lines] == [s.name for s in all_specs()]
     as_json = json.loads(runner.invoke(app, ["tools", "-o", "json"]).output)["tools"]
     as_yaml = yaml.safe_load(runner.invoke(app, ["tools", "--output", "yaml"]).output)["tools"]
