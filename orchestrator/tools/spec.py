@@ -1,6 +1,7 @@
-"""Tools declared as data: name, description, argument schema, access, category, order and revert note next
-to the handler. `registry.py` collects every module's `TOOLS`; everything else that needs a list of tools
-(roles, the incident schema, MAST, the docs' table) derives it from there.
+"""Tools declared as data next to the handler: name, description, argument schema, access, order, category
+and, for a write, the object it changes and how it is reverted. `registry.py` collects every module's
+`TOOLS`; everything else that needs a list of tools (roles, the incident schema, MAST, the docs' table)
+derives it from there.
 
 `ToolSpec.bind(ctx)` makes the contract's `Tool`: its `run` validates the arguments, calls the handler,
 turns every ToolError (and any unexpected failure) into ok=False with a one-line error, and scrubs
@@ -32,7 +33,7 @@ class ToolSpec:
     handler: Handler
     _: KW_ONLY
     order: int  # the toolbox order (reads first, then writes): prompts list tools in it, so it must not shift
-    category: str  # what roles and policies may name instead of single tools, e.g. "delete", "inventory"
+    category: str  # a group a role may name instead of single tools, e.g. "delete", "inventory"
     revert: str = ""  # how a write is undone, for people reading the tool table (each call states its own)
     # The object a write changes, as Kind/name with {argument} placeholders: "Service/{name}" for a tool
     # whose arguments also name the workload it serves.
