@@ -180,6 +180,23 @@ def validate(incident: Annotated[Path, typer.Argument(help="Incident file to che
     typer.echo(f"{incident}: valid Incident {doc.metadata.name}")
 
 
+@app.command("tools")
+def tools_list(output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml")] = "table") -> None:
+    """List the tools agents may call: access, category, arguments and how a write is undone."""
+    from .tools.registry import rows, table
+
+    if output == "table":
+        typer.echo(table(), nl=False)
+    elif output == "json":
+        typer.echo(json.dumps({"tools": rows()}, indent=2))
+    elif output == "yaml":
+        import yaml
+
+        typer.echo(yaml.safe_dump({"tools": rows()}, sort_keys=False), nl=False)
+    else:
+        fail(f"-o must be table, json or yaml, not {output!r}")
+
+
 @schema_app.command("incident")
 def schema_incident() -> None:
     """Print the Incident JSON schema (also the operator CRD's openAPIV3Schema)."""

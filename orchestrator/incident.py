@@ -21,7 +21,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -39,6 +39,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from .tools.registry import write_names
 from .yamlsource import FieldPath, SourcedYaml, YamlSyntaxError, load_yaml
 
 API_VERSION = "sre-agent.dev/v1alpha1"
@@ -47,19 +48,6 @@ BUILTIN_PREFIX = "builtin:"
 
 ModelClassName = Literal["auto", "frontier", "mid", "open"]
 RemediationMode = Literal["auto", "approve", "dry-run", "off"]
-ActionName = Literal[
-    "rollout_undo",
-    "rollout_restart",
-    "scale",
-    "set_image",
-    "set_env",
-    "set_resources",
-    "patch",
-    "delete_pod",
-    "uncordon",
-    "delete_resource",
-    "restore_service",
-]
 CheckName = Literal[
     "workload_available",
     "no_recent_restarts",
@@ -72,7 +60,11 @@ CheckName = Literal[
     "service_selects_pods",
     "service_ports_match",
 ]
-ACTIONS: tuple[str, ...] = get_args(ActionName)
+ACTIONS: tuple[str, ...] = write_names()  # the registry's write tools, in toolbox order
+if TYPE_CHECKING:
+    ActionName = str
+else:  # a Literal of the registry's names: validation errors and the JSON schema's enum list them
+    ActionName = Literal[ACTIONS]
 CHECKS: tuple[str, ...] = get_args(CheckName)
 
 # Patterns, and what to tell a person whose value does not match one.
@@ -436,7 +428,7 @@ def _message(err: Any, loc: FieldPath) -> str:
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "string_pattern_mismatch":
-        return f"{PATTERN_HINTS.get(ctx.get('pattern'), 'has the wrong form')}, not {value!r}"
+        return f"{PATTERN_HINTS.get(str(ctx.get('pattern')), 'has the wrong form')}, not {value!r}"
     if kind == "greater_than_equal":
         return f"must be at least {ctx.get('ge')}, got {value!r}"
     return str(err["msg"])
@@ -454,14 +446,15 @@ def _unknown_field(loc: FieldPath) -> str:
 
 def _model_at(loc: FieldPath) -> type[BaseModel] | None:
     """The model that validates the mapping at `loc` (list indices pass through to the item model)."""
-    model: type[BaseModel] | None = Incident
+    model: type[BaseModel] = Incident
     for part in loc:
         if isinstance(part, int):
             continue
         field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
-        model = _inner_model(field.annotation) if field is not None else None
-        if model is None:
+        inner = _inner_model(field.annotation) if field is not None else None
+        if inner is None:
             return None
+        model = inner
     return model
 
 

@@ -1,18 +1,24 @@
 """Roles as data: each `roles/<name>.yaml` holds the prompt, the tools the role may call and the
 structured outputs (submissions) it may make, with their JSON schemas. The engine enforces all three:
 a role is never offered a tool outside its file, and a submission that breaks its schema comes back to
-the model as an error naming the field."""
+the model as an error naming the field.
+
+`tools.read` and `tools.write` each take `all`, or a list of tool names and tool categories (the
+registry's, `sre-agent tools` shows them); a name the registry does not know is an error naming the file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .resources import data_dir
+
+if TYPE_CHECKING:
+    from .tools.base import Access
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,10 @@ def load_role(name: str, roles_dir: Path | None = None) -> Role:
         raise FileNotFoundError(f"role file {path} not found")
     doc = yaml.safe_load(path.read_text())
     tools = doc.get("tools") or {}
+    try:
+        read_tools, write_tools = _tools(tools.get("read"), "read"), _tools(tools.get("write"), "write")
+    except ValueError as err:
+        raise ValueError(f"{path}: tools: {err}") from None
     subs = {
         key: Submission(key, raw.get("description", ""), raw["schema"])
         for key, raw in (doc.get("submissions") or {}).items()
@@ -47,10 +57,18 @@ def load_role(name: str, roles_dir: Path | None = None) -> Role:
         name=doc.get("name", name),
         description=doc.get("description", ""),
         prompt=doc["prompt"].strip(),
-        read_tools=tuple(tools.get("read") or ()),
-        write_tools=tuple(tools.get("write") or ()),
+        read_tools=read_tools,
+        write_tools=write_tools,
         submissions=subs,
     )
+
+
+def _tools(entries: str | list[str] | None, access: Access) -> tuple[str, ...]:
+    from .tools.registry import expand
+
+    if not entries:
+        return ()
+    return expand([entries] if isinstance(entries, str) else entries, access)
 
 
 def submission_errors(submission: Submission, args: Any) -> list[str]:

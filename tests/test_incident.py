@@ -132,19 +132,9 @@ def test_minimal_document_gets_the_defaults() -> None:
     assert spec.alerts == [] and spec.scope.namespaces == [] and spec.success.checks == []
     assert (spec.model, spec.model_class) == ("builtin/playbook", "auto")
     assert spec.remediation.mode == "auto"
-    assert spec.remediation.allowed_actions == [
-        "rollout_undo",
-        "rollout_restart",
-        "scale",
-        "set_image",
-        "set_env",
-        "set_resources",
-        "patch",
-        "delete_pod",
-        "uncordon",
-        "delete_resource",
-        "restore_service",
-    ]
+    from orchestrator.tools.registry import write_names
+
+    assert spec.remediation.allowed_actions == list(write_names())  # every write tool, in toolbox order
     assert spec.remediation.allowed_namespaces == []
     assert (spec.budget.steps, spec.budget.tokens, spec.budget.seconds) == (60, 400_000, 900)
     # No cluster given: kubectl's default kubeconfig and current context.

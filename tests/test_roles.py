@@ -3,7 +3,11 @@ validated against the schemas in the files, with errors naming the field."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from orchestrator.resources import data_dir
 from orchestrator.roles import load_role, submission_errors
+from orchestrator.tools.registry import all_specs, read_names, write_names
 
 
 def test_roles_load_with_their_submissions() -> None:
@@ -33,3 +37,16 @@ def test_verdict_must_be_pass_or_fail() -> None:
     sub = load_role("verifier").submissions["submit_verdict"]
     assert submission_errors(sub, {"verdict": "PASS", "checks": []}) == []
     assert submission_errors(sub, {"verdict": "probably", "checks": []})[0].startswith("verdict:")
+
+
+def test_a_role_names_tools_by_all_category_or_name(tmp_path: Path) -> None:
+    text = (data_dir("roles") / "planner.yaml").read_text()
+    start = text.index("tools:")
+    end = text.index("submissions:")
+    tools = "tools:\n  read: [inventory, get_alerts, list_pods]\n  write: all\n"
+    (tmp_path / "planner.yaml").write_text(text[:start] + tools + text[end:])
+    role = load_role("planner", tmp_path)
+    inventory = tuple(s.name for s in all_specs() if s.category == "inventory")
+    assert role.read_tools == (*inventory, "get_alerts")  # in the order given, each once
+    assert role.write_tools == write_names()
+    assert load_role("investigator").read_tools == read_names()  # `read: all`

@@ -7,12 +7,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..tools.registry import write_names
 from .annotate import annotate
 
 
 def _round(n: int) -> list[dict[str, Any]]:
     """One investigate → mitigate → verify round (about 40 events), with seq left to the caller."""
     ns, wl = "otel-demo", "otel-demo/Deployment/product-catalog"
+    fix = write_names()[0]  # any write tool: the detectors only ask whether a call changed the cluster
 
     def call(tool: str, sig: str, args: dict[str, Any], declared: str | None = None, state: str = "investigate"):
         return {
@@ -75,14 +77,8 @@ def _round(n: int) -> list[dict[str, Any]]:
             "state": "mitigate",
             "data": {"source": "investigate", "trigger": "submitted", "dest": "mitigate"},
         },
-        call("rollout_undo", "undo", {"namespace": ns}, state="mitigate"),
-        result(
-            "rollout_undo",
-            f"w{n}",
-            [],
-            state="mitigate",
-            write={"action": "rollout_undo", "target": wl, "mode": "applied"},
-        ),
+        call(fix, "undo", {"namespace": ns}, state="mitigate"),
+        result(fix, f"w{n}", [], state="mitigate", write={"action": fix, "target": wl, "mode": "applied"}),
         {
             "kind": "state_transition",
             "state": "verify",

@@ -74,8 +74,13 @@ def mode(mode_id: str) -> Mode:
     raise KeyError(f"unknown MAST mode {mode_id!r} (known: {', '.join(MODE_IDS)})")
 
 
+@cache
 def write_tools() -> frozenset[str]:
-    return frozenset(_data()["write_tools"])
+    """Tools that change the cluster (the tool registry's writes): a call to one of these in a read-only run
+    is FM-1.1 even when the dispatcher refuses it."""
+    from ..tools.registry import write_names
+
+    return frozenset(write_names())
 
 
 def thresholds() -> dict[str, float]:

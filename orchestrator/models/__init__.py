@@ -1,4 +1,5 @@
-"""Models: the class table and profiles (classes.py), the offline builtin models and any litellm model.
+"""Models: the class table and profiles (classes.py), the built-in models (orchestrator/builtin) and any
+litellm model.
 
 `create_client` is the one place a model string becomes an autogen ChatCompletionClient; it imports
 litellm or autogen only when asked, so the CLI stays fast.
@@ -28,18 +29,18 @@ def check_model(model: str, base_url: str | None = None) -> None:
 
 
 def create_client(model: str, base_url: str | None = None, timeout: float = 60.0, seed: int = 0) -> Any:
-    """`seed` drives the failure injections of the simulated models (builtin/sim-*); others ignore it."""
+    """`seed` drives the failure injections of the flaky models (builtin/sim-*); others ignore it."""
     check_model(model, base_url)
     if model == "builtin/playbook":
-        from .playbook import PlaybookModel
+        from ..builtin.agent import PlaybookModel
 
         return PlaybookModel()
     if model.startswith("builtin/sim-"):
-        from .simulated import SimulatedModel
+        from ..builtin.flaky import FlakyModel
 
         # Your own rates (say, to calibrate against your models' traces): a file shaped like failure_profiles.yaml.
         own = os.environ.get(PROFILES_ENV)
-        return SimulatedModel(model.removeprefix("builtin/sim-"), seed=seed, profile_path=Path(own) if own else None)
+        return FlakyModel(model.removeprefix("builtin/sim-"), seed=seed, profile_path=Path(own) if own else None)
     from .litellm_client import LiteLLMClient
 
     return LiteLLMClient(model, base_url=base_url, timeout=timeout)

@@ -7,10 +7,9 @@ ActionPolicy.
     result = await toolbox.call("list_pods", {"namespace": "otel-demo"})
     investigator_tools = toolbox.subset(role.tools)
 
-Read tools: get_alerts, list_workloads, list_pods, list_resources, describe, get_events, get_logs,
-rollout_history, query_metrics. Write tools (each through the ActionPolicy, each dry-run first):
-rollout_undo, rollout_restart, scale, set_image, set_env, set_resources, patch, delete_pod, uncordon,
-delete_resource, restore_service. No tool raises: problems come back as ok=False with a one-line error.
+The tools are those of the registry (registry.py; `sre-agent tools` lists them): reads, then writes, each
+write through the ActionPolicy and dry-run first. No tool raises: problems come back as ok=False with a
+one-line error.
 """
 
 from __future__ import annotations
@@ -22,28 +21,12 @@ from typing import Any
 from .base import Tool, ToolResult
 from .context import ToolContext
 from .policy import ActionPolicy, ActionRequest, Decision
-from .spec import ToolSpec, failure
+from .registry import all_specs
+from .spec import failure
 
 __all__ = ["ActionPolicy", "ActionRequest", "Decision", "Tool", "ToolContext", "ToolResult", "Toolbox", "all_specs"]
 
 TOOL_TIMEOUT_SECONDS = 60.0  # each API call has its own 10 s timeout; this bounds a whole tool
-
-
-def all_specs() -> list[ToolSpec]:
-    """Every tool declaration, reads first (module imports are deferred so importing the package is cheap)."""
-    from . import describe, events, history, inventory, logs, object_writes, observability, workload_writes
-
-    return [
-        *observability.TOOLS[:1],
-        *inventory.TOOLS,
-        *describe.TOOLS,
-        *events.TOOLS,
-        *logs.TOOLS,
-        *history.TOOLS,
-        *observability.TOOLS[1:],
-        *workload_writes.TOOLS,
-        *object_writes.TOOLS,
-    ]
 
 
 class Toolbox:

@@ -315,5 +315,7 @@ TOOLS = [
         ),
         "read",
         describe,
+        order=30,
+        category="inspect",
     )
 ]

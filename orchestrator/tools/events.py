@@ -118,5 +118,7 @@ TOOLS = [
         ),
         "read",
         get_events,
+        order=40,
+        category="inspect",
     )
 ]

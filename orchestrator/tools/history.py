@@ -1,8 +1,8 @@
 """Rollout history: a workload's revisions and what each one changed in the pod template.
 
 Deployments keep history in their ReplicaSets (`deployment.kubernetes.io/revision`), StatefulSets and
-DaemonSets in ControllerRevisions (`revision`, template under `data.spec.template`). `rollout_undo`
-reads the same history.
+DaemonSets in ControllerRevisions (`revision`, template under `data.spec.template`). The rollback write
+in workload_writes.py reads the same history.
 """
 
 from __future__ import annotations
@@ -118,5 +118,7 @@ TOOLS = [
         ),
         "read",
         rollout_history,
+        order=60,
+        category="inspect",
     )
 ]

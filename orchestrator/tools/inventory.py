@@ -45,7 +45,7 @@ async def workload_rows(ctx: ToolContext, kinds: tuple[str, ...], namespace: str
         revision = None
         if obj["kind"] == "StatefulSet":
             update = (obj.get("status") or {}).get("updateRevision")
-            revision = cr_revisions.get((obj["metadata"].get("namespace", ""), update))
+            revision = cr_revisions.get((obj["metadata"].get("namespace", ""), update)) if update else None
         rows.append(workload_row(obj, revision))
     return rows
 
@@ -141,6 +141,8 @@ TOOLS = [
         params(["namespace"], namespace=prop("string", "the namespace, e.g. otel-demo")),
         "read",
         list_workloads,
+        order=20,
+        category="inventory",
     ),
     ToolSpec(
         "list_pods",
@@ -154,6 +156,8 @@ TOOLS = [
         ),
         "read",
         list_pods,
+        order=21,
+        category="inventory",
     ),
     ToolSpec(
         "list_resources",
@@ -168,5 +172,7 @@ TOOLS = [
         ),
         "read",
         list_resources,
+        order=22,
+        category="inventory",
     ),
 ]

@@ -150,5 +150,7 @@ TOOLS = [
         ),
         "read",
         get_logs,
+        order=50,
+        category="logs",
     )
 ]

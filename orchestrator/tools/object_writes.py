@@ -211,6 +211,10 @@ TOOLS = [
         ),
         "write",
         patch,
+        order=110,
+        category="patch",
+        revert="a merge patch of the values before (rollout undo for a pod template)",
+        changes="{kind}/{name}",
     ),
     ToolSpec(
         "delete_pod",
@@ -218,6 +222,10 @@ TOOLS = [
         params(["namespace", "name"], namespace=_NS, name=prop("string", "pod name")),
         "write",
         delete_pod,
+        order=111,
+        category="delete",
+        revert="nothing when its controller re-creates it, else kubectl create of its manifest",
+        changes="Pod/{name}",
     ),
     ToolSpec(
         "uncordon",
@@ -225,6 +233,10 @@ TOOLS = [
         params(["node"], node=prop("string", "node name")),
         "write",
         uncordon,
+        order=112,
+        category="node",
+        revert="kubectl cordon <node>",
+        changes="Node/{node}",
     ),
     ToolSpec(
         "delete_resource",
@@ -237,6 +249,10 @@ TOOLS = [
         ),
         "write",
         delete_resource,
+        order=113,
+        category="delete",
+        revert="kubectl create of the deleted manifest",
+        changes="{kind}/{name}",
     ),
     ToolSpec(
         "restore_service",
@@ -250,5 +266,9 @@ TOOLS = [
         ),
         "write",
         restore_service,
+        order=114,
+        category="create",
+        revert="kubectl delete service <name>",
+        changes="Service/{name}",
     ),
 ]

@@ -131,6 +131,8 @@ TOOLS = [
         params(namespace=prop("string", "only alerts whose namespace label is this")),
         "read",
         get_alerts,
+        order=10,
+        category="alerts",
     ),
     ToolSpec(
         "query_metrics",
@@ -140,5 +142,7 @@ TOOLS = [
         params(["query"], query=prop("string", "a PromQL expression")),
         "read",
         query_metrics,
+        order=70,
+        category="metrics",
     ),
 ]

@@ -2,7 +2,8 @@
 
 Modes: `off` (read-only run: every write is denied), `dry-run` (server-side dry run only), `approve`
 (an approver callback says yes or no to each change), `auto` (apply). `allowed_actions` and
-`allowed_namespaces` narrow any mode. Cluster-scoped targets (a Node) have no namespace, so only
+`allowed_namespaces` narrow any mode; `allowed_actions` names write tools of the registry (a misspelt one
+would silently deny, so it is an error). Cluster-scoped targets (a Node) have no namespace, so only
 `allowed_actions` governs them.
 
 The write tools always run a server-side dry run before asking `decide`, so the approver (and the
@@ -22,7 +23,7 @@ MODES: tuple[str, ...] = ("auto", "approve", "dry-run", "off")
 
 @dataclass(frozen=True)
 class ActionRequest:
-    action: str  # the write tool, e.g. "rollout_undo"
+    action: str  # the write tool's name (registry.write_names())
     target: str  # "namespace/Kind/name" ("/Node/name" when cluster-scoped)
     change: str  # one human line: what will change
     args: dict[str, Any] = field(default_factory=dict)
@@ -52,6 +53,14 @@ class ActionPolicy:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"remediation mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.allowed_actions is not None:
+            from .registry import write_names  # deferred: the registry imports every tool module
+
+            unknown = sorted(self.allowed_actions - set(write_names()))
+            if unknown:
+                raise ValueError(
+                    f"allowed actions must be write tools, not {', '.join(unknown)} (write tools: {', '.join(write_names())})"
+                )
 
     def screen(self, request: ActionRequest) -> Decision | None:
         """The rules that need no cluster call: a denial, or None when the request may proceed."""

@@ -1,4 +1,7 @@
-"""Tools declared as data: name, description, argument schema and access next to the handler.
+"""Tools declared as data next to the handler: name, description, argument schema, access, order, category
+and, for a write, the object it changes and how it is reverted. `registry.py` collects every module's
+`TOOLS`; everything else that needs a list of tools (roles, the incident schema, MAST, the docs' table)
+derives it from there.
 
 `ToolSpec.bind(ctx)` makes the contract's `Tool`: its `run` validates the arguments, calls the handler,
 turns every ToolError (and any unexpected failure) into ok=False with a one-line error, and scrubs
@@ -8,12 +11,13 @@ credential-looking text from whatever the handler returns. A tool never raises.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from .base import Access, Tool, ToolResult
 from .context import ToolContext
 from .errors import ToolError, one_line
+from .kinds import KINDS, ref
 from .redact import mask_text, scrub
 from .schema import validate
 
@@ -27,6 +31,35 @@ class ToolSpec:
     parameters: dict[str, Any]
     access: Access
     handler: Handler
+    _: KW_ONLY
+    order: int  # the toolbox order (reads first, then writes): prompts list tools in it, so it must not shift
+    category: str  # a group a role may name instead of single tools, e.g. "delete", "inventory"
+    revert: str = ""  # how a write is undone, for people reading the tool table (each call states its own)
+    # The object a write changes, as Kind/name with {argument} placeholders: "Service/{name}" for a tool
+    # whose arguments also name the workload it serves.
+    changes: str = ""
+
+    def __post_init__(self) -> None:
+        if self.access == "write" and not (self.revert and self.changes):
+            raise ValueError(f"write tool {self.name} must say what it changes and how it is reverted")
+
+    def changed_object(self, args: dict[str, Any], namespace: str = "") -> str:
+        """`namespace/Kind/name` of the object a call with these arguments changes ("" for a read, or when
+        an argument it needs is missing); cluster-scoped kinds have no namespace."""
+        try:
+            kind, name = self.changes.format_map(args).split("/", 1)
+        except (KeyError, ValueError):
+            return ""
+        info = KINDS.get(kind)
+        scoped = info is None or info.namespaced
+        return ref(kind, (args.get("namespace") or namespace) if scoped else None, name)
+
+    @property
+    def arguments(self) -> str:
+        """The argument list as a person reads it: required names, then [optional] ones."""
+        required = self.parameters.get("required") or []
+        optional = [f"[{n}]" for n in self.parameters.get("properties") or {} if n not in required]
+        return " ".join([*required, *optional])
 
     def bind(self, ctx: ToolContext) -> Tool:
         async def run(args: dict[str, Any]) -> ToolResult:

@@ -40,7 +40,9 @@ def test_mode_off_diagnoses_and_changes_nothing(runs_root: Path, tmp_path: Path)
     assert code == 3
     assert root_causes(out) == {"otel-demo/Deployment/product-catalog"}
     assert writes(out) == []
-    write_tools = {"rollout_undo", "rollout_restart", "scale", "set_image", "set_env", "patch", "delete_pod"}
+    from orchestrator.tools.registry import write_names
+
+    write_tools = set(write_names())
     assert not [e for e in events(out) if e["kind"] == "tool_call" and e["data"].get("tool") in write_tools]
 
 

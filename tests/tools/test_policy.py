@@ -39,6 +39,12 @@ async def test_decide_per_mode() -> None:
     assert (await ActionPolicy(mode="auto", allowed_namespaces={"book-info"}).decide(node)).allowed
 
 
+def test_allowed_actions_must_be_write_tools() -> None:
+    assert ActionPolicy(allowed_actions=set()).allowed_actions == set()  # nothing allowed is a valid choice
+    with pytest.raises(ValueError, match="allowed actions must be write tools, not get_alerts, scael"):
+        ActionPolicy(mode="auto", allowed_actions={"scael", "get_alerts"})
+
+
 def test_unknown_mode_is_rejected() -> None:
     with pytest.raises(ValueError, match="remediation mode must be one of auto, approve, dry-run, off, not 'yolo'"):
         ActionPolicy(mode="yolo")  # type: ignore[arg-type]

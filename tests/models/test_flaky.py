@@ -13,10 +13,10 @@ import pytest
 from autogen_core import FunctionCall
 from autogen_core.models import AssistantMessage, FunctionExecutionResult, FunctionExecutionResultMessage, UserMessage
 
+from orchestrator.builtin.agent import PlaybookModel
+from orchestrator.builtin.flaky import BEHAVIOURS, DRAWN, FlakyModel, load_profile
 from orchestrator.models import BUILTIN_MODELS, create_client
 from orchestrator.models.errors import ModelError
-from orchestrator.models.playbook import PlaybookModel
-from orchestrator.models.simulated import BEHAVIOURS, DRAWN, SimulatedModel, load_profile
 from orchestrator.trace import Trace
 
 ROOT = Path(__file__).parents[2]
@@ -76,8 +76,8 @@ def profile(tmp_path: Path, model_class: str = "open", multiplier: float = 1.0, 
     return path
 
 
-def forced(tmp_path: Path, behaviour: str, seed: int = 0) -> SimulatedModel:
-    model = SimulatedModel("open", seed=seed, profile_path=profile(tmp_path, **{behaviour: 1.0}))
+def forced(tmp_path: Path, behaviour: str, seed: int = 0) -> FlakyModel:
+    model = FlakyModel("open", seed=seed, profile_path=profile(tmp_path, **{behaviour: 1.0}))
     model.seen: list[dict] = []  # type: ignore[attr-defined]
     model.on_injection = model.seen.append  # type: ignore[attr-defined]
     return model
@@ -92,7 +92,7 @@ def call_of(result) -> tuple[str, dict]:
     return call.name, json.loads(call.arguments)
 
 
-def assert_injected(model: SimulatedModel, behaviour: str) -> dict:
+def assert_injected(model: FlakyModel, behaviour: str) -> dict:
     assert [i["behaviour"] for i in model.injections] == [behaviour]
     assert model.seen == model.injections  # type: ignore[attr-defined]
     record = model.injections[0]
@@ -121,7 +121,7 @@ def test_a_bad_profile_names_the_field_in_one_line(tmp_path: Path, behaviours: d
     path = tmp_path / "p.yaml"
     path.write_text(json.dumps({"classes": {"mid": {"behaviours": behaviours}}}), encoding="utf-8")
     with pytest.raises(ModelError) as err:
-        SimulatedModel("mid", profile_path=path)
+        FlakyModel("mid", profile_path=path)
     assert f"classes.mid.{field}" in str(err.value) and "\n" not in str(err.value)
 
 
@@ -129,12 +129,12 @@ def test_registered_as_builtin_models_with_a_seed() -> None:
     for name in ("builtin/sim-frontier", "builtin/sim-mid", "builtin/sim-open"):
         assert name in BUILTIN_MODELS
     model = create_client("builtin/sim-mid", seed=7)
-    assert isinstance(model, SimulatedModel) and model.model_class == "mid" and model.seed == 7
+    assert isinstance(model, FlakyModel) and model.model_class == "mid" and model.seed == 7
     assert model.model_info == PlaybookModel().model_info
 
 
 # ------------------------------------------------------------------------------------------------ determinism
-def conversation_answers(model: SimulatedModel) -> list:
+def conversation_answers(model: FlakyModel) -> list:
     answers = []
     for messages, tools in [
         ([block("investigate", "investigator")], INVESTIGATOR_TOOLS),
@@ -148,13 +148,13 @@ def conversation_answers(model: SimulatedModel) -> list:
 
 
 def test_the_same_seed_gives_the_same_answers_and_injections() -> None:
-    a, b = SimulatedModel("open", seed=11), SimulatedModel("open", seed=11)
+    a, b = FlakyModel("open", seed=11), FlakyModel("open", seed=11)
     assert conversation_answers(a) == conversation_answers(b)
     assert a.injections == b.injections and a.injections  # the open class fails often enough to show here
 
 
 def test_rates_of_zero_give_exactly_the_playbook_answers(tmp_path: Path) -> None:
-    quiet = SimulatedModel("open", seed=3, profile_path=profile(tmp_path, **dict.fromkeys(DRAWN, 0.0)))
+    quiet = FlakyModel("open", seed=3, profile_path=profile(tmp_path, **dict.fromkeys(DRAWN, 0.0)))
     assert conversation_answers(quiet) == conversation_answers(PlaybookModel())  # type: ignore[arg-type]
     assert quiet.injections == []
 
@@ -171,7 +171,7 @@ def test_repeat_reissues_the_previous_call_verbatim(tmp_path: Path) -> None:
 
 def test_mismatch_declares_one_action_and_calls_another_then_poisons(tmp_path: Path) -> None:
     path = profile(tmp_path, multiplier=4.0, mismatch=1.0, drift=0.25)
-    model = SimulatedModel("open", seed=0, profile_path=path)
+    model = FlakyModel("open", seed=0, profile_path=path)
     intended = create(PlaybookModel(), [block("investigate", "investigator")], INVESTIGATOR_TOOLS)
     result = create(model, [block("investigate", "investigator")], INVESTIGATOR_TOOLS)
     assert result.thought == intended.thought  # says what the playbook meant to do ...
@@ -243,7 +243,7 @@ def test_wrong_target_verifies_another_workload(tmp_path: Path) -> None:
 
 def test_fixation_survives_a_plain_retry_but_not_the_verifiers_objections(tmp_path: Path) -> None:
     read = FunctionCall(id="r1", name="list_workloads", arguments='{"namespace":"otel-demo"}')
-    model = SimulatedModel("mid", seed=5, profile_path=profile(tmp_path, "mid", fixation=1.0))
+    model = FlakyModel("mid", seed=5, profile_path=profile(tmp_path, "mid", fixation=1.0))
     seen = [block("investigate", "investigator", CAP_ONE), *exchange(read, WORKLOADS)]
     first = call_of(create(model, seen, INVESTIGATOR_TOOLS))
     again = call_of(create(model, seen, INVESTIGATOR_TOOLS))  # the same state again, nothing new said
@@ -261,7 +261,7 @@ def test_fixation_survives_a_plain_retry_but_not_the_verifiers_objections(tmp_pa
 def test_a_model_that_ignores_objections_resubmits_its_fixation(tmp_path: Path) -> None:
     read = FunctionCall(id="r1", name="list_workloads", arguments='{"namespace":"otel-demo"}')
     rates = {"fixation": 1.0, "ignore_objections": 1.0}
-    model = SimulatedModel("mid", seed=5, profile_path=profile(tmp_path, "mid", **rates))
+    model = FlakyModel("mid", seed=5, profile_path=profile(tmp_path, "mid", **rates))
     first = call_of(
         create(model, [block("investigate", "investigator", CAP_ONE), *exchange(read, WORKLOADS)], INVESTIGATOR_TOOLS)
     )

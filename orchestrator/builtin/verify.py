@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .playbook_evidence import Evidence, NeedRead, as_int, owner_name, rows, split_ref, was_cut
-from .playbook_survey import BENIGN_POD_REASONS
+from .evidence import Evidence, NeedRead, as_int, owner_name, rows, split_ref, was_cut
+from .survey import BENIGN_POD_REASONS
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 BAD_POD_REASONS = {

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from .playbook_transcript import Observation
+from .transcript import Observation
 
 
 class NeedRead(Exception):  # noqa: N818 - a control-flow signal, not an error

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .playbook_evidence import Evidence, as_int, split_ref
-from .playbook_facts import FactSheet, absorb_template, base_context, dicts, obj
-from .playbook_survey import Survey, Suspect
+from .evidence import Evidence, as_int, split_ref
+from .facts import FactSheet, absorb_template, base_context, dicts, obj
+from .survey import Survey, Suspect
 
 
 def read_service(ev: Evidence, s: Survey, sus: Suspect) -> FactSheet:
@@ -99,7 +99,7 @@ def check_service(sheet: FactSheet, svc: dict[str, Any], callee: str, labels: di
     for p in dicts(spec.get("ports")):
         target = p.get("targetPort", p.get("port"))
         if isinstance(target, int) or str(target).isdigit():
-            ok = int(target) in numbers
+            ok = (target if isinstance(target, int) else int(str(target))) in numbers
         else:
             ok = target in names
         port = {k: v for k, v in p.items() if v is not None}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,12 +20,12 @@ from autogen_core.models import (
     UserMessage,
 )
 
-from orchestrator.models.playbook import PlaybookModel
-from orchestrator.models.playbook_library import PlaybookError, load_library
-from orchestrator.models.playbook_transcript import read_transcript, salvage_json
+from orchestrator.builtin.agent import PlaybookModel
+from orchestrator.builtin.library import PlaybookError, load_library
+from orchestrator.builtin.transcript import read_transcript, salvage_json
 from orchestrator.sim.faults import FAULTS, validate_fault
 
-PLAYBOOK_MODULES = sorted((Path(__file__).parents[2] / "orchestrator" / "models").glob("playbook*.py"))
+BUILTIN_MODULES = sorted((Path(__file__).parents[2] / "orchestrator" / "builtin").glob("*.py"))
 
 
 # ================================================================================================ the model
@@ -136,8 +138,9 @@ def test_a_broken_playbook_names_its_file_and_field(tmp_path: Path) -> None:
 
 
 def test_the_model_reads_nothing_but_its_messages() -> None:
-    """Honesty, structurally: no playbook module imports the simulator, the engine or a scenario loader."""
-    for path in PLAYBOOK_MODULES:
+    """Honesty, structurally: no built-in module imports the simulator, the engine or a scenario loader."""
+    assert len(BUILTIN_MODULES) > 10
+    for path in BUILTIN_MODULES:
         tree = ast.parse(path.read_text())
         imported = [
             (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
@@ -145,10 +148,19 @@ def test_the_model_reads_nothing_but_its_messages() -> None:
             if isinstance(node, ast.Import | ast.ImportFrom)
             for alias in node.names
         ]
-        assert not [m for m in imported if "sim" in m.split(".") or "scenario" in m or "tools" in m.split(".")], (
-            path.name,
-            imported,
-        )
+        banned = [m for m in imported if {"sim", "tools", "engine"} & set(m.split(".")) or "scenario" in m]
+        assert not banned, (path.name, imported)
+
+
+def test_the_builtin_package_loads_neither_the_engine_nor_the_simulator() -> None:
+    """The same, transitively: importing every built-in module in a fresh interpreter loads neither."""
+    modules = ", ".join(f"orchestrator.builtin.{p.stem}" for p in BUILTIN_MODULES if p.stem != "__init__")
+    code = (
+        f"import sys, {modules}\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('orchestrator.engine', 'orchestrator.sim')))\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_a_user_playbook_folder_replaces_the_builtin_one(tmp_path: Path) -> None:
@@ -161,9 +173,9 @@ def test_a_user_playbook_folder_replaces_the_builtin_one(tmp_path: Path) -> None
 
 
 def test_a_verifier_objection_about_a_node_leads_to_a_fresh_read_then_an_uncordon() -> None:
-    from orchestrator.models.playbook_evidence import Evidence, NeedRead
-    from orchestrator.models.playbook_policy import cordoned_nodes
-    from orchestrator.models.playbook_transcript import Observation
+    from orchestrator.builtin.evidence import Evidence, NeedRead
+    from orchestrator.builtin.policy import cordoned_nodes
+    from orchestrator.builtin.transcript import Observation
 
     objections = ["node_schedulable: otel-demo: 1/4 nodes cannot take pods: sim-worker2: cordoned"]
     offered = ["list_resources", "submit_diagnosis"]

@@ -131,7 +131,9 @@ def tool_names(tools: Sequence[Any]) -> list[str]:
 def read_transcript(messages: Sequence[Any], tools: Sequence[Any]) -> Transcript:
     """Find the current state's instruction and collect the tool calls made after it."""
     blocks = [(i, parsed) for i, m in enumerate(messages) if (parsed := _block_of(m)) is not None]
-    start, block, cap = 0, {}, None
+    start = 0
+    block: dict[str, Any] = {}
+    cap: int | None = None
     if blocks:
         start, (block, cap) = blocks[-1]
         # A re-sent instruction for the same state (a reminder) does not start the state over.
@@ -189,11 +191,11 @@ def _calls(messages: Sequence[Any]) -> tuple[list[Observation], int]:
                     by_id[ob.call_id] = ob
         elif kind == "FunctionExecutionResultMessage" and isinstance(content, list):
             for res in content:
-                ob = by_id.get(str(_field(res, "call_id", "") or "")) or _first_unanswered(
+                called = by_id.get(str(_field(res, "call_id", "") or "")) or _first_unanswered(
                     observations, str(_field(res, "name", ""))
                 )
-                if ob is not None:
-                    _answer(ob, _field(res, "content", ""), bool(_field(res, "is_error", False)))
+                if called is not None:
+                    _answer(called, _field(res, "content", ""), bool(_field(res, "is_error", False)))
     return observations, turns
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .playbook_evidence import Evidence, NeedRead
-from .playbook_facts import FactSheet, absorb, read_autoscaler, read_caller, read_change, read_workload
-from .playbook_library import Cause, Library, MissingValue, render
-from .playbook_paths import read_service
-from .playbook_survey import (
+from .evidence import Evidence, NeedRead
+from .facts import FactSheet, absorb, read_autoscaler, read_caller, read_change, read_workload
+from .library import Cause, Library, MissingValue, render
+from .paths import read_service
+from .survey import (
     Survey,
     Suspect,
     changed_workloads,

@@ -8,9 +8,9 @@ import json
 import re
 from typing import Any
 
-from .playbook_investigation import Finding, Investigation
-from .playbook_library import MissingValue, MitigationOption, render
-from .playbook_survey import Survey
+from .investigation import Finding, Investigation
+from .library import MissingValue, MitigationOption, render
+from .survey import Survey
 
 # Playbook entity references -> (Kind, context key of the name). "{kind}" means the workload's own kind.
 ENTITY_KINDS: dict[str, tuple[str, str]] = {

@@ -19,10 +19,10 @@ from typing import Any
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import CreateResult, LLMMessage, ModelInfo, RequestUsage
 
-from .base import TurnModel
-from .playbook_library import Library, load_library
-from .playbook_policy import Step, decide
-from .playbook_transcript import read_transcript
+from ..models.base import TurnModel
+from .library import Library, load_library
+from .policy import Step, decide
+from .transcript import read_transcript
 
 MODEL_NAME = "builtin/playbook"
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .playbook_diagnosis import build_diagnosis
-from .playbook_evidence import Evidence, NeedRead, rows
-from .playbook_investigation import conclude
-from .playbook_library import Library
-from .playbook_survey import CALL_ERRORS_QUERY, Survey, maxed_autoscalers, unhealthy_workloads
-from .playbook_transcript import Transcript
-from .playbook_verify import verdict
+from .diagnosis import build_diagnosis
+from .evidence import Evidence, NeedRead, rows
+from .investigation import conclude
+from .library import Library
+from .survey import CALL_ERRORS_QUERY, Survey, maxed_autoscalers, unhealthy_workloads
+from .transcript import Transcript
+from .verify import verdict
 
 HARD_CALL_CAP = 24  # never investigate longer than this, whatever the state allows
 # What a submission keeps when the engine rejected the full one (each schema requires only these).
@@ -180,7 +180,7 @@ def cordoned_nodes(ev: Evidence, objections: list[str]) -> tuple[dict[str, Any],
     nodes = [str(r.get("name")) for r in rows(listing, "items") if (r.get("summary") or {}).get("unschedulable")]
     if not nodes:
         return None
-    diagnosis = {
+    diagnosis: dict[str, Any] = {
         "summary": f"Node(s) {', '.join(nodes)} are still cordoned, as the verifier found; uncordon them.",
         "entities": [
             {
@@ -222,7 +222,8 @@ def mitigate(t: Transcript, diagnosis: dict | None = None) -> Step:
     diagnosis = diagnosis or t.block.get("diagnosis") or {}
     mode = str(t.block.get("mode") or "auto")
     allowed = set(t.block.get("allowed_actions") or [])
-    actions, remediated = [], []
+    actions: list[dict[str, Any]] = []
+    remediated: list[str] = []
     for m in diagnosis.get("mitigations") or []:
         action, args = str(m.get("action")), dict(m.get("args") or {})
         target = target_of(action, args)

@@ -1,12 +1,13 @@
-"""`builtin/sim-frontier|sim-mid|sim-open`: the playbook model, made to fail the way each model class fails.
+"""`builtin/sim-frontier|sim-mid|sim-open`: the flaky models, the playbook model made to fail the way each
+model class fails.
 
 The benchmark needs models that fail like real ones so it can show what the machines and live mitigations
-recover. `SimulatedModel` asks the deterministic `PlaybookModel` for its answer and then, with seeded
+recover. `FlakyModel` asks the deterministic `PlaybookModel` for its answer and then, with seeded
 randomness and the class's rates from `failure_profiles.yaml`, corrupts it with one behaviour the seed
 attributes to that class. Every corruption is ground truth: appended to `injections` and passed to
 `on_injection` (the engine writes it to the trace as an "injection" event, which MAST detectors never read).
 
-    model = SimulatedModel("open", seed=3)
+    model = FlakyModel("open", seed=3)
     model.on_injection = lambda record: trace.emit("injection", **record)
     result = await model.create(messages, tools=tool_schemas)
 """
@@ -23,11 +24,11 @@ from typing import Any
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import CreateResult, LLMMessage, ModelInfo, RequestUsage
 
+from ..models.base import TurnModel
+from ..models.errors import ModelError
 from ..roles import load_role
-from .base import TurnModel
-from .errors import ModelError
-from .playbook import MODEL_NAME, PlaybookModel
-from .playbook_transcript import SUBMISSIONS, Observation, Transcript, read_transcript
+from .agent import MODEL_NAME, PlaybookModel
+from .transcript import SUBMISSIONS, Observation, Transcript, read_transcript
 
 PROFILES_PATH = Path(__file__).with_name("failure_profiles.yaml")
 CLASSES = ("frontier", "mid", "open")
@@ -146,7 +147,7 @@ class _RunMemory:
     failed_reads: dict[str, tuple[str, str]] = field(default_factory=dict)  # call id -> (tool, error), this state
 
 
-class SimulatedModel(TurnModel):
+class FlakyModel(TurnModel):
     token_model = MODEL_NAME  # it counts as the model it wraps
 
     def __init__(
@@ -157,7 +158,7 @@ class SimulatedModel(TurnModel):
         inner: PlaybookModel | None = None,
     ) -> None:
         if model_class not in CLASSES:
-            raise ModelError(f"unknown model class {model_class!r} for a simulated model; known: {', '.join(CLASSES)}")
+            raise ModelError(f"unknown model class {model_class!r} for a flaky model; known: {', '.join(CLASSES)}")
         super().__init__()
         self.model_class = model_class
         self.seed = seed
@@ -398,7 +399,9 @@ class SimulatedModel(TurnModel):
 
     def _close_unchecked(self, t: Transcript) -> Callable:
         def act() -> tuple[CreateResult, str]:
-            actions = [{"action": o.tool, "args": o.args, "result": "applied"} for o in _applied_writes(t)]
+            actions: list[dict[str, Any]] = [
+                {"action": o.tool, "args": o.args, "result": "applied"} for o in _applied_writes(t)
+            ]
             targets = [x for x in (_target(a["args"]) for a in actions) if x]
             args = {"summary": "Mitigation applied; the service is recovering.", "actions": actions}
             args["remediated"] = list(dict.fromkeys(targets))
@@ -433,8 +436,8 @@ class SimulatedModel(TurnModel):
             return None
 
         def act() -> tuple[CreateResult, str]:
-            diagnosis = t.block.get("diagnosis") or (t.submitted().args if t.submitted() else {})
-            actions = [
+            diagnosis = t.block.get("diagnosis") or (done.args if (done := t.submitted()) else {})
+            actions: list[dict[str, Any]] = [
                 {"action": str(m.get("action")), "args": dict(m.get("args") or {}), "result": "applied"}
                 for m in diagnosis.get("mitigations") or []
             ] or [{"action": intent.tool, "args": intent.args, "result": "applied"}]

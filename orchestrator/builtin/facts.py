@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .playbook_evidence import Evidence, as_int, quantity, ready_counts, rows, was_cut
-from .playbook_survey import Survey, Suspect
+from .evidence import Evidence, as_int, quantity, ready_counts, rows, was_cut
+from .survey import Survey, Suspect
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 HPA_SANE_UTILIZATION = 80  # percent: the usual chart default; far above what a healthy pod idles at
@@ -183,7 +183,7 @@ def absorb_history(sheet: FactSheet, history: dict[str, Any] | None) -> None:
         sheet.state("has_previous_revision")
     latest = next((r for r in revisions if as_int(r.get("revision")) == current), revisions[-1] if revisions else None)
     changes = [str(c) for c in (latest or {}).get("change") or []]
-    if changes:
+    if changes and latest is not None:  # changes come from latest: it is there
         sheet.state("recently_changed")
         sheet.add("change", *changes)
         sheet.cite(f"{history.get('object')}: revision {latest.get('revision')} changed " + "; ".join(changes)[:200])

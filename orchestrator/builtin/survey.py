@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .playbook_evidence import Evidence, as_int, owner_name, was_cut
+from .evidence import Evidence, as_int, owner_name, was_cut
 
 # Failing calls between services per (caller, callee), and the errors each service itself answers with:
 # the metrics the application model exports, in one compact query.
