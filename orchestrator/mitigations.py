@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .agents import BudgetExceeded, RoleAgent
 from .dispatch import Dispatched, Dispatcher, StateScope
@@ -22,6 +22,9 @@ from .machines import MachineSpec, StateSpec
 from .models.errors import ModelError
 from .runstate import RunState, Step
 from .trace import Event, Trace
+
+if TYPE_CHECKING:
+    from .mast.detectors import Finding
 
 # Live findings that refuse the submission they are about (the agent gets the note and tries again).
 REFUSED_SUBMISSIONS = {
@@ -43,7 +46,7 @@ class LiveMitigations:
 
     def __init__(self, run: RunState, trace: Trace, machine: MachineSpec, enabled: bool) -> None:
         self.run, self.trace, self.machine, self.enabled = run, trace, machine, enabled
-        self.findings: list[Any] = []
+        self.findings: list[Finding] = []
         if enabled:
             from .mast.annotate import LiveDetectors
 

@@ -75,6 +75,7 @@ def connect(
     incident: Any,
     options: RunOptions,
     run: RunState,
+    *,
     machine: MachineSpec,
     profile: ClassProfile,
     model: str,
@@ -116,5 +117,17 @@ def connect(
     )
     crew = Crew(run, machine, profile, model, client, trace, toolbox, policy, budget, dispatcher.handle)
     return Wiring(
-        incident, options, machine, profile, trace, session, policy, toolbox, dispatcher, crew, live, started, cancel
+        incident=incident,
+        options=options,
+        machine=machine,
+        profile=profile,
+        trace=trace,
+        session=session,
+        policy=policy,
+        toolbox=toolbox,
+        dispatcher=dispatcher,
+        crew=crew,
+        live=live,
+        started=started,
+        cancel=cancel,
     )

@@ -49,9 +49,10 @@ def test_a_run_reports_typed_events_the_terminal_renders(runs_root: Path, tmp_pa
     applied = [e for e in seen if isinstance(e, WriteApplied)]
     assert [(e.action, e.target) for e in applied] == [(w["action"], w["target"]) for w in result.writes]
     assert [e for e in seen if isinstance(e, Verdict)][-1].passed
-    # every typed event comes from one trace event, in trace order
+    # one typed event per trace event a person follows, in trace order
     seqs = [e.seq for e in seen]
-    assert seqs == sorted(seqs) and set(seqs) <= {e["seq"] for e in events(out)}
+    not_progress = ("llm_call", "context_prune", "budget", "injection")
+    assert seqs == [e["seq"] for e in events(out) if e["kind"] not in not_progress]
     lines = screen.getvalue().splitlines()
     assert lines[0].startswith(f"run {result.run_id}") and lines[-1].startswith("resolved (exit 0)")
     assert any("✎ applied:" in line for line in lines) and any("verdict PASS" in line for line in lines)
