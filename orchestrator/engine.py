@@ -196,6 +196,8 @@ class _Run:
 
     def _result(self, status: str, exit_code: int) -> RunResult:
         run, w = self.run, self.wiring
+        if w is not None:  # a step cut short by a crash still reports the writes it made
+            run.writes.extend(w.dispatcher.take().writes)
         return RunResult(
             run_id=self.run_id,
             status=status,
