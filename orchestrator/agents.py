@@ -33,7 +33,8 @@ class _AnyArgs(BaseModel):
     model_config = {"extra": "allow"}
 
 
-class AgentTool(BaseTool[_AnyArgs, str]):
+# Any, not str: autogen bounds a tool's return type to pydantic models, yet every tool here answers in text.
+class AgentTool(BaseTool[_AnyArgs, Any]):
     """A tool whose schema is our JSON schema and whose calls go to the engine's dispatcher."""
 
     def __init__(self, name: str, description: str, parameters: dict[str, Any], handler: Handler) -> None:
@@ -165,7 +166,7 @@ class RoleAgent:
         self.agent = AssistantAgent(
             name=name or role,
             model_client=client,
-            tools=tools,
+            tools=list(tools),
             model_context=context,
             system_message=None,  # the system prompt lives in the budgeted context, so it is counted
             reflect_on_tool_use=False,
@@ -187,3 +188,11 @@ class RoleAgent:
         if not out.requested and isinstance(response.chat_message, TextMessage):
             out.text = response.chat_message.content
         return out
+
+    async def closing_step(self, message: str, submission: str) -> StepOutcome:
+        """The machine's last call in a state: the model is offered only `submission`."""
+        self.client.offer_only = {submission}
+        try:
+            return await self.step(message)
+        finally:
+            self.client.offer_only = None

@@ -55,7 +55,7 @@ def instruction(
     """The state's instruction: prose plus the machine-readable block; `continues_in` names the state that
     takes over when this one uses its steps, `continues_from` the one whose reads this state carries on with."""
     verifier = role.name == "verifier"
-    block = {
+    block: dict[str, Any] = {
         "state": st.name,
         "role": role.name,
         "incident": {"name": b.incident_name, "summary": b.summary, "namespaces": b.namespaces, "alerts": b.alerts},

@@ -120,27 +120,26 @@ def run(
     except (ModelError, ValueError) as err:
         fail(str(err))
     configure("warning")
-    sinks = []
+    progress = None
     if not quiet and output == "text":
         from .progress import ConsoleProgress
 
-        sinks.append(ConsoleProgress())
+        progress = ConsoleProgress()
     options = RunOptions(
         output_dir=output_dir,
         model=model,
         model_class=model_class,
         base_url=base_url,
-        sinks=sinks,
         mitigations=mitigations == "on",
         mast_judge=mast_judge,
         seed=seed,
-        approver=_ask_approval if sys.stdin.isatty() else None,  # approve mode without a person: denied
     )
-    result = asyncio.run(run_incident(doc, options))
+    approver = _ask_approval if sys.stdin.isatty() else None  # approve mode without a person: denied
+    result = asyncio.run(run_incident(doc, options, events=progress, approver=approver))
     if output == "json":
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
-        if not sinks:  # the progress display already printed the outcome
+        if progress is None:  # the progress display already printed the outcome
             typer.echo(f"{result.status}: {result.reason}")
         typer.echo(f"run directory: {result.output_dir}")
     if result.exit_code == EXIT_BAD_INPUT or result.exit_code == 1:

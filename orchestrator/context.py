@@ -93,16 +93,19 @@ def _answered(calls: list[Any], results: list[FunctionExecutionResult]) -> bool:
     return len(results) >= len(calls)
 
 
+def _part_text(part: Any) -> str:
+    if hasattr(part, "arguments"):  # a FunctionCall
+        return f"{part.name}({part.arguments})"
+    return part if isinstance(part, str) else "<image>"
+
+
 def _text_of(message: LLMMessage) -> str:
-    content = message.content
     if isinstance(message, FunctionExecutionResultMessage):
-        return " | ".join(f"{r.name}: {r.content}" for r in content)
+        return " | ".join(f"{r.name}: {r.content}" for r in message.content)
+    content = message.content
     if isinstance(content, str):
         return content
-    return " | ".join(
-        f"{part.name}({part.arguments})" if hasattr(part, "arguments") else part if isinstance(part, str) else "<image>"
-        for part in content
-    )
+    return " | ".join(_part_text(part) for part in content)
 
 
 class BudgetedContext(ChatCompletionContext):
@@ -240,9 +243,9 @@ class BudgetedContext(ChatCompletionContext):
         while i < len(msgs):
             calls = _calls(msgs[i])
             if calls:
-                j, results = i + 1, []
-                while j < len(msgs) and isinstance(msgs[j], FunctionExecutionResultMessage):
-                    results += msgs[j].content
+                j, results = i + 1, list[FunctionExecutionResult]()
+                while j < len(msgs) and isinstance(following := msgs[j], FunctionExecutionResultMessage):
+                    results += following.content
                     j += 1
                 turns.append(_Turn(i, j, sendable=_answered(calls, results)))
                 i = j
@@ -383,7 +386,8 @@ class BudgetedContext(ChatCompletionContext):
     # -- tool output ----------------------------------------------------------------------------------
 
     def _cap_tool_output(self, message: FunctionExecutionResultMessage) -> FunctionExecutionResultMessage:
-        results, notes = [], []
+        results: list[FunctionExecutionResult] = []
+        notes: list[dict[str, Any]] = []
         for result in message.content:
             content = cap_tool_output(result.content, self.max_tool_output_tokens, self.model)
             if content != result.content:

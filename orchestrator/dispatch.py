@@ -1,14 +1,17 @@
 """Every tool call a model makes passes through here, in this order: trace the call, enforce the role's
 permissions for the current state, reject a call that contradicts the model's declared action (when the
 machine asks for it), validate submissions, charge the step budget, run the tool, distil facts, trace the
-result. The model always gets an answer it can read; nothing a model sends can crash the run."""
+result. The model always gets an answer it can read; nothing a model sends can crash the run.
+
+After each model step, `take` says what happened (submissions, writes, whether the agent is looping) as a
+`Dispatched` record, so the caller never reads or writes the dispatcher's own fields."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +77,17 @@ class PastCall:
     answer: str
 
 
+@dataclass(frozen=True)
+class Dispatched:
+    """What the calls of one model step did."""
+
+    submission: dict[str, Any] | None  # the state's own submission ({name, args, seq}), accepted
+    recorded: list[dict[str, Any]]  # further submissions accepted without ending the state
+    writes: list[dict[str, Any]]  # write tool results (applied, dry-run, denied or failed)
+    ran: int  # calls that ran against the cluster (answers from memory, rejections and submissions do not)
+    looping: bool  # the agent keeps repeating itself: the machine should move on
+
+
 # A call repeated with the same result this many times, with no new fact in between, is answered from the
 # last result instead of being run again (MAST FM-1.3); the machine's `loop_limit` such answers in a row (no
 # call ran in between) end the state.
@@ -86,24 +100,39 @@ class Dispatcher:
     toolbox: Any  # orchestrator.tools.Toolbox
     ledger: Ledger
     budget: Budget
+    # the live MAST check of a submission just traced: a refusal note, or None to accept it
+    veto: Callable[[str, dict[str, Any]], str | None] | None = None
+    unrun_is_free: bool = False  # steps whose calls did not run are not counted (mitigations on)
+    loop_limit: int = 3  # answers from memory in a row that make a loop (the machine's option)
     scope: StateScope | None = None
     declared: Any = None  # the MeteredClient of the speaking role (for its declared action)
-    submission: dict[str, Any] | None = None
-    recorded: list[dict[str, Any]] = field(default_factory=list)
-    writes: list[dict[str, Any]] = field(default_factory=list)
     dispatched_ids: set[str] = field(default_factory=set)
     history: dict[str, list[PastCall]] = field(default_factory=dict)
     dedupes_in_state: int = 0
-    # the engine's live MAST check of a submission just traced: a refusal note, or None to accept it
-    veto: Callable[[str, dict[str, Any]], str | None] | None = None
-    unrun_is_free: bool = False  # the engine does not count steps whose calls did not run (mitigations on)
-    loop_limit: int = 3  # answers from memory in a row that make a loop (the machine's option)
+    # what the current step did, handed over (and cleared) by `take`
+    _submission: dict[str, Any] | None = field(default=None, init=False)
+    _recorded: list[dict[str, Any]] = field(default_factory=list, init=False)
+    _writes: list[dict[str, Any]] = field(default_factory=list, init=False)
+    _ran_before: int = field(default=0, init=False)
 
     def enter(self, scope: StateScope, client: Any) -> None:
-        self.scope, self.declared, self.submission = scope, client, None
+        self.scope, self.declared, self._submission = scope, client, None
         self.dedupes_in_state = 0
         self.history = {}  # repetition is judged within a state: after a wait or a write, reads are fresh
-        self.recorded = []
+        self._recorded, self._writes, self._ran_before = [], [], self.budget.used_steps
+
+    def take(self, requested: Sequence[dict[str, Any]] = (), results: Sequence[dict[str, Any]] = ()) -> Dispatched:
+        """What the step just taken did; calls autogen answered itself (given here) are traced first."""
+        self._trace_undispatched(requested, results)
+        step = Dispatched(
+            self._submission,
+            self._recorded,
+            self._writes,
+            self.budget.used_steps - self._ran_before,
+            self.looping,
+        )
+        self._submission, self._recorded, self._writes, self._ran_before = None, [], [], self.budget.used_steps
+        return step
 
     @property
     def looping(self) -> bool:
@@ -189,18 +218,18 @@ class Dispatcher:
                 return answer(False, {}, f"{name} rejected: {'; '.join(errors[:5])}", status="invalid")
             recorded = {"name": name, "args": args, "seq": call.seq}
             if name == scope.submit:
-                self.submission = recorded
+                self._submission = recorded
             else:
-                self.recorded.append(recorded)
+                self._recorded.append(recorded)
             self.trace.emit(
                 "submission", submission=name, content=args, call_seq=call.seq, ends_state=name == scope.submit
             )
             refusal = self.veto(name, args) if self.veto is not None else None
             if refusal is not None:
                 if name == scope.submit:
-                    self.submission = None
+                    self._submission = None
                 else:
-                    self.recorded.remove(recorded)
+                    self._recorded.remove(recorded)
                 return answer(False, {}, f"{name} refused: {refusal}", status="rejected", reason="refused_submission")
             return answer(True, {"accepted": name})
         sig = signature(name, args)
@@ -223,7 +252,7 @@ class Dispatcher:
                 error=None,
                 same_as=repeat.seq,
             )
-            note = {
+            note: dict[str, Any] = {
                 "note": f"same as call #{repeat.seq}: this exact call already returned this result and nothing new was learnt since; use it or do something else"
             }
             if self.unrun_is_free:
@@ -234,7 +263,7 @@ class Dispatcher:
         facts = self.ledger.add(facts_from(name, result.ok, result.content, result.error))
         self.dedupes_in_state = 0  # a call that ran breaks the streak: a loop is answers from memory in a row
         if result.write is not None:
-            self.writes.append({**result.write, "call_seq": call.seq, "state": scope.state})
+            self._writes.append({**result.write, "call_seq": call.seq, "state": scope.state})
         body = json.dumps(result.content, default=str)
         digest = hashlib.sha1(body.encode()).hexdigest()[:12]
         text = answer(
@@ -251,7 +280,7 @@ class Dispatcher:
             self.history.setdefault(sig, []).append(PastCall(call.seq, digest, len(self.ledger.lines()), text))
         return text
 
-    def trace_undispatched(self, requested: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+    def _trace_undispatched(self, requested: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> None:
         """Calls autogen answered itself (arguments not JSON, unknown tool): trace them too."""
         by_id = {r["call_id"]: r for r in results}
         for req in requested:

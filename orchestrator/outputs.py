@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .machines import mermaid
-
-if TYPE_CHECKING:
-    from .engine import Conductor, RunResult
+from .machines import MachineSpec, mermaid
+from .runstate import RunOptions, RunResult, RunState
 
 
 def agent_output(diagnosis: dict[str, Any] | None) -> dict[str, Any]:
@@ -36,19 +34,21 @@ def agent_output(diagnosis: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def write_outputs(run: Conductor, result: RunResult) -> None:
-    out: Path = run.out_dir
+def write_outputs(
+    out: Path, result: RunResult, run: RunState, machine: MachineSpec, options: RunOptions, log: Any
+) -> None:
+    """Everything but the trace, into the run directory `out`; `log` records what failed to render."""
     (out / "agent_output.json").write_text(json.dumps(agent_output(result.diagnosis), indent=2) + "\n")
     (out / "report.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
-    (out / "machine.mmd").write_text(mermaid(run.machine, run.path))
+    (out / "machine.mmd").write_text(mermaid(machine, run.path))
     from .mast.annotate import annotate_run_dir
 
     try:
         mast = annotate_run_dir(out).to_dict()  # writes mast.json
-        if run.options.mast_judge:
-            mast = judge_undecided(out, mast, run.options.mast_judge, run.model, run.options.base_url)
+        if options.mast_judge:
+            mast = judge_undecided(out, mast, options.mast_judge, result.model, options.base_url)
     except Exception as exc:  # a detector bug must not cost the run its report
-        run.log.exception("mast_annotation_failed")
+        log.exception("mast_annotation_failed")
         mast = {"error": f"{type(exc).__name__}: {exc}"}
     (out / "report.md").write_text(render_markdown(run, result, mast))
     from .report_html import write_run_html
@@ -56,7 +56,7 @@ def write_outputs(run: Conductor, result: RunResult) -> None:
     try:
         write_run_html(out)  # rendered from the files just written, as a re-render of an old run would be
     except Exception:  # a rendering bug must not cost the run its other files
-        run.log.exception("report_html_failed")
+        log.exception("report_html_failed")
 
 
 def judge_undecided(
@@ -110,12 +110,11 @@ def _mast_section(mast: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_markdown(run: Conductor, result: RunResult, mast: dict[str, Any] | None = None) -> str:
-    inc = run.incident
+def render_markdown(run: RunState, result: RunResult, mast: dict[str, Any] | None = None) -> str:
     lines = [
-        f"# Incident {inc.metadata.name}: {result.status.upper()}",
+        f"# Incident {run.incident_name}: {result.status.upper()}",
         "",
-        f"- **Summary:** {inc.spec.summary}",
+        f"- **Summary:** {run.summary}",
         f"- **Outcome:** exit {result.exit_code}, {result.reason}",
         f"- **Model:** {result.model} (class {result.model_class}); ended by {result.ended_by}",
         f"- **Namespaces:** {', '.join(run.namespaces) or 'none'}; remediation mode {run.mode}",

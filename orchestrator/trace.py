@@ -1,8 +1,9 @@
 """The run's trace: every event, numbered, written to trace.jsonl the moment it happens.
 
-The trace is the one record of a run. Progress sinks (the CLI, Slack, the operator) and live MAST
-detectors subscribe to it; the report, agent_output.json and mast.json are all derived from it. An event
-is flushed before anyone reacts to it, so a crash or a kill loses nothing that was already done.
+The trace is the one record of a run. Live MAST detectors subscribe to it, and so do front-ends, through
+events.py, which turns its events into typed progress events; the report, agent_output.json and mast.json
+are all derived from it. An event is flushed before anyone reacts to it, so a crash or a kill loses nothing
+that was already done.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-# Event kinds (DESIGN.md "Trace events"); sinks switch on these strings.
+# Event kinds (DESIGN.md "Trace events"); subscribers switch on these strings (events.py maps them to types).
 KINDS = (
     "run_start",
     "state_transition",

@@ -1,0 +1,226 @@
+"""One handler per state kind (machines/*.yaml `kind`). Each takes the run's state, the wiring and the state
+spec, does that kind's work, and returns the machine's trigger with why: the loop fires it. A handler
+never ends a run; only the machine's terminal states do."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+
+from .agents import BudgetExceeded
+from .dispatch import StateScope
+from .machines import StateSpec
+from .models.errors import ModelError
+from .roles import load_role
+from .runstate import RunState, Step, cancelled
+from .verify import CheckSpec, Verdict
+from .wiring import Wiring
+
+Handler = Callable[[RunState, Wiring, StateSpec], Awaitable[Step]]
+# Some objects settle slower than any class's stabilisation window: an HPA scales down only after its
+# 300 s scale-down stabilisation window (the Kubernetes default), so judging it sooner fails a good fix.
+SETTLE_SECONDS_BY_KIND = {"HorizontalPodAutoscaler": 330}
+
+
+async def intake(run: RunState, w: Wiring, st: StateSpec) -> Step:
+    """Read the alert source; find the candidate targets when the incident names none."""
+    res = await w.toolbox.call("get_alerts", {})
+    firing = res.content.get("alerts", []) if res.ok else []
+    if not run.alerts:
+        scoped = [a for a in firing if not run.namespaces or a.get("labels", {}).get("namespace") in run.namespaces]
+        run.alerts = [{"name": a.get("name"), "labels": a.get("labels", {})} for a in scoped]
+    run.candidates = sorted({a.get("labels", {}).get("namespace") for a in firing} - {None})
+    if not run.namespaces and len(run.candidates) == 1:
+        run.namespaces = list(run.candidates)
+        run.assume(f"scope taken from the only namespace with firing alerts: {run.candidates[0]}")
+    run.ledger.add([f"incident alert {a['name']} {a.get('labels', {})}" for a in run.alerts[:10]])
+    return "begin", {"alerts": len(run.alerts), "candidates": run.candidates}
+
+
+async def clarify(run: RunState, w: Wiring, st: StateSpec) -> Step:
+    question = (
+        f"Incident {run.incident_name!r} names no namespace and alerts fire in "
+        f"{', '.join(run.candidates) or 'no namespace'}. Which namespace is this about?"
+    )
+    answer = None
+    if w.options.clarifier is not None:
+        try:
+            answer = await asyncio.wait_for(w.options.clarifier(question, run.candidates), w.options.clarify_timeout)
+        except TimeoutError:
+            answer = None
+    if answer:
+        run.namespaces = [answer]
+        if not w.incident.spec.remediation.allowed_namespaces:  # writes stay inside the answered scope
+            w.policy.allowed_namespaces = {answer}
+        w.trace.emit("clarification", question=question, candidates=run.candidates, answer=answer)
+    else:
+        counts = {ns: sum(1 for a in run.alerts if a.get("labels", {}).get("namespace") == ns) for ns in run.candidates}
+        guess = max(counts, key=lambda ns: counts[ns]) if counts else None
+        run.namespaces = [guess] if guess else []
+        run.forced_read_only = True
+        run.assume(f"nobody answered; assuming namespace {guess} and continuing read-only")
+        w.trace.emit(
+            "clarification",
+            question=question,
+            candidates=run.candidates,
+            answer=None,
+            assumption=guess,
+            read_only=True,
+        )
+    w.toolbox.ctx.namespaces = run.namespaces
+    if not w.incident.spec.alerts:  # the alerts read at intake spanned every candidate namespace
+        run.alerts = [a for a in run.alerts if a.get("labels", {}).get("namespace") in run.namespaces]
+    return "clarified", {"namespaces": run.namespaces}
+
+
+async def wait(run: RunState, w: Wiring, st: StateSpec) -> Step:
+    kinds = {x["target"].split("/")[1] for x in run.round_writes if x.get("mode") == "applied" and x.get("target")}
+    seconds = max([w.profile.stabilise_seconds, *(SETTLE_SECONDS_BY_KIND.get(k, 0) for k in kinds)])
+    await w.session.wait(seconds)
+    return "waited", {"seconds": seconds}
+
+
+async def audit(run: RunState, w: Wiring, st: StateSpec) -> Step:
+    """After an unverified closure: the gate's checks, recorded for annotation only (never acted on)."""
+    await wait(run, w, st)
+    verdict = await _gate_verdict(run, w)  # the same checks the gate would have run
+    w.trace.emit(
+        "closure_audit",
+        role=None,
+        passed=verdict.passed,
+        required=[asdict(c) for c in verdict.required],
+        results=[asdict(r) for r in verdict.results],
+        objections=list(verdict.objections),
+    )
+    return "audited", {"passed": verdict.passed}
+
+
+async def gate(run: RunState, w: Wiring, st: StateSpec) -> Step:
+    return await _judge(run, w, proposal=None)
+
+
+async def verify(run: RunState, w: Wiring, st: StateSpec) -> Step:
+    run.verify_rounds += 1
+    (trigger, why), submission = await _converse(run, w, st)
+    if trigger == "exhausted":
+        return trigger, why
+    return await _judge(run, w, submission["args"] if submission else None)
+
+
+async def _gate_verdict(run: RunState, w: Wiring) -> Verdict:
+    """The code gate on fresh reads, over what this round actually changed (and the incident's checks)."""
+    gate = w.gate(run)
+    remediated = sorted({x["target"] for x in run.round_writes if x.get("mode") == "applied" and x.get("target")})
+    success = w.incident.spec.success
+    extra = [CheckSpec(name=c.check, target=c.target, alert=c.alert) for c in (success.checks if success else [])]
+    required = gate.required_checks(remediated, list((run.diagnosis or {}).get("checks") or []), extra)
+    return await gate.evaluate(required)
+
+
+async def _judge(run: RunState, w: Wiring, proposal: dict[str, Any] | None) -> Step:
+    verdict = await _gate_verdict(run, w)
+    agent_says = proposal.get("verdict") if proposal else None
+    passed = verdict.passed and agent_says in (None, "PASS")
+    objections = list(verdict.objections)
+    if proposal and agent_says == "FAIL":
+        objections += [f"verifier: {o}" for o in proposal.get("objections") or []] or ["verifier: FAIL"]
+    if agent_says == "PASS" and not verdict.passed:
+        w.live.refuse_contradicted_pass(objections)
+    run.verdict = {
+        "passed": passed,
+        "proposed": agent_says,
+        "gate_passed": verdict.passed,
+        "required": [asdict(c) for c in verdict.required],
+        "results": [asdict(r) for r in verdict.results],
+        "objections": objections,
+        "at": verdict.at,
+    }
+    w.trace.emit("verifier_verdict", role="verifier", **run.verdict)
+    run.objections = [] if passed else objections
+    return ("passed" if passed else "failed"), {"objections": len(objections)}
+
+
+async def agent(run: RunState, w: Wiring, st: StateSpec) -> Step:
+    step, _ = await _converse(run, w, st)
+    return step
+
+
+async def _converse(run: RunState, w: Wiring, st: StateSpec) -> tuple[Step, dict[str, Any] | None]:
+    """The state's role speaks, one model step at a time, until it submits, loops, runs out of steps or
+    budget, or the run is cancelled. Returns the trigger and the accepted submission, if any (already
+    recorded in the run's state)."""
+    role = load_role(st.role or "investigator")
+    speaker = w.crew.agent_for(role, st)
+    allowed = set(role.read_tools) | ({st.submit} if st.submit else set()) | set(st.records)
+    if st.writes:
+        allowed |= set(role.write_tools)
+        run.round_writes = []
+    scope = StateScope(
+        role,
+        st.name,
+        allowed,
+        st.submit,
+        w.machine.reject_mismatched_calls,
+        records=st.records,
+        dedupe=w.machine.dedupe_repeated_calls,
+    )
+    w.dispatcher.enter(scope, speaker.client)
+    w.trace.role = role.name
+    w.crew.pin_instruction(speaker, role, st)
+    nudge = None
+    steps = free = 0
+    try:
+        while steps < st.step_cap:
+            reason = w.budget_reason()
+            if reason:
+                return ("exhausted", {"reason": reason, "by": "budget"}), None
+            if w.cancelled():
+                return cancelled(st.name), None
+            speaker.context.set_ledger(run.ledger.lines())
+            try:
+                outcome = await speaker.step(nudge)
+            except ModelError as exc:
+                return ("exhausted", {"reason": f"model error: {exc}", "by": "model_error"}), None
+            except BudgetExceeded as exc:  # the context could not fit the class budget: never send it
+                return ("exhausted", {"reason": str(exc), "by": "budget"}), None
+            nudge = None
+            step = w.dispatcher.take(outcome.requested, outcome.results)
+            # With mitigations, a step whose calls were all answered without running (deduped, rejected,
+            # refused) does not use the state's steps, up to one cap's worth: the guard costs no progress.
+            if w.options.mitigations and outcome.requested and not step.ran and free < st.step_cap:
+                free += 1
+            else:
+                steps += 1
+            run.writes.extend(step.writes)
+            if st.writes:
+                run.round_writes = [x for x in run.writes if x.get("state") == st.name]
+            if outcome.text is not None:
+                w.trace.emit("agent_message", text=outcome.text[:2000])
+                nudge = f"Reply with a tool call. When you are done in this state, call {st.submit}."
+            for rec in step.recorded:
+                run.record_submission(rec["name"], rec["args"])
+            step, note = w.live.after_step(step)
+            nudge = note or nudge
+            sub = step.submission
+            if sub is not None:
+                run.record_submission(sub["name"], sub["args"])
+                return ("submitted", {"submission": sub["name"]}), sub
+            if step.looping:
+                w.live.force_out(st)
+                return await w.live.closing_step(speaker, scope, st, w.dispatcher, w.budget_reason, forced="repetition")
+        return await w.live.closing_step(speaker, scope, st, w.dispatcher, w.budget_reason)
+    finally:
+        w.trace.role = None
+
+
+HANDLERS: dict[str, Handler] = {
+    "engine": intake,
+    "clarify": clarify,
+    "wait": wait,
+    "audit": audit,
+    "gate": gate,
+    "verify": verify,
+    "agent": agent,
+}

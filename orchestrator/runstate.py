@@ -1,0 +1,165 @@
+"""The run's state as one record: what the machine has learnt and decided so far, and what a run returns.
+
+The state handlers and the live mitigations write `RunState`; the loop, the briefings and the outputs read
+it. It is also the `transitions` model, so the guards named in machines/*.yaml are its properties and
+`state` is the machine's current state. Nothing here imports the engine, so the outputs and any front-end
+can use these types without the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .facts import Ledger
+from .machines import MachineSpec
+
+EXIT_RESOLVED, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNRESOLVED = 0, 1, 2, 3
+Clarifier = Callable[[str, list[str]], Awaitable[str | None]]
+Step = tuple[str, dict[str, Any]]  # what a state handler returns: the machine's trigger and why
+
+
+@dataclass
+class RunOptions:
+    output_dir: Path | None = None
+    model: str | None = None  # overrides spec.model
+    model_class: str | None = None  # overrides spec.modelClass
+    base_url: str | None = None  # an OpenAI-compatible server for litellm models
+    clarifier: Clarifier | None = None
+    clarify_timeout: float = 60.0
+    runs_dir: Path = Path("runs")
+    seed: int = 0  # for the failure-prone built-in models
+    mast_judge: str | None = None  # an LLM (not the agents') for the MAST modes the detectors cannot decide
+    mitigations: bool = True  # off: one free-running agent, no verifier gate (for measuring what they are worth)
+    # Called with the cluster session and the exit code before the session closes: the bench inspects the
+    # simulator the run leaves behind.
+    before_close: Callable[[Any, int], None] | None = None
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str  # resolved | escalated | error
+    exit_code: int
+    reason: str
+    output_dir: Path
+    model: str
+    model_class: str
+    ended_by: str
+    diagnosis: dict[str, Any] | None = None
+    mitigation: dict[str, Any] | None = None
+    verdict: dict[str, Any] | None = None
+    writes: list[dict[str, Any]] = field(default_factory=list)
+    path: list[str] = field(default_factory=list)
+    steps: int = 0
+    tokens: int = 0
+    llm_calls: int = 0
+    seconds: float = 0.0
+    assumptions: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["output_dir"] = str(self.output_dir)
+        return d
+
+
+def cancelled(state: str) -> Step:
+    """The trigger that ends a run its front-end cancelled: escalated, like any run that stops unresolved."""
+    return "exhausted", {"reason": f"cancelled by the front-end in state {state}", "by": "cancelled"}
+
+
+class RunFailed(Exception):
+    """Ends the run early with an exit code and a one-line reason (bad input, unreachable cluster)."""
+
+    def __init__(self, exit_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.exit_code = exit_code
+
+
+# eq=False: `transitions` keeps its models in a list and finds them by identity, not by field values.
+@dataclass(eq=False)
+class RunState:
+    incident_name: str
+    summary: str
+    mode: str  # the incident's remediation mode
+    max_verify_rounds: int
+    namespaces: list[str]
+    alerts: list[dict[str, Any]]
+    state: str = ""  # the machine's current state (set by `transitions`)
+    candidates: list[str] = field(default_factory=list)  # namespaces with firing alerts, when none was named
+    assumptions: list[str] = field(default_factory=list)
+    forced_read_only: bool = False
+    ledger: Ledger = field(default_factory=Ledger)
+    plan: dict[str, Any] | None = None
+    diagnosis: dict[str, Any] | None = None
+    mitigation: dict[str, Any] | None = None
+    verdict: dict[str, Any] | None = None
+    objections: list[str] = field(default_factory=list)
+    verify_rounds: int = 0
+    writes: list[dict[str, Any]] = field(default_factory=list)  # every write tool result, in order
+    round_writes: list[dict[str, Any]] = field(default_factory=list)  # those of the current writing state
+    path: list[tuple[str, str, str]] = field(default_factory=list)  # (source, trigger, dest) per transition
+    ended_by: str = "machine"
+    end_reason: str = ""
+
+    # ------------------------------------------------------------------ guards (named in machines/*.yaml)
+    @property
+    def ambiguous(self) -> bool:
+        return not self.namespaces and len(self.candidates) != 1
+
+    @property
+    def read_only(self) -> bool:
+        return self.mode == "off" or self.forced_read_only
+
+    @property
+    def nothing_applied(self) -> bool:
+        return not any(w.get("mode") == "applied" for w in self.round_writes)
+
+    @property
+    def rounds_left(self) -> bool:
+        return self.verify_rounds < self.max_verify_rounds
+
+    # ------------------------------------------------------------------ what the run learnt
+    @property
+    def last_transition(self) -> tuple[str, str, str]:
+        return self.path[-1] if self.path else ("", "", "")
+
+    def assume(self, text: str) -> None:
+        self.assumptions.append(text)
+        self.ledger.add([f"assumption: {text}"])
+
+    def record_submission(self, name: str, args: dict[str, Any]) -> None:
+        if name == "submit_plan":
+            self.plan = args
+        elif name == "submit_diagnosis":
+            self.diagnosis = args
+            self.objections = []
+            roots = [e["name"] for e in args.get("entities", []) if e.get("contributing_factor")]
+            self.ledger.add([f"diagnosis: root cause {', '.join(roots) or 'none named'}"])
+        elif name == "submit_mitigation":
+            self.mitigation = args
+
+    def end(self, by: str, reason: str) -> None:
+        self.ended_by, self.end_reason = by, reason
+
+
+def why_it_ended(run: RunState, machine: MachineSpec, status: str) -> str:
+    """One line on how the machine reached its terminal state."""
+    if status == "resolved":
+        if run.verdict is None:
+            return "the model declared the incident fixed; nothing verified it (mitigations off)"
+        return "verified: every required check passed on fresh reads"
+    if run.read_only:
+        assumed = f" ({run.assumptions[-1]})" if run.forced_read_only and run.assumptions else ""
+        return "read-only run: diagnosis only, nothing changed" + assumed
+    source, trigger, _ = run.last_transition
+    if run.objections and trigger == "failed":
+        return "not verified: " + "; ".join(run.objections[:3])
+    if trigger == "step_cap":
+        return f"{source} used its {machine.states[source].step_cap} steps without a result"
+    if machine.states.get(source) is not None and machine.states[source].writes and run.nothing_applied:
+        modes = sorted({w.get("mode", "?") for w in run.round_writes})
+        return f"no change was applied ({', '.join(modes)})" if modes else "the mitigation applied no change"
+    return f"ended in state {run.state or '?'} after {trigger or 'nothing'} from {source or 'the start'}"

@@ -1,0 +1,133 @@
+"""What a run connects before its first state: the model client, the cluster session, the action policy and
+toolbox, the dispatcher and the crew. The state handlers receive it as one `Wiring` beside the run's state."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .cluster import ClusterSession, ClusterSetupError, open_cluster
+from .crew import Crew
+from .dispatch import Budget, Dispatcher
+from .machines import MachineSpec
+from .mitigations import LiveMitigations
+from .models import create_client
+from .models.classes import ClassProfile
+from .models.errors import ModelError
+from .runstate import EXIT_BAD_INPUT, RunFailed, RunOptions, RunState
+from .tools import Toolbox, ToolContext
+from .tools.policy import ActionPolicy, Approver
+from .trace import Trace
+from .verify import Gate
+
+
+@dataclass
+class Wiring:
+    incident: Any  # orchestrator.incident.Incident
+    options: RunOptions
+    machine: MachineSpec
+    profile: ClassProfile
+    trace: Trace
+    session: ClusterSession
+    policy: ActionPolicy
+    toolbox: Toolbox
+    dispatcher: Dispatcher
+    crew: Crew
+    live: LiveMitigations
+    started: float  # time.monotonic() when the run began
+    cancel: asyncio.Event | None = None  # set by the front-end: stop at the next step boundary
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    @property
+    def budget(self) -> Budget:
+        return self.dispatcher.budget
+
+    def budget_reason(self) -> str | None:
+        return self.budget.exhausted(self.crew.tokens_used, time.monotonic() - self.started)
+
+    def gate(self, run: RunState) -> Gate:
+        """A gate over the run's scope as it is now (a clarification may have narrowed it)."""
+        return Gate(self.session.api, self.session.alertmanager_url, run.namespaces, run.alerts)
+
+
+def open_model(model: str, options: RunOptions, trace: Trace) -> Any:
+    try:
+        client = create_client(model, base_url=options.base_url, seed=options.seed)
+    except ModelError as exc:
+        raise RunFailed(EXIT_BAD_INPUT, str(exc)) from None
+    if hasattr(client, "on_injection"):  # failure-prone built-in models: ground truth, never read by MAST
+        client.on_injection = lambda record: trace.emit("injection", **record)
+    return client
+
+
+async def open_session(incident: Any) -> ClusterSession:
+    try:
+        return await asyncio.to_thread(open_cluster, incident)
+    except ClusterSetupError as exc:
+        raise RunFailed(EXIT_BAD_INPUT, str(exc)) from None
+
+
+def connect(
+    incident: Any,
+    options: RunOptions,
+    run: RunState,
+    *,
+    machine: MachineSpec,
+    profile: ClassProfile,
+    model: str,
+    client: Any,
+    session: ClusterSession,
+    trace: Trace,
+    live: LiveMitigations,
+    approver: Approver | None,
+    cancel: asyncio.Event | None,
+    started: float,
+) -> Wiring:
+    spec = incident.spec
+    rem = spec.remediation
+    policy = ActionPolicy(
+        mode=rem.mode,
+        allowed_actions=set(rem.allowed_actions) if rem.allowed_actions else None,
+        allowed_namespaces=set(rem.allowed_namespaces or run.namespaces) or None,
+        approver=approver,
+    )
+    # The tools share the run's namespace list until a clarification replaces it.
+    toolbox = Toolbox(
+        ToolContext(
+            api=session.api,
+            alertmanager_url=session.alertmanager_url,
+            prometheus_url=session.prometheus_url,
+            namespaces=run.namespaces,
+            policy=policy,
+        )
+    )
+    budget = Budget(steps=spec.budget.steps, tokens=spec.budget.tokens, seconds=float(spec.budget.seconds))
+    dispatcher = Dispatcher(
+        trace,
+        toolbox,
+        run.ledger,
+        budget,
+        veto=live.veto if options.mitigations else None,
+        unrun_is_free=options.mitigations,
+        loop_limit=machine.loop_limit,
+    )
+    crew = Crew(run, machine, profile, model, client, trace, toolbox, policy, budget, dispatcher.handle)
+    return Wiring(
+        incident=incident,
+        options=options,
+        machine=machine,
+        profile=profile,
+        trace=trace,
+        session=session,
+        policy=policy,
+        toolbox=toolbox,
+        dispatcher=dispatcher,
+        crew=crew,
+        live=live,
+        started=started,
+        cancel=cancel,
+    )
