@@ -217,7 +217,7 @@ def mast_annotate(
     try:
         mast = annotate_run_dir(run_dir).to_dict()
         if judge:
-            from .outputs import judge_undecided
+            from .engine.outputs import judge_undecided
 
             report = json.loads((run_dir / "report.json").read_text()) if (run_dir / "report.json").is_file() else {}
             mast = judge_undecided(run_dir, mast, judge, report.get("model"), base_url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .events import (
+from .engine.events import (
     Clarification,
     Mitigation,
     RunEnded,

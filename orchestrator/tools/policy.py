@@ -12,9 +12,8 @@ trace) sees a change the API server has already accepted.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Mode = Literal["auto", "approve", "dry-run", "off"]
 Outcome = Literal["applied", "dry-run", "denied"]
@@ -40,7 +39,13 @@ class Decision:
     reason: str
 
 
-Approver = Callable[[ActionRequest], Awaitable[bool]]
+class Approver(Protocol):
+    """Supplied by the front-end (a terminal prompt, a Slack button, an operator's annotation); asked only in
+    `approve` mode, after the API server's dry run accepted the change. Without one, approve mode denies."""
+
+    async def __call__(self, request: ActionRequest, /) -> bool:
+        """True to apply `request`, False to deny it (an exception denies it too)."""
+        ...
 
 
 @dataclass

@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 from orchestrator.engine import RunOptions, RunResult, run_incident
-from orchestrator.events import (
+from orchestrator.engine.events import (
     Mitigation,
     RunEnded,
     RunEvent,
@@ -106,3 +106,16 @@ def test_a_cancelled_run_stops_at_the_next_step_escalated_with_its_record(runs_r
     assert report["ended_by"] == "cancelled" and report["reason"] == result.reason
     for name in ("agent_output.json", "mast.json", "report.md", "machine.mmd"):
         assert (out / name).is_file(), name
+
+
+def test_a_front_end_that_fails_does_not_end_the_run(runs_root: Path, tmp_path: Path) -> None:
+    inc = load_incident(write_incident(tmp_path, "broken-sink", BAD_IMAGE, scope={"namespaces": ["otel-demo"]}))
+    calls = []
+
+    def unreachable(ev: RunEvent) -> None:  # a chat front-end whose API is down
+        calls.append(ev)
+        raise ConnectionError("chat API unreachable")
+
+    result = asyncio.run(run_incident(inc, RunOptions(output_dir=runs_root / "broken-sink"), events=unreachable))
+    assert result.exit_code == 0, result.reason
+    assert isinstance(calls[-1], RunEnded)  # it was still offered every event

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .machines import MachineSpec, mermaid
-from .runstate import RunOptions, RunResult, RunState
+from ..machines import MachineSpec, mermaid
+from .state import RunOptions, RunResult, RunState
 
 
 def agent_output(diagnosis: dict[str, Any] | None) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def write_outputs(
     (out / "agent_output.json").write_text(json.dumps(agent_output(result.diagnosis), indent=2) + "\n")
     (out / "report.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     (out / "machine.mmd").write_text(mermaid(machine, run.path))
-    from .mast.annotate import annotate_run_dir
+    from ..mast.annotate import annotate_run_dir
 
     try:
         mast = annotate_run_dir(out).to_dict()  # writes mast.json
@@ -51,7 +51,7 @@ def write_outputs(
         log.exception("mast_annotation_failed")
         mast = {"error": f"{type(exc).__name__}: {exc}"}
     (out / "report.md").write_text(render_markdown(run, result, mast))
-    from .report_html import write_run_html
+    from ..report_html import write_run_html
 
     try:
         write_run_html(out)  # rendered from the files just written, as a re-render of an old run would be
@@ -63,8 +63,8 @@ def judge_undecided(
     out: Path, mast: dict[str, Any], judge: str, agents_model: str | None, base_url: str | None
 ) -> dict[str, Any]:
     """Ask the LLM judge about the modes the detectors could not decide, and rewrite mast.json."""
-    from .mast.annotate import read_events
-    from .mast.judge import judge_run, merge_judgement
+    from ..mast.annotate import read_events
+    from ..mast.judge import judge_run, merge_judgement
 
     undecided = [k for k, v in mast["mast_annotation"].items() if v is None]
     if undecided:
@@ -85,7 +85,7 @@ def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def _mast_section(mast: dict[str, Any]) -> list[str]:
-    from .mast.taxonomy import mode
+    from ..mast.taxonomy import mode
 
     lines = ["", "## MAST failure modes", ""]
     if "error" in mast:

@@ -4,7 +4,7 @@ The loop walks the model class's machine. In each state the machine, not a model
 (planner, investigator, verifier), which tools it is offered and how many steps it gets; the state's
 handler (handlers.py) turns what happened (a submission, a step cap, a verdict, an exhausted budget) into
 the machine's trigger, and the loop fires it. Only a terminal state ends a run, and `resolved` is reachable
-only through the verifier gate. The run's state is one record (runstate.py); live MAST mitigations act
+only through the verifier gate. The run's state is one record (state.py); live MAST mitigations act
 from mitigations.py. Progress reaches the front-end as typed events (events.py); the run directory is
 written even when the run fails.
 """
@@ -18,16 +18,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .approval import Approver
-from .cluster import ClusterSession
+from ..cluster import ClusterSession
+from ..logs import run_logger
+from ..machines import UNGUARDED, load_machine
+from ..models.classes import class_profile, resolve_class
+from ..tools.policy import Approver
+from ..trace import Trace
 from .events import EventSink, to_trace_sink
 from .handlers import HANDLERS
-from .logs import run_logger
-from .machines import UNGUARDED, load_machine
 from .mitigations import LiveMitigations
-from .models.classes import class_profile, resolve_class
 from .outputs import write_outputs
-from .runstate import (
+from .state import (
     EXIT_INTERNAL,
     EXIT_RESOLVED,
     EXIT_UNRESOLVED,
@@ -38,7 +39,6 @@ from .runstate import (
     cancelled,
     why_it_ended,
 )
-from .trace import Trace
 from .wiring import Wiring, connect, open_model, open_session
 
 __all__ = ["RunOptions", "RunResult", "run_incident"]

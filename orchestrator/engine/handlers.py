@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
-from .agents import BudgetExceeded
-from .dispatch import StateScope
-from .machines import StateSpec
-from .models.errors import ModelError
-from .roles import load_role
-from .runstate import RunState, Step, cancelled
-from .verify import CheckSpec, Verdict
+from ..agents import BudgetExceeded
+from ..dispatch import StateScope
+from ..machines import StateSpec
+from ..models.errors import ModelError
+from ..roles import load_role
+from ..verify import CheckSpec, Verdict
+from .state import RunState, Step, cancelled
 from .wiring import Wiring
 
 Handler = Callable[[RunState, Wiring, StateSpec], Awaitable[Step]]

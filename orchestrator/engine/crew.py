@@ -10,18 +10,18 @@ from typing import Any
 
 from autogen_core.models import SystemMessage, UserMessage
 
-from .agents import AgentTool, Handler, MeteredClient, RoleAgent
-from .briefing import Briefing, instruction, system_prompt
-from .context import BudgetedContext
-from .dispatch import Budget
-from .machines import MachineSpec, StateSpec
-from .models.classes import ClassProfile
-from .roles import Role
-from .runstate import RunState
-from .tokens import count_tools
-from .tools import Toolbox
-from .tools.policy import ActionPolicy
-from .trace import Trace
+from ..agents import AgentTool, Handler, MeteredClient, RoleAgent
+from ..briefing import Briefing, instruction, system_prompt
+from ..context import BudgetedContext
+from ..dispatch import Budget
+from ..machines import MachineSpec, StateSpec
+from ..models.classes import ClassProfile
+from ..roles import Role
+from ..tokens import count_tools
+from ..tools import Toolbox
+from ..tools.policy import ActionPolicy
+from ..trace import Trace
+from .state import RunState
 
 
 class Crew:

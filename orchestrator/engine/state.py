@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .facts import Ledger
-from .machines import MachineSpec
+from ..facts import Ledger
+from ..machines import MachineSpec
 
 EXIT_RESOLVED, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNRESOLVED = 0, 1, 2, 3
 Clarifier = Callable[[str, list[str]], Awaitable[str | None]]

@@ -8,19 +8,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .cluster import ClusterSession, ClusterSetupError, open_cluster
+from ..cluster import ClusterSession, ClusterSetupError, open_cluster
+from ..dispatch import Budget, Dispatcher
+from ..machines import MachineSpec
+from ..models import create_client
+from ..models.classes import ClassProfile
+from ..models.errors import ModelError
+from ..tools import Toolbox, ToolContext
+from ..tools.policy import ActionPolicy, Approver
+from ..trace import Trace
+from ..verify import Gate
 from .crew import Crew
-from .dispatch import Budget, Dispatcher
-from .machines import MachineSpec
 from .mitigations import LiveMitigations
-from .models import create_client
-from .models.classes import ClassProfile
-from .models.errors import ModelError
-from .runstate import EXIT_BAD_INPUT, RunFailed, RunOptions, RunState
-from .tools import Toolbox, ToolContext
-from .tools.policy import ActionPolicy, Approver
-from .trace import Trace
-from .verify import Gate
+from .state import EXIT_BAD_INPUT, RunFailed, RunOptions, RunState
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .trace import Event
+from ..trace import Event
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,11 +203,18 @@ def _answered(ev: Event, base: dict[str, Any]) -> ToolAnswered:
 
 
 def to_trace_sink(sink: EventSink) -> Callable[[Event], None]:
-    """A trace subscriber that hands `sink` the typed events."""
+    """A trace subscriber that hands `sink` the typed events. A front-end that fails (Slack unreachable, a
+    closed terminal) must not end the run: its error is logged and the run goes on."""
 
     def forward(ev: Event) -> None:
         progress = typed(ev)
-        if progress is not None:
+        if progress is None:
+            return
+        try:
             sink(progress)
+        except Exception as err:
+            import structlog
+
+            structlog.get_logger(__name__).warning("event_sink_failed", event=type(progress).__name__, error=repr(err))
 
     return forward

@@ -16,15 +16,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .agents import BudgetExceeded, RoleAgent
-from .dispatch import Dispatched, Dispatcher, StateScope
-from .machines import MachineSpec, StateSpec
-from .models.errors import ModelError
-from .runstate import RunState, Step
-from .trace import Event, Trace
+from ..agents import BudgetExceeded, RoleAgent
+from ..dispatch import Dispatched, Dispatcher, StateScope
+from ..machines import MachineSpec, StateSpec
+from ..models.errors import ModelError
+from ..trace import Event, Trace
+from .state import RunState, Step
 
 if TYPE_CHECKING:
-    from .mast.detectors import Finding
+    from ..mast.detectors import Finding
 
 # Live findings that refuse the submission they are about (the agent gets the note and tries again).
 REFUSED_SUBMISSIONS = {
@@ -48,7 +48,7 @@ class LiveMitigations:
         self.run, self.trace, self.machine, self.enabled = run, trace, machine, enabled
         self.findings: list[Finding] = []
         if enabled:
-            from .mast.annotate import LiveDetectors
+            from ..mast.annotate import LiveDetectors
 
             self.detectors = LiveDetectors()
             # The detectors are defined over trace events (as the post-run annotation is), so they read the
