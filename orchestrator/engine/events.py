@@ -215,6 +215,8 @@ def to_trace_sink(sink: EventSink) -> Callable[[Event], None]:
         except Exception as err:
             import structlog
 
-            structlog.get_logger(__name__).warning("event_sink_failed", event=type(progress).__name__, error=repr(err))
+            structlog.get_logger(__name__).warning(
+                "event_sink_failed", progress=type(progress).__name__, error=repr(err)
+            )
 
     return forward
