@@ -50,10 +50,11 @@ def version() -> None:
 
 
 def _load_incident(path: Path):  # noqa: ANN202 - Incident, imported lazily
-    from .incident import IncidentError, load_incident
+    from .cluster import load_checked_incident
+    from .incident import IncidentError
 
     try:
-        return load_incident(path)
+        return load_checked_incident(path)
     except IncidentError as err:
         for line in str(err).splitlines():
             typer.echo(f"error: {line}", err=True)
@@ -281,10 +282,7 @@ def sim_serve(
 
     if clock not in ("virtual", "realtime"):
         fail(f"--clock must be virtual or realtime, not {clock!r}")
-    from .sim.builtin import resolve_scenario
-    from .sim.faults import FaultError
-    from .sim.runner import SimulatorServer
-    from .sim.scenario import ScenarioError
+    from .sim import FaultError, ScenarioError, SimulatorServer, resolve_scenario
 
     try:
         path = resolve_scenario(scenario) if scenario else None
@@ -313,13 +311,9 @@ def sim_serve(
 @sim_app.command("faults")
 def sim_faults(output: Annotated[str, typer.Option("--output", "-o", help="table or json")] = "table") -> None:
     """List the fault ids the simulator implements."""
-    from .sim.faults import FAULTS, NOT_SIMULATED, _load_families
+    from .sim import NOT_SIMULATED, simulated_faults
 
-    _load_families()
-    rows = [
-        {"index": f.index, "id": f.id, "targets": list(f.targets)}
-        for f in sorted(FAULTS.values(), key=lambda f: f.index)
-    ]
+    rows = [{"index": f.index, "id": f.id, "targets": list(f.targets)} for f in simulated_faults()]
     if output == "json":
         typer.echo(json.dumps({"faults": rows, "notSimulated": NOT_SIMULATED}, indent=2))
         return
@@ -332,7 +326,7 @@ def sim_faults(output: Annotated[str, typer.Option("--output", "-o", help="table
 @sim_app.command("scenarios")
 def sim_scenarios() -> None:
     """List the built-in scenarios."""
-    from .sim.builtin import builtin_scenarios
+    from .sim import builtin_scenarios
 
     for name, path in builtin_scenarios().items():
         typer.echo(f"{name:<40} {path.name}")
@@ -409,7 +403,7 @@ def bench_sim(
     output: Annotated[str, typer.Option("--output", "-o", help="table or json")] = "table",
 ) -> None:
     """Simulator figures: scenario load time, list/patch latency over HTTP, reconcile cost."""
-    from .sim.bench import run_benchmark
+    from .sim import run_benchmark
 
     try:
         counts = [int(x) for x in pods.split(",") if x.strip()]
