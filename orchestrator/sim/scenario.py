@@ -71,7 +71,7 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
     api = str(doc.get("apiVersion", ""))
     if doc.get("kind") == "Scenario" and api.startswith("itbench.io/"):
         spec = doc.get("spec") or {}
-        apps = []
+        apps: list[tuple[str | Application, dict]] = []
         for key, conf in (spec.get("applications") or {}).items():
             conf = conf or {}
             if not conf.get("enabled", True):
