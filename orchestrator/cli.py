@@ -175,7 +175,9 @@ async def _ask_approval(request) -> bool:  # noqa: ANN001 - tools.policy.ActionR
 
 
 @app.command()
-def validate(incident: Annotated[Path, typer.Argument(help="Incident file to check.")]) -> None:
+def validate(
+    incident: Annotated[Path, typer.Argument(help="Incident file to check, or builtin:NAME (a scenario's example).")],
+) -> None:
     """Check an incident file; every error is reported with its field path and line."""
     doc = _load_incident(incident)
     typer.echo(f"{incident}: valid Incident {doc.metadata.name}")

@@ -666,3 +666,11 @@ def _firing_in(cluster: Cluster, namespace: str) -> list[str]:
     return [
         a.labels["alertname"] for a in cluster.observability.alerts.firing() if a.labels.get("namespace") == namespace
     ]
+
+
+def test_validate_takes_a_family_by_name() -> None:
+    from tests.run.helpers import run_cli
+
+    assert run_cli("validate", "builtin:oom")[:2] == (0, "builtin:oom: valid Incident oom\n")
+    code, _, stderr = run_cli("validate", "builtin:nope")
+    assert code == 2 and stderr.startswith("error: builtin:nope: no built-in scenario 'nope' (built-in: ")
