@@ -14,12 +14,18 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .incident import BUILTIN_PREFIX, FieldError, IncidentError, load_incident, parse_incident
-
-if TYPE_CHECKING:
-    from .incident import Incident
+from .incident import (
+    API_VERSION,
+    BUILTIN_PREFIX,
+    KIND,
+    FieldError,
+    Incident,
+    IncidentError,
+    load_incident,
+    parse_incident,
+)
 
 # How long the simulator lets a scenario's fault develop before the on-call engineer is "paged":
 # until an alert fires, at most this long (ITBench alerts fire within 10 minutes).
@@ -88,7 +94,6 @@ def parse_checked_incident(text: str, source: str = "<string>", base_dir: Path |
 def example_incident(name: str) -> Incident:
     """The incident a built-in scenario pages with: the summary of its symptom (the scenario's
     `sim.sre-agent.dev/summary` annotation) and the namespaces its faults are in; its name is the scenario's."""
-    from .incident import Incident
     from .sim import ScenarioError, builtin_scenarios, describe_scenario
 
     source = f"{BUILTIN_PREFIX}{name}"
@@ -103,8 +108,8 @@ def example_incident(name: str) -> Incident:
         reason = "no sim.sre-agent.dev/summary annotation" if not facts.summary else "no fault in a namespace"
         raise IncidentError(source, [FieldError("", None, f"scenario {name} has no example incident: {reason}")])
     doc = {
-        "apiVersion": "sre-agent.dev/v1alpha1",
-        "kind": "Incident",
+        "apiVersion": API_VERSION,
+        "kind": KIND,
         "metadata": {"name": name},
         "spec": {
             "summary": facts.summary,
