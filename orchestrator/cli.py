@@ -50,10 +50,11 @@ def version() -> None:
 
 
 def _load_incident(path: Path):  # noqa: ANN202 - Incident, imported lazily
-    from .incident import IncidentError, load_incident
+    from .cluster import load_checked_incident
+    from .incident import IncidentError
 
     try:
-        return load_incident(path)
+        return load_checked_incident(path)
     except IncidentError as err:
         for line in str(err).splitlines():
             typer.echo(f"error: {line}", err=True)
@@ -173,7 +174,9 @@ async def _ask_approval(request) -> bool:  # noqa: ANN001 - tools.policy.ActionR
 
 
 @app.command()
-def validate(incident: Annotated[Path, typer.Argument(help="Incident file to check.")]) -> None:
+def validate(
+    incident: Annotated[Path, typer.Argument(help="Incident file to check, or builtin:NAME (a scenario's example).")],
+) -> None:
     """Check an incident file; every error is reported with its field path and line."""
     doc = _load_incident(incident)
     typer.echo(f"{incident}: valid Incident {doc.metadata.name}")
@@ -297,10 +300,7 @@ def sim_serve(
 
     if clock not in ("virtual", "realtime"):
         fail(f"--clock must be virtual or realtime, not {clock!r}")
-    from .sim.builtin import resolve_scenario
-    from .sim.faults import FaultError
-    from .sim.runner import SimulatorServer
-    from .sim.scenario import ScenarioError
+    from .sim import FaultError, ScenarioError, SimulatorServer, resolve_scenario
 
     try:
         path = resolve_scenario(scenario) if scenario else None
@@ -329,13 +329,9 @@ def sim_serve(
 @sim_app.command("faults")
 def sim_faults(output: Annotated[str, typer.Option("--output", "-o", help="table or json")] = "table") -> None:
     """List the fault ids the simulator implements."""
-    from .sim.faults import FAULTS, NOT_SIMULATED, _load_families
+    from .sim import NOT_SIMULATED, simulated_faults
 
-    _load_families()
-    rows = [
-        {"index": f.index, "id": f.id, "targets": list(f.targets)}
-        for f in sorted(FAULTS.values(), key=lambda f: f.index)
-    ]
+    rows = [{"index": f.index, "id": f.id, "targets": list(f.targets)} for f in simulated_faults()]
     if output == "json":
         typer.echo(json.dumps({"faults": rows, "notSimulated": NOT_SIMULATED}, indent=2))
         return
@@ -348,7 +344,7 @@ def sim_faults(output: Annotated[str, typer.Option("--output", "-o", help="table
 @sim_app.command("scenarios")
 def sim_scenarios() -> None:
     """List the built-in scenarios."""
-    from .sim.builtin import builtin_scenarios
+    from .sim import builtin_scenarios
 
     for name, path in builtin_scenarios().items():
         typer.echo(f"{name:<40} {path.name}")
@@ -425,7 +421,7 @@ def bench_sim(
     output: Annotated[str, typer.Option("--output", "-o", help="table or json")] = "table",
 ) -> None:
     """Simulator figures: scenario load time, list/patch latency over HTTP, reconcile cost."""
-    from .sim.bench import run_benchmark
+    from .sim import run_benchmark
 
     try:
         counts = [int(x) for x in pods.split(",") if x.strip()]

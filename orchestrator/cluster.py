@@ -3,6 +3,10 @@
 Either way the run gets the same three things — a kubernetes ApiClient, Alertmanager and Prometheus URLs —
 and one way to let time pass (`wait`), which sleeps on a real cluster and moves the virtual clock on the
 simulator. Nothing else in the engine knows which it is.
+
+This is also where an incident meets the simulator: `load_checked_incident` reads an incident file (or
+`builtin:NAME`, the example incident of a built-in scenario) and checks that its scenario would load, so
+`validate` and `run` report a scenario's problems at the incident's field and line.
 """
 
 from __future__ import annotations
@@ -11,6 +15,17 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .incident import (
+    API_VERSION,
+    BUILTIN_PREFIX,
+    KIND,
+    FieldError,
+    Incident,
+    IncidentError,
+    load_incident,
+    parse_incident,
+)
 
 # How long the simulator lets a scenario's fault develop before the on-call engineer is "paged":
 # until an alert fires, at most this long (ITBench alerts fire within 10 minutes).
@@ -49,10 +64,64 @@ class ClusterSession:
             close()
 
 
+def scenario_problem(ref: Path | str) -> str | None:
+    """What would stop an incident's scenario ("builtin:NAME" or a file) loading, in one line."""
+    from .sim import builtin_scenarios
+    from .sim import scenario_problem as problem_of
+
+    if isinstance(ref, str) and ref.startswith(BUILTIN_PREFIX):
+        name = ref[len(BUILTIN_PREFIX) :]
+        known = builtin_scenarios()
+        if name not in known:
+            return f"no built-in scenario {name!r} (built-in: {', '.join(known)})"
+        return None
+    return problem_of(ref)
+
+
+def load_checked_incident(path: str | Path) -> Incident:
+    """An incident file, or `builtin:NAME` for a built-in scenario's example incident, with its scenario
+    checked; raises IncidentError listing every problem with its field path and line."""
+    if str(path).startswith(BUILTIN_PREFIX):
+        return example_incident(str(path)[len(BUILTIN_PREFIX) :])
+    return load_incident(path, check_scenario=scenario_problem)
+
+
+def parse_checked_incident(text: str, source: str = "<string>", base_dir: Path | None = None) -> Incident:
+    """`parse_incident` with the scenario check of `load_checked_incident`."""
+    return parse_incident(text, source, base_dir, check_scenario=scenario_problem)
+
+
+def example_incident(name: str) -> Incident:
+    """The incident a built-in scenario pages with: the summary of its symptom (the scenario's
+    `sim.sre-agent.dev/summary` annotation) and the namespaces its faults are in; its name is the scenario's."""
+    from .sim import ScenarioError, builtin_scenarios, describe_scenario
+
+    source = f"{BUILTIN_PREFIX}{name}"
+    problem = scenario_problem(source)
+    if problem is not None:
+        raise IncidentError(source, [FieldError("", None, problem)])
+    try:
+        facts = describe_scenario(builtin_scenarios()[name])
+    except ScenarioError as err:
+        raise IncidentError(source, [FieldError("", None, str(err))]) from None
+    if not facts.summary or not facts.namespaces:
+        reason = "no sim.sre-agent.dev/summary annotation" if not facts.summary else "no fault in a namespace"
+        raise IncidentError(source, [FieldError("", None, f"scenario {name} has no example incident: {reason}")])
+    doc = {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": name},
+        "spec": {
+            "summary": facts.summary,
+            "scope": {"namespaces": list(facts.namespaces)},
+            "cluster": {"simulate": {"scenario": source}},
+        },
+    }
+    return Incident.model_validate(doc, context={"check_scenario": scenario_problem})
+
+
 def _simulate(scenario: str | Path, seed: int) -> ClusterSession:
-    from .sim.builtin import resolve_scenario
-    from .sim.runner import SimulatorServer
-    from .sim.scenario import ScenarioError
+    from .sim import ScenarioError, SimulatorServer, resolve_scenario
 
     path = resolve_scenario(str(scenario)[len("builtin:") :]) if str(scenario).startswith("builtin:") else scenario
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import re
-from pathlib import Path
 
 import pytest
 from autogen_core import FunctionCall
@@ -417,10 +416,9 @@ async def test_tool_output_is_capped_on_arrival_and_reported() -> None:
 async def test_real_cluster_listing_is_cut_to_valid_json() -> None:
     from kubernetes import client
 
-    from orchestrator.sim.runner import SimulatorServer
+    from orchestrator.sim import SimulatorServer, resolve_scenario
 
-    scenario = Path(__file__).parent.parent / "orchestrator/sim/scenarios/otel-demo-bad-image.yaml"
-    sim = SimulatorServer.start(scenario=str(scenario))
+    sim = SimulatorServer.start(scenario=resolve_scenario("otel-demo-bad-image"))
     try:
         api = client.ApiClient(sim.client_configuration())
         raw = client.CoreV1Api(api).list_namespaced_pod("otel-demo", _preload_content=False).data.decode()

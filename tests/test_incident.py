@@ -11,6 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
+from orchestrator.bench.suite import BUILTIN_SUITE
+from orchestrator.cluster import example_incident, load_checked_incident, parse_checked_incident
 from orchestrator.incident import (
     ACTIONS,
     CHECKS,
@@ -21,13 +23,11 @@ from orchestrator.incident import (
     load_incident,
     parse_incident,
 )
-from orchestrator.sim.cluster import Cluster
-from orchestrator.sim.scenario import load_scenario
+from orchestrator.sim import Cluster, load_scenario, resolve_scenario
 from orchestrator.yamlsource import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "incidents"
-BENCH_SUITE = ROOT / "orchestrator" / "bench" / "scenarios"  # the examples use the builtin bench suite's scenarios
 PAGE_WITHIN = 600  # virtual seconds the engine waits for the first alert before paging
 
 HEADER = """\
@@ -106,8 +106,9 @@ def write(directory: Path, text: str, name: str = "incident.yaml") -> Path:
 
 
 def errors_of(text: str, base_dir: Path | None = None) -> list[tuple[str, int | None, str]]:
+    """Every error `validate` reports: the spec's, and whether a simulated cluster's scenario loads."""
     with pytest.raises(IncidentError) as info:
-        parse_incident(text, "incident.yaml", base_dir)
+        parse_checked_incident(text, "incident.yaml", base_dir)
     return [(e.path, e.line, e.message) for e in info.value.errors]
 
 
@@ -586,31 +587,41 @@ CAUSE_WORDS = {
     "deleted-service": ("deleted", "removed"),
 }
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
+MODE_EXAMPLES = {"demo": "auto", "dry-run": "dry-run", "investigate-only": "off"}
 
 
 def test_every_family_and_mode_has_an_example() -> None:
-    names = {p.stem for p in EXAMPLE_FILES}
-    assert set(FAMILIES) | {"demo", "dry-run", "investigate-only"} == names
+    # A family's example incident comes from its scenario (`builtin:NAME`); the files show the modes.
+    assert set(FAMILIES) == set(BUILTIN_SUITE)
+    assert {p.stem for p in EXAMPLE_FILES} == set(MODE_EXAMPLES)
     modes = {p.stem: load_incident(p).spec.remediation.mode for p in EXAMPLE_FILES}
-    assert (modes["dry-run"], modes["investigate-only"], modes["demo"]) == ("dry-run", "off", "auto")
+    assert modes == MODE_EXAMPLES
     assert load_incident(EXAMPLES / "demo.yaml").spec.cluster.simulate.scenario == "builtin:image"
+    for family in FAMILIES:
+        inc = load_checked_incident(f"builtin:{family}")
+        assert inc == example_incident(family) and inc.name == family
 
 
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_example_loads_and_gives_only_what_on_call_has(path: Path) -> None:
-    inc = load_incident(path)
+def _example(name: str) -> Any:
+    path = EXAMPLES / f"{name}.yaml"
+    return load_checked_incident(path if path.is_file() else f"builtin:{name}")
+
+
+@pytest.mark.parametrize("name", [*FAMILIES, *MODE_EXAMPLES])
+def test_example_loads_and_gives_only_what_on_call_has(name: str) -> None:
+    inc = _example(name)
     scenario = _scenario_file(inc)
-    assert scenario.parent.parent == BENCH_SUITE and (scenario.parent / "groundtruth.yaml").is_file()
+    assert scenario.parent.name in BUILTIN_SUITE and (scenario.parent / "groundtruth.yaml").is_file()
     assert yaml.safe_load(scenario.read_text())["apiVersion"] == "itbench.io/v2"
     assert len(inc.spec.scope.namespaces) == 1
     assert inc.spec.success.checks == []  # the verifier's checks come from the playbook, not a hint
     lowered = inc.spec.summary.lower()
-    assert not [w for w in CAUSE_WORDS.get(path.stem, ()) if w in lowered], inc.spec.summary
+    assert not [w for w in CAUSE_WORDS.get(name, ()) if w in lowered], inc.spec.summary
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_example_scenario_injects_its_fault_and_pages(family: str) -> None:
-    inc = load_incident(EXAMPLES / f"{family}.yaml")
+    inc = example_incident(family)
     cluster = Cluster()
     load_scenario(cluster, _scenario_file(inc))
     assert [(r["id"], r["target"]) for r in cluster.injected] == [FAMILIES[family]]
@@ -624,9 +635,18 @@ def test_example_scenario_injects_its_fault_and_pages(family: str) -> None:
     assert _firing_in(cluster, namespace), f"{family}: no alert in {namespace} within {PAGE_WITHIN}s"
 
 
-def _scenario_file(inc: Any) -> Path:
-    from orchestrator.sim.builtin import resolve_scenario
+def test_a_builtin_name_without_an_example_is_one_error() -> None:
+    with pytest.raises(IncidentError) as info:
+        load_checked_incident("builtin:healthy-otel-demo")
+    assert [e.message for e in info.value.errors] == [
+        "scenario healthy-otel-demo has no example incident: no sim.sre-agent.dev/summary annotation"
+    ]
+    with pytest.raises(IncidentError) as info:
+        load_checked_incident("builtin:nope")
+    assert info.value.errors[0].message.startswith("no built-in scenario 'nope' (built-in: ")
 
+
+def _scenario_file(inc: Any) -> Path:
     ref = inc.spec.cluster.simulate.scenario
     assert isinstance(ref, str) and ref.startswith("builtin:"), ref
     return resolve_scenario(ref.removeprefix("builtin:")).resolve()
@@ -636,3 +656,11 @@ def _firing_in(cluster: Cluster, namespace: str) -> list[str]:
     return [
         a.labels["alertname"] for a in cluster.observability.alerts.firing() if a.labels.get("namespace") == namespace
     ]
+
+
+def test_validate_takes_a_family_by_name() -> None:
+    from tests.run.helpers import run_cli
+
+    assert run_cli("validate", "builtin:oom")[:2] == (0, "builtin:oom: valid Incident oom\n")
+    code, _, stderr = run_cli("validate", "builtin:nope")
+    assert code == 2 and stderr.startswith("error: builtin:nope: no built-in scenario 'nope' (built-in: ")

@@ -13,7 +13,6 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -22,11 +21,11 @@ from orchestrator.checks import CHECK_NAMES, parse_target
 from orchestrator.checks.alerts import firing
 from orchestrator.checks.kube import quantity
 from orchestrator.checks.targets import Target, TargetError
+from orchestrator.sim import resolve_scenario
 from orchestrator.sim.runner import SimulatorServer
 from orchestrator.verify import CheckSpec, Gate, Verdict
 from tests.sim.helpers import Sim
 
-SCENARIOS = Path(__file__).parent / "verify_scenarios"
 NS = "otel-demo"
 FAULT_SECONDS = 300.0  # virtual seconds for a fault's symptoms and alerts to show
 HEAL_TIMEOUT = 900.0  # an HPA scales down only after its 5-minute stabilisation window
@@ -44,7 +43,7 @@ class Served(Sim):
 
 @contextmanager
 def served(scenario: str | None) -> Iterator[Served]:
-    server = SimulatorServer.start(scenario=SCENARIOS / f"{scenario}.yaml" if scenario else None)
+    server = SimulatorServer.start(scenario=resolve_scenario(scenario) if scenario else None)
     api = client.ApiClient(server.client_configuration())
     try:
         yield Served(server, api)
@@ -157,7 +156,7 @@ DEP_CATALOG = f"{NS}/Deployment/product-catalog"
 CASES = [
     FaultCase(
         "bad-image-rollout-undo",
-        "bad-image",
+        "image",
         specs(
             ("workload_available", DEP_CATALOG),
             ("no_pending_or_crashlooping", DEP_CATALOG),
@@ -175,7 +174,7 @@ CASES = [
     ),
     FaultCase(
         "crash-command-rollout-undo",
-        "crash-command",
+        "crash",
         specs(
             ("no_recent_restarts", DEP_CATALOG),
             ("no_recent_restarts", NS),
@@ -187,21 +186,21 @@ CASES = [
     ),
     FaultCase(
         "service-target-port-edit",
-        "service-target-port",
+        "service-port",
         specs(("service_ports_match", f"{NS}/Service/ad"), ("alerts_cleared", NS)),
         fix_target_port,
         lambda sim: [f"{NS}/Service/ad"],
     ),
     FaultCase(
         "service-selector-edit",
-        "service-selector",
+        "service-selector-cart",
         specs(("service_selects_pods", f"{NS}/Service/cart"), ("endpoints_ready", f"{NS}/Service/cart")),
         fix_selector,
         lambda sim: [f"{NS}/Service/cart"],
     ),
     FaultCase(
         "cordoned-node-uncordon",
-        "cordoned-node",
+        "scheduling",
         lambda sim: [
             CheckSpec("node_schedulable", f"Node/{cordoned_node(sim)}"),
             CheckSpec("node_schedulable", NS),
@@ -231,14 +230,14 @@ CASES = [
     ),
     FaultCase(
         "hpa-edit-target",
-        "hpa",
+        "hpa-image-provider",
         specs(("hpa_within_limits", f"{NS}/HorizontalPodAutoscaler/image-provider"), ("alerts_cleared", NS)),
         fix_hpa,
         lambda sim: [f"{NS}/HorizontalPodAutoscaler/image-provider"],
     ),
     FaultCase(
         "scaled-to-zero-scale",
-        "scaled-to-zero",
+        "scale",
         specs(("workload_available", f"{NS}/Deployment/accounting"), ("alerts_cleared", NS)),
         scale_to_one,
         lambda sim: [f"{NS}/Deployment/accounting"],
@@ -288,7 +287,7 @@ def test_a_healthy_cluster_passes_and_each_verdict_reads_afresh() -> None:
 
 
 def test_pending_alerts_do_not_count_as_firing() -> None:
-    with served("bad-image") as sim:
+    with served("image") as sim:
         sim.server.advance(30)  # the pod is Pending; KubePodNotReady waits out its `for: 2m`
         states = {
             a["labels"]["alertname"]: a["state"]
@@ -309,7 +308,7 @@ def test_pending_alerts_do_not_count_as_firing() -> None:
 
 
 def test_restarts_are_judged_on_the_cluster_clock() -> None:
-    with served("crash-command") as sim:
+    with served("crash") as sim:
         sim.server.advance(FAULT_SECONDS)
         result = judge(sim.gate(), [CheckSpec("no_recent_restarts", DEP_CATALOG)]).results[0]
         assert not result.passed

@@ -1,33 +1,68 @@
 """The embedded Kubernetes and observability simulator.
 
-Public entry points: `Cluster` (the in-process model), `SimulatorServer` (serves it over HTTP on
-loopback, in a background thread or the current event loop) and `load_scenario`.
+A room of its own: nothing here imports the rest of `orchestrator`, and the product reaches the simulator
+only through the names below (where it composes the embedded cluster: the CLI, `orchestrator.cluster` and
+the bench).
+
+- `Cluster` (the in-process model) and `SimulatorServer` (serves it over HTTP on loopback, in a background
+  thread or the current event loop);
+- the scenario library and scenario files: `builtin_scenarios`, `resolve_scenario`, `load_scenario`,
+  `scenario_problem` (what would stop one loading), `describe_scenario` (what one is about: applications,
+  faults and their targets, namespaces, the summary of its symptom), `ScenarioError`;
+- faults: `simulated_faults`, `NOT_SIMULATED`, `FaultError`;
+- `run_benchmark`, the simulator's own performance figures.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .bench import run_benchmark
+    from .builtin import builtin_scenarios, resolve_scenario
     from .cluster import Cluster
+    from .faults import NOT_SIMULATED, FaultError, simulated_faults
     from .runner import SimulatorServer
-    from .scenario import load_scenario
+    from .scenario import ScenarioError, ScenarioFacts, describe_scenario, load_scenario, scenario_problem
 
-__all__ = ["Cluster", "SimulatorServer", "load_scenario"]
+__all__ = [
+    "Cluster",
+    "FaultError",
+    "NOT_SIMULATED",
+    "ScenarioError",
+    "ScenarioFacts",
+    "SimulatorServer",
+    "builtin_scenarios",
+    "describe_scenario",
+    "load_scenario",
+    "resolve_scenario",
+    "run_benchmark",
+    "scenario_problem",
+    "simulated_faults",
+]
+
+# Where each public name lives. Lazy: importing the package (e.g. for the CLI's --help) must not pull in
+# aiohttp or the cluster model.
+_HOME = {
+    "Cluster": ".cluster",
+    "FaultError": ".faults",
+    "NOT_SIMULATED": ".faults",
+    "ScenarioError": ".scenario",
+    "ScenarioFacts": ".scenario",
+    "SimulatorServer": ".runner",
+    "builtin_scenarios": ".builtin",
+    "describe_scenario": ".scenario",
+    "load_scenario": ".scenario",
+    "resolve_scenario": ".builtin",
+    "run_benchmark": ".bench",
+    "scenario_problem": ".scenario",
+    "simulated_faults": ".faults",
+}
 
 
 def __getattr__(name: str) -> object:
-    # Lazy: importing the package (e.g. for the CLI's --help) must not pull in aiohttp.
-    if name == "Cluster":
-        from .cluster import Cluster
-
-        return Cluster
-    if name == "SimulatorServer":
-        from .runner import SimulatorServer
-
-        return SimulatorServer
-    if name == "load_scenario":
-        from .scenario import load_scenario
-
-        return load_scenario
-    raise AttributeError(name)
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(name)
+    return getattr(import_module(home, __name__), name)

@@ -47,8 +47,8 @@ from pathlib import Path
 
 import yaml
 
-from ..resources import load_yaml_fast
 from .objects import parse_quantity
+from .yamlfast import load_yaml_fast
 
 APPLICATIONS_PACKAGE = "orchestrator.sim.applications"
 
@@ -171,7 +171,7 @@ def _service(raw: dict, where: str) -> Service:
     )
 
 
-def parse_application(doc: dict, source: str = "<memory>") -> Application:
+def parse_application(doc: object, source: str = "<memory>") -> Application:
     if not isinstance(doc, dict) or doc.get("kind") != "Application":
         raise ApplicationError(f"{source}: not an Application document (kind: Application)")
     meta = doc.get("metadata") or {}

@@ -88,6 +88,11 @@ def _more_pods(node: dict) -> None:
     node["status"]["allocatable"]["pods"] = "2000"
 
 
+def _read(response: Any) -> bytes:
+    # With _preload_content=False the client returns the raw HTTP response, which its types do not say.
+    return response.read()
+
+
 def run_benchmark(pod_counts: list[int], samples: int = 200) -> dict[str, Any]:
     from kubernetes import client
 
@@ -110,16 +115,18 @@ def run_benchmark(pod_counts: list[int], samples: int = 200) -> dict[str, Any]:
             _fill(server, n)
             total = server.call(lambda: len(cluster.store.list(cluster.rt("Pod"))))
             api.list_pod_for_all_namespaces()  # warm the connection pool
-            lists = _timed(lambda: api.list_pod_for_all_namespaces(_preload_content=False).read(), samples)
+            lists = _timed(lambda: _read(api.list_pod_for_all_namespaces(_preload_content=False)), samples)
             target = server.call(lambda: cluster.store.list(cluster.rt("Pod"), BENCH_NAMESPACE)[0]["metadata"]["name"])
             counter = iter(range(10**9))
             patches = _timed(
-                lambda target=target, counter=counter: api.patch_namespaced_pod(
-                    target,
-                    BENCH_NAMESPACE,
-                    {"metadata": {"labels": {"bench": str(next(counter))}}},
-                    _preload_content=False,
-                ).read(),
+                lambda target=target, counter=counter: _read(
+                    api.patch_namespaced_pod(
+                        target,
+                        BENCH_NAMESPACE,
+                        {"metadata": {"labels": {"bench": str(next(counter))}}},
+                        _preload_content=False,
+                    )
+                ),
                 samples,
             )
             t1 = time.perf_counter()

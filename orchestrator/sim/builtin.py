@@ -1,7 +1,8 @@
-"""Scenarios shipped with the package, addressable by name (`builtin:NAME`).
+"""The scenario library shipped with the package, addressable by name (`builtin:NAME`).
 
-Two places hold them: `orchestrator/sim/scenarios/*.yaml` (the simulator's own) and the builtin bench
-suite `orchestrator.bench.scenarios/NAME/scenario.yaml` (one per simulated fault family, with ground truth).
+One folder per scenario in ITBench's layout, `orchestrator/sim/scenarios/NAME/scenario.yaml`, with
+`groundtruth.yaml` beside it where the ground truth is known. The simulator, incidents, the bench and the
+tests all read scenarios from here by name.
 """
 
 from __future__ import annotations
@@ -10,20 +11,17 @@ from importlib import resources
 from pathlib import Path
 
 PACKAGE = "orchestrator.sim.scenarios"
-SUITE_PACKAGE = "orchestrator.bench.scenarios"
+SCENARIO_FILE = "scenario.yaml"
 
 
-def suite_root() -> Path:
-    return Path(str(resources.files(SUITE_PACKAGE)))
+def library_root() -> Path:
+    return Path(str(resources.files(PACKAGE)))
 
 
 def builtin_scenarios() -> dict[str, Path]:
-    root = resources.files(PACKAGE)
-    found = {Path(r.name).stem: Path(str(r)) for r in root.iterdir() if r.name.endswith(".yaml")}
-    for case in suite_root().iterdir():
-        if (case / "scenario.yaml").is_file():
-            found.setdefault(case.name, case / "scenario.yaml")
-    return dict(sorted(found.items()))
+    """Every built-in scenario's name and scenario file, sorted by name."""
+    root = library_root()
+    return {d.name: d / SCENARIO_FILE for d in sorted(root.iterdir()) if (d / SCENARIO_FILE).is_file()}
 
 
 def resolve_scenario(name_or_path: str) -> Path:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 import ipaddress
 import itertools
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .apps import Application, builtin_applications
 from .clock import Clock, rfc3339, rfc3339_micro
@@ -40,7 +40,7 @@ class Cluster:
         self.applications: dict[str, Application] = {}  # by namespace
         self.catalog = builtin_applications()
         self.controllers = default_controllers()
-        self._ips: dict[str, Iterable[Any]] = {
+        self._ips: dict[str, Iterator[str]] = {
             "pod": (str(ip) for ip in ipaddress.ip_network("10.244.0.0/16").hosts()),
             "svc": (str(ip) for ip in ipaddress.ip_network("10.96.0.0/16").hosts()),
         }
@@ -71,7 +71,7 @@ class Cluster:
         return self.clock.now()
 
     def allocate_ip(self, pool: str) -> str:
-        return next(self._ips[pool])  # type: ignore[call-overload]
+        return next(self._ips[pool])
 
     def record_event(
         self, obj: dict, etype: str, reason: str, message: str, component: str = "kubelet", host: str | None = None

@@ -3,7 +3,7 @@ Services and, when autoscaling is on, HorizontalPodAutoscalers."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .apps import Application, Service
 
@@ -34,7 +34,7 @@ def container_for(svc: Service) -> dict:
         c["args"] = list(svc.args)
     if svc.port:
         c["ports"] = [{"name": "service", "containerPort": svc.port, "protocol": "TCP"}]
-    env = [{"name": k, "value": v} for k, v in svc.env.items()]
+    env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in svc.env.items()]
     for k, ref in svc.env_from.items():
         if "secret" in ref:
             env.append({"name": k, "valueFrom": {"secretKeyRef": {"name": ref["secret"], "key": ref["key"]}}})

@@ -63,7 +63,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..resources import load_yaml_fast
 from .clock import parse_rfc3339
 from .controllers.kubelet import container_usage
 from .objects import quantity
@@ -81,6 +80,7 @@ from .promql import (
     to_prometheus_json,
 )
 from .traffic import pod_workload
+from .yamlfast import load_yaml_fast
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -242,7 +242,7 @@ def _container_statuses(base: dict, statuses: Iterable[dict], prefix: str) -> li
 
 
 def _condition_samples(metric: str, base: dict, conditions: Iterable[dict]) -> list[Sample]:
-    out = []
+    out: list[Sample] = []
     for c in conditions:
         cur = str(c.get("status", "Unknown")).lower()
         out.extend(
@@ -770,7 +770,7 @@ class Alert:
 
 def load_rules(text: str, file: str = "alerts.yaml") -> list[RuleGroup]:
     """Parse a Prometheus rule file; raises ValueError naming the group and rule on a bad entry."""
-    doc = load_yaml_fast(text) or {}
+    doc: Any = load_yaml_fast(text) or {}  # a rule file: checked field by field below
     groups = []
     for g in doc.get("groups") or []:
         gname = g.get("name") or "default"
@@ -1101,8 +1101,8 @@ class Observability:
         for k, v in request.query.items():
             out.setdefault(k, []).append(v)
         if request.method == "POST":
-            for k, v in (await request.post()).items():
-                out.setdefault(k, []).append(str(v))
+            for k, value in (await request.post()).items():
+                out.setdefault(k, []).append(str(value))
         return out
 
     def _time(self, text: str | None, default: float) -> float:
@@ -1121,7 +1121,7 @@ class Observability:
         p = await self._params(request)
         expr = (p.get("query") or [""])[0]
         try:
-            ts = self._time((p.get("time") or [None])[0], self.cluster.now())
+            ts = self._time(next(iter(p.get("time") or []), None), self.cluster.now())
         except ValueError as err:
             return self._bad(f'invalid parameter "time": {err}')
         if not expr:

@@ -45,7 +45,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 __all__ = [
     "AGGREGATIONS",
@@ -722,7 +722,8 @@ class _Parser:
     def parse_matching(self, op: str) -> VectorMatching | None:
         if not (self.is_kw("on") or self.is_kw("ignoring") or self.is_kw("group_left") or self.is_kw("group_right")):
             return None
-        on, labels = False, ()
+        on = False
+        labels: tuple[str, ...] = ()
         if self.is_kw("on") or self.is_kw("ignoring"):
             on = self.advance().value.lower() == "on"
             labels = self.parse_label_list()
@@ -1382,6 +1383,7 @@ class _Evaluator:
             lhs, rhs = rhs, lhs
         exclude = not m.on
         right: dict[Any, Sample] = {}
+        rs: Sample | None
         for rs, key in zip(rhs, _signatures(rhs, m.labels, exclude), strict=True):
             dup = right.get(key)
             if dup is not None:
@@ -1785,10 +1787,10 @@ def evaluate(
     A plain iterable of samples is accepted as a :class:`StaticSource`.
     """
     node = parse(expr) if isinstance(expr, str) else expr
-    if not hasattr(source, "timestamps"):
-        source = StaticSource(source)  # type: ignore[arg-type]
-    when = source.now if ts is None else float(ts)  # type: ignore[union-attr]
-    result = _Evaluator(source).eval(node, when)  # type: ignore[arg-type]
+    # A SeriesSource is a Protocol without runtime checks: what has timestamps is one.
+    src = cast(SeriesSource, source) if hasattr(source, "timestamps") else StaticSource(source)
+    when = src.now if ts is None else float(ts)
+    result = _Evaluator(src).eval(node, when)
     if isinstance(result, str):  # pragma: no cover - rejected by the parser
         raise PromQLError("string results are not supported")
     if isinstance(result, list):

@@ -68,9 +68,9 @@ class SimulatorServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        addresses = self._runner.addresses  # of the listening sockets: port 0 becomes the one picked
+        if addresses:
+            self.port = addresses[0][1]
         self._loop = asyncio.get_running_loop()
         if isinstance(self.cluster.clock, RealtimeClock):
             self._ticker = asyncio.create_task(self._tick())
@@ -143,7 +143,11 @@ class SimulatorServer:
         return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result(60)
 
     def advance(self, seconds: float) -> dict:
-        return self.call(lambda: (self.cluster.advance(seconds), self.cluster.state())[1])
+        def step() -> dict:
+            self.cluster.advance(seconds)
+            return self.cluster.state()
+
+        return self.call(step)
 
     def state(self) -> dict:
         return self.call(self.cluster.state)

@@ -20,6 +20,7 @@ Three shapes load:
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from .cluster import Cluster
 
 DEFAULT_WARMUP_SECONDS = 120.0
+
+# metadata.annotations key for the symptom the scenario shows, in the words an on-call engineer is paged
+# with (never its cause): the summary of the scenario's example incident.
+SUMMARY_ANNOTATION = "sim.sre-agent.dev/summary"
 
 # ITBench application keys and ids -> our application model names.
 APPLICATION_KEYS = {
@@ -66,7 +71,7 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
     api = str(doc.get("apiVersion", ""))
     if doc.get("kind") == "Scenario" and api.startswith("itbench.io/"):
         spec = doc.get("spec") or {}
-        apps = []
+        apps: list[tuple[str | Application, dict]] = []
         for key, conf in (spec.get("applications") or {}).items():
             conf = conf or {}
             if not conf.get("enabled", True):
@@ -146,6 +151,38 @@ def scenario_problem(path: str | Path) -> str | None:
     except (ScenarioError, FaultError) as err:
         return str(err).splitlines()[0]
     return None
+
+
+@dataclass(frozen=True)
+class ScenarioFacts:
+    """What a scenario is about, read without running it."""
+
+    name: str
+    applications: tuple[str, ...]
+    faults: tuple[tuple[str, str], ...]  # (fault id, target as namespace/Kind/name)
+    namespaces: tuple[str, ...]  # of the faults' targets, in the order the faults come
+    summary: str | None  # SUMMARY_ANNOTATION, when the scenario has one
+
+
+def describe_scenario(path: str | Path) -> ScenarioFacts:
+    """The scenario's applications, faults and their targets, and the namespaces they are in."""
+    from .faults import target_name
+
+    doc = read_document(path)
+    plan = normalise(doc, str(path))
+    faults = tuple((str(f["id"]), target_name(f["args"])) for f in plan["faults"])
+    namespaces = (
+        ((f["args"].get("kubernetesObject") or {}).get("metadata") or {}).get("namespace") for f in plan["faults"]
+    )
+    annotations = (doc.get("metadata") or {}).get("annotations") or {}
+    summary = annotations.get(SUMMARY_ANNOTATION) if isinstance(annotations, dict) else None
+    return ScenarioFacts(
+        name=str(plan["name"]),
+        applications=tuple(app.name if isinstance(app, Application) else str(app) for app, _ in plan["applications"]),
+        faults=faults,
+        namespaces=tuple(dict.fromkeys(str(ns) for ns in namespaces if ns)),
+        summary=str(summary) if summary else None,
+    )
 
 
 def load_scenario(cluster: Cluster, path: str | Path) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import TYPE_CHECKING
@@ -102,7 +103,9 @@ class ApiServer:
         response.headers["Date"] = formatdate(self.cluster.clock.now(), usegmt=True)
 
     @web.middleware
-    async def _errors(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
+    async def _errors(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         try:
             await self.cluster.reliability.before(request)
             return await handler(request)
@@ -217,7 +220,7 @@ class ApiServer:
     def _include_object(self, request: web.Request) -> str:
         return request.query.get("includeObject", "Metadata")
 
-    def _predicate(self, request: web.Request):  # type: ignore[no-untyped-def]
+    def _predicate(self, request: web.Request) -> Callable[[dict], bool]:
         labels = request.query.get("labelSelector")
         fields = request.query.get("fieldSelector")
         lsel = parse_label_selector(labels) if labels else None

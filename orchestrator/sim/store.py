@@ -11,6 +11,7 @@ Objects returned by `get` and `list` are the stored dicts: treat them as read-on
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import copy
 import json
@@ -131,7 +132,9 @@ class Store:
                     400, "the namespace of the provided object does not match the namespace sent on the request"
                 )
             meta["namespace"] = ns
-            if rt.kind != "Namespace" and self.find(self.registry.by_kind("Namespace"), "", ns) is None:
+            namespaces = self.registry.by_kind("Namespace")
+            assert namespaces is not None  # a built-in kind, always registered
+            if rt.kind != "Namespace" and self.find(namespaces, "", ns) is None:
                 raise ApiError(404, f'namespaces "{ns}" not found', details={"name": ns, "kind": "namespaces"})
         else:
             ns = ""
@@ -282,7 +285,7 @@ class Store:
                 with contextlib.suppress(asyncio.QueueFull):
                     w.queue.put_nowait(event)
 
-    def _dependents(self, uid: str) -> list[tuple[ResourceType, Key]]:
+    def _dependents(self, uid: str) -> builtins.list[tuple[ResourceType, Key]]:
         out = []
         for bucket_key, bucket in self._buckets.items():
             rt = self.registry.by_key(*bucket_key)
@@ -322,7 +325,7 @@ class Store:
     # ----------------------------------------------------------------- watches
     def events_since(
         self, rt: ResourceType, rv: int, namespace: str | None, predicate: Callable[[dict], bool]
-    ) -> list[WatchEvent]:
+    ) -> builtins.list[WatchEvent]:
         if self._log and rv < self._log[0].rv - 1 and rv < self._rv:
             raise ApiError(410, f"too old resource version: {rv} ({self._log[0].rv - 1})", "Expired")
         return [

@@ -283,7 +283,7 @@ class _Builder:
         self._targets: dict[tuple, tuple[list[tuple[PodNode, int]], str]] = {}
         self._dns_broken: dict[tuple, str | None] = {}
         self._ns_labels: dict[str, dict[str, str]] = {}
-        self._pod_index: dict[str, tuple[dict[str, dict], dict[str, dict]]] = {}
+        self._pod_index: dict[str, tuple[dict[str, dict], dict[str | None, dict]]] = {}
         self._env: dict[tuple, dict[str, str]] = {}
         self._model = {s.name: s for s in app.services}
 
@@ -1230,7 +1230,8 @@ def _errors_and_latency(g: Graph, throttle: Callable[[dict, str], float] | None)
             continue
         own = item.own_latency
         factor = 1.0
-        if throttle is not None and item.cpu_limited and item.ready and own > 0:
+        # (a pod node without a container name matches no running container: no throttle)
+        if throttle is not None and item.cpu_limited and item.ready and own > 0 and item.container is not None:
             with contextlib.suppress(KeyError, TypeError, ValueError):  # a half-started pod has no usage yet
                 factor = max(1.0, float(throttle(item.pod, item.container)))
         # A CPU limit below the process's demand saturates it: it serves 1/factor of the load, each

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
+from orchestrator.sim import resolve_scenario
 from tests.run.helpers import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = REPO / "tests" / "models" / "scenarios"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MODE_IDS = [f"1.{i}" for i in range(1, 6)] + [f"2.{i}" for i in range(1, 7)] + [f"3.{i}" for i in range(1, 4)]
 
@@ -160,7 +160,7 @@ def test_the_out_folder_holds_results_reports_and_every_run(builtin_bench: tuple
 def write_itbench_case(root: Path, folder: str, scenario: str, deployment: str) -> None:
     case = root / folder
     case.mkdir(parents=True)
-    shutil.copy(SCENARIOS / scenario, case / "scenario.yaml")
+    shutil.copy(resolve_scenario(scenario), case / "scenario.yaml")
     truth = {
         "apiVersion": "itbench.io/v2",
         "kind": "GroundTruth",
@@ -183,8 +183,8 @@ def write_itbench_case(root: Path, folder: str, scenario: str, deployment: str) 
 def test_an_itbench_folder_runs_and_the_playbook_passes_strictly(tmp_path: Path, sep: str) -> None:
     suite = tmp_path / "itbench"
     case_20, case_58 = f"scenario{sep}20", f"scenario{sep}58"
-    write_itbench_case(suite, case_20, "20-bad-image.yaml", "product-catalog")
-    write_itbench_case(suite, case_58, "58-scaled-to-zero.yaml", "accounting")
+    write_itbench_case(suite, case_20, "image", "product-catalog")
+    write_itbench_case(suite, case_58, "scale", "accounting")
     out = tmp_path / "out"
     code, stdout, stderr = bench(
         "--suite", str(suite), "--models", "builtin/playbook", "--seeds", "1", "--jobs", "1", "--out", str(out), "-q"
@@ -251,7 +251,7 @@ def test_json_output_from_a_worker_pool(tmp_path: Path) -> None:
 def itbench_folder_without_truth(tmp: Path) -> Path:
     case = tmp / "suite" / "scenario-20"
     case.mkdir(parents=True)
-    shutil.copy(SCENARIOS / "20-bad-image.yaml", case / "scenario.yaml")
+    shutil.copy(resolve_scenario("image"), case / "scenario.yaml")
     return case
 
 
@@ -285,7 +285,7 @@ def test_mistakes_are_one_line_and_exit_2_before_anything_runs(tmp_path: Path, a
 def test_an_invalid_scenario_in_a_suite_is_a_one_line_error(tmp_path: Path) -> None:
     case = itbench_folder_without_truth(tmp_path)
     (case / "scenario.yaml").write_text("apiVersion: itbench.io/v2\nkind: NotAScenario\n")
-    shutil.copy(REPO / "orchestrator" / "bench" / "scenarios" / "image" / "groundtruth.yaml", case)
+    shutil.copy(resolve_scenario("image").parent / "groundtruth.yaml", case)
     code, _, stderr = bench("--suite", str(tmp_path / "suite"), "--jobs", "1", "--out", str(tmp_path / "o"), "-q")
     assert code == 2 and stderr.startswith("error: ") and str(case / "scenario.yaml") in stderr
 

@@ -7,6 +7,8 @@ one-line errors naming the folder or file at fault.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -14,12 +16,13 @@ import pytest
 import yaml
 
 from orchestrator.bench.runner import incident_for
-from orchestrator.bench.suite import SuiteError, load_suite
+from orchestrator.bench.suite import BUILTIN_SUITE, SuiteError, load_suite
 from orchestrator.bench.truth import GroundTruth, TruthError, load_truth, root_causes, score_entities
+from orchestrator.sim import resolve_scenario
 
-REPO = Path(__file__).resolve().parents[2]
-BUILTIN_FOLDER = REPO / "orchestrator" / "bench" / "scenarios"
-SCENARIOS = REPO / "tests" / "models" / "scenarios"
+# The builtin suite's scenarios (metadata annotations aside: they describe, they do not simulate) and
+# ground truth, as the calibration figures (orchestrator/models/CALIBRATION.md) were measured on them.
+CALIBRATED_SUITE_SHA256 = "d1513e6ab7eccc5b5ca14d08e45d07dd6a41abbe185abe197d2c764b422a920a"
 
 
 def entity(kind: str, name: str, namespace: str | None = None, api_version: str = "apps/v1") -> dict:
@@ -192,18 +195,27 @@ def test_root_causes_are_the_contributing_entities_of_an_agent_output() -> None:
 # ----------------------------------------------------------------------------------------------- suites
 
 
-def test_builtin_has_one_case_per_folder_with_ground_truth() -> None:
-    folders = sorted(p.name for p in BUILTIN_FOLDER.iterdir() if (p / "groundtruth.yaml").is_file())
+def test_builtin_is_the_listed_library_scenarios_with_their_ground_truth() -> None:
     cases = load_suite("builtin")
-    assert [c.name for c in cases] == folders
-    assert len(folders) >= 10
+    assert [c.name for c in cases] == sorted(BUILTIN_SUITE) and len(cases) == 13
     for case in cases:
-        assert case.scenario.resolve() == (BUILTIN_FOLDER / case.name / "scenario.yaml").resolve()
-        assert case.truth == load_truth(BUILTIN_FOLDER / case.name / "groundtruth.yaml")
+        folder = resolve_scenario(case.name).parent
+        assert case.scenario.resolve() == (folder / "scenario.yaml").resolve()
+        assert case.truth == load_truth(folder / "groundtruth.yaml")
         assert case.namespaces, case.name  # the incident's scope comes from the ground truth
         # the scenario loads and its faults validate: the incident a run is given is well-formed
         incident = incident_for(case, "builtin/playbook", 0)
         assert incident.spec.scope.namespaces == case.namespaces
+
+
+def test_builtin_suite_content_is_what_the_calibration_measured() -> None:
+    digest = hashlib.sha256()
+    for case in load_suite("builtin"):
+        doc = yaml.safe_load(case.scenario.read_text())
+        doc.get("metadata", {}).pop("annotations", None)
+        digest.update(json.dumps([case.name, doc], sort_keys=True).encode())
+        digest.update((case.scenario.parent / "groundtruth.yaml").read_bytes())
+    assert digest.hexdigest() == CALIBRATED_SUITE_SHA256
 
 
 def test_only_keeps_the_named_builtin_cases_in_suite_order() -> None:
@@ -214,14 +226,14 @@ def test_only_keeps_the_named_builtin_cases_in_suite_order() -> None:
 def itbench_case(root: Path, folder: str, scenario: str, *entities: dict) -> Path:
     case = root / folder
     case.mkdir(parents=True)
-    shutil.copy(SCENARIOS / scenario, case / "scenario.yaml")
+    shutil.copy(resolve_scenario(scenario), case / "scenario.yaml")
     write_yaml(case / "groundtruth.yaml", truth_doc(*entities))
     return case
 
 
 def test_a_folder_in_itbench_layout_is_a_suite(tmp_path: Path) -> None:
-    itbench_case(tmp_path, "scenario_58", "58-scaled-to-zero.yaml", entity("Deployment", "accounting", "otel-demo"))
-    itbench_case(tmp_path, "scenario_20", "20-bad-image.yaml", entity("Deployment", "product-catalog", "otel-demo"))
+    itbench_case(tmp_path, "scenario_58", "scale", entity("Deployment", "accounting", "otel-demo"))
+    itbench_case(tmp_path, "scenario_20", "image", entity("Deployment", "product-catalog", "otel-demo"))
     (tmp_path / "notes").mkdir()  # a folder without scenario.yaml is not a case
     (tmp_path / "README.md").write_text("not a case")
     cases = load_suite(str(tmp_path))
@@ -229,8 +241,8 @@ def test_a_folder_in_itbench_layout_is_a_suite(tmp_path: Path) -> None:
         ("scenario_20", ("otel-demo/Deployment/product-catalog",)),
         ("scenario_58", ("otel-demo/Deployment/accounting",)),
     ]
-    assert all(c.scenario.read_text() == (SCENARIOS / n).read_text() for c, n in
-               zip(cases, ["20-bad-image.yaml", "58-scaled-to-zero.yaml"], strict=True))  # fmt: skip
+    assert all(c.scenario.read_text() == resolve_scenario(n).read_text() for c, n in
+               zip(cases, ["image", "scale"], strict=True))  # fmt: skip
     # a single scenario folder is a suite of one
     single = load_suite(str(tmp_path / "scenario_20"))
     assert [c.name for c in single] == ["scenario_20"]
@@ -248,11 +260,11 @@ def test_suite_errors_are_one_line_naming_the_folder_or_file(tmp_path: Path, pro
         (root / "empty-case").mkdir(parents=True)
         named = str(root)
     elif problem == "no groundtruth":
-        case = itbench_case(root, "scenario_20", "20-bad-image.yaml", entity("Deployment", "product-catalog", "x"))
+        case = itbench_case(root, "scenario_20", "image", entity("Deployment", "product-catalog", "x"))
         (case / "groundtruth.yaml").unlink()
         named = str(case)
     else:
-        case = itbench_case(root, "scenario_20", "20-bad-image.yaml", {"kind": "Deployment"})
+        case = itbench_case(root, "scenario_20", "image", {"kind": "Deployment"})
         named = str(case / "groundtruth.yaml")
     with pytest.raises(SuiteError) as exc:
         load_suite(str(root))

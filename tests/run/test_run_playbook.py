@@ -81,7 +81,7 @@ def test_each_class_walks_its_own_machine(runs_root: Path, tmp_path: Path) -> No
 
 
 def test_ambiguous_incident_asks_then_continues_read_only(runs_root: Path, tmp_path: Path) -> None:
-    inc = write_incident(tmp_path, "ambiguous", Path(__file__).parent / "two-namespaces.yaml")
+    inc = write_incident(tmp_path, "ambiguous", "builtin:two-namespaces")
     out = runs_root / "ambiguous"
     code, _, _ = run_cli("run", str(inc), "--output", str(out), "--quiet")
     assert code == 3
@@ -109,7 +109,7 @@ def test_an_answered_clarification_scopes_the_run(runs_root: Path, tmp_path: Pat
     from orchestrator.engine import RunOptions, run_incident
     from orchestrator.incident import load_incident
 
-    inc = load_incident(write_incident(tmp_path, "answered", Path(__file__).parent / "two-namespaces.yaml"))
+    inc = load_incident(write_incident(tmp_path, "answered", "builtin:two-namespaces"))
     asked: list[list[str]] = []
 
     async def on_call(question: str, candidates: list[str]) -> str:

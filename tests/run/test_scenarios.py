@@ -1,6 +1,7 @@
 """Every simulated fault, through `sre-agent run` with builtin/playbook and only what an on-call engineer
-has: a summary and a namespace. The 13 ITBench sample scenarios (copied into tests/models/scenarios/) must
-yield exactly their ground-truth root-cause entities; every other fault scenario, the entities below."""
+has: a summary and a namespace. The scenarios of ITBench's 13 sample scenarios (in the scenario library,
+by name) must yield exactly their ground-truth root-cause entities; every other fault scenario, the entities
+below."""
 
 from __future__ import annotations
 
@@ -8,31 +9,31 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
-from .helpers import REPO, events, root_causes, run_cli, write_incident
+from orchestrator.sim import describe_scenario, resolve_scenario
 
-SCENARIOS = REPO / "tests" / "models" / "scenarios"
+from .helpers import events, root_causes, run_cli, write_incident
 
-# Ground truth of ITBench's sample scenarios (groundtruth.yaml `entities`), as namespace/Kind/name.
+# Ground truth of ITBench's sample scenarios (groundtruth.yaml `entities`), as namespace/Kind/name, by the
+# library name of the scenario (ITBench's number in the comment).
 ITBENCH_GROUND_TRUTH = {
-    "102-resource-quota": {"otel-demo/Deployment/ad", "otel-demo/ResourceQuota/strict-resource-quota"},
-    "105-invalid-command": {"otel-demo/Deployment/product-catalog"},
-    "114-deleted-service": {"otel-demo/Service/product-catalog"},
-    "16-env-var": {"otel-demo/Deployment/shipping"},
-    "20-bad-image": {"otel-demo/Deployment/product-catalog"},
-    "30-target-port": {"otel-demo/Service/ad"},
-    "31-ingress-network-policy": {"otel-demo/Deployment/frontend", "otel-demo/NetworkPolicy/frontend-ingress"},
-    "36-service-selector": {"book-info/Service/details"},
-    "38-hpa": {
+    "quota": {"otel-demo/Deployment/ad", "otel-demo/ResourceQuota/strict-resource-quota"},  # 102
+    "crash": {"otel-demo/Deployment/product-catalog"},  # 105
+    "deleted-service": {"otel-demo/Service/product-catalog"},  # 114
+    "config": {"otel-demo/Deployment/shipping"},  # 16
+    "image": {"otel-demo/Deployment/product-catalog"},  # 20
+    "service-port": {"otel-demo/Service/ad"},  # 30
+    "network-policy": {"otel-demo/Deployment/frontend", "otel-demo/NetworkPolicy/frontend-ingress"},  # 31
+    "service-selector": {"book-info/Service/details"},  # 36
+    "hpa-three-services": {  # 38
         f"otel-demo/{kind}/{name}"
         for kind in ("Deployment", "HorizontalPodAutoscaler")
         for name in ("fraud-detection", "frontend", "image-provider")
     },
-    "45-hanging-init-container": {"otel-demo/Deployment/email"},
-    "46-container-resources": {"otel-demo/Deployment/postgresql"},
-    "49-readiness-probe": {"otel-demo/Deployment/frontend"},
-    "58-scaled-to-zero": {"otel-demo/Deployment/accounting"},
+    "startup": {"otel-demo/Deployment/email"},  # 45
+    "oom": {"otel-demo/Deployment/postgresql"},  # 46
+    "readiness-probe": {"otel-demo/Deployment/frontend"},  # 49
+    "scale": {"otel-demo/Deployment/accounting"},  # 58
 }
 
 
@@ -41,7 +42,7 @@ ITBENCH_GROUND_TRUTH = {
 OTHERS = {
     "anti-affinity": {"otel-demo/Deployment/currency"},
     "book-info-architecture": {"book-info/Deployment/ratings"},
-    "cordoned-node": {"otel-demo/Deployment/ad", "/Node/*"},
+    "scheduling": {"otel-demo/Deployment/ad", "/Node/*"},
     "corrupted-secret": {"otel-demo/Secret/valkey-credentials"},
     "crashing-init-container": {"otel-demo/Deployment/payment"},
     "dns-policy": {"otel-demo/Deployment/checkout"},
@@ -63,26 +64,16 @@ def matches(got: set[str], expected: set[str]) -> bool:
     )
 
 
-def _scenario(name: str) -> dict:
-    return yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text())
-
-
-def _namespace(doc: dict) -> str:
-    apps = doc["spec"]["applications"]
-    return "book-info" if apps.get("bookInfo", {}).get("enabled") and not apps.get("opentelemetryDemo") else "otel-demo"
-
-
-FAULT_SCENARIOS = sorted(p.stem for p in SCENARIOS.glob("*.yaml") if "faults" in _scenario(p.stem).get("spec", {}))
+FAULT_SCENARIOS = sorted(ITBENCH_GROUND_TRUTH | OTHERS)
 
 
 @pytest.mark.parametrize("name", FAULT_SCENARIOS)
 def test_scenario_resolves_with_the_right_root_cause(name: str, runs_root: Path, tmp_path: Path) -> None:
-    doc = _scenario(name)
-    ns = _namespace(doc)
+    (ns,) = describe_scenario(resolve_scenario(name)).namespaces
     inc = write_incident(
         tmp_path,
         f"sc-{name}",
-        SCENARIOS / f"{name}.yaml",
+        f"builtin:{name}",
         summary=f"Alerts are firing in {ns}; users report errors and slow pages",
         scope={"namespaces": [ns]},
     )
@@ -98,9 +89,9 @@ def test_scenario_resolves_with_the_right_root_cause(name: str, runs_root: Path,
 
 
 def test_victims_and_propagations_follow_the_failing_calls(runs_root: Path, tmp_path: Path) -> None:
-    out = runs_root / "scenario-20-bad-image"  # written by the parametrized run above
+    out = runs_root / "scenario-image"  # written by the parametrized run above
     if not out.is_dir():
-        inc = write_incident(tmp_path, "victims", SCENARIOS / "20-bad-image.yaml", scope={"namespaces": ["otel-demo"]})
+        inc = write_incident(tmp_path, "victims", "builtin:image", scope={"namespaces": ["otel-demo"]})
         assert run_cli("run", str(inc), "--output", str(out), "--quiet")[0] == 0
     diagnosis = json.loads((out / "agent_output.json").read_text())
     victims = {e["name"] for e in diagnosis["entities"] if not e["contributing_factor"]}
@@ -111,9 +102,9 @@ def test_victims_and_propagations_follow_the_failing_calls(runs_root: Path, tmp_
     assert all(e["evidence"] for e in diagnosis["entities"] if e["contributing_factor"])
 
 
-@pytest.mark.parametrize("name", ["102-resource-quota", "16-env-var", "31-ingress-network-policy"])
+@pytest.mark.parametrize("name", ["quota", "config", "network-policy"])
 def test_open_class_short_states_still_find_the_ground_truth(name: str, runs_root: Path, tmp_path: Path) -> None:
-    inc = write_incident(tmp_path, f"open-{name}", SCENARIOS / f"{name}.yaml", scope={"namespaces": ["otel-demo"]})
+    inc = write_incident(tmp_path, f"open-{name}", f"builtin:{name}", scope={"namespaces": ["otel-demo"]})
     out = runs_root / f"open-{name}"
     code, stdout, _ = run_cli("run", str(inc), "--output", str(out), "--quiet", "--model-class", "open")
     assert code == 0, stdout

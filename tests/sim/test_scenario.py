@@ -1,4 +1,5 @@
-"""Scenario files: a user's own application model, and clear one-line errors for bad input."""
+"""Scenario files: a user's own application model, clear one-line errors for bad input, and the library
+of built-in scenarios, each a named folder, with what each is about."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from orchestrator.sim import (
+    ScenarioFacts,
+    builtin_scenarios,
+    describe_scenario,
+    resolve_scenario,
+    scenario_problem,
+)
 from orchestrator.sim.cluster import Cluster
 from orchestrator.sim.faults import FaultError
 from orchestrator.sim.scenario import ScenarioError, load_scenario
@@ -114,3 +122,39 @@ def test_sim_serve_reports_a_bad_scenario_in_one_line(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0 and "unknown application 'nope'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+# ============================================================================================ the library
+def test_every_library_scenario_is_a_named_folder_that_loads() -> None:
+    scenarios = builtin_scenarios()
+    assert len(scenarios) >= 30
+    for name, path in scenarios.items():
+        assert path.name == "scenario.yaml" and path.parent.name == name
+        assert resolve_scenario(name) == path
+        assert scenario_problem(path) is None, name
+        doc = yaml.safe_load(path.read_text())
+        assert doc["metadata"]["name"] == name
+
+
+def test_an_unknown_name_lists_the_library() -> None:
+    with pytest.raises(FileNotFoundError, match=r"no built-in scenario of that name \(built-in: .*healthy-otel-demo"):
+        resolve_scenario("nope")
+
+
+def test_a_scenario_says_what_it_is_about(tmp_path: Path) -> None:
+    write(tmp_path / "shop.yaml", SHOP)
+    target = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "details", "namespace": "book-info"}}
+    doc = scenario(
+        [{"file": "shop.yaml"}, {"name": "book-info"}],
+        [{"id": "invalid-kubernetes-service-selector", "args": {"kubernetesObject": target}}],
+    )
+    doc["metadata"]["annotations"] = {"sim.sre-agent.dev/summary": "book details are missing"}
+    facts = describe_scenario(write(tmp_path / "scenario.yaml", doc))
+    assert facts == ScenarioFacts(
+        name="t",
+        applications=("tiny-shop", "book-info"),
+        faults=(("invalid-kubernetes-service-selector", "book-info/Service/details"),),
+        namespaces=("book-info",),
+        summary="book details are missing",
+    )
+    assert describe_scenario(builtin_scenarios()["healthy-otel-demo"]).summary is None

@@ -7,17 +7,16 @@ cluster with `start_cluster()` and inject faults through the simulator's control
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
+from orchestrator.sim import resolve_scenario
 from orchestrator.sim.runner import SimulatorServer
 from orchestrator.tools import ActionPolicy, Toolbox, ToolContext
 from tests.sim.helpers import Sim
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "orchestrator" / "sim" / "scenarios"
 NS = "otel-demo"
 
 
@@ -48,8 +47,8 @@ class Cluster(Sim):
         self.control("DELETE", "reliability")
 
 
-def start_cluster(scenario: str = "healthy-otel-demo.yaml") -> Cluster:
-    server = SimulatorServer.start(scenario=SCENARIOS / scenario)
+def start_cluster(scenario: str = "healthy-otel-demo") -> Cluster:
+    server = SimulatorServer.start(scenario=resolve_scenario(scenario))
     cfg = server.client_configuration()
     return Cluster(server, client.ApiClient(cfg))
 
@@ -79,7 +78,7 @@ def healthy() -> Iterator[Cluster]:
 @pytest.fixture(scope="module")
 def faulted() -> Iterator[Cluster]:
     """product-catalog rolled out with an image that does not exist; alerts have had time to fire."""
-    c = start_cluster("otel-demo-bad-image.yaml")
+    c = start_cluster("otel-demo-bad-image")
     c.advance(300)
     try:
         yield c

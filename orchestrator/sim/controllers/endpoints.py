@@ -40,9 +40,10 @@ def endpoints_for(cluster: Cluster, svc: dict) -> dict:
         for p in cluster.store.list(cluster.rt("Pod"), meta["namespace"])
         if pod_active(p) and sel.matches(p["metadata"].get("labels") or {}) and (p.get("status") or {}).get("podIP")
     ]
-    subsets = []
+    subsets: list[dict] = []
     for port in spec.get("ports") or []:
-        ready, not_ready = [], []
+        ready: list[tuple[dict, int]] = []
+        not_ready: list[tuple[dict, int]] = []
         for pod in sorted(pods, key=lambda p: p["status"]["podIP"]):
             number = resolve_target_port(pod, port)
             if number is None:

@@ -10,6 +10,7 @@ and with the default 25 % it leaves the old pod serving).
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
@@ -360,8 +361,8 @@ class DeploymentController:
                 self._scale(cluster, dep, new_rs, new_count)
         # Scale down old ReplicaSets: first their unavailable pods, then within the availability budget.
         rs_rt = cluster.rt("ReplicaSet")
-        fresh_old = [cluster.store.find(rs_rt, rs["metadata"]["namespace"], rs["metadata"]["name"]) for rs in old_sets]
-        fresh_old = [rs for rs in fresh_old if rs and int(rs["spec"].get("replicas", 0)) > 0]
+        found = [cluster.store.find(rs_rt, rs["metadata"]["namespace"], rs["metadata"]["name"]) for rs in old_sets]
+        fresh_old = [rs for rs in found if rs and int(rs["spec"].get("replicas", 0)) > 0]
         if not fresh_old:
             return
         new_fresh = cluster.store.find(rs_rt, new_rs["metadata"]["namespace"], new_rs["metadata"]["name"]) or new_rs
@@ -662,9 +663,13 @@ class DaemonSetController:
                     cluster.rt("DaemonSet"),
                     ds["metadata"]["namespace"],
                     ds["metadata"]["name"],
-                    lambda o, s=status: o.__setitem__("status", s),
+                    functools.partial(_put_status, status=status),
                     status=True,
                 )
+
+
+def _put_status(obj: dict, status: dict) -> None:
+    obj["status"] = status
 
 
 def _node_fits_daemon(node: dict, pspec: dict) -> bool:

@@ -1,6 +1,7 @@
 """Fault injection, by ITBench fault id.
 
-Each fault family lives in its own module and registers its faults with `@fault(id, index, targets)`.
+Each fault family lives in its own module in this package and registers its faults with
+`@fault(id, index, targets)`; every module here is loaded, so a new family is one new module.
 An injector changes the cluster only through the same objects a person would change (Deployments,
 Services, NetworkPolicies, Secrets, ...), so the symptoms, the alerts and the healing all come from the
 simulated controllers and traffic model, never from bookkeeping about which fault is active.
@@ -8,8 +9,10 @@ simulated controllers and traffic model, never from bookkeeping about which faul
 
 from __future__ import annotations
 
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,7 +68,15 @@ def _lookup(args: dict, path: str) -> Any:
 
 
 def _load_families() -> None:
-    from . import network, scheduling, workload  # noqa: F401  (registration side effects)
+    # Importing a family's module registers its faults.
+    for module in pkgutil.iter_modules(__path__):
+        import_module(f"{__name__}.{module.name}")
+
+
+def simulated_faults() -> list[Fault]:
+    """Every fault the simulator injects, in ITBench's order."""
+    _load_families()
+    return sorted(FAULTS.values(), key=lambda f: f.index)
 
 
 def validate_fault(fid: str | None, args: dict) -> Fault:

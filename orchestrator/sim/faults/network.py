@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..selectors import selector_from_spec
 from . import FaultError, fault
@@ -54,7 +54,7 @@ def ingress_port_blocking_network_policy(cluster: Cluster, args: dict) -> list[s
     labels = dict(((workload["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {})
     if not labels:
         raise FaultError(f"{who(workload)} has no pod template labels to select")
-    policy = {
+    policy: dict[str, Any] = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": {"name": f"{name}-ingress", "namespace": ns},
