@@ -335,8 +335,8 @@ def sim_faults(output: Annotated[str, typer.Option("--output", "-o", help="table
     if output == "json":
         typer.echo(json.dumps({"faults": rows, "notSimulated": NOT_SIMULATED}, indent=2))
         return
-    for r in rows:
-        typer.echo(f"{r['index']:>3}  {r['id']:<62} {','.join(r['targets'])}")
+    for f in simulated_faults():
+        typer.echo(f"{f.index:>3}  {f.id:<62} {','.join(f.targets)}")
     for fid, why in NOT_SIMULATED.items():
         typer.echo(f"  -  {fid:<62} not simulated: {why}")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.bench.suite import BUILTIN_SUITE
+from orchestrator.builtin.library import load_library
 from orchestrator.cluster import example_incident, load_checked_incident
-from orchestrator.models.playbook_library import load_library
 from orchestrator.sim import builtin_scenarios, describe_scenario, scenario_problem, simulated_faults
 
 # A family is a library scenario that pages with an example incident (it has a summary).
