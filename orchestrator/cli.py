@@ -201,7 +201,7 @@ def tools_list(output: Annotated[str, typer.Option("--output", "-o", help="table
 
 @schema_app.command("incident")
 def schema_incident() -> None:
-    """Print the Incident JSON schema (also the operator CRD's openAPIV3Schema)."""
+    """Print the Incident JSON schema (also usable as a CRD openAPIV3Schema)."""
     from .incident import incident_schema
 
     typer.echo(json.dumps(incident_schema(), indent=2))

@@ -11,7 +11,7 @@
 YAML keys are camelCase, Python attributes snake_case (`spec.remediation.allowed_actions`). Unknown
 fields are errors everywhere. `load_incident` reports every problem at once, each with its field path and
 file line (`incident.yaml:12: spec.remediation.mode: 'fast' is not one of: auto, approve, dry-run, off`).
-The same models give the JSON schema (`incident_schema`), which doubles as the operator CRD's schema.
+The same models give the JSON schema (`incident_schema`), which can double as a CRD's openAPIV3Schema.
 """
 
 from __future__ import annotations

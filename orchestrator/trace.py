@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-# Event kinds (DESIGN.md "Trace events"); subscribers switch on these strings (events.py maps them to types).
+# Event kinds; subscribers switch on these strings (engine/events.py maps them to typed progress events).
 KINDS = (
     "run_start",
     "state_transition",

@@ -88,3 +88,8 @@ def test_incident_examples_validate(tmp_path: Path) -> None:
         path.write_text(text)
         result = CliRunner().invoke(app, ["validate", str(path)])
         assert result.exit_code == 0, f"README incident #{i}: {result.output}"
+
+
+def test_python_examples_run() -> None:
+    for text in blocks("python"):
+        exec(compile(text, "README.md", "exec"), {})

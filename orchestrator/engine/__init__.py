@@ -1,5 +1,5 @@
 """The run engine: `run_incident` walks one incident through its model class's machine, for every front-end
-(the CLI, the bench, and next Slack and an operator).
+(the CLI and the bench today; the same call serves any other front-end).
 
     result = await run_incident(incident, RunOptions(output_dir=path), events=sink, approver=ask, cancel=stop)
 

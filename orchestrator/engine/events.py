@@ -1,4 +1,4 @@
-"""The run's progress as typed events, for any front-end (the terminal, Slack, an operator) to render.
+"""The run's progress as typed events, for any front-end (the terminal today) to render.
 
 They are derived from the trace, in one place (`typed`), so a front-end never parses trace dicts and the
 trace stays the one record. Model calls, context pruning and a simulated model's injections are not

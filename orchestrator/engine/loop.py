@@ -1,4 +1,4 @@
-"""The run engine: one async API (`run_incident`) for every front-end (the CLI, the bench, Slack, an operator).
+"""The run engine: one async API (`run_incident`) for every front-end (the CLI and the bench today).
 
 The loop walks the model class's machine. In each state the machine, not a model, decides who speaks
 (planner, investigator, verifier), which tools it is offered and how many steps it gets; the state's

@@ -65,7 +65,7 @@ def judge_run(
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(coro)
-    # Called from async code (the engine, the operator): a nested asyncio.run is not allowed, so use a thread.
+    # Called from async code (the engine): a nested asyncio.run is not allowed, so use a thread.
     box: dict[str, Any] = {}
 
     def work() -> None:

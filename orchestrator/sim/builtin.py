@@ -25,11 +25,11 @@ def builtin_scenarios() -> dict[str, Path]:
 
 
 def resolve_scenario(name_or_path: str) -> Path:
-    """A path to an existing file, or the name of a built-in scenario."""
+    """A path to an existing file, or the name of a built-in scenario (`NAME` or `builtin:NAME`)."""
     p = Path(name_or_path)
     if p.exists():
         return p
-    found = builtin_scenarios().get(name_or_path)
+    found = builtin_scenarios().get(name_or_path.removeprefix("builtin:"))
     if found is None:
         known = ", ".join(builtin_scenarios())
         raise FileNotFoundError(

@@ -40,11 +40,12 @@ class SimulatorServer:
     def create(
         cls, scenario: str | Path | None = None, clock: str = "virtual", seed: int = 0, port: int = 0
     ) -> SimulatorServer:
+        from .builtin import resolve_scenario
         from .scenario import load_scenario
 
         cluster = Cluster(RealtimeClock() if clock == "realtime" else Clock(), seed=seed)
-        if scenario is not None:
-            load_scenario(cluster, scenario)
+        if scenario is not None:  # a file, or a scenario of the library by name
+            load_scenario(cluster, resolve_scenario(str(scenario)))
         return cls(cluster, port=port)
 
     @classmethod

@@ -40,8 +40,8 @@ class Decision:
 
 
 class Approver(Protocol):
-    """Supplied by the front-end (a terminal prompt, a Slack button, an operator's annotation); asked only in
-    `approve` mode, after the API server's dry run accepted the change. Without one, approve mode denies."""
+    """Supplied by the front-end (the terminal prompt today); asked only in `approve` mode, after the API
+    server's dry run accepted the change. Without one, approve mode denies."""
 
     async def __call__(self, request: ActionRequest, /) -> bool:
         """True to apply `request`, False to deny it (an exception denies it too)."""
