@@ -32,7 +32,7 @@ KINDS = (
     "mitigation",
     "budget",
     "run_end",
-    "injection",  # ground truth from a simulated model (builtin/sim-*); MAST detectors never read it
+    "injection",  # ground truth from a simulated model (builtin/flaky-*); MAST detectors never read it
 )
 
 

@@ -44,7 +44,7 @@ def resolved_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def escalated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run_demo(tmp_path_factory.mktemp("html") / "escalated", "--model", "builtin/sim-open", "--seed", "1")
+    return run_demo(tmp_path_factory.mktemp("html") / "escalated", "--model", "builtin/flaky-open", "--seed", "1")
 
 
 class Page(HTMLParser):
@@ -122,7 +122,7 @@ def test_mast_modes_link_to_their_events_and_injections_stand_apart(escalated_ru
     page = Page(html)
     mast = json.loads((escalated_run / "mast.json").read_text())
     present = [k for k, v in mast["mast_annotation"].items() if v == 1]
-    assert present, "the sim-open run should show at least one failure mode"
+    assert present, "the flaky-open run should show at least one failure mode"
     rows = {a["id"]: a["class"] for t, a in page.tags if t == "tr" and a.get("id", "").startswith("fm-")}
     assert len(rows) == 14
     assert {k.removeprefix("fm-") for k, cls in rows.items() if cls == "present"} == set(present)

@@ -50,10 +50,11 @@ def make_plan(
         raise ValueError("--models: name at least one model")
     if seeds < 1:
         raise ValueError(f"--seeds: must be at least 1, got {seeds}")
-    from ..models import check_model
+    from ..models import canonical_model, check_model
     from ..models.classes import resolve_class
 
-    models = list(dict.fromkeys(models))  # a model named twice is one arm, not two runs into one folder
+    # a model named twice (or by its alias) is one arm, not two runs into one folder
+    models = list(dict.fromkeys(canonical_model(m) for m in models))
     for model in models:
         resolve_class(model, None)
         check_model(model, base_url)

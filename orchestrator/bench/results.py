@@ -14,6 +14,7 @@ from statistics import mean, median
 from typing import Any
 
 from ..mast.taxonomy import MODE_IDS
+from ..models import FLAKY_PREFIX
 
 
 def arm_of(row: dict[str, Any]) -> tuple[str, str]:
@@ -73,7 +74,7 @@ def build_results(rows: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
     return {
         **meta,
         "arms": [summarize_arm(group) for group in arms.values()],
-        "detectors": detector_accuracy([r for r in rows if r["model"].startswith("builtin/sim-")]),
+        "detectors": detector_accuracy([r for r in rows if r["model"].startswith(FLAKY_PREFIX)]),
         "runs": rows,
     }
 

@@ -1,4 +1,4 @@
-"""`builtin/sim-frontier|sim-mid|sim-open`: the flaky models, the playbook model made to fail the way each
+"""`builtin/flaky-frontier|flaky-mid|flaky-open`: the flaky models, the playbook model made to fail the way each
 model class fails.
 
 The benchmark needs models that fail like real ones so it can show what the machines and live mitigations

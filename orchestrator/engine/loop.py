@@ -21,6 +21,7 @@ from typing import Any
 from ..cluster import ClusterSession
 from ..logs import run_logger
 from ..machines import UNGUARDED, load_machine
+from ..models import canonical_model
 from ..models.classes import class_profile, resolve_class
 from ..tools.policy import Approver
 from ..trace import Trace
@@ -63,7 +64,7 @@ class _Run:
     ) -> None:
         spec = incident.spec
         self.incident, self.options, self.approver, self.cancel = incident, options, approver, cancel
-        self.model = options.model or spec.model or "builtin/playbook"
+        self.model = canonical_model(options.model or spec.model or "builtin/playbook")
         self.model_class = resolve_class(self.model, options.model_class or spec.model_class)
         self.profile = class_profile(self.model_class)
         self.machine = load_machine(self.model_class if options.mitigations else UNGUARDED)

@@ -12,11 +12,20 @@ from pathlib import Path
 from typing import Any
 
 PROFILES_ENV = "SRE_AGENT_FAILURE_PROFILES"
-BUILTIN_MODELS = ("builtin/playbook", "builtin/sim-frontier", "builtin/sim-mid", "builtin/sim-open")
+FLAKY_PREFIX = "builtin/flaky-"
+BUILTIN_MODELS = ("builtin/playbook", "builtin/flaky-frontier", "builtin/flaky-mid", "builtin/flaky-open")
+# Earlier names of the flaky models, still accepted: "sim" is the simulator's word.
+ALIASES = {f"builtin/sim-{c}": f"{FLAKY_PREFIX}{c}" for c in ("frontier", "mid", "open")}
+
+
+def canonical_model(model: str) -> str:
+    """The model's current name (an alias becomes the name it stands for); every other string as given."""
+    return ALIASES.get(model, model)
 
 
 def check_model(model: str, base_url: str | None = None) -> None:
     """Fail early, in one line, for a model that cannot work (unknown builtin, missing API key)."""
+    model = canonical_model(model)
     if model.startswith("builtin/"):
         if model not in BUILTIN_MODELS:
             from .errors import ModelError
@@ -29,18 +38,19 @@ def check_model(model: str, base_url: str | None = None) -> None:
 
 
 def create_client(model: str, base_url: str | None = None, timeout: float = 60.0, seed: int = 0) -> Any:
-    """`seed` drives the failure injections of the flaky models (builtin/sim-*); others ignore it."""
+    """`seed` drives the failure injections of the flaky models (builtin/flaky-*); others ignore it."""
+    model = canonical_model(model)
     check_model(model, base_url)
     if model == "builtin/playbook":
         from ..builtin.agent import PlaybookModel
 
         return PlaybookModel()
-    if model.startswith("builtin/sim-"):
+    if model.startswith(FLAKY_PREFIX):
         from ..builtin.flaky import FlakyModel
 
         # Your own rates (say, to calibrate against your models' traces): a file shaped like failure_profiles.yaml.
         own = os.environ.get(PROFILES_ENV)
-        return FlakyModel(model.removeprefix("builtin/sim-"), seed=seed, profile_path=Path(own) if own else None)
+        return FlakyModel(model.removeprefix(FLAKY_PREFIX), seed=seed, profile_path=Path(own) if own else None)
     from .litellm_client import LiteLLMClient
 
     return LiteLLMClient(model, base_url=base_url, timeout=timeout)

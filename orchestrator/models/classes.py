@@ -130,7 +130,9 @@ def resolve_class(model: str, override: str | None = None) -> str:
         return chosen
     if not model or not model.strip():
         raise ValueError("model: must name a model, e.g. builtin/playbook or openai/gpt-4o")
-    return match_class(model)
+    from . import canonical_model
+
+    return match_class(canonical_model(model))
 
 
 def class_profile(cls: str) -> ClassProfile:

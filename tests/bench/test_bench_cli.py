@@ -205,7 +205,7 @@ def test_an_itbench_folder_runs_and_the_playbook_passes_strictly(tmp_path: Path,
 def test_a_failing_model_is_scored_not_crashed(tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, stdout, stderr = bench(
-        "--suite", "builtin", "--only", "scale", "--models", "builtin/sim-open", "--mitigations", "off",
+        "--suite", "builtin", "--only", "scale", "--models", "builtin/flaky-open", "--mitigations", "off",
         "--seeds", "2", "--jobs", "1", "--out", str(out),
     )  # fmt: skip
     assert code == 0, stderr
@@ -220,7 +220,7 @@ def test_a_failing_model_is_scored_not_crashed(tmp_path: Path) -> None:
     injected = sum(len(r["injected"]) for r in runs)
     assert sum(d["support"] for d in results["detectors"].values()) == injected
     (row,) = table_rows(stdout)
-    assert (row["Model"], row["Mitigations"]) == ("builtin/sim-open", "off")
+    assert (row["Model"], row["Mitigations"]) == ("builtin/flaky-open", "off")
     assert row["Task recall"].endswith("%")
 
 

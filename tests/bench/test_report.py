@@ -15,7 +15,7 @@ from orchestrator.mast.taxonomy import MODE_IDS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ODD_MODEL = "acme/<b>x</b>&co"  # a model name that must be escaped in HTML
-SLUGS = {"builtin/sim-frontier": "sim-frontier", ODD_MODEL: "acme-x-co"}  # run dirs are named by slug
+SLUGS = {"builtin/flaky-frontier": "flaky-frontier", ODD_MODEL: "acme-x-co"}  # run dirs are named by slug
 
 
 def _rates(**present: float) -> dict[str, float]:
@@ -49,9 +49,9 @@ def _run(scenario: str, model: str, cls: str, mitigations: str, seed: int, ok: b
 @pytest.fixture
 def results() -> dict[str, Any]:
     runs = [
-        _run("crash", "builtin/sim-frontier", "frontier", "on", 0, True, []),
-        _run("image", "builtin/sim-frontier", "frontier", "on", 0, True, ["1.3"]),
-        _run("crash", "builtin/sim-frontier", "frontier", "on", 1, False, ["3.3", "2.6"]),
+        _run("crash", "builtin/flaky-frontier", "frontier", "on", 0, True, []),
+        _run("image", "builtin/flaky-frontier", "frontier", "on", 0, True, ["1.3"]),
+        _run("crash", "builtin/flaky-frontier", "frontier", "on", 1, False, ["3.3", "2.6"]),
         _run("crash", ODD_MODEL, "open", "off", 0, False, ["1.3", "2.2"]),
         _run("image", ODD_MODEL, "open", "off", 0, False, ["1.3"]),
     ]
@@ -61,14 +61,14 @@ def results() -> dict[str, Any]:
     return {
         "suite": "builtin",
         "created": "2026-11-25T05:30:00Z",
-        "models": ["builtin/sim-frontier", ODD_MODEL],
+        "models": ["builtin/flaky-frontier", ODD_MODEL],
         "mitigations": ["off", "on"],
         "seeds": 2,
         "scenarios": ["crash", "image"],
         "wall_seconds": 12.5,
         "arms": [
             {
-                "model": "builtin/sim-frontier",
+                "model": "builtin/flaky-frontier",
                 "model_class": "frontier",
                 "mitigations": "on",
                 "runs": 3,
@@ -127,7 +127,7 @@ def test_results_csv_has_one_row_per_arm_and_blank_for_null(results: dict[str, A
     assert tuple(reader.fieldnames or ()) == ARM_COLUMNS
     assert ARM_COLUMNS[:3] == ("model", "model_class", "mitigations") and len(ARM_COLUMNS) == 17
     assert "entity_recall" in ARM_COLUMNS
-    assert [r["model"] for r in rows] == ["builtin/sim-frontier", ODD_MODEL]
+    assert [r["model"] for r in rows] == ["builtin/flaky-frontier", ODD_MODEL]
     frontier, odd = rows
     assert (frontier["recall"], frontier["resolved"], frontier["dominant_mode"]) == ("0.755", "2", "3.3")
     assert frontier["tokens_per_resolved"] == "18000.0" and frontier["median_steps"] == "14"
@@ -143,7 +143,7 @@ def test_runs_csv_has_one_row_per_run(results: dict[str, Any], tmp_path: Path) -
     failed = rows[2]
     assert (failed["scenario"], failed["seed"], failed["exit_code"]) == ("crash", "1", "3")
     assert (failed["succeeded"], failed["strict"], failed["precision"]) == ("false", "false", "")
-    assert failed["modes"] == "3.3;2.6" and failed["run_dir"] == "runs/crash/sim-frontier-on-s1"
+    assert failed["modes"] == "3.3;2.6" and failed["run_dir"] == "runs/crash/flaky-frontier-on-s1"
 
 
 def test_markdown_arms_table_one_row_per_arm_with_recall_percent(results: dict[str, Any], tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ def test_markdown_arms_table_one_row_per_arm_with_recall_percent(results: dict[s
     )
     assert len(lines) == 2 + 2
     assert lines[2].startswith(
-        "| builtin/sim-frontier | on | 75.5% | 2.0 | FM-3.3 Incorrect verification (+100.0 pp) |"
+        "| builtin/flaky-frontier | on | 75.5% | 2.0 | FM-3.3 Incorrect verification (+100.0 pp) |"
     )
     assert "| 66.7% | 0 | 18,000 | 1.2 |" in lines[2]
     assert lines[3] == f"| {ODD_MODEL} | off | 0.0% | 1.5 | — | 0.0% | 1 | — | 1.2 |"

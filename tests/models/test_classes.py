@@ -24,9 +24,9 @@ from orchestrator.models.classes import (
     ("model", "cls"),
     [
         ("builtin/playbook", "frontier"),
-        ("builtin/sim-frontier", "frontier"),
-        ("builtin/sim-mid", "mid"),
-        ("builtin/sim-open", "open"),
+        ("builtin/flaky-frontier", "frontier"),
+        ("builtin/flaky-mid", "mid"),
+        ("builtin/flaky-open", "open"),
         ("gpt-5", "frontier"),
         ("openai/gpt-5-mini", "frontier"),
         ("openai/gpt-4o", "frontier"),

@@ -1,4 +1,4 @@
-"""builtin/sim-*: the playbook model with seeded, class-specific failure injections.
+"""builtin/flaky-*: the playbook model with seeded, class-specific failure injections.
 
 Unit tests feed the real PlaybookModel (wrapped) hand-built conversations; the end-to-end tests run the real
 CLI against the embedded simulator."""
@@ -126,9 +126,9 @@ def test_a_bad_profile_names_the_field_in_one_line(tmp_path: Path, behaviours: d
 
 
 def test_registered_as_builtin_models_with_a_seed() -> None:
-    for name in ("builtin/sim-frontier", "builtin/sim-mid", "builtin/sim-open"):
+    for name in ("builtin/flaky-frontier", "builtin/flaky-mid", "builtin/flaky-open"):
         assert name in BUILTIN_MODELS
-    model = create_client("builtin/sim-mid", seed=7)
+    model = create_client("builtin/flaky-mid", seed=7)
     assert isinstance(model, FlakyModel) and model.model_class == "mid" and model.seed == 7
     assert model.model_info == PlaybookModel().model_info
 
@@ -289,7 +289,7 @@ def test_forget_refetches_what_pruning_dropped(tmp_path: Path) -> None:
 
 
 def test_injections_go_to_the_trace_as_ground_truth(tmp_path: Path) -> None:
-    trace = Trace("run-1", tmp_path / "trace.jsonl", model="builtin/sim-open")
+    trace = Trace("run-1", tmp_path / "trace.jsonl", model="builtin/flaky-open")
     model = forced(tmp_path, "drift")
     model.on_injection = lambda record: trace.emit("injection", **record)
     create(model, [block("investigate", "investigator")], INVESTIGATOR_TOOLS)
@@ -306,7 +306,19 @@ def test_the_cli_runs_an_incident_with_a_simulated_model(tmp_path: Path, mitigat
     from orchestrator.cli import app
 
     out = tmp_path / "run"
-    args = ["run", str(ROOT / "examples/incidents/demo.yaml"), "--model", "builtin/sim-open"]
+    args = ["run", str(ROOT / "examples/incidents/demo.yaml"), "--model", "builtin/flaky-open"]
     result = CliRunner().invoke(app, [*args, "--output", str(out), "--quiet", "--mitigations", mitigations])
     assert result.exit_code in (0, 3), result.output
     assert (out / "mast.json").is_file()
+
+
+@pytest.mark.parametrize("cls", ["frontier", "mid", "open"])
+def test_the_earlier_sim_names_still_run_the_flaky_models(cls: str) -> None:
+    from orchestrator.models import canonical_model
+    from orchestrator.models.classes import resolve_class
+
+    old = f"builtin/sim-{cls}"
+    assert canonical_model(old) == f"builtin/flaky-{cls}"
+    assert resolve_class(old) == cls
+    client = create_client(old, seed=3)
+    assert isinstance(client, FlakyModel) and client.model_class == cls

@@ -35,7 +35,7 @@ def mitigations(trace: list[dict], detector: str) -> list[dict]:
 def test_success_claimed_before_the_write_is_refused_and_the_fix_then_applied(runs_root: Path, tmp_path: Path) -> None:
     # early_success once per run: the first claim is refused, the model then really applies the fix
     env = forced(tmp_path, "frontier", per="run", early_success=1.0)
-    code, trace, mast = run(runs_root / "live-early", "builtin/sim-frontier", env)
+    code, trace, mast = run(runs_root / "live-early", "builtin/flaky-frontier", env)
     refused = mitigations(trace, "mitigation-claimed-without-write")
     assert refused and refused[0]["data"]["mode"] == "3.1"
     assert any(e["kind"] == "tool_result" and e["data"].get("reason") == "refused_submission" for e in trace)
@@ -46,7 +46,7 @@ def test_the_same_claim_without_mitigations_closes_falsely_and_the_audit_shows_i
     runs_root: Path, tmp_path: Path
 ) -> None:
     env = forced(tmp_path, "frontier", per="run", early_success=1.0)
-    code, trace, mast = run(runs_root / "live-early-off", "builtin/sim-frontier", env, "--mitigations", "off")
+    code, trace, mast = run(runs_root / "live-early-off", "builtin/flaky-frontier", env, "--mitigations", "off")
     assert code == 0  # the model said so, and nobody checked
     (audit,) = [e for e in trace if e["kind"] == "closure_audit"]
     assert audit["data"]["passed"] is False
@@ -56,7 +56,7 @@ def test_the_same_claim_without_mitigations_closes_falsely_and_the_audit_shows_i
 
 def test_a_root_cause_without_evidence_is_refused(runs_root: Path, tmp_path: Path) -> None:
     env = forced(tmp_path, "frontier", per="run", guess=1.0)
-    _, trace, mast = run(runs_root / "live-guess", "builtin/sim-frontier", env)
+    _, trace, mast = run(runs_root / "live-guess", "builtin/flaky-frontier", env)
     refused = mitigations(trace, "root-cause-without-evidence")
     assert refused and refused[0]["data"]["mode"] == "2.2"
     assert mast["mast_annotation"]["2.2"] == 1
@@ -64,7 +64,7 @@ def test_a_root_cause_without_evidence_is_refused(runs_root: Path, tmp_path: Pat
 
 def test_a_model_that_will_not_stop_gets_a_closing_step(runs_root: Path, tmp_path: Path) -> None:
     env = forced(tmp_path, "frontier", per="run", termination_unaware=1.0)
-    _, trace, mast = run(runs_root / "live-nonstop", "builtin/sim-frontier", env)
+    _, trace, mast = run(runs_root / "live-nonstop", "builtin/flaky-frontier", env)
     closing = mitigations(trace, "step_cap_reached")
     assert closing, [e["data"] for e in trace if e["kind"] == "state_transition"]
     after = [e for e in trace if e["seq"] > closing[0]["seq"] and e["kind"] == "submission"]
@@ -80,7 +80,7 @@ def test_a_model_that_spends_the_run_budget_knows_it_kept_going(runs_root: Path,
     incident = tmp_path / "small-budget.yaml"
     incident.write_text((EXAMPLES / "demo.yaml").read_text().replace("tokens: 400000", "tokens: 30000"))
     out = runs_root / "live-budget"
-    flags = ["--model", "builtin/sim-frontier", "--mitigations", "off", "--output", str(out), "-q"]
+    flags = ["--model", "builtin/flaky-frontier", "--mitigations", "off", "--output", str(out), "-q"]
     code, stdout, _ = run_cli("run", str(incident), *flags, env=env)
     assert code == 3, stdout
     trace, mast = events(out), json.loads((out / "mast.json").read_text())

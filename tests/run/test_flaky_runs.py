@@ -13,9 +13,9 @@ from .helpers import EXAMPLES, events, run_cli
 
 
 def test_injections_are_recorded_and_hidden_from_annotation(runs_root: Path) -> None:
-    out = runs_root / "sim-open"
+    out = runs_root / "flaky-open"
     code, _, _ = run_cli(
-        "run", str(EXAMPLES / "demo.yaml"), "--model", "builtin/sim-open", "--seed", "3", "--output", str(out), "-q"
+        "run", str(EXAMPLES / "demo.yaml"), "--model", "builtin/flaky-open", "--seed", "3", "--output", str(out), "-q"
     )
     assert code in (0, 3)
     trace = events(out)
