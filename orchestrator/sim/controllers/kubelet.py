@@ -25,6 +25,10 @@ from typing import TYPE_CHECKING
 
 from ..clock import rfc3339
 from ..objects import config_data, container_env, decode_value, quantity
+from ..runtime.catalogue import catalogue_for
+from ..runtime.commands import COMMANDS as RUNTIME_COMMANDS
+from ..runtime.netclient import Reach
+from ..runtime.pull import auth_error
 from .quota import container_amount
 
 if TYPE_CHECKING:
@@ -143,14 +147,20 @@ def image_platforms(cluster: Cluster, namespace: str, image: str) -> list[str] |
         return [ARCH_ORGS[org]]
     if any(split_image(k)[0] == repo for k in all_known):
         return None  # a tag the application's registry never published
+    found = catalogue_for(cluster).lookup(ref)
+    if found.status != "unknown":
+        return found.platforms if found.status in ("found", "unauthorized") else None
     if app is not None and repo not in COMMON_IMAGES:
         return None
     return list(ANY_PLATFORM)
 
 
-def pull_error(cluster: Cluster, namespace: str, image: str, arch: str) -> str | None:
+def pull_error(cluster: Cluster, namespace: str, image: str, arch: str, pod: dict | None = None) -> str | None:
     """The container runtime's pull error for this image on a node of this architecture."""
     ref = normalize_image(image)
+    denied = auth_error(cluster, pod, image, ref) if pod is not None else None
+    if denied:
+        return denied
     platforms = image_platforms(cluster, namespace, image)
     prefix = f'rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": '
     if platforms is None:
@@ -496,6 +506,28 @@ class ShellHost:
     def app_running(self) -> bool:
         return False
 
+    # The container's own files (written by its scripts, or mounted), CPU and node memory.
+    def read_file(self, path: str) -> str | None:
+        return None
+
+    def write_file(self, path: str, text: str) -> None: ...
+
+    def remove_file(self, path: str) -> bool:
+        return False
+
+    def set_cores(self, cores: float) -> None: ...
+
+    def free(self, nbytes: int) -> None: ...
+
+    def memory_total(self) -> float:
+        return float(32 * 2**30)
+
+    def flavour(self) -> str:
+        return "busybox"
+
+    def reach(self, host: str, port: int) -> Reach:
+        return Reach("ok" if self.resolves(host) else "dns")
+
 
 class Shell:
     """Runs a parsed script as a generator that yields ('sleep', s), ('busy', s), ('forever', 0) or
@@ -587,7 +619,10 @@ class Shell:
         while words and re.fullmatch(r"[A-Za-z_]\w*=.*", words[0]):
             key, _, value = words.pop(0).partition("=")
             self.vars[key] = value
+        target = _output_file(words)
         words, quiet = _strip_redirects(words)
+        if target is not None:
+            self.host.write_file(target, " ".join(words[1:]) if words[:1] == ["echo"] else "")
         if not words:
             return 0
         if n.background:
@@ -598,6 +633,9 @@ class Shell:
 
     def simple(self, words: list[str], quiet: bool) -> ShellGen:
         cmd, args = posixpath.basename(words[0]), words[1:]
+        handler = RUNTIME_COMMANDS.get(cmd)
+        if handler is not None:
+            return (yield from handler(self, cmd, args, quiet))
         if cmd == "exit":
             raise ShellExit(int(args[0]) % 256 if args and args[0].lstrip("-").isdigit() else self.status)
         if cmd == "sleep":
@@ -747,6 +785,16 @@ _BUILTINS = {
 _BUILTINS |= {"stress", "stress-ng", "cat", "ls", "env", "nslookup", "nc", "wget", "curl", "ping", "test", "["}
 
 
+def _output_file(words: list[str]) -> str | None:
+    """The regular file stdout is redirected to (`> /tmp/healthy`), if any."""
+    for i, w in enumerate(words):
+        m = re.fullmatch(r"1?>>?(.*)", w)
+        if m:
+            target = m.group(1) or (words[i + 1] if i + 1 < len(words) else "")
+            return target if target and not target.startswith("/dev/") else None
+    return None
+
+
 def _strip_redirects(words: list[str]) -> tuple[list[str], bool]:
     """Drop redirections; report whether stdout went somewhere other than the log."""
     out, quiet, skip = [], False, False
@@ -773,6 +821,10 @@ class Program:
     script: str = ""
     shell: str = "sh"
     error: str = ""
+    ports: frozenset[int] | None = None  # a catalogued server: the ports it binds
+    logs: tuple[str, ...] = ()
+    memory: int = 0
+    cpu: float = 0.0
 
 
 def app_programs(svc: Service) -> set[str]:
@@ -844,6 +896,12 @@ def resolve_program(cluster: Cluster, pod: dict, container: dict, svc: Service |
     image = container.get("image", "")
     if svc is not None and (not command or command == svc.command):
         return Program("app")
+    if svc is None:
+        from ..runtime.entrypoint import catalogue_program
+
+        catalogued = catalogue_program(cluster, pod, container)
+        if catalogued is not None:
+            return catalogued
     if not command:
         if svc is None and _image_base(image) not in SHELL_IMAGES:
             return Program("server")  # the image's own entrypoint
@@ -959,6 +1017,9 @@ class ContainerRun:
     extra_memory: int = 0
     cpu: float = 0.0
     probe_failures: dict[str, int] = field(default_factory=dict)
+    ports: set[int] | None = None  # what the process binds when the catalogue says (None: unknown)
+    files: dict[str, str] = field(default_factory=dict)  # written by this instance's scripts
+    cores: float = 1.0  # cores a busy script spins (stress --cpu N)
 
     @property
     def sidecar(self) -> bool:
@@ -1043,6 +1104,36 @@ class _Host(ShellHost):
 
     def app_running(self) -> bool:
         return self.c.app_bg or self.c.kind in ("app", "server")
+
+    def read_file(self, path: str) -> str | None:
+        if path in self.c.files:
+            return self.c.files[path]
+        found = mounted_file(self.ctx.cluster, self.ctx.pod, self.c.spec, path)
+        return found[0] if found else None
+
+    def write_file(self, path: str, text: str) -> None:
+        self.c.files[path] = text
+
+    def remove_file(self, path: str) -> bool:
+        return self.c.files.pop(path, None) is not None
+
+    def set_cores(self, cores: float) -> None:
+        self.c.cores = cores
+
+    def free(self, nbytes: int) -> None:
+        self.c.extra_memory = max(0, self.c.extra_memory - nbytes)
+
+    def memory_total(self) -> float:
+        return quantity((self.ctx.node.get("status") or {}).get("capacity", {}).get("memory", "0"))
+
+    def flavour(self) -> str:
+        entry = catalogue_for(self.ctx.cluster).lookup(self.c.spec.get("image", "")).entry
+        return entry.flavour if entry is not None else "busybox"
+
+    def reach(self, host: str, port: int) -> Reach:
+        from ..runtime.netclient import reach
+
+        return reach(self.ctx.cluster, self.ctx.pod, host, port)
 
 
 def resolves(cluster: Cluster, namespace: str, host: str) -> bool:
@@ -1267,7 +1358,7 @@ class Kubelet:
 
     def _pull_done(self, ctx: Ctx, c: ContainerRun, t: float) -> None:
         image = c.spec.get("image", "")
-        err = pull_error(ctx.cluster, ctx.run.namespace, image, ctx.arch)
+        err = pull_error(ctx.cluster, ctx.run.namespace, image, ctx.arch, ctx.pod)
         if err:
             self._event(ctx, "Warning", "Failed", f'Failed to pull image "{image}": {err}')
             self._event(ctx, "Warning", "Failed", "Error: ErrImagePull")
@@ -1314,12 +1405,14 @@ class Kubelet:
         self._event(ctx, "Normal", "Started", f"Started container {c.name}")
         c.phase, c.waiting, c.terminated, c.running_since = "running", None, None, t
         c.extra_memory, c.app_bg, c.probe_failures, c.program, c.host = 0, False, {}, None, None
-        c.started = False
+        c.started, c.files, c.cores = False, {}, 1.0
+        c.ports = set(program.ports) if program.ports is not None else None
         if program.kind == "app":
             self._start_app(ctx, c, t)
         elif program.kind == "server":
-            c.kind, c.base_memory, c.cpu = "server", SERVER_MEMORY, SERVER_CPU
-            ctx.cluster.logs.append(ctx.run.uid, c.name, c.restarts, t, f"{c.name}: started {c.spec.get('image', '')}")
+            c.kind, c.base_memory, c.cpu = "server", program.memory or SERVER_MEMORY, program.cpu or SERVER_CPU
+            for line in program.logs or (f"{c.name}: started {c.spec.get('image', '')}",):
+                ctx.cluster.logs.append(ctx.run.uid, c.name, c.restarts, t, line)
         else:
             c.kind, c.base_memory, c.cpu = "script", SCRIPT_MEMORY, SCRIPT_CPU
             c.host = _Host(self, ctx, c)
@@ -1365,7 +1458,7 @@ class Kubelet:
             self._terminate(ctx, c, t, "Completed" if code == 0 else "Error", code)
             return
         base_cpu = (c.svc.usage_cpu if c.app_bg and c.svc else 0.0) + SCRIPT_CPU
-        c.cpu = base_cpu + (1.0 if kind == "busy" else 0.0)
+        c.cpu = base_cpu + (c.cores if kind == "busy" else 0.0)
         if kind in ("sleep", "busy") and seconds != INF:
             c.timers["program"] = t + max(seconds, 0.0)
         elif kind == "exec":
@@ -1422,12 +1515,18 @@ class Kubelet:
 
     def _probe(self, ctx: Ctx, c: ContainerRun, which: str) -> str | None:
         probe = c.spec.get(which) or {}
+        if "exec" in probe:
+            from ..runtime.probes import exec_probe_failure
+
+            return exec_probe_failure(self, ctx, c, probe)
         return probe_failure(probe, c.spec, ctx.run.pod_ip, self._listening(c), self._http_path(c))
 
     def _listening(self, c: ContainerRun) -> set[int] | None:
         """Ports the container's process binds (None: whatever the probe asks)."""
         if c.kind == "script" and not c.app_bg:
             return set()
+        if c.ports is not None:
+            return c.ports
         svc = c.svc
         if svc is None:
             declared = {int(p["containerPort"]) for p in c.spec.get("ports") or [] if p.get("containerPort")}

@@ -1,0 +1,198 @@
+"""Programs the container shell model runs beyond its builtins: load generators and file utilities.
+
+Each handler is a generator like the shell's own commands: it yields ('sleep', s), ('busy', s) or
+('forever', 0) and returns the exit status. It reaches the container through the shell's host (log,
+files, memory, CPU cores), so what it does shows up as the container's log, working set and CPU.
+Network clients (curl, wget, nc) live in `netclient.py`; python -c in `python.py`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING
+
+from .netclient import NET_COMMANDS
+from .python import python
+
+if TYPE_CHECKING:
+    from ..controllers.kubelet import Shell
+
+INF = math.inf
+ShellGen = Generator[tuple[str, float], None, int]
+Handler = Callable[["Shell", str, list[str], bool], ShellGen]
+GROWTH_PER_SECOND = 512 * 2**20  # how fast a reader of an endless line (tail /dev/zero) grows
+STRESS_DEFAULT_VM_BYTES = 256 * 2**20  # stress and stress-ng: --vm without --vm-bytes
+
+
+def parse_bytes(text: str, total: float = 0.0) -> int:
+    """stress/stress-ng sizes: 1M = 1 MiB (b/k/m/g/t suffixes, any case), or N% of `total`."""
+    text = text.strip().lower()
+    if text.endswith("%"):
+        try:
+            return int(total * float(text[:-1]) / 100)
+        except ValueError:
+            return 0
+    m = re.fullmatch(r"([0-9.]+)\s*([bkmgt]?)i?b?", text)
+    if not m:
+        return 0
+    return int(float(m.group(1)) * {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}[m.group(2)])
+
+
+def parse_seconds(text: str) -> float:
+    """stress timeouts: 10, 10s, 5m, 1h, 1d."""
+    m = re.fullmatch(r"([0-9.]+)([smhdy]?)", text.strip())
+    if not m:
+        return INF
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "y": 31_536_000}[m.group(2)]
+
+
+def _options(args: list[str], with_value: set[str]) -> dict[str, str]:
+    """--opt value / --opt=value / -o value pairs (flags map to '')."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a.startswith("-"):
+            key, eq, value = a.partition("=")
+            if not eq and key in with_value and i + 1 < len(args):
+                value = args[i + 1]
+                i += 1
+            out[key] = value
+        i += 1
+    return out
+
+
+_STRESS_VALUES = {"--vm", "-m", "--vm-bytes", "--cpu", "-c", "--timeout", "-t", "--io", "-i", "--hdd", "-d"}
+_STRESS_VALUES |= {"--vm-hang", "--vm-stride", "--backoff", "--hdd-bytes", "--vm-keep", "--cpu-load", "--vm-method"}
+
+
+def stress(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
+    """stress / stress-ng: --vm N workers of --vm-bytes each (held), --cpu N spinning workers."""
+    opts = _options(args, _STRESS_VALUES)
+    vm = _int(opts.get("--vm", opts.get("-m", "0")))
+    cpu = _int(opts.get("--cpu", opts.get("-c", "0")))
+    host = shell.host
+    if cpu == 0 and vm == 0 and not any(k in opts for k in ("--io", "-i", "--hdd", "-d")):
+        host.log("stress: FAIL: [1] (244) no stressors specified")
+        return 1
+    # stress-ng --cpu 0 means one worker per online CPU; the container sees the node's.
+    per_worker = parse_bytes(opts.get("--vm-bytes", ""), host.memory_total()) or STRESS_DEFAULT_VM_BYTES
+    load = (_int(opts.get("--cpu-load", "100")) or 100) / 100
+    if not quiet:
+        host.log(f"stress: info: [1] dispatching hogs: {cpu} cpu, 0 io, {vm} vm, 0 hdd")
+    held = vm * per_worker
+    host.allocate(held)
+    host.set_cores(cpu * load + vm)  # a vm worker touches its pages in a loop: it spins too
+    timeout = parse_seconds(opts.get("--timeout", opts.get("-t", ""))) if ("--timeout" in opts or "-t" in opts) else INF
+    yield ("busy", timeout)
+    host.free(held)
+    host.set_cores(1.0)
+    if not quiet:
+        host.log(f"stress: info: [1] successful run completed in {timeout:g}s")
+    return 0
+
+
+def _int(text: str) -> int:
+    return int(text) if text.isdigit() else 0
+
+
+def tail(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
+    """`tail -f` waits for ever; `tail /dev/zero` buffers an endless line until memory runs out."""
+    files = [a for a in args if not a.startswith("-") and not a.isdigit()]
+    if "/dev/zero" in files:
+        while True:
+            shell.host.allocate(GROWTH_PER_SECOND)
+            yield ("sleep", 1.0)
+    if any(a in ("-f", "-F", "--follow") or a.startswith("--follow=") for a in args):
+        yield ("forever", 0.0)
+        return 0
+    status = 0
+    for path in files:
+        text = shell.host.read_file(path)
+        if text is None:
+            shell.host.log(_missing(shell, "tail", path))
+            status = 1
+        elif not quiet:
+            for line in text.splitlines()[-10:]:
+                shell.host.log(line)
+    return status
+
+
+def cat(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
+    files = [a for a in args if not a.startswith("-") or a == "-"]
+    status = 0
+    for path in files:
+        if path in ("/dev/zero", "/dev/urandom", "/dev/random"):
+            yield ("busy", INF)  # an endless stream: the reader spins (its output goes nowhere useful)
+        text = shell.host.read_file(path)
+        if text is None:
+            shell.host.log(_missing(shell, "cat", path))
+            status = 1
+        elif not quiet:
+            for line in text.splitlines():
+                shell.host.log(line)
+    return status
+
+
+def touch(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
+    for path in (a for a in args if not a.startswith("-")):
+        if shell.host.read_file(path) is None:
+            shell.host.write_file(path, "")
+    return 0
+    yield ("sleep", 0.0)  # a generator like the other commands
+
+
+def rm(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
+    force = any(a.startswith("-") and "f" in a for a in args)
+    status = 0
+    for path in (a for a in args if not a.startswith("-")):
+        if not shell.host.remove_file(path) and not force:
+            verb = "can't" if _busybox(shell) else "cannot"
+            shell.host.log(f"rm: {verb} remove '{path}': No such file or directory")
+            status = 1
+    return status
+    yield ("sleep", 0.0)
+
+
+def _busybox(shell: Shell) -> bool:
+    return shell.host.flavour() == "busybox"
+
+
+def _missing(shell: Shell, cmd: str, path: str) -> str:
+    if _busybox(shell):
+        return f"{cmd}: can't open '{path}': No such file or directory"
+    if cmd == "tail":
+        return f"tail: cannot open '{path}' for reading: No such file or directory"
+    return f"{cmd}: {path}: No such file or directory"
+
+
+COMMANDS: dict[str, Handler] = {
+    "stress": stress,
+    "stress-ng": stress,
+    "tail": tail,
+    "cat": cat,
+    "touch": touch,
+    "rm": rm,
+    "python": python,
+    "python3": python,
+    **NET_COMMANDS,
+}
+
+
+def test(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
+    """`test`/`[` file checks (-f -e -s -r) see the container's files; other tests pass."""
+    words = [a for a in args if a != "]"]
+    negate = words[:1] == ["!"]
+    words = words[1:] if negate else words
+    result = 0
+    if len(words) == 2 and words[0] in ("-f", "-e", "-s", "-r"):
+        text = shell.host.read_file(words[1])
+        exists = text is not None and (words[0] != "-s" or bool(text))
+        result = 0 if exists else 1
+    return (1 - result) if negate else result
+    yield ("sleep", 0.0)
+
+
+COMMANDS |= {"test": test, "[": test}

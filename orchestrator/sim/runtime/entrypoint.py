@@ -1,0 +1,85 @@
+"""What a catalogued image runs: ENTRYPOINT/CMD merged with the container's command/args.
+
+Kubernetes semantics: `command` replaces ENTRYPOINT and drops CMD; `args` replaces CMD. The
+resulting argv[0] is then one of the image's programs (a server, an exit), a shell, a command the
+shell model knows (stress, python -c, curl...), a script mounted from a ConfigMap, or missing.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from typing import TYPE_CHECKING
+
+from ..objects import container_env
+from .catalogue import ImageEntry, ProgramSpec, catalogue_for
+from .commands import COMMANDS
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+    from ..controllers.kubelet import Program
+
+# Commands whose arguments choose what runs (python app.py): an image's program entry for them only
+# describes the bare invocation.
+ARGUMENT_DRIVEN = {"python", "python3", "node"}
+
+
+def image_argv(entry: ImageEntry, container: dict) -> list[str]:
+    command, args = list(container.get("command") or []), list(container.get("args") or [])
+    if command:
+        return command + args
+    return list(entry.entrypoint) + (args if args else list(entry.cmd))
+
+
+def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program | None:
+    """The process of a container whose image the catalogue lists; None for other images."""
+    from ..controllers.kubelet import _BUILTINS, RUNC_PREFIX, SHELLS, Program, _lookup, _shell_program, mounted_file
+
+    entry = catalogue_for(cluster).lookup(container.get("image", "")).entry
+    if entry is None:
+        return None
+    argv = image_argv(entry, container)
+    if not argv:
+        return Program("error", error="failed to generate container spec: no command specified")
+    exe = argv[0]
+    base = posixpath.basename(exe)
+    spec = entry.program(exe)
+    if spec is not None and not (base in ARGUMENT_DRIVEN and len(argv) > 1):
+        env = {**entry.env, **container_env(pod, container, lambda k, n, name: _lookup(cluster, k, n, name))}
+        return from_spec(spec, env)
+    if base in SHELLS and entry.shell:
+        return _shell_program(cluster, pod, container, argv)
+    if base in COMMANDS or base in _BUILTINS:
+        return Program("script", shlex.join(argv))
+    if "/" in exe:
+        found = mounted_file(cluster, pod, container, exe)
+        if found is not None:
+            if not found[1] & 0o111:
+                return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": permission denied: unknown')
+            return Program("script", found[0])
+        return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": stat {exe}: no such file or directory: unknown')
+    return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": executable file not found in $PATH: unknown')
+
+
+def from_spec(spec: ProgramSpec, env: dict[str, str]) -> Program:
+    from ..controllers.kubelet import Program
+
+    if spec.requires_env and not any(env.get(name) for name in spec.requires_env):
+        return Program("script", _echo_exit(spec.missing_env_logs, 1, 0.0))
+    if spec.serves:
+        return Program(
+            "server",
+            ports=frozenset({spec.port} if spec.port else ()),
+            logs=spec.logs,
+            memory=spec.memory,
+            cpu=spec.cpu,
+        )
+    return Program("script", _echo_exit(spec.logs, spec.exit_code or 0, spec.after))
+
+
+def _echo_exit(lines: tuple[str, ...], code: int, after: float) -> str:
+    parts = [f"echo {shlex.quote(line)}" for line in lines]
+    if after:
+        parts.append(f"sleep {after:g}")
+    parts.append(f"exit {code}")
+    return "\n".join(parts)
