@@ -1053,6 +1053,7 @@ class PodRun:
     reason: tuple[str, str] | None = None
     posted: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)  # event -> (posts, last)
     cond_times: dict[str, tuple[str, float]] = field(default_factory=dict)
+    extra_conditions: list[dict] = field(default_factory=list)  # set by whoever ends the pod (DisruptionTarget)
 
     def container(self, name: str) -> ContainerRun | None:
         return next((c for c in self.containers if c.name == name), None)
@@ -1403,6 +1404,7 @@ class Kubelet:
             self._terminate(ctx, c, t, "StartError", 128, message=program.error)
             return
         self._event(ctx, "Normal", "Started", f"Started container {c.name}")
+        ctx.cluster.logs.start(ctx.run.uid, c.name, c.restarts)
         c.phase, c.waiting, c.terminated, c.running_since = "running", None, None, t
         c.extra_memory, c.app_bg, c.probe_failures, c.program, c.host = 0, False, {}, None, None
         c.started, c.files, c.cores = False, {}, 1.0
@@ -1692,7 +1694,7 @@ class Kubelet:
             run.terminal = phase
         status = {k: v for k, v in old.items() if k not in _OWNED_STATUS}
         status["phase"] = phase
-        status["conditions"] = self._conditions(ctx, inits, apps, phase, now)
+        status["conditions"] = self._conditions(ctx, inits, apps, phase, now) + run.extra_conditions
         if run.reason:
             status["reason"], status["message"] = run.reason
         status["hostIP"], status["hostIPs"] = run.host_ip, [{"ip": run.host_ip}]
