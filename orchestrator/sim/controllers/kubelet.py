@@ -28,7 +28,7 @@ from ..objects import config_data, container_env, decode_value, quantity
 from ..runtime.catalogue import catalogue_for
 from ..runtime.commands import COMMANDS as RUNTIME_COMMANDS
 from ..runtime.netclient import Reach
-from ..runtime.pull import auth_error
+from ..runtime.pull import auth_error, missing_pull_secrets
 from .quota import container_amount
 
 if TYPE_CHECKING:
@@ -1353,6 +1353,15 @@ class Kubelet:
             self._event(ctx, "Normal", "Pulled", f'Container image "{image}" already present on machine')
             self._create(ctx, c, t)
             return
+        missing = missing_pull_secrets(ctx.cluster, ctx.pod)
+        if missing:
+            self._event(
+                ctx,
+                "Warning",
+                "FailedToRetrieveImagePullSecret",
+                f"Unable to retrieve some image pull secrets ({', '.join(missing)}); "
+                "attempting to pull the image may not succeed.",
+            )
         self._event(ctx, "Normal", "Pulling", f'Pulling image "{image}"')
         c.phase = "pulling"
         c.timers = {"pull": t + (CACHED_PULL_SECONDS if present else PULL_SECONDS)}
@@ -1565,6 +1574,7 @@ class Kubelet:
         failure = self._probe(ctx, c, "readinessProbe")
         if failure is None:
             c.ready = True
+            self._probe_again(c, "readinessProbe", t)
             return
         c.ready = False
         self._probe_failed(ctx, c, "readinessProbe", "Readiness", failure, t)
@@ -1573,10 +1583,17 @@ class Kubelet:
         failure = self._probe(ctx, c, "livenessProbe")
         if failure is None:
             c.probe_failures.pop("livenessProbe", None)
+            self._probe_again(c, "livenessProbe", t)
             return
         if self._probe_failed(ctx, c, "livenessProbe", "Liveness", failure, t):
             self._event(ctx, "Normal", "Killing", f"Container {c.name} failed liveness probe, will be restarted")
             self._terminate(ctx, c, t, "Error", 137)
+
+    def _probe_again(self, c: ContainerRun, which: str, t: float) -> None:
+        """An exec probe depends on what the process does over time (files, peers): keep probing.
+        HTTP/TCP probes of a running process give the same answer until it restarts."""
+        if "exec" in (c.spec.get(which) or {}):
+            c.timers[which.replace("Probe", "")] = t + self._probe_timing(c, which)[0]
 
     def _probe_failed(self, ctx: Ctx, c: ContainerRun, which: str, label: str, failure: str, t: float) -> bool:
         """Record a failed run: Unhealthy event, next probe; True once the failure threshold is reached."""

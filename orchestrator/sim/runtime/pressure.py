@@ -68,7 +68,7 @@ class NodeMemoryPressure:
         for node in cluster.store.list(cluster.rt("Node")):
             name = node["metadata"]["name"]
             capacity = quantity(((node.get("status") or {}).get("capacity") or {}).get("memory"))
-            available = capacity - SYSTEM_MEMORY - used[name]
+            available = max(0.0, capacity - SYSTEM_MEMORY - used[name])  # the kernel reclaims before it runs dry
             under = available < THRESHOLD
             if under:
                 self.last_pressure[name] = now
@@ -81,7 +81,7 @@ class NodeMemoryPressure:
     def _set_condition(self, cluster: Cluster, node: dict, pressure: bool) -> None:
         name = node["metadata"]["name"]
         status, reason, message = PRESSURE if pressure else NO_PRESSURE
-        current = next(
+        current: dict = next(
             (c for c in (node.get("status") or {}).get("conditions") or () if c.get("type") == "MemoryPressure"), {}
         )
         tainted = any(t.get("key") == TAINT["key"] for t in (node.get("spec") or {}).get("taints") or ())
