@@ -530,3 +530,54 @@ def test_http_clients_resolve_services_and_obey_endpoints_and_policies(sim: Sim)
     assert pod(sim, "blocked")["status"]["phase"] == "Running"  # still waiting on the connection
     sim.advance(10)
     assert result("blocked") == (28, ["curl: (28) Connection timed out after 5001 milliseconds"])
+
+
+def test_common_memory_and_cpu_idioms(sim: Sim) -> None:
+    limits = {"limits": {"memory": "128Mi", "cpu": "500m"}}
+    idioms = {
+        "tail-zero": ["sh", "-c", "tail /dev/zero"],
+        "shm-fill": ["sh", "-c", "dd if=/dev/zero of=/dev/shm/fill bs=1M"],
+        "py-leak": ["python3", "-c", "a = []\nwhile True:\n    a.append(' ' * 10**7)"],
+        "py-string": ["python3", "-c", "s = ' ' * (512 * 1024 * 1024); input()"],
+    }
+    for name, command in idioms.items():
+        image = "python:3.12" if command[0].startswith("python") else "busybox:1.37"
+        create_pod(sim, name, [{"name": "c", "image": image, "command": command, "resources": limits}])
+    create_pod(
+        sim,
+        "yes",
+        [{"name": "c", "image": "busybox:1.37", "command": ["sh", "-c", "yes > /dev/null"], "resources": limits}],
+    )
+    sim.advance(30)
+    for name in idioms:
+        last = status(sim, name)["lastState"].get("terminated") or {}
+        assert last.get("reason") == "OOMKilled", name
+    assert status(sim, "yes")["restartCount"] == 0
+    sim.advance(300)
+    usage = query(sim, 'rate(container_cpu_usage_seconds_total{pod="yes"}[5m])')
+    assert float(usage[0]["value"][1]) == pytest.approx(0.5, rel=0.05)
+
+
+def test_files_every_container_sees(sim: Sim) -> None:
+    script = "cat /etc/resolv.conf; cat /sys/fs/cgroup/memory.max; test -f /etc/hostname && echo has-hostname"
+    create_pod(
+        sim,
+        "files",
+        [
+            {
+                "name": "c",
+                "image": "busybox:1.37",
+                "command": ["sh", "-c", script],
+                "resources": {"limits": {"memory": "64Mi"}},
+            }
+        ],
+        restartPolicy="Never",
+    )
+    sim.advance(5)
+    assert log(sim, "files") == [
+        "search default.svc.cluster.local svc.cluster.local cluster.local",
+        "nameserver 10.96.0.10",
+        "options ndots:5",
+        str(64 * 2**20),
+        "has-hostname",
+    ]

@@ -27,6 +27,7 @@ from ..clock import rfc3339
 from ..objects import config_data, container_env, decode_value, quantity
 from ..runtime.catalogue import catalogue_for
 from ..runtime.commands import COMMANDS as RUNTIME_COMMANDS
+from ..runtime.files import standard_file
 from ..runtime.netclient import Reach
 from ..runtime.pull import auth_error, missing_pull_secrets
 from .quota import container_amount
@@ -550,6 +551,13 @@ class Shell:
         except ShellExit as done:
             return done.code
 
+    def run_argv(self, argv: list[str]) -> ShellGen:
+        """One program run directly as the container's process (no shell parses its arguments)."""
+        try:
+            return (yield from self.simple(argv, False))
+        except ShellExit as done:
+            return done.code
+
     def block(self, nodes: list[Node]) -> ShellGen:
         status = 0
         for n in nodes:
@@ -822,6 +830,7 @@ class Program:
     shell: str = "sh"
     error: str = ""
     ports: frozenset[int] | None = None  # a catalogued server: the ports it binds
+    argv: tuple[str, ...] = ()  # a program run without a shell (its arguments may hold newlines)
     logs: tuple[str, ...] = ()
     memory: int = 0
     cpu: float = 0.0
@@ -1110,7 +1119,9 @@ class _Host(ShellHost):
         if path in self.c.files:
             return self.c.files[path]
         found = mounted_file(self.ctx.cluster, self.ctx.pod, self.c.spec, path)
-        return found[0] if found else None
+        if found is not None:
+            return found[0]
+        return standard_file(self.ctx.pod, self.c.spec, self.ctx.run.pod_ip, self.flavour(), path)
 
     def write_file(self, path: str, text: str) -> None:
         self.c.files[path] = text
@@ -1427,7 +1438,8 @@ class Kubelet:
         else:
             c.kind, c.base_memory, c.cpu = "script", SCRIPT_MEMORY, SCRIPT_CPU
             c.host = _Host(self, ctx, c)
-            c.program = Shell(c.host, program.shell).run(program.script)
+            shell = Shell(c.host, program.shell)
+            c.program = shell.run_argv(list(program.argv)) if program.argv else shell.run(program.script)
             self._resume(ctx, c, t)
         if c.phase == "running":
             self._schedule_probes(ctx, c, t)
@@ -1466,6 +1478,10 @@ class Kubelet:
             kind, seconds = next(c.program)
         except StopIteration as stop:
             code = stop.value if isinstance(stop.value, int) else 0
+            limit = container_amount(c.spec, "limits", "memory")
+            if limit and c.memory() > limit:
+                self._oom(ctx, c, t)  # the allocation itself met the cgroup limit before the exit
+                return
             self._terminate(ctx, c, t, "Completed" if code == 0 else "Error", code)
             return
         base_cpu = (c.svc.usage_cpu if c.app_bg and c.svc else 0.0) + SCRIPT_CPU

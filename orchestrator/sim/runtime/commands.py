@@ -156,6 +156,20 @@ def rm(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
     yield ("sleep", 0.0)
 
 
+def dd(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
+    """dd without a count from an endless device runs until killed: into memory-backed /dev/shm it
+    grows the working set, anywhere else it spins a core. With a count, the shell's own model."""
+    opts = dict(a.split("=", 1) for a in args if "=" in a)
+    if "count" in opts or opts.get("if") not in ("/dev/zero", "/dev/urandom", "/dev/random"):
+        return shell.dd(args, quiet)
+    if opts.get("of", "").startswith("/dev/shm/"):
+        while True:
+            shell.host.allocate(GROWTH_PER_SECOND)
+            yield ("sleep", 1.0)
+    yield ("busy", INF)
+    return 0
+
+
 def _busybox(shell: Shell) -> bool:
     return shell.host.flavour() == "busybox"
 
@@ -175,6 +189,7 @@ COMMANDS: dict[str, Handler] = {
     "cat": cat,
     "touch": touch,
     "rm": rm,
+    "dd": dd,
     "python": python,
     "python3": python,
     **NET_COMMANDS,

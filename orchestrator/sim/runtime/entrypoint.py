@@ -50,7 +50,7 @@ def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program |
     if base in SHELLS and entry.shell:
         return _shell_program(cluster, pod, container, argv)
     if base in COMMANDS or base in _BUILTINS:
-        return Program("script", shlex.join(argv))
+        return Program("script", shlex.join(argv), argv=tuple(argv))
     if "/" in exe:
         found = mounted_file(cluster, pod, container, exe)
         if found is not None:

@@ -33,8 +33,11 @@ _SIZED = [
 
 def _number(expr: str) -> int:
     """Integer arithmetic (10**9, 1024*1024*512, 2 << 30) or 0 when it is anything else."""
+    text = expr.strip().rstrip(",")
+    while text.count(")") > text.count("("):  # the regex ran past the call's closing parenthesis
+        text = text[: text.rindex(")")] + text[text.rindex(")") + 1 :]
     try:
-        tree = ast.parse(expr.strip().rstrip(",)"), mode="eval").body
+        tree = ast.parse(text, mode="eval").body
     except SyntaxError:
         return 0
 
@@ -90,6 +93,12 @@ def run_code(shell: Shell, code: str, quiet: bool) -> ShellGen:
             host.allocate(chunk * GROWTH_ITERATIONS_PER_SECOND)
             yield ("sleep", 1.0)
     host.allocate(chunk)
+    if re.search(r"\binput\(", code):
+        # A container has no stdin unless the pod asks for one: input() reads EOF at once.
+        host.log("Traceback (most recent call last):")
+        host.log('  File "<string>", line 1, in <module>')
+        host.log("EOFError: EOF when reading a line")
+        return 1
     raised = re.search(r"raise\s+(\w+)(?:\((.*?)\))?\s*$", code, re.M)
     if raised:
         message = (raised.group(2) or "").strip("'\"")
