@@ -6,7 +6,8 @@ the real kubelet shapes it. Outcomes follow the application model: an image the 
 to pull, a command the image lacks fails to start, a working set above the memory limit is OOM-killed,
 a probe aimed at a port nobody listens on fails. Scripts run through a tiny shell model (sleep, echo,
 exit, loops, dd, valkey-cli DEBUG POPULATE, exec) so init containers and fault scripts behave as they
-would on a node.
+would on a node; what images contain and do, load generators, files, exec probes and network clients
+come from `sim/runtime/`.
 
 A pod whose state is settled is skipped until its next transition is due or its resourceVersion
 changes, which keeps a cluster of 1,000 pods cheap to reconcile many times per step.
