@@ -205,6 +205,22 @@ def test_image_default_commands(sim: Sim) -> None:
         log(sim, "db", previous=True)[0] == "Error: Database is uninitialized and superuser password is not specified."
     )
     assert "running" in status(sim, "db-ok")["state"] and status(sim, "db-ok")["restartCount"] == 0
+    # Entrypoint scripts run their arguments (what `kubectl run --image=curlimages/curl -- curl ...` sends).
+    create_pod(
+        sim,
+        "curl-args",
+        [{"name": "c", "image": "curlimages/curl:8.11.1", "args": ["curl", "-sS", "http://gone/"]}],
+        restartPolicy="Never",
+    )
+    create_pod(sim, "curl-bare", [{"name": "c", "image": "curlimages/curl:8.11.1"}], restartPolicy="Never")
+    create_pod(
+        sim, "node-app", [{"name": "c", "image": "node:20-alpine", "args": ["node", "server.js"], "workingDir": "/app"}]
+    )
+    sim.advance(5)
+    assert log(sim, "curl-args") == ["curl: (6) Could not resolve host: gone"]
+    assert log(sim, "curl-bare") == ["curl: try 'curl --help' or 'curl --manual' for more information"]
+    assert status(sim, "curl-bare")["state"]["terminated"]["exitCode"] == 2
+    assert "Error: Cannot find module '/app/server.js'" in log(sim, "node-app")
     # A command the image does not have cannot start.
     create_pod(sim, "missing", [{"name": "box", "image": "alpine:3.20", "command": ["gunicorn", "app:app"]}])
     sim.advance(5)

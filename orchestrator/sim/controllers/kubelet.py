@@ -527,6 +527,9 @@ class ShellHost:
     def flavour(self) -> str:
         return "busybox"
 
+    def workdir(self) -> str:
+        return "/"
+
     def reach(self, host: str, port: int) -> Reach:
         return Reach("ok" if self.resolves(host) else "dns")
 
@@ -1142,6 +1145,9 @@ class _Host(ShellHost):
     def flavour(self) -> str:
         entry = catalogue_for(self.ctx.cluster).lookup(self.c.spec.get("image", "")).entry
         return entry.flavour if entry is not None else "busybox"
+
+    def workdir(self) -> str:
+        return str(self.c.spec.get("workingDir") or "/")
 
     def reach(self, host: str, port: int) -> Reach:
         from ..runtime.netclient import reach

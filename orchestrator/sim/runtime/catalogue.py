@@ -35,6 +35,7 @@ class ProgramSpec:
     """What one executable of an image does as the container's process."""
 
     port: int | None = None  # serves on this port for ever (0: runs for ever, listens on nothing)
+    execs: tuple[str, ...] | None = None  # an entrypoint script: runs its arguments (this default first)
     exit_code: int | None = None
     after: float = 0.0
     logs: tuple[str, ...] = ()
@@ -96,11 +97,13 @@ def _program(raw: Any, where: str) -> ProgramSpec:
         raise CatalogueError(f"{where}: a program must be a mapping")
     serve = raw.get("serve")
     port = int((serve or {}).get("port", 0)) if serve is not None else None
-    if port is None and "exit" not in raw:
-        raise CatalogueError(f"{where}: a program needs `serve` or `exit`")
+    execs = tuple(str(a) for a in raw["execs"] or ()) if "execs" in raw else None
+    if port is None and execs is None and "exit" not in raw:
+        raise CatalogueError(f"{where}: a program needs `serve`, `exit` or `execs`")
     return ProgramSpec(
         port=port,
-        exit_code=None if port is not None else int(raw["exit"]),
+        execs=execs,
+        exit_code=int(raw["exit"]) if "exit" in raw else None,
         after=float(raw.get("after", 0)),
         logs=tuple(str(line) for line in raw.get("logs") or ()),
         memory=int(quantity(str(raw.get("memory", 0)))),

@@ -9,6 +9,7 @@ Network clients (curl, wget, nc) live in `netclient.py`; python -c in `python.py
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
@@ -170,6 +171,34 @@ def dd(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
     return 0
 
 
+def node(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
+    """`node FILE`: a missing module fails as Node prints it; a script that exists is taken to be a
+    server (what a container runs node for). `-e`/`-p` one-liners and the bare REPL exit at once."""
+    files = [a for a in args if not a.startswith("-")]
+    if not files or any(a in ("-e", "--eval", "-p", "--print") for a in args):
+        return 0
+    path = posixpath.join(shell.host.workdir(), files[0])
+    if shell.host.read_file(path) is None:
+        for line in (
+            "node:internal/modules/cjs/loader:1228",
+            "  throw err;",
+            "  ^",
+            "",
+            f"Error: Cannot find module '{path}'",
+            "    at Module._resolveFilename (node:internal/modules/cjs/loader:1225:15)",
+            "    at node:internal/main/run_main_module:28:49 {",
+            "  code: 'MODULE_NOT_FOUND',",
+            "  requireStack: []",
+            "}",
+            "",
+            "Node.js v20.18.0",
+        ):
+            shell.host.log(line)
+        return 1
+    yield ("forever", 0.0)
+    return 0
+
+
 def _busybox(shell: Shell) -> bool:
     return shell.host.flavour() == "busybox"
 
@@ -189,6 +218,7 @@ COMMANDS: dict[str, Handler] = {
     "cat": cat,
     "touch": touch,
     "rm": rm,
+    "node": node,
     "dd": dd,
     "python": python,
     "python3": python,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # Commands whose arguments choose what runs (python app.py): an image's program entry for them only
 # describes the bare invocation.
 ARGUMENT_DRIVEN = {"python", "python3", "node"}
+MAX_EXEC_DEPTH = 4  # entrypoint scripts that exec another: enough for any real image
 
 
 def image_argv(entry: ImageEntry, container: dict) -> list[str]:
@@ -41,12 +42,23 @@ def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program |
     argv = image_argv(entry, container)
     if not argv:
         return Program("error", error="failed to generate container spec: no command specified")
+    env: dict[str, str] | None = None
+    logs: tuple[str, ...] = ()
+    for _ in range(MAX_EXEC_DEPTH):
+        spec = entry.program(argv[0])
+        if spec is None or (posixpath.basename(argv[0]) in ARGUMENT_DRIVEN and len(argv) > 1):
+            break
+        if env is None:
+            env = {**entry.env, **container_env(pod, container, lambda k, n, name: _lookup(cluster, k, n, name))}
+        if spec.execs is None:
+            return from_spec(spec, env, logs)
+        # An entrypoint script: its own lines, then `exec "$@"` (options go to the default program).
+        logs += spec.logs
+        argv = argv[1:]
+        if not argv or argv[0].startswith("-"):
+            argv = list(spec.execs) + argv
     exe = argv[0]
     base = posixpath.basename(exe)
-    spec = entry.program(exe)
-    if spec is not None and not (base in ARGUMENT_DRIVEN and len(argv) > 1):
-        env = {**entry.env, **container_env(pod, container, lambda k, n, name: _lookup(cluster, k, n, name))}
-        return from_spec(spec, env)
     if base in SHELLS and entry.shell:
         return _shell_program(cluster, pod, container, argv)
     if base in COMMANDS or base in _BUILTINS:
@@ -61,20 +73,16 @@ def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program |
     return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": executable file not found in $PATH: unknown')
 
 
-def from_spec(spec: ProgramSpec, env: dict[str, str]) -> Program:
+def from_spec(spec: ProgramSpec, env: dict[str, str], before: tuple[str, ...]) -> Program:
+    """`before`: what the entrypoint scripts that exec'd it printed."""
     from ..controllers.kubelet import Program
 
     if spec.requires_env and not any(env.get(name) for name in spec.requires_env):
-        return Program("script", _echo_exit(spec.missing_env_logs, 1, 0.0))
+        return Program("script", _echo_exit(before + spec.missing_env_logs, 1, 0.0))
     if spec.serves:
-        return Program(
-            "server",
-            ports=frozenset({spec.port} if spec.port else ()),
-            logs=spec.logs,
-            memory=spec.memory,
-            cpu=spec.cpu,
-        )
-    return Program("script", _echo_exit(spec.logs, spec.exit_code or 0, spec.after))
+        ports = frozenset({spec.port} if spec.port else ())
+        return Program("server", ports=ports, logs=before + spec.logs, memory=spec.memory, cpu=spec.cpu)
+    return Program("script", _echo_exit(before + spec.logs, spec.exit_code or 0, spec.after))
 
 
 def _echo_exit(lines: tuple[str, ...], code: int, after: float) -> str:

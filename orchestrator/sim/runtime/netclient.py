@@ -173,7 +173,8 @@ def curl(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
         return code
 
     if url is None:
-        return err(2, "no URL specified")
+        host.log("curl: try 'curl --help' or 'curl --manual' for more information")
+        return 2
     _scheme, name, port, _path = split_url(url)
     r = host.reach(name, port)
     if r.kind == "dns":

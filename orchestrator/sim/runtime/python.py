@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import posixpath
 import re
 from collections.abc import Generator
 from typing import TYPE_CHECKING
@@ -72,9 +73,10 @@ def python(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
         files = [a for a in args if not a.startswith("-")]
         if not files:
             return 0  # the REPL on a closed stdin reads EOF and exits
-        text = host.read_file(files[0])
+        path = posixpath.join(host.workdir(), files[0])
+        text = host.read_file(path)
         if text is None:
-            host.log(f"{cmd}: can't open file '{files[0]}': [Errno 2] No such file or directory")
+            host.log(f"{cmd}: can't open file '{path}': [Errno 2] No such file or directory")
             return 2
         code = text
     return (yield from run_code(shell, code, quiet))
