@@ -38,9 +38,17 @@ CRASHING_API = {
 }
 
 
+FAILING_WEB = {
+    "repository": "registry.example.com/team/web",
+    "tags": ["2.*"],
+    "cmd": ["/web"],
+    "programs": {"/web": {"serve": {"port": 8080, "status": 503}}},
+}
+
+
 @pytest.fixture
 def sim() -> Iterator[Sim]:
-    plan = {"name": "runtime", "applications": [], "faults": [], "warmup": 0, "images": [CRASHING_API]}
+    plan = {"name": "runtime", "applications": [], "faults": [], "warmup": 0, "images": [CRASHING_API, FAILING_WEB]}
     with served_plan(plan) as s:
         yield s
 
@@ -597,3 +605,51 @@ def test_files_every_container_sees(sim: Sim) -> None:
         str(64 * 2**20),
         "has-hostname",
     ]
+
+
+def test_http_errors_dns_timeouts_and_localhost(sim: Sim) -> None:
+    ready = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 5}
+    web = {"name": "web", "image": "registry.example.com/team/web:2.1", "readinessProbe": ready}
+    create_pod(sim, "web", [web])
+    svc = {
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+    }
+    sim.core.create_namespaced_service(NS, svc)
+    sim.advance(20)
+    assert not is_ready(pod(sim, "web"))
+    assert messages(sim, "web", "Unhealthy") == ["Readiness probe failed: HTTP probe failed with statuscode: 503"]
+    # Straight to the pod (a Service only sends to ready pods): curl -f fails on the 503, wget too.
+    ip = pod(sim, "web")["status"]["podIP"]
+    curl = ["curl", "-sSf", f"http://{ip}:8080/"]
+    create_pod(sim, "fail", [{"name": "c", "image": "curlimages/curl:8.11.1", "command": curl}], restartPolicy="Never")
+    wget = ["wget", "-q", "-O-", f"http://{ip}:8080/"]
+    create_pod(sim, "wget", [{"name": "c", "image": "busybox:1.37", "command": wget}], restartPolicy="Never")
+    local = ["sh", "-c", "curl -sS http://localhost:8080/ || echo no-local-server"]
+    create_pod(
+        sim, "local", [{"name": "c", "image": "curlimages/curl:8.11.1", "command": local}], restartPolicy="Never"
+    )
+    sim.advance(5)
+    assert log(sim, "fail") == ["curl: (22) The requested URL returned error: 503"]
+    assert status(sim, "fail")["state"]["terminated"]["exitCode"] == 22
+    assert log(sim, "wget") == ["wget: server returned error: HTTP/1.1 503 Service Unavailable"]
+    assert log(sim, "local") == [
+        "curl: (7) Failed to connect to localhost port 8080 after 0 ms: Couldn't connect to server",
+        "no-local-server",
+    ]
+    # Egress denied to everything, DNS included: the resolver times out before curl gives up on the name.
+    deny = {
+        "metadata": {"name": "no-egress"},
+        "spec": {"podSelector": {"matchLabels": {"app": "isolated"}}, "policyTypes": ["Egress"]},
+    }
+    sim.networking.create_namespaced_network_policy(NS, deny)
+    create_pod(
+        sim,
+        "isolated",
+        [{"name": "c", "image": "curlimages/curl:8.11.1", "command": ["curl", "-sS", "http://web/"]}],
+        restartPolicy="Never",
+    )
+    sim.advance(5)
+    assert pod(sim, "isolated")["status"]["phase"] == "Running"
+    sim.advance(10)
+    assert log(sim, "isolated") == ["curl: (6) Could not resolve host: web"]

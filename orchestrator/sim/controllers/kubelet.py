@@ -835,6 +835,7 @@ class Program:
     error: str = ""
     ports: frozenset[int] | None = None  # a catalogued server: the ports it binds
     argv: tuple[str, ...] = ()  # a program run without a shell (its arguments may hold newlines)
+    http_status: int = 200
     logs: tuple[str, ...] = ()
     memory: int = 0
     cpu: float = 0.0
@@ -1033,6 +1034,7 @@ class ContainerRun:
     ports: set[int] | None = None  # what the process binds when the catalogue says (None: unknown)
     files: dict[str, str] = field(default_factory=dict)  # written by this instance's scripts
     cores: float = 1.0  # cores a busy script spins (stress --cpu N)
+    http_status: int = 200  # what its server answers (the catalogue can say it fails)
 
     @property
     def sidecar(self) -> bool:
@@ -1436,6 +1438,7 @@ class Kubelet:
         c.extra_memory, c.app_bg, c.probe_failures, c.program, c.host = 0, False, {}, None, None
         c.started, c.files, c.cores = False, {}, 1.0
         c.ports = set(program.ports) if program.ports is not None else None
+        c.http_status = program.http_status
         if program.kind == "app":
             self._start_app(ctx, c, t)
         elif program.kind == "server":
@@ -1553,7 +1556,10 @@ class Kubelet:
             from ..runtime.probes import exec_probe_failure
 
             return exec_probe_failure(self, ctx, c, probe)
-        return probe_failure(probe, c.spec, ctx.run.pod_ip, self._listening(c), self._http_path(c))
+        failure = probe_failure(probe, c.spec, ctx.run.pod_ip, self._listening(c), self._http_path(c))
+        if failure is None and "httpGet" in probe and c.http_status >= 400:
+            return f"HTTP probe failed with statuscode: {c.http_status}"
+        return failure
 
     def _listening(self, c: ContainerRun) -> set[int] | None:
         """Ports the container's process binds (None: whatever the probe asks)."""

@@ -35,6 +35,7 @@ class ProgramSpec:
     """What one executable of an image does as the container's process."""
 
     port: int | None = None  # serves on this port for ever (0: runs for ever, listens on nothing)
+    http_status: int = 200  # what the server answers every HTTP request with
     execs: tuple[str, ...] | None = None  # an entrypoint script: runs its arguments (this default first)
     exit_code: int | None = None
     after: float = 0.0
@@ -102,6 +103,7 @@ def _program(raw: Any, where: str) -> ProgramSpec:
         raise CatalogueError(f"{where}: a program needs `serve`, `exit` or `execs`")
     return ProgramSpec(
         port=port,
+        http_status=int((serve or {}).get("status", 200)),
         execs=execs,
         exit_code=int(raw["exit"]) if "exit" in raw else None,
         after=float(raw.get("after", 0)),

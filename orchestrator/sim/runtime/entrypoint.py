@@ -81,7 +81,14 @@ def from_spec(spec: ProgramSpec, env: dict[str, str], before: tuple[str, ...]) -
         return Program("script", _echo_exit(before + spec.missing_env_logs, 1, 0.0))
     if spec.serves:
         ports = frozenset({spec.port} if spec.port else ())
-        return Program("server", ports=ports, logs=before + spec.logs, memory=spec.memory, cpu=spec.cpu)
+        return Program(
+            "server",
+            ports=ports,
+            logs=before + spec.logs,
+            memory=spec.memory,
+            cpu=spec.cpu,
+            http_status=spec.http_status,
+        )
     return Program("script", _echo_exit(before + spec.logs, spec.exit_code or 0, spec.after))
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 INF = math.inf
 ShellGen = Generator[tuple[str, float], None, int]
 CONNECT_TIMEOUT = 130.0  # Linux gives up a TCP connect after ~130 s of SYN retries
+RESOLVER_TIMEOUT = 10.0  # resolv.conf defaults: 5 s per try, 2 tries
 PUBLIC_TLDS = {"com", "org", "net", "io", "dev", "app", "co", "ai", "cloud", "info", "biz", "us", "uk", "de", "fr"}
 PUBLIC_TLDS |= {"eu", "sh", "me", "tech", "xyz", "gov", "edu", "ca", "jp", "cn", "in", "au", "nl", "ru", "br"}
 REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 401: "Unauthorized", 403: "Forbidden"}
@@ -32,6 +33,7 @@ class Reach:
     kind: str  # ok | dns | refused | timeout
     ip: str = ""
     status: int = 200
+    wait: float = 0.0  # seconds before the answer (a resolver that times out before giving up)
 
 
 def reach(cluster: Cluster, pod: dict, host: str, port: int) -> Reach:
@@ -41,7 +43,8 @@ def reach(cluster: Cluster, pod: dict, host: str, port: int) -> Reach:
 
     ns = pod["metadata"].get("namespace", "default")
     if host in ("localhost", "127.0.0.1", "::1"):
-        return Reach("ok", "127.0.0.1")
+        ports, status = served(cluster, pod)
+        return Reach("ok" if ports is None or port in ports else "refused", "127.0.0.1", status)
     app = cluster.application_for(ns) or Application(name="", namespace=ns)
     b = _Builder(cluster.traffic, app)
     caller = b.node(pod)
@@ -56,7 +59,7 @@ def reach(cluster: Cluster, pod: dict, host: str, port: int) -> Reach:
         if failure is not None:
             if failure.kind == "dns" and _external(host):
                 return Reach("ok", "93.184.215.14")  # a public name: the upstream resolver answers
-            return Reach("timeout" if failure.timeout else "dns")
+            return Reach("dns", wait=RESOLVER_TIMEOUT if failure.timeout else 0.0)
     if svc is not None:
         spec = svc.get("spec") or {}
         ip = str(spec.get("clusterIP") or "")
@@ -80,10 +83,10 @@ def reach(cluster: Cluster, pod: dict, host: str, port: int) -> Reach:
     target, tport = candidates[0]
     if not b.allowed(caller, target, tport):
         return Reach("timeout", ip)
-    listening = listen_ports(cluster, target.pod) if target.service is None else set(target.listen)
-    if (listening is not None and tport not in listening) or not target.ready:
+    listening, status = served(cluster, target.pod) if target.service is None else (set(target.listen), 200)
+    # Readiness only decides what a Service routes to; a pod's own IP answers while it listens.
+    if listening is not None and tport not in listening:
         return Reach("refused", ip)
-    status = 200
     if target.service is not None:
         stats = cluster.traffic.services.get((target.namespace, target.service.name))
         if stats is not None and stats.error_ratio >= 0.5:
@@ -91,26 +94,27 @@ def reach(cluster: Cluster, pod: dict, host: str, port: int) -> Reach:
     return Reach("ok", ip, status)
 
 
-def listen_ports(cluster: Cluster, pod: dict) -> set[int] | None:
-    """Ports the pod's running processes bind, from the kubelet's view (None: any declared port)."""
+def served(cluster: Cluster, pod: dict) -> tuple[set[int] | None, int]:
+    """Ports the pod's running processes bind, from the kubelet's view (None: any port), and the
+    HTTP status its server answers."""
     from ..controllers.kubelet import _kubelet_of
 
     kubelet = _kubelet_of(cluster)
     run = kubelet.runs.get(pod["metadata"]["uid"]) if kubelet else None
     if run is None:
-        return set()
-    out: set[int] = set()
+        return set(), 200
+    out: set[int] | None = set()
+    status = 200
     for c in run.containers:
         if c.phase != "running":
             continue
+        status = max(status, c.http_status)
         if c.ports is not None:
-            out |= c.ports
+            out = None if out is None else out | c.ports
         elif c.kind in ("server", "app") or c.app_bg:
             declared = {int(p["containerPort"]) for p in c.spec.get("ports") or () if p.get("containerPort")}
-            if not declared:
-                return None
-            out |= declared
-    return out
+            out = None if out is None or not declared else out | declared
+    return out, status
 
 
 def _external(host: str) -> bool:
@@ -177,8 +181,9 @@ def curl(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
         return 2
     _scheme, name, port, _path = split_url(url)
     r = host.reach(name, port)
+    if r.wait:
+        yield ("sleep", r.wait)
     if r.kind == "dns":
-        yield ("sleep", 0.01)
         return err(6, f"Could not resolve host: {name}")
     if r.kind == "refused":
         return err(7, f"Failed to connect to {name} port {port} after 0 ms: Couldn't connect to server")
@@ -206,6 +211,8 @@ def wget(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
         return 1
     _scheme, name, port, _path = split_url(url)
     r = host.reach(name, port)
+    if r.wait:
+        yield ("sleep", r.wait)
     loud = "-q" not in args and "--quiet" not in args
     if loud and busybox and r.kind != "dns":
         host.log(f"Connecting to {name}{'' if port in (80, 443) else f':{port}'} ({r.ip}:{port})")
@@ -239,6 +246,8 @@ def nc(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
         return 1
     name, port = words[-2], int(words[-1])
     r = shell.host.reach(name, port)
+    if r.wait:
+        yield ("sleep", r.wait)
     if r.kind == "dns":
         shell.host.log(f"nc: bad address '{name}'")
         return 1
