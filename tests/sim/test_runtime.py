@@ -461,6 +461,24 @@ def test_exec_liveness_probe_follows_the_files_the_script_writes(sim: Sim) -> No
     assert messages(sim, "liveness-exec", "Killing") == ["Container liveness failed liveness probe, will be restarted"]
 
 
+def test_http_liveness_probe_of_a_server_that_starts_failing(sim: Sim) -> None:
+    # The Kubernetes docs' liveness-http example: /healthz answers 500 after 10 seconds.
+    probe = {"httpGet": {"path": "/healthz", "port": 8080}, "initialDelaySeconds": 3, "periodSeconds": 3}
+    agnhost = "registry.k8s.io/e2e-test-images/agnhost:2.40"
+    create_pod(
+        sim, "liveness-http", [{"name": "liveness", "image": agnhost, "args": ["liveness"], "livenessProbe": probe}]
+    )
+    sim.advance(10)
+    assert status(sim, "liveness-http")["restartCount"] == 0
+    sim.advance(15)
+    cs = status(sim, "liveness-http")
+    assert cs["restartCount"] == 1 and cs["lastState"]["terminated"]["exitCode"] == 137
+    assert messages(sim, "liveness-http", "Unhealthy") == [
+        "Liveness probe failed: HTTP probe failed with statuscode: 500"
+    ]
+    assert messages(sim, "liveness-http", "Killing") == ["Container liveness failed liveness probe, will be restarted"]
+
+
 def test_readiness_probes_against_what_the_process_listens_on(sim: Sim) -> None:
     http = {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 5}
     create_pod(

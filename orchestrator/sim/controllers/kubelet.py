@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..clock import rfc3339
 from ..objects import config_data, container_env, decode_value, quantity
-from ..runtime.catalogue import catalogue_for
+from ..runtime.catalogue import catalogue_for, status_at
 from ..runtime.commands import COMMANDS as RUNTIME_COMMANDS
 from ..runtime.files import standard_file
 from ..runtime.netclient import Reach
@@ -835,7 +835,7 @@ class Program:
     error: str = ""
     ports: frozenset[int] | None = None  # a catalogued server: the ports it binds
     argv: tuple[str, ...] = ()  # a program run without a shell (its arguments may hold newlines)
-    http_status: int = 200
+    http_status: tuple[tuple[float, int], ...] = ((0.0, 200),)  # from so many seconds after start
     logs: tuple[str, ...] = ()
     memory: int = 0
     cpu: float = 0.0
@@ -1034,7 +1034,7 @@ class ContainerRun:
     ports: set[int] | None = None  # what the process binds when the catalogue says (None: unknown)
     files: dict[str, str] = field(default_factory=dict)  # written by this instance's scripts
     cores: float = 1.0  # cores a busy script spins (stress --cpu N)
-    http_status: int = 200  # what its server answers (the catalogue can say it fails)
+    http_status: tuple[tuple[float, int], ...] = ((0.0, 200),)  # what its server answers, over time
 
     @property
     def sidecar(self) -> bool:
@@ -1557,8 +1557,10 @@ class Kubelet:
 
             return exec_probe_failure(self, ctx, c, probe)
         failure = probe_failure(probe, c.spec, ctx.run.pod_ip, self._listening(c), self._http_path(c))
-        if failure is None and "httpGet" in probe and c.http_status >= 400:
-            return f"HTTP probe failed with statuscode: {c.http_status}"
+        if failure is None and "httpGet" in probe:
+            code = status_at(c.http_status, ctx.run.clock - (c.running_since or ctx.run.clock))
+            if code >= 400:
+                return f"HTTP probe failed with statuscode: {code}"
         return failure
 
     def _listening(self, c: ContainerRun) -> set[int] | None:
@@ -1619,9 +1621,11 @@ class Kubelet:
             self._terminate(ctx, c, t, "Error", 137)
 
     def _probe_again(self, c: ContainerRun, which: str, t: float) -> None:
-        """An exec probe depends on what the process does over time (files, peers): keep probing.
-        HTTP/TCP probes of a running process give the same answer until it restarts."""
-        if "exec" in (c.spec.get(which) or {}):
+        """An exec probe depends on what the process does over time (files, peers), as does an HTTP
+        probe of a server whose answers change: keep probing. Other probes of a running process give
+        the same answer until it restarts."""
+        probe = c.spec.get(which) or {}
+        if "exec" in probe or ("httpGet" in probe and len(c.http_status) > 1):
             c.timers[which.replace("Probe", "")] = t + self._probe_timing(c, which)[0]
 
     def _probe_failed(self, ctx: Ctx, c: ContainerRun, which: str, label: str, failure: str, t: float) -> bool:

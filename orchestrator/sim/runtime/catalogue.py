@@ -35,7 +35,8 @@ class ProgramSpec:
     """What one executable of an image does as the container's process."""
 
     port: int | None = None  # serves on this port for ever (0: runs for ever, listens on nothing)
-    http_status: int = 200  # what the server answers every HTTP request with
+    # What the server answers HTTP requests with, from so many seconds after it started.
+    http_status: tuple[tuple[float, int], ...] = ((0.0, 200),)
     execs: tuple[str, ...] | None = None  # an entrypoint script: runs its arguments (this default first)
     exit_code: int | None = None
     after: float = 0.0
@@ -65,8 +66,11 @@ class ImageEntry:
     def has_tag(self, tag: str) -> bool:
         return any(fnmatch.fnmatchcase(tag, pattern) for pattern in self.tags)
 
-    def program(self, exe: str) -> ProgramSpec | None:
-        return self.programs.get(exe) or self.programs.get(posixpath.basename(exe))
+    def program(self, exe: str, first_arg: str = "") -> ProgramSpec | None:
+        base = posixpath.basename(exe)
+        if first_arg and f"{base} {first_arg}" in self.programs:
+            return self.programs[f"{base} {first_arg}"]
+        return self.programs.get(exe) or self.programs.get(base)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,21 @@ def repository_of(image: str) -> tuple[str, str]:
     return repo, ("" if digest and not tag else tag or "latest")
 
 
+def _statuses(serve: dict) -> tuple[tuple[float, int], ...]:
+    then = serve.get("then")
+    first = ((0.0, int(serve.get("status", 200))),)
+    return first + ((float(then.get("after", 0)), int(then.get("status", 500))),) if then else first
+
+
+def status_at(schedule: tuple[tuple[float, int], ...], seconds: float) -> int:
+    """The HTTP status a server answers `seconds` after it started."""
+    current = 200
+    for after, status in schedule:
+        if seconds >= after:
+            current = status
+    return current
+
+
 def _program(raw: Any, where: str) -> ProgramSpec:
     if not isinstance(raw, dict):
         raise CatalogueError(f"{where}: a program must be a mapping")
@@ -103,7 +122,7 @@ def _program(raw: Any, where: str) -> ProgramSpec:
         raise CatalogueError(f"{where}: a program needs `serve`, `exit` or `execs`")
     return ProgramSpec(
         port=port,
-        http_status=int((serve or {}).get("status", 200)),
+        http_status=_statuses(serve or {}),
         execs=execs,
         exit_code=int(raw["exit"]) if "exit" in raw else None,
         after=float(raw.get("after", 0)),

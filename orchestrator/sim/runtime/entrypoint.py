@@ -45,7 +45,7 @@ def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program |
     env: dict[str, str] | None = None
     logs: tuple[str, ...] = ()
     for _ in range(MAX_EXEC_DEPTH):
-        spec = entry.program(argv[0])
+        spec = entry.program(argv[0], argv[1] if len(argv) > 1 else "")
         if spec is None or (posixpath.basename(argv[0]) in ARGUMENT_DRIVEN and len(argv) > 1):
             break
         if env is None:

@@ -14,6 +14,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .catalogue import status_at
+
 if TYPE_CHECKING:
     from ..cluster import Cluster
     from ..controllers.kubelet import Shell
@@ -108,7 +110,7 @@ def served(cluster: Cluster, pod: dict) -> tuple[set[int] | None, int]:
     for c in run.containers:
         if c.phase != "running":
             continue
-        status = max(status, c.http_status)
+        status = max(status, status_at(c.http_status, cluster.now() - (c.running_since or 0.0)))
         if c.ports is not None:
             out = None if out is None else out | c.ports
         elif c.kind in ("server", "app") or c.app_bg:
