@@ -671,3 +671,20 @@ def test_http_errors_dns_timeouts_and_localhost(sim: Sim) -> None:
     assert pod(sim, "isolated")["status"]["phase"] == "Running"
     sim.advance(10)
     assert log(sim, "isolated") == ["curl: (6) Could not resolve host: web"]
+
+
+def test_start_guard_in_a_script_follows_the_environment(sim: Sim) -> None:
+    guard = 'if [ -z "$DATABASE_URL" ]; then echo "DATABASE_URL is not set" >&2; exit 1; fi; exec sleep infinity'
+    env = [{"name": "DATABASE_URL", "valueFrom": {"configMapKeyRef": {"name": "db", "key": "url", "optional": True}}}]
+    create_pod(sim, "guarded", [{"name": "app", "image": "alpine:3.20", "command": ["sh", "-c", guard], "env": env}])
+    sim.advance(30)
+    cs = status(sim, "guarded")
+    assert cs["restartCount"] >= 2 and cs["lastState"]["terminated"]["exitCode"] == 1
+    assert log(sim, "guarded", previous=True) == ["DATABASE_URL is not set"]
+    sim.core.create_namespaced_config_map(NS, {"metadata": {"name": "db"}, "data": {"url": "postgres://db:5432/app"}})
+    sim.core.delete_namespaced_pod("guarded", NS, grace_period_seconds=0)
+    sim.advance(5)
+    create_pod(sim, "guarded", [{"name": "app", "image": "alpine:3.20", "command": ["sh", "-c", guard], "env": env}])
+    sim.advance(30)
+    cs = status(sim, "guarded")
+    assert "running" in cs["state"] and cs["restartCount"] == 0

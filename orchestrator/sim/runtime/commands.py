@@ -227,17 +227,48 @@ COMMANDS: dict[str, Handler] = {
 
 
 def test(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
-    """`test`/`[` file checks (-f -e -s -r) see the container's files; other tests pass."""
-    words = [a for a in args if a != "]"]
+    """`test` / `[`: strings, integers and the container's files (directories are not modelled and
+    always exist)."""
+    words = args[:-1] if cmd == "[" and args[-1:] == ["]"] else list(args)
     negate = words[:1] == ["!"]
-    words = words[1:] if negate else words
-    result = 0
-    if len(words) == 2 and words[0] in ("-f", "-e", "-s", "-r"):
-        text = shell.host.read_file(words[1])
-        exists = text is not None and (words[0] != "-s" or bool(text))
-        result = 0 if exists else 1
-    return (1 - result) if negate else result
+    ok = _test(shell, words[1:] if negate else words)
+    return 0 if ok != negate else 1
     yield ("sleep", 0.0)
+
+
+_INT_OPS = {"-eq": int.__eq__, "-ne": int.__ne__, "-lt": int.__lt__, "-le": int.__le__, "-gt": int.__gt__}
+_INT_OPS |= {"-ge": int.__ge__}
+
+
+def _test(shell: Shell, w: list[str]) -> bool:
+    if not w:
+        return False
+    if len(w) == 1:
+        return w[0] != ""
+    if len(w) == 2:
+        op, value = w
+        if op == "-z":
+            return value == ""
+        if op == "-n":
+            return value != ""
+        if op == "-d":
+            return True
+        if op in ("-f", "-e", "-s", "-r", "-x"):
+            text = shell.host.read_file(value)
+            return text is not None and (op != "-s" or bool(text))
+        return True
+    if len(w) == 3:
+        left, op, right = w
+        if op in ("=", "=="):
+            return left == right
+        if op == "!=":
+            return left != right
+        if op in _INT_OPS:
+            try:
+                return bool(_INT_OPS[op](int(left), int(right)))
+            except ValueError:
+                return False
+    return True  # compound expressions (-a, -o): not modelled, taken as true
 
 
 COMMANDS |= {"test": test, "[": test}
