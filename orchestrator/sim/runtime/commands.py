@@ -76,13 +76,12 @@ def stress(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
     cpu = _int(opts.get("--cpu", opts.get("-c", "0")))
     host = shell.host
     if cpu == 0 and vm == 0 and not any(k in opts for k in ("--io", "-i", "--hdd", "-d")):
-        host.log("stress: FAIL: [1] (244) no stressors specified")
+        host.log(f"{cmd}: FAIL: [1] (244) no stressors specified")
         return 1
-    # stress-ng --cpu 0 means one worker per online CPU; the container sees the node's.
     per_worker = parse_bytes(opts.get("--vm-bytes", ""), host.memory_total()) or STRESS_DEFAULT_VM_BYTES
     load = (_int(opts.get("--cpu-load", "100")) or 100) / 100
     if not quiet:
-        host.log(f"stress: info: [1] dispatching hogs: {cpu} cpu, 0 io, {vm} vm, 0 hdd")
+        host.log(f"{cmd}: info: [1] dispatching hogs: {cpu} cpu, 0 io, {vm} vm, 0 hdd")
     held = vm * per_worker
     host.allocate(held)
     host.set_cores(cpu * load + vm)  # a vm worker touches its pages in a loop: it spins too
@@ -91,7 +90,7 @@ def stress(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:
     host.free(held)
     host.set_cores(1.0)
     if not quiet:
-        host.log(f"stress: info: [1] successful run completed in {timeout:g}s")
+        host.log(f"{cmd}: info: [1] successful run completed in {timeout:g}s")
     return 0
 
 
