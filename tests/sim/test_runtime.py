@@ -535,8 +535,15 @@ def test_missing_configmap_secret_and_key(sim: Sim) -> None:
 # ---------------------------------------------------------------------------------------------- network clients
 def test_http_clients_resolve_services_and_obey_endpoints_and_policies(sim: Sim) -> None:
     create_pod(sim, "web", [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}])
-    for name, selector in (("web", {"app": "web"}), ("empty", {"app": "nobody"})):
-        svc = {"metadata": {"name": name}, "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": 80}]}}
+    for name, selector, target in (
+        ("web", {"app": "web"}, 80),
+        ("empty", {"app": "nobody"}, 80),
+        ("wrong", {"app": "web"}, 8080),
+    ):
+        svc = {
+            "metadata": {"name": name},
+            "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": target}]},
+        }
         sim.core.create_namespaced_service(NS, svc)
     sim.advance(10)
 
@@ -547,6 +554,8 @@ def test_http_clients_resolve_services_and_obey_endpoints_and_policies(sim: Sim)
     client("short", ["curl", "-sS", "http://web/"])
     client("fqdn", ["curl", "-sS", "-f", "http://web.default.svc.cluster.local/"])
     client("no-endpoints", ["curl", "-sS", "http://empty.default/"])
+    client("target-port", ["curl", "-sS", "http://wrong/"])
+    client("service-port", ["curl", "-sS", "--connect-timeout", "3", "http://web:8080/"])
     client("wget", ["wget", "-q", "-O-", "http://orders-api.default:8080/"], image="busybox:1.37")
     sim.advance(10)
 
@@ -560,6 +569,13 @@ def test_http_clients_resolve_services_and_obey_endpoints_and_policies(sim: Sim)
         ["curl: (7) Failed to connect to empty.default port 80 after 0 ms: Couldn't connect to server"],
     )
     assert result("wget") == (1, ["wget: bad address 'orders-api.default'"])
+    # The Service sends to a port nginx does not listen on: the pod refuses.
+    assert result("target-port") == (
+        7,
+        ["curl: (7) Failed to connect to wrong port 80 after 0 ms: Couldn't connect to server"],
+    )
+    # A port the Service does not expose: nothing answers on the cluster IP.
+    assert result("service-port") == (28, ["curl: (28) Connection timed out after 3001 milliseconds"])
     assert pod(sim, "dns")["status"]["phase"] == "Failed" and pod(sim, "short")["status"]["phase"] == "Succeeded"
     # A default-deny ingress policy on the server: the connection times out.
     deny = {
