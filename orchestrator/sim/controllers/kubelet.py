@@ -1447,6 +1447,8 @@ class Kubelet:
                 ctx.cluster.logs.append(ctx.run.uid, c.name, c.restarts, t, line)
         else:
             c.kind, c.base_memory, c.cpu = "script", SCRIPT_MEMORY, SCRIPT_CPU
+            for line in program.logs:
+                ctx.cluster.logs.append(ctx.run.uid, c.name, c.restarts, t, line)
             c.host = _Host(self, ctx, c)
             shell = Shell(c.host, program.shell)
             c.program = shell.run_argv(list(program.argv)) if program.argv else shell.run(program.script)

@@ -78,7 +78,7 @@ def from_spec(spec: ProgramSpec, env: dict[str, str], before: tuple[str, ...]) -
     from ..controllers.kubelet import Program
 
     if spec.requires_env and not any(env.get(name) for name in spec.requires_env):
-        return Program("script", _echo_exit(before + spec.missing_env_logs, 1, 0.0))
+        return Program("script", _exit_after(1, 0.0), logs=before + spec.missing_env_logs)
     if spec.serves:
         ports = frozenset({spec.port} if spec.port else ())
         return Program(
@@ -89,12 +89,9 @@ def from_spec(spec: ProgramSpec, env: dict[str, str], before: tuple[str, ...]) -
             cpu=spec.cpu,
             http_status=spec.http_status,
         )
-    return Program("script", _echo_exit(before + spec.logs, spec.exit_code or 0, spec.after))
+    return Program("script", _exit_after(spec.exit_code or 0, spec.after), logs=before + spec.logs)
 
 
-def _echo_exit(lines: tuple[str, ...], code: int, after: float) -> str:
-    parts = [f"echo {shlex.quote(line)}" for line in lines]
-    if after:
-        parts.append(f"sleep {after:g}")
-    parts.append(f"exit {code}")
-    return "\n".join(parts)
+def _exit_after(code: int, after: float) -> str:
+    """The process's life after its start-up lines (which the kubelet logs verbatim)."""
+    return (f"sleep {after:g}\n" if after else "") + f"exit {code}"
