@@ -209,9 +209,10 @@ def test_image_default_commands(sim: Sim) -> None:
     assert shell["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     db = status(sim, "db")
     assert db["lastState"]["terminated"]["exitCode"] == 1
-    assert (
-        log(sim, "db", previous=True)[0] == "Error: Database is uninitialized and superuser password is not specified."
-    )
+    assert log(sim, "db", previous=True)[:2] == [
+        "Error: Database is uninitialized and superuser password is not specified.",
+        "       You must specify POSTGRES_PASSWORD to a non-empty value for the",
+    ]
     assert "running" in status(sim, "db-ok")["state"] and status(sim, "db-ok")["restartCount"] == 0
     # Entrypoint scripts run their arguments (what `kubectl run --image=curlimages/curl -- curl ...` sends).
     create_pod(
