@@ -24,11 +24,18 @@ class ContainerLogs:
         self._lines: dict[tuple[str, str], dict[int, deque[tuple[float, str]]]] = {}
 
     def append(self, pod_uid: str, container: str, restart: int, ts: float, line: str) -> None:
+        self.start(pod_uid, container, restart).append((ts, line))
+
+    def start(self, pod_uid: str, container: str, restart: int) -> deque[tuple[float, str]]:
+        """The instance's log, created when it starts: one that printed nothing still has a log."""
         per = self._lines.setdefault((pod_uid, container), {})
-        per.setdefault(restart, deque(maxlen=MAX_LINES)).append((ts, line))
-        # Keep the current and previous instance only, as the kubelet does.
-        for old in [r for r in per if r < restart - 1]:
-            del per[old]
+        lines = per.get(restart)
+        if lines is None:
+            lines = per[restart] = deque(maxlen=MAX_LINES)
+            # Keep the current and previous instance only, as the kubelet does.
+            for old in [r for r in per if r < restart - 1]:
+                del per[old]
+        return lines
 
     def lines(self, pod_uid: str, container: str, restart: int) -> list[tuple[float, str]]:
         return list(self._lines.get((pod_uid, container), {}).get(restart, ()))

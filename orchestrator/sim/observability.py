@@ -35,7 +35,9 @@ Series (label names as kube-state-metrics and cAdvisor use them):
   kube_endpoint_address_available, kube_endpoint_address_not_ready,
   kube_persistentvolumeclaim_status_phase{phase};
 * containers (cAdvisor): container_memory_working_set_bytes, container_cpu_usage_seconds_total (a real
-  counter: use rate()), container_spec_memory_limit_bytes, all {namespace,pod,container,node,image};
+  counter: use rate()), container_spec_memory_limit_bytes, and for a container with a CPU limit the
+  counters container_cpu_cfs_periods_total, container_cpu_cfs_throttled_periods_total and
+  container_cpu_cfs_throttled_seconds_total, all {namespace,pod,container,node,image};
 * applications, per {namespace,service} of each installed application (the load generator excluded):
   app_requests_per_second, app_errors_per_second, app_request_latency_p95_seconds (only while the
   service receives requests), app_expected_requests_per_second (what the model's call graph sends it
@@ -64,7 +66,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .clock import parse_rfc3339
-from .controllers.kubelet import container_usage
+from .controllers.kubelet import container_usage, throttle_factor
+from .controllers.quota import container_amount
 from .objects import quantity
 from .promql import (
     Expr,
@@ -79,6 +82,7 @@ from .promql import (
     parse_duration,
     to_prometheus_json,
 )
+from .runtime.cfs import CfsCounters
 from .traffic import pod_workload
 from .yamlfast import load_yaml_fast
 
@@ -473,6 +477,7 @@ class _Collector:
         self._usage: dict[tuple[str, str], tuple[float, int, tuple[float, float] | None]] = {}
         self._last: dict[tuple, Sample] = {}
         self._last_ts: float | None = None
+        self._cfs = CfsCounters()
 
     def collect(self, now: float) -> list[Sample]:
         dt = 0.0 if self._last_ts is None else max(0.0, now - self._last_ts)
@@ -572,9 +577,15 @@ class _Collector:
                 out.append(self._sample(("cpu", *ck), "container_cpu_usage_seconds_total", labels, total, used))
                 if limit:
                     out.append(self._sample(("lim", *ck), "container_spec_memory_limit_bytes", labels, limit, used))
+                cpu_limit = container_amount(c, "limits", "cpu")
+                if cpu_limit:
+                    factor = throttle_factor(self.cluster, pod, c["name"])
+                    for name, value in self._cfs.advance(ck, restart, factor, cpu_limit, dt):
+                        out.append(self._sample((name, *ck), name, labels, value, used))
         for key in [k for k in self._cpu_total if k not in live]:
             del self._cpu_total[key]
             self._usage.pop(key, None)
+        self._cfs.forget(live)
         for uid in [u for u in self._pods if u not in pods_seen]:
             del self._pods[uid]
         return out

@@ -15,6 +15,9 @@ Three shapes load:
           - {file: my-shop.yaml}       # format: orchestrator/sim/apps.py, relative to this file
         warmup: 120            # virtual seconds the applications run healthy before the faults
         faults: [{id: nonexistent-kubernetes-workload-container-image, args: {...}}]
+        images:                # image catalogue entries of its own (format: sim/runtime/images.yaml)
+          - {repository: registry.example.com/team/api, tags: ["1.*"], entrypoint: [/api],
+             programs: {/api: {exit: 1, logs: ["panic: missing DATABASE_URL"]}}}
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .apps import Application, ApplicationError, load_application_file
+from .runtime.catalogue import CatalogueError, catalogue_for, parse_entry
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -107,7 +111,7 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
         }
     if doc.get("kind") == "Scenario" and api.startswith("sim.sre-agent.dev/"):
         spec = doc.get("spec") or {}
-        unknown = set(spec) - {"applications", "faults", "warmup"}
+        unknown = set(spec) - {"applications", "faults", "warmup", "images"}
         if unknown:
             raise ScenarioError(f"{source}: spec: unknown field(s) {', '.join(sorted(unknown))}")
         apps = []
@@ -129,11 +133,18 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
             if not isinstance(f, dict) or "id" not in f:
                 raise ScenarioError(f"{source}: spec.faults[{i}].id: required")
             faults.append({"id": f["id"], "args": f.get("args") or {}})
+        images = list(spec.get("images") or [])
+        for i, entry in enumerate(images):
+            try:
+                parse_entry(entry)
+            except (CatalogueError, TypeError, ValueError) as err:
+                raise ScenarioError(f"{source}: spec.images[{i}]: {err}") from err
         return {
             "name": (doc.get("metadata") or {}).get("name", "scenario"),
             "applications": apps,
             "faults": faults,
             "warmup": float(spec.get("warmup", DEFAULT_WARMUP_SECONDS)),
+            "images": images,
         }
     raise ScenarioError(
         f"{source}: not a scenario (expected apiVersion itbench.io/v2 or sim.sre-agent.dev/v1alpha1 with kind: Scenario)"
@@ -198,6 +209,7 @@ def apply_plan(cluster: Cluster, plan: dict[str, Any]) -> None:
 
     for f in plan["faults"]:
         validate_fault(f["id"], f["args"])  # fail before installing anything
+    catalogue_for(cluster).add(plan.get("images") or [])
     for app, options in plan["applications"]:
         if isinstance(app, Application):
             cluster.catalog[app.name] = app
@@ -227,4 +239,5 @@ def inject_document(cluster: Cluster, doc: dict) -> list[dict]:
             validate_fault(f.get("id"), f.get("args") or {})
         return inject_faults(cluster, [{"id": f["id"], "args": f.get("args") or {}} for f in doc["faults"]])
     plan = normalise(doc)
+    catalogue_for(cluster).add(plan.get("images") or [])
     return inject_faults(cluster, plan["faults"])

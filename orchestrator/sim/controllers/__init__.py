@@ -18,6 +18,7 @@ class Controller(Protocol):
 
 
 def default_controllers() -> list[Controller]:
+    from ..runtime.pressure import NodeMemoryPressure
     from .endpoints import EndpointsController
     from .hpa import HorizontalPodAutoscalerController
     from .kubelet import Kubelet
@@ -36,5 +37,6 @@ def default_controllers() -> list[Controller]:
         ResourceQuotaController(),
         Scheduler(),
         Kubelet(),
+        NodeMemoryPressure(),
         EndpointsController(),
     ]

@@ -6,7 +6,8 @@ the real kubelet shapes it. Outcomes follow the application model: an image the 
 to pull, a command the image lacks fails to start, a working set above the memory limit is OOM-killed,
 a probe aimed at a port nobody listens on fails. Scripts run through a tiny shell model (sleep, echo,
 exit, loops, dd, valkey-cli DEBUG POPULATE, exec) so init containers and fault scripts behave as they
-would on a node.
+would on a node; what images contain and do, load generators, files, exec probes and network clients
+come from `sim/runtime/`.
 
 A pod whose state is settled is skipped until its next transition is due or its resourceVersion
 changes, which keeps a cluster of 1,000 pods cheap to reconcile many times per step.
@@ -25,6 +26,11 @@ from typing import TYPE_CHECKING
 
 from ..clock import rfc3339
 from ..objects import config_data, container_env, decode_value, quantity
+from ..runtime.catalogue import catalogue_for, status_at
+from ..runtime.commands import COMMANDS as RUNTIME_COMMANDS
+from ..runtime.files import standard_file
+from ..runtime.netclient import Reach
+from ..runtime.pull import auth_error, missing_pull_secrets
 from .quota import container_amount
 
 if TYPE_CHECKING:
@@ -143,14 +149,20 @@ def image_platforms(cluster: Cluster, namespace: str, image: str) -> list[str] |
         return [ARCH_ORGS[org]]
     if any(split_image(k)[0] == repo for k in all_known):
         return None  # a tag the application's registry never published
+    found = catalogue_for(cluster).lookup(ref)
+    if found.status != "unknown":
+        return found.platforms if found.status in ("found", "unauthorized") else None
     if app is not None and repo not in COMMON_IMAGES:
         return None
     return list(ANY_PLATFORM)
 
 
-def pull_error(cluster: Cluster, namespace: str, image: str, arch: str) -> str | None:
+def pull_error(cluster: Cluster, namespace: str, image: str, arch: str, pod: dict | None = None) -> str | None:
     """The container runtime's pull error for this image on a node of this architecture."""
     ref = normalize_image(image)
+    denied = auth_error(cluster, pod, image, ref) if pod is not None else None
+    if denied:
+        return denied
     platforms = image_platforms(cluster, namespace, image)
     prefix = f'rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": '
     if platforms is None:
@@ -496,6 +508,31 @@ class ShellHost:
     def app_running(self) -> bool:
         return False
 
+    # The container's own files (written by its scripts, or mounted), CPU and node memory.
+    def read_file(self, path: str) -> str | None:
+        return None
+
+    def write_file(self, path: str, text: str) -> None: ...
+
+    def remove_file(self, path: str) -> bool:
+        return False
+
+    def set_cores(self, cores: float) -> None: ...
+
+    def free(self, nbytes: int) -> None: ...
+
+    def memory_total(self) -> float:
+        return float(32 * 2**30)
+
+    def flavour(self) -> str:
+        return "busybox"
+
+    def workdir(self) -> str:
+        return "/"
+
+    def reach(self, host: str, port: int) -> Reach:
+        return Reach("ok" if self.resolves(host) else "dns")
+
 
 class Shell:
     """Runs a parsed script as a generator that yields ('sleep', s), ('busy', s), ('forever', 0) or
@@ -515,6 +552,13 @@ class Shell:
             return 2
         try:
             return (yield from self.block(nodes))
+        except ShellExit as done:
+            return done.code
+
+    def run_argv(self, argv: list[str]) -> ShellGen:
+        """One program run directly as the container's process (no shell parses its arguments)."""
+        try:
+            return (yield from self.simple(argv, False))
         except ShellExit as done:
             return done.code
 
@@ -587,7 +631,10 @@ class Shell:
         while words and re.fullmatch(r"[A-Za-z_]\w*=.*", words[0]):
             key, _, value = words.pop(0).partition("=")
             self.vars[key] = value
+        target = _output_file(words)
         words, quiet = _strip_redirects(words)
+        if target is not None:
+            self.host.write_file(target, " ".join(words[1:]) if words[:1] == ["echo"] else "")
         if not words:
             return 0
         if n.background:
@@ -598,6 +645,9 @@ class Shell:
 
     def simple(self, words: list[str], quiet: bool) -> ShellGen:
         cmd, args = posixpath.basename(words[0]), words[1:]
+        handler = RUNTIME_COMMANDS.get(cmd)
+        if handler is not None:
+            return (yield from handler(self, cmd, args, quiet))
         if cmd == "exit":
             raise ShellExit(int(args[0]) % 256 if args and args[0].lstrip("-").isdigit() else self.status)
         if cmd == "sleep":
@@ -747,6 +797,16 @@ _BUILTINS = {
 _BUILTINS |= {"stress", "stress-ng", "cat", "ls", "env", "nslookup", "nc", "wget", "curl", "ping", "test", "["}
 
 
+def _output_file(words: list[str]) -> str | None:
+    """The regular file stdout is redirected to (`> /tmp/healthy`), if any."""
+    for i, w in enumerate(words):
+        m = re.fullmatch(r"1?>>?(.*)", w)
+        if m:
+            target = m.group(1) or (words[i + 1] if i + 1 < len(words) else "")
+            return target if target and not target.startswith("/dev/") else None
+    return None
+
+
 def _strip_redirects(words: list[str]) -> tuple[list[str], bool]:
     """Drop redirections; report whether stdout went somewhere other than the log."""
     out, quiet, skip = [], False, False
@@ -773,6 +833,12 @@ class Program:
     script: str = ""
     shell: str = "sh"
     error: str = ""
+    ports: frozenset[int] | None = None  # a catalogued server: the ports it binds
+    argv: tuple[str, ...] = ()  # a program run without a shell (its arguments may hold newlines)
+    http_status: tuple[tuple[float, int], ...] = ((0.0, 200),)  # from so many seconds after start
+    logs: tuple[str, ...] = ()
+    memory: int = 0
+    cpu: float = 0.0
 
 
 def app_programs(svc: Service) -> set[str]:
@@ -844,6 +910,12 @@ def resolve_program(cluster: Cluster, pod: dict, container: dict, svc: Service |
     image = container.get("image", "")
     if svc is not None and (not command or command == svc.command):
         return Program("app")
+    if svc is None:
+        from ..runtime.entrypoint import catalogue_program
+
+        catalogued = catalogue_program(cluster, pod, container)
+        if catalogued is not None:
+            return catalogued
     if not command:
         if svc is None and _image_base(image) not in SHELL_IMAGES:
             return Program("server")  # the image's own entrypoint
@@ -959,6 +1031,10 @@ class ContainerRun:
     extra_memory: int = 0
     cpu: float = 0.0
     probe_failures: dict[str, int] = field(default_factory=dict)
+    ports: set[int] | None = None  # what the process binds when the catalogue says (None: unknown)
+    files: dict[str, str] = field(default_factory=dict)  # written by this instance's scripts
+    cores: float = 1.0  # cores a busy script spins (stress --cpu N)
+    http_status: tuple[tuple[float, int], ...] = ((0.0, 200),)  # what its server answers, over time
 
     @property
     def sidecar(self) -> bool:
@@ -992,6 +1068,7 @@ class PodRun:
     reason: tuple[str, str] | None = None
     posted: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)  # event -> (posts, last)
     cond_times: dict[str, tuple[str, float]] = field(default_factory=dict)
+    extra_conditions: list[dict] = field(default_factory=list)  # set by whoever ends the pod (DisruptionTarget)
 
     def container(self, name: str) -> ContainerRun | None:
         return next((c for c in self.containers if c.name == name), None)
@@ -1043,6 +1120,41 @@ class _Host(ShellHost):
 
     def app_running(self) -> bool:
         return self.c.app_bg or self.c.kind in ("app", "server")
+
+    def read_file(self, path: str) -> str | None:
+        if path in self.c.files:
+            return self.c.files[path]
+        found = mounted_file(self.ctx.cluster, self.ctx.pod, self.c.spec, path)
+        if found is not None:
+            return found[0]
+        return standard_file(self.ctx.pod, self.c.spec, self.ctx.run.pod_ip, self.flavour(), path)
+
+    def write_file(self, path: str, text: str) -> None:
+        self.c.files[path] = text
+
+    def remove_file(self, path: str) -> bool:
+        return self.c.files.pop(path, None) is not None
+
+    def set_cores(self, cores: float) -> None:
+        self.c.cores = cores
+
+    def free(self, nbytes: int) -> None:
+        self.c.extra_memory = max(0, self.c.extra_memory - nbytes)
+
+    def memory_total(self) -> float:
+        return quantity((self.ctx.node.get("status") or {}).get("capacity", {}).get("memory", "0"))
+
+    def flavour(self) -> str:
+        entry = catalogue_for(self.ctx.cluster).lookup(self.c.spec.get("image", "")).entry
+        return entry.flavour if entry is not None else "busybox"
+
+    def workdir(self) -> str:
+        return str(self.c.spec.get("workingDir") or "/")
+
+    def reach(self, host: str, port: int) -> Reach:
+        from ..runtime.netclient import reach
+
+        return reach(self.ctx.cluster, self.ctx.pod, host, port)
 
 
 def resolves(cluster: Cluster, namespace: str, host: str) -> bool:
@@ -1261,13 +1373,22 @@ class Kubelet:
             self._event(ctx, "Normal", "Pulled", f'Container image "{image}" already present on machine')
             self._create(ctx, c, t)
             return
+        missing = missing_pull_secrets(ctx.cluster, ctx.pod)
+        if missing:
+            self._event(
+                ctx,
+                "Warning",
+                "FailedToRetrieveImagePullSecret",
+                f"Unable to retrieve some image pull secrets ({', '.join(missing)}); "
+                "attempting to pull the image may not succeed.",
+            )
         self._event(ctx, "Normal", "Pulling", f'Pulling image "{image}"')
         c.phase = "pulling"
         c.timers = {"pull": t + (CACHED_PULL_SECONDS if present else PULL_SECONDS)}
 
     def _pull_done(self, ctx: Ctx, c: ContainerRun, t: float) -> None:
         image = c.spec.get("image", "")
-        err = pull_error(ctx.cluster, ctx.run.namespace, image, ctx.arch)
+        err = pull_error(ctx.cluster, ctx.run.namespace, image, ctx.arch, ctx.pod)
         if err:
             self._event(ctx, "Warning", "Failed", f'Failed to pull image "{image}": {err}')
             self._event(ctx, "Warning", "Failed", "Error: ErrImagePull")
@@ -1312,18 +1433,25 @@ class Kubelet:
             self._terminate(ctx, c, t, "StartError", 128, message=program.error)
             return
         self._event(ctx, "Normal", "Started", f"Started container {c.name}")
+        ctx.cluster.logs.start(ctx.run.uid, c.name, c.restarts)
         c.phase, c.waiting, c.terminated, c.running_since = "running", None, None, t
         c.extra_memory, c.app_bg, c.probe_failures, c.program, c.host = 0, False, {}, None, None
-        c.started = False
+        c.started, c.files, c.cores = False, {}, 1.0
+        c.ports = set(program.ports) if program.ports is not None else None
+        c.http_status = program.http_status
         if program.kind == "app":
             self._start_app(ctx, c, t)
         elif program.kind == "server":
-            c.kind, c.base_memory, c.cpu = "server", SERVER_MEMORY, SERVER_CPU
-            ctx.cluster.logs.append(ctx.run.uid, c.name, c.restarts, t, f"{c.name}: started {c.spec.get('image', '')}")
+            c.kind, c.base_memory, c.cpu = "server", program.memory or SERVER_MEMORY, program.cpu or SERVER_CPU
+            for line in program.logs or (f"{c.name}: started {c.spec.get('image', '')}",):
+                ctx.cluster.logs.append(ctx.run.uid, c.name, c.restarts, t, line)
         else:
             c.kind, c.base_memory, c.cpu = "script", SCRIPT_MEMORY, SCRIPT_CPU
+            for line in program.logs:
+                ctx.cluster.logs.append(ctx.run.uid, c.name, c.restarts, t, line)
             c.host = _Host(self, ctx, c)
-            c.program = Shell(c.host, program.shell).run(program.script)
+            shell = Shell(c.host, program.shell)
+            c.program = shell.run_argv(list(program.argv)) if program.argv else shell.run(program.script)
             self._resume(ctx, c, t)
         if c.phase == "running":
             self._schedule_probes(ctx, c, t)
@@ -1362,10 +1490,14 @@ class Kubelet:
             kind, seconds = next(c.program)
         except StopIteration as stop:
             code = stop.value if isinstance(stop.value, int) else 0
+            limit = container_amount(c.spec, "limits", "memory")
+            if limit and c.memory() > limit:
+                self._oom(ctx, c, t)  # the allocation itself met the cgroup limit before the exit
+                return
             self._terminate(ctx, c, t, "Completed" if code == 0 else "Error", code)
             return
         base_cpu = (c.svc.usage_cpu if c.app_bg and c.svc else 0.0) + SCRIPT_CPU
-        c.cpu = base_cpu + (1.0 if kind == "busy" else 0.0)
+        c.cpu = base_cpu + (c.cores if kind == "busy" else 0.0)
         if kind in ("sleep", "busy") and seconds != INF:
             c.timers["program"] = t + max(seconds, 0.0)
         elif kind == "exec":
@@ -1422,12 +1554,23 @@ class Kubelet:
 
     def _probe(self, ctx: Ctx, c: ContainerRun, which: str) -> str | None:
         probe = c.spec.get(which) or {}
-        return probe_failure(probe, c.spec, ctx.run.pod_ip, self._listening(c), self._http_path(c))
+        if "exec" in probe:
+            from ..runtime.probes import exec_probe_failure
+
+            return exec_probe_failure(self, ctx, c, probe)
+        failure = probe_failure(probe, c.spec, ctx.run.pod_ip, self._listening(c), self._http_path(c))
+        if failure is None and "httpGet" in probe:
+            code = status_at(c.http_status, ctx.run.clock - (c.running_since or ctx.run.clock))
+            if code >= 400:
+                return f"HTTP probe failed with statuscode: {code}"
+        return failure
 
     def _listening(self, c: ContainerRun) -> set[int] | None:
         """Ports the container's process binds (None: whatever the probe asks)."""
         if c.kind == "script" and not c.app_bg:
             return set()
+        if c.ports is not None:
+            return c.ports
         svc = c.svc
         if svc is None:
             declared = {int(p["containerPort"]) for p in c.spec.get("ports") or [] if p.get("containerPort")}
@@ -1464,6 +1607,7 @@ class Kubelet:
         failure = self._probe(ctx, c, "readinessProbe")
         if failure is None:
             c.ready = True
+            self._probe_again(c, "readinessProbe", t)
             return
         c.ready = False
         self._probe_failed(ctx, c, "readinessProbe", "Readiness", failure, t)
@@ -1472,10 +1616,19 @@ class Kubelet:
         failure = self._probe(ctx, c, "livenessProbe")
         if failure is None:
             c.probe_failures.pop("livenessProbe", None)
+            self._probe_again(c, "livenessProbe", t)
             return
         if self._probe_failed(ctx, c, "livenessProbe", "Liveness", failure, t):
             self._event(ctx, "Normal", "Killing", f"Container {c.name} failed liveness probe, will be restarted")
             self._terminate(ctx, c, t, "Error", 137)
+
+    def _probe_again(self, c: ContainerRun, which: str, t: float) -> None:
+        """An exec probe depends on what the process does over time (files, peers), as does an HTTP
+        probe of a server whose answers change: keep probing. Other probes of a running process give
+        the same answer until it restarts."""
+        probe = c.spec.get(which) or {}
+        if "exec" in probe or ("httpGet" in probe and len(c.http_status) > 1):
+            c.timers[which.replace("Probe", "")] = t + self._probe_timing(c, which)[0]
 
     def _probe_failed(self, ctx: Ctx, c: ContainerRun, which: str, label: str, failure: str, t: float) -> bool:
         """Record a failed run: Unhealthy event, next probe; True once the failure threshold is reached."""
@@ -1593,7 +1746,7 @@ class Kubelet:
             run.terminal = phase
         status = {k: v for k, v in old.items() if k not in _OWNED_STATUS}
         status["phase"] = phase
-        status["conditions"] = self._conditions(ctx, inits, apps, phase, now)
+        status["conditions"] = self._conditions(ctx, inits, apps, phase, now) + run.extra_conditions
         if run.reason:
             status["reason"], status["message"] = run.reason
         status["hostIP"], status["hostIPs"] = run.host_ip, [{"ip": run.host_ip}]

@@ -1,0 +1,1 @@
+"""The container runtime model: the image catalogue and what containers do with memory, CPU and network."""

@@ -1,0 +1,97 @@
+"""What a catalogued image runs: ENTRYPOINT/CMD merged with the container's command/args.
+
+Kubernetes semantics: `command` replaces ENTRYPOINT and drops CMD; `args` replaces CMD. The
+resulting argv[0] is then one of the image's programs (a server, an exit), a shell, a command the
+shell model knows (stress, python -c, curl...), a script mounted from a ConfigMap, or missing.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from typing import TYPE_CHECKING
+
+from ..objects import container_env
+from .catalogue import ImageEntry, ProgramSpec, catalogue_for
+from .commands import COMMANDS
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+    from ..controllers.kubelet import Program
+
+# Commands whose arguments choose what runs (python app.py): an image's program entry for them only
+# describes the bare invocation.
+ARGUMENT_DRIVEN = {"python", "python3", "node"}
+MAX_EXEC_DEPTH = 4  # entrypoint scripts that exec another: enough for any real image
+
+
+def image_argv(entry: ImageEntry, container: dict) -> list[str]:
+    command, args = list(container.get("command") or []), list(container.get("args") or [])
+    if command:
+        return command + args
+    return list(entry.entrypoint) + (args if args else list(entry.cmd))
+
+
+def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program | None:
+    """The process of a container whose image the catalogue lists; None for other images."""
+    from ..controllers.kubelet import _BUILTINS, RUNC_PREFIX, SHELLS, Program, _lookup, _shell_program, mounted_file
+
+    entry = catalogue_for(cluster).lookup(container.get("image", "")).entry
+    if entry is None:
+        return None
+    argv = image_argv(entry, container)
+    if not argv:
+        return Program("error", error="failed to generate container spec: no command specified")
+    env: dict[str, str] | None = None
+    logs: tuple[str, ...] = ()
+    for _ in range(MAX_EXEC_DEPTH):
+        spec = entry.program(argv[0], argv[1] if len(argv) > 1 else "")
+        if spec is None or (posixpath.basename(argv[0]) in ARGUMENT_DRIVEN and len(argv) > 1):
+            break
+        if env is None:
+            env = {**entry.env, **container_env(pod, container, lambda k, n, name: _lookup(cluster, k, n, name))}
+        if spec.execs is None:
+            return from_spec(spec, env, logs)
+        # An entrypoint script: its own lines, then `exec "$@"` (options go to the default program).
+        logs += spec.logs
+        argv = argv[1:]
+        if not argv or argv[0].startswith("-"):
+            argv = list(spec.execs) + argv
+    exe = argv[0]
+    base = posixpath.basename(exe)
+    if base in SHELLS and entry.shell:
+        return _shell_program(cluster, pod, container, argv)
+    if base in COMMANDS or base in _BUILTINS:
+        return Program("script", shlex.join(argv), argv=tuple(argv))
+    if "/" in exe:
+        found = mounted_file(cluster, pod, container, exe)
+        if found is not None:
+            if not found[1] & 0o111:
+                return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": permission denied: unknown')
+            return Program("script", found[0])
+        return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": stat {exe}: no such file or directory: unknown')
+    return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": executable file not found in $PATH: unknown')
+
+
+def from_spec(spec: ProgramSpec, env: dict[str, str], before: tuple[str, ...]) -> Program:
+    """`before`: what the entrypoint scripts that exec'd it printed."""
+    from ..controllers.kubelet import Program
+
+    if spec.requires_env and not any(env.get(name) for name in spec.requires_env):
+        return Program("script", _exit_after(1, 0.0), logs=before + spec.missing_env_logs)
+    if spec.serves:
+        ports = frozenset({spec.port} if spec.port else ())
+        return Program(
+            "server",
+            ports=ports,
+            logs=before + spec.logs,
+            memory=spec.memory,
+            cpu=spec.cpu,
+            http_status=spec.http_status,
+        )
+    return Program("script", _exit_after(spec.exit_code or 0, spec.after), logs=before + spec.logs)
+
+
+def _exit_after(code: int, after: float) -> str:
+    """The process's life after its start-up lines (which the kubelet logs verbatim)."""
+    return (f"sleep {after:g}\n" if after else "") + f"exit {code}"
