@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
+	rm -rf runs/demo
 	$(BIN)/sre-agent run examples/incidents/demo.yaml --output runs/demo
 
 test: $(STAMP)

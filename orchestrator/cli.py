@@ -65,7 +65,11 @@ def _load_incident(path: Path):  # noqa: ANN202 - Incident, imported lazily
 def run(
     incident: Annotated[Path, typer.Argument(help="Incident file (apiVersion sre-agent.dev/v1alpha1, kind Incident).")],
     output_dir: Annotated[
-        Path | None, typer.Option("--output", help="Run directory (default runs/<timestamp>-<name>/).")
+        Path | None,
+        typer.Option(
+            "--output",
+            help="Run directory (default runs/<timestamp>-<name>-<id>/); one that holds another run is refused.",
+        ),
     ] = None,
     output: Annotated[str, typer.Option("-o", help="text or json (the result on stdout)")] = "text",
     model: Annotated[str | None, typer.Option("--model", help="Override spec.model, e.g. openai/gpt-4o.")] = None,
@@ -108,7 +112,7 @@ def run(
         fail(f"--mitigations must be on or off, not {mitigations!r}")
     doc = _load_incident(incident)
     _override(doc, namespace, kube_context, kubeconfig)
-    from .engine import RunOptions, run_incident
+    from .engine import OutputDirError, RunOptions, run_incident
     from .logs import configure
     from .models import check_model
     from .models.classes import resolve_class
@@ -136,7 +140,10 @@ def run(
         seed=seed,
     )
     approver = _ask_approval if sys.stdin.isatty() else None  # approve mode without a person: denied
-    result = asyncio.run(run_incident(doc, options, events=progress, approver=approver))
+    try:
+        result = asyncio.run(run_incident(doc, options, events=progress, approver=approver))
+    except OutputDirError as err:
+        fail(str(err))
     if output == "json":
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:

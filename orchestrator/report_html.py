@@ -19,6 +19,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from .files import write_atomic
+
 SIBLING_FILES = ("report.md", "report.json", "agent_output.json", "mast.json", "machine.mmd", "trace.jsonl")
 RESULT_OK = ("ok", "deduped")  # tool_result statuses that are not a failure
 # How a mast_annotation value (1 present, 0 absent, None undecided) reads; any other value is "not assessable".
@@ -793,7 +795,7 @@ def render_run_html(run_dir: Path) -> str:
 def write_run_html(run_dir: Path) -> Path:
     """Render `run_dir/report.html` from the run's files and return its path."""
     out = Path(run_dir) / "report.html"
-    out.write_text(render_run_html(Path(run_dir)), encoding="utf-8")
+    write_atomic(out, render_run_html(Path(run_dir)))
     return out
 
 

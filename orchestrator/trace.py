@@ -63,7 +63,8 @@ class Trace:
         self.state: str | None = None
         self.role: str | None = None
         self._sinks: list[Sink] = []
-        self._file: IO[str] | None = path.open("w", encoding="utf-8") if path is not None else None
+        # "x": a trace is never written over; an existing one means the directory holds another run.
+        self._file: IO[str] | None = path.open("x", encoding="utf-8") if path is not None else None
         self._started = time.monotonic()
 
     def subscribe(self, sink: Sink) -> None:

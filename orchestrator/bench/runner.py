@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -155,6 +156,7 @@ def _run_task(task: Task, out: Path) -> dict[str, Any]:
     from ..engine import RunOptions, run_incident
 
     run_dir = out / task.run_dir()
+    shutil.rmtree(run_dir, ignore_errors=True)  # a re-run of the bench into the same --out measures afresh
     after: list[ClusterAfter | None] = []
     options = RunOptions(
         output_dir=run_dir,

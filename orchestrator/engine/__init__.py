@@ -17,14 +17,24 @@ if TYPE_CHECKING:
     from ..tools.policy import ActionRequest, Approver
     from .events import EventSink, RunEvent
     from .loop import run_incident
-    from .state import RunOptions, RunResult
+    from .state import OutputDirError, RunOptions, RunResult
 
-__all__ = ["ActionRequest", "Approver", "EventSink", "RunEvent", "RunOptions", "RunResult", "run_incident"]
+__all__ = [
+    "ActionRequest",
+    "Approver",
+    "EventSink",
+    "OutputDirError",
+    "RunEvent",
+    "RunOptions",
+    "RunResult",
+    "run_incident",
+]
 
 _HOMES = {
     "ActionRequest": "..tools.policy",
     "Approver": "..tools.policy",
     "EventSink": ".events",
+    "OutputDirError": ".state",
     "RunEvent": ".events",
     "RunOptions": ".state",
     "RunResult": ".state",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from .state import (
     EXIT_INTERNAL,
     EXIT_RESOLVED,
     EXIT_UNRESOLVED,
+    OutputDirError,
     RunFailed,
     RunOptions,
     RunResult,
@@ -45,6 +47,22 @@ from .wiring import Wiring, connect, open_model, open_session
 __all__ = ["RunOptions", "RunResult", "run_incident"]
 
 MODEL_STATES = {"agent", "verify"}  # the state kinds that call the model, and so spend the run's budget
+
+
+def _claim(out_dir: Path, run_id: str, model: str) -> Trace:
+    """The run directory, made this run's own by creating its trace exclusively: a directory that holds
+    another run's trace is refused, so two runs never share (and lose) one record."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputDirError(f"run directory {out_dir} is not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return Trace(run_id, out_dir / "trace.jsonl", model=model)
+    except FileExistsError:
+        raise OutputDirError(
+            f"run directory {out_dir} already holds a run (trace.jsonl); choose another --output or remove it"
+        ) from None
+    except OSError as err:
+        raise OutputDirError(f"run directory {out_dir}: cannot write there ({err.strerror or err})") from None
 
 
 def _slug(text: str) -> str:
@@ -69,10 +87,10 @@ class _Run:
         self.profile = class_profile(self.model_class)
         self.machine = load_machine(self.model_class if options.mitigations else UNGUARDED)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        self.run_id = f"{stamp}-{_slug(incident.metadata.name)}"
+        # The suffix keeps two runs of one incident started in the same second apart.
+        self.run_id = f"{stamp}-{_slug(incident.metadata.name)}-{secrets.token_hex(2)}"
         self.out_dir = options.output_dir or options.runs_dir / self.run_id
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.trace = Trace(self.run_id, self.out_dir / "trace.jsonl", model=self.model)
+        self.trace = _claim(self.out_dir, self.run_id, self.model)
         if events is not None:
             self.trace.subscribe(to_trace_sink(events))
         self.log, self._log_file = run_logger(self.out_dir / "engine.log.jsonl", run_id=self.run_id)
@@ -229,7 +247,9 @@ async def run_incident(
     approver: Approver | None = None,
     cancel: asyncio.Event | None = None,
 ) -> RunResult:
-    """Run one incident to a terminal state; never raises for a user or cluster problem.
+    """Run one incident to a terminal state; never raises for a user or cluster problem, except that a run
+    directory it cannot make its own (another run's, a file, not writable) raises OutputDirError before
+    anything runs.
 
     `events` receives the run's progress as typed events; `approver` is asked about each change in approve
     mode (none: every change is denied and the run escalates); setting `cancel` stops the run at the next

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..files import write_atomic
 from ..machines import MachineSpec, mermaid
 from .state import RunOptions, RunResult, RunState
 
@@ -38,9 +39,9 @@ def write_outputs(
     out: Path, result: RunResult, run: RunState, machine: MachineSpec, options: RunOptions, log: Any
 ) -> None:
     """Everything but the trace, into the run directory `out`; `log` records what failed to render."""
-    (out / "agent_output.json").write_text(json.dumps(agent_output(result.diagnosis), indent=2) + "\n")
-    (out / "report.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
-    (out / "machine.mmd").write_text(mermaid(machine, run.path))
+    write_atomic(out / "agent_output.json", json.dumps(agent_output(result.diagnosis), indent=2) + "\n")
+    write_atomic(out / "report.json", json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    write_atomic(out / "machine.mmd", mermaid(machine, run.path))
     from ..mast.annotate import annotate_run_dir
 
     try:
@@ -50,7 +51,7 @@ def write_outputs(
     except Exception as exc:  # a detector bug must not cost the run its report
         log.exception("mast_annotation_failed")
         mast = {"error": f"{type(exc).__name__}: {exc}"}
-    (out / "report.md").write_text(render_markdown(run, result, mast))
+    write_atomic(out / "report.md", render_markdown(run, result, mast))
     from ..report_html import write_run_html
 
     try:
@@ -71,7 +72,7 @@ def judge_undecided(
         events = read_events(out / "trace.jsonl")
         findings = judge_run(events, judge, undecided, base_url=base_url, agents_model=agents_model)
         mast = merge_judgement(mast, findings)
-        (out / "mast.json").write_text(json.dumps(mast, indent=2, default=str) + "\n")
+        write_atomic(out / "mast.json", json.dumps(mast, indent=2, default=str) + "\n")
     return mast
 
 

@@ -70,6 +70,10 @@ def cancelled(state: str) -> Step:
     return "exhausted", {"reason": f"cancelled by the front-end in state {state}", "by": "cancelled"}
 
 
+class OutputDirError(Exception):
+    """The run directory cannot be this run's: it holds another run, is a file, or cannot be written."""
+
+
 class RunFailed(Exception):
     """Ends the run early with an exit code and a one-line reason (bad input, unreachable cluster)."""
 

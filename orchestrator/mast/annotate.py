@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..files import write_atomic
 from .detectors import Detector, Event, Finding, RunView, all_detectors, detect
 from .taxonomy import FATAL_MODES, MEANING, MODE_IDS, mode, normalize_id
 
@@ -154,7 +155,7 @@ def annotate_run_dir(path: Path | str, write: bool = True) -> Annotation:
             raise MastInputError(f"{report_path}: not JSON ({exc.msg})") from None
     annotation = annotate(events, report if isinstance(report, dict) else None)
     if write:
-        (run_dir / "mast.json").write_text(annotation.to_json() + "\n", encoding="utf-8")
+        write_atomic(run_dir / "mast.json", annotation.to_json() + "\n")
     return annotation
 
 
