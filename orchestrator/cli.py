@@ -306,6 +306,14 @@ def sim_serve(
         float,
         typer.Option("--alert-for-scale", help="Multiply every alert rule's `for:` (0.1 for demos: 15m becomes 90s)."),
     ] = 1.0,
+    clock_lead: Annotated[
+        float,
+        typer.Option(
+            "--clock-lead",
+            help="Start the cluster clock this many seconds before the wall clock, so that skipping ahead "
+            "(POST /sim/v1/advance) up to that much keeps kubectl's client-side event ages valid.",
+        ),
+    ] = 3600.0,
 ) -> None:
     """Serve a simulated cluster until stopped; prints `listening on URL` once ready."""
     import asyncio
@@ -316,12 +324,20 @@ def sim_serve(
         fail(f"--alert-rules must be kube-prometheus or library, not {alert_rules!r}")
     if alert_for_scale < 0:
         fail(f"--alert-for-scale cannot be negative ({alert_for_scale})")
+    if clock_lead < 0:
+        fail(f"--clock-lead cannot be negative ({clock_lead})")
     from .sim import FaultError, ScenarioError, SimulatorServer, resolve_scenario
 
     try:
         path = resolve_scenario(scenario) if scenario else None
         server = SimulatorServer.create(
-            path, clock=clock, seed=seed, port=port, alert_rules=alert_rules, alert_for_scale=alert_for_scale
+            path,
+            clock=clock,
+            seed=seed,
+            port=port,
+            alert_rules=alert_rules,
+            alert_for_scale=alert_for_scale,
+            clock_lead=clock_lead,
         )
     except (ScenarioError, FaultError, FileNotFoundError) as err:
         fail(str(err))

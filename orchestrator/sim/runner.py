@@ -45,13 +45,15 @@ class SimulatorServer:
         port: int = 0,
         alert_rules: str = "library",
         alert_for_scale: float = 1.0,
+        clock_lead: float = 0.0,
     ) -> SimulatorServer:
-        """`alert_rules`/`alert_for_scale`: see Cluster (the default keeps the scenario library's timings)."""
+        """`alert_rules`/`alert_for_scale`: see Cluster (the default keeps the scenario library's timings);
+        `clock_lead`: see orchestrator/sim/clock.py (for kubectl's client-side ages)."""
         from .builtin import resolve_scenario
         from .scenario import load_scenario
 
         cluster = Cluster(
-            RealtimeClock() if clock == "realtime" else Clock(),
+            RealtimeClock(lead=clock_lead) if clock == "realtime" else Clock(lead=clock_lead),
             seed=seed,
             alert_rules=alert_rules,
             alert_for_scale=alert_for_scale,
