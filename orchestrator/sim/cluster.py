@@ -307,6 +307,7 @@ class Cluster:
                 {"name": a["labels"]["alertname"], "state": a["state"], "labels": a["labels"]}
                 for a in self.observability.alerts.active()
             ],
+            "alertRules": {"set": self.alert_rules, "forScale": self.observability.alerts.for_scale},
             "resourceVersion": self.store.resource_version,
         }
 

@@ -2,7 +2,7 @@
 
 `Observability.scrape()` runs at every virtual step. It records one scrape at `cluster.now()` into a
 bounded history (HISTORY_SECONDS), so range functions (`rate`, `changes`, `max_over_time`) work, then
-evaluates the alert rules (`orchestrator/sim/rules/*.yaml`) with Prometheus semantics: an alert is
+evaluates the alert rules (one of `orchestrator/sim/rules/*.yaml`) with Prometheus semantics: an alert is
 pending while `for:` has not elapsed, then firing; it resolves as soon as its expression stops
 returning the series.
 

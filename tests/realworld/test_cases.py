@@ -45,6 +45,8 @@ PENDING: dict[str, str] = {
     "ingress-path-change": "networking.k8s.io/v1 Ingress is not served (being added)",
     "prometheus-rule-failure": "no PrometheusRule CRD and no evaluation of user rules "
     "(PrometheusRuleFailures needs both)",
+    "cpu-throttling-high": "the cAdvisor CFS series (container_cpu_cfs_periods_total, "
+    "container_cpu_cfs_throttled_periods_total) are not produced yet (being added with CPU throttling)",
 }
 
 SPEC_KEYS = {"namespace", "replay", "wait", "expect"}
@@ -52,6 +54,7 @@ EXPECT_KEYS = {
     "pods",
     "deployments",
     "jobs",
+    "hpas",
     "nodes",
     "ingresses",
     "events",
@@ -206,6 +209,8 @@ def check_workloads(run: Replay, kind: str, wants: list[dict]) -> None:
         status = obj.get("status") or {}
         if "available" in want:
             assert status.get("availableReplicas", 0) == want["available"], (want, status)
+        if "current" in want:
+            assert status.get("currentReplicas", 0) == want["current"], (want, status)
         if "updated" in want:
             assert status.get("updatedReplicas", 0) == want["updated"], (want, status)
         if "image" in want:
@@ -279,6 +284,7 @@ def test_case(replay: Replay) -> None:
     check_pods(replay, expect.get("pods") or [])
     check_workloads(replay, "Deployment", expect.get("deployments") or [])
     check_workloads(replay, "Job", expect.get("jobs") or [])
+    check_workloads(replay, "HorizontalPodAutoscaler", expect.get("hpas") or [])
     check_nodes(replay, expect.get("nodes") or [])
     check_ingresses(replay, expect.get("ingresses") or [])
     check_events(replay, expect.get("events") or [], bool(expect.get("no_warning_events")))
