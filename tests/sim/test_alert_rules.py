@@ -3,6 +3,11 @@ demos), and the scenario library's compressed set, which stays the default of an
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import urllib.request
+
 import pytest
 
 from orchestrator.sim.builtin import resolve_scenario
@@ -178,3 +183,36 @@ def test_bad_image_rollout_on_real_durations() -> None:
     cluster.advance(35 * 60)
     alerts = {a.labels["alertname"]: a.labels for a in cluster.observability.alerts.firing()}
     assert alerts["KubeContainerWaiting"]["workload"] == "product-catalog"
+
+
+def test_sim_serve_defaults_to_kube_prometheus_durations() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli", "sim", "serve", "--alert-for-scale", "0.5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("listening on "), line
+        with urllib.request.urlopen(line.split()[-1] + "/sim/v1/state", timeout=30) as response:
+            state = json.load(response)
+        assert state["alertRules"] == {"set": "kube-prometheus", "forScale": 0.5}
+        with urllib.request.urlopen(line.split()[-1] + "/api/v1/rules", timeout=30) as response:
+            rules = json.load(response)["data"]["groups"]
+        durations = {r["name"]: r["duration"] for g in rules for r in g["rules"]}
+        assert durations["KubePodNotReady"] == 450
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_sim_serve_rejects_an_unknown_rule_set() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", "sim", "serve", "--alert-rules", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "--alert-rules must be kube-prometheus or library" in out.stderr
