@@ -24,6 +24,9 @@ REAL_FOR = {
     "KubeDeploymentReplicasMismatch": 900,
     "KubeDeploymentRolloutStuck": 900,
     "KubeStatefulSetReplicasMismatch": 900,
+    "KubeStatefulSetGenerationMismatch": 900,
+    "KubeDaemonSetNotScheduled": 600,
+    "KubeDaemonSetMisScheduled": 900,
     "KubeContainerWaiting": 3600,
     "KubeJobNotCompleted": 0,
     "KubeJobFailed": 900,
@@ -31,6 +34,8 @@ REAL_FOR = {
     "KubeHpaMaxedOut": 900,
     "KubePersistentVolumeFillingUp": 60,
     "KubePersistentVolumeErrors": 300,
+    "KubeQuotaFullyUsed": 900,
+    "KubeQuotaExceeded": 900,
     "CPUThrottlingHigh": 900,
     "KubeNodeNotReady": 900,
     "KubeNodeUnreachable": 900,
@@ -183,6 +188,18 @@ def test_bad_image_rollout_on_kube_prometheus_rules() -> None:
     cluster.advance(800)
     alerts = {a.labels["alertname"]: a.labels for a in cluster.observability.alerts.firing()}
     assert alerts["KubeContainerWaiting"]["workload"] == "product-catalog"
+
+
+def test_quota_exceeded_by_pods_admitted_before_the_quota() -> None:
+    """The library's quota scenario: the quota is created under pods that already exceed it."""
+    cluster = Cluster(alert_rules="kube-prometheus")
+    load_scenario(cluster, resolve_scenario("quota"))
+    cluster.advance(14 * 60)
+    assert "KubeQuotaExceeded" not in {a.labels["alertname"] for a in cluster.observability.alerts.firing()}
+    cluster.advance(2 * 60)
+    exceeded = [a.labels for a in cluster.observability.alerts.firing() if a.labels["alertname"] == "KubeQuotaExceeded"]
+    assert {a["resource"] for a in exceeded} == {"requests.memory", "limits.memory"}
+    assert {a["namespace"] for a in exceeded} == {"otel-demo"}
 
 
 def test_sim_serve_defaults_to_kube_prometheus_durations() -> None:
