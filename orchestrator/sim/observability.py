@@ -865,6 +865,8 @@ class AlertManager:
     """Rule evaluation and alert state, as Prometheus' rule manager keeps it."""
 
     def __init__(self, groups: list[RuleGroup], for_scale: float = 1.0) -> None:
+        if for_scale < 0:
+            raise ValueError("the alert `for:` scale cannot be negative")
         self.for_scale = for_scale
         self.groups = groups
         self._alerts: dict[str, dict[frozenset, Alert]] = {}
