@@ -301,17 +301,51 @@ def sim_serve(
         str, typer.Option("--clock", help="virtual (moved by POST /sim/v1/advance) or realtime.")
     ] = "virtual",
     seed: Annotated[int, typer.Option("--seed", help="Seed for names and randomness.")] = 0,
+    alert_rules: Annotated[
+        str,
+        typer.Option(
+            "--alert-rules",
+            help="kube-prometheus (its rules and real `for:` durations) or library (the compressed "
+            "durations the built-in scenarios and the bench were tuned with).",
+        ),
+    ] = "kube-prometheus",
+    alert_for_scale: Annotated[
+        float,
+        typer.Option("--alert-for-scale", help="Multiply every alert rule's `for:` (0.1 for demos: 15m becomes 90s)."),
+    ] = 1.0,
+    clock_lead: Annotated[
+        float,
+        typer.Option(
+            "--clock-lead",
+            help="Start the cluster clock this many seconds before the wall clock, so that skipping ahead "
+            "(POST /sim/v1/advance) up to that much keeps kubectl's client-side event ages valid.",
+        ),
+    ] = 3600.0,
 ) -> None:
     """Serve a simulated cluster until stopped; prints `listening on URL` once ready."""
     import asyncio
 
     if clock not in ("virtual", "realtime"):
         fail(f"--clock must be virtual or realtime, not {clock!r}")
+    if alert_rules not in ("kube-prometheus", "library"):
+        fail(f"--alert-rules must be kube-prometheus or library, not {alert_rules!r}")
+    if alert_for_scale < 0:
+        fail(f"--alert-for-scale cannot be negative ({alert_for_scale})")
+    if clock_lead < 0:
+        fail(f"--clock-lead cannot be negative ({clock_lead})")
     from .sim import FaultError, ScenarioError, SimulatorServer, resolve_scenario
 
     try:
         path = resolve_scenario(scenario) if scenario else None
-        server = SimulatorServer.create(path, clock=clock, seed=seed, port=port)
+        server = SimulatorServer.create(
+            path,
+            clock=clock,
+            seed=seed,
+            port=port,
+            alert_rules=alert_rules,
+            alert_for_scale=alert_for_scale,
+            clock_lead=clock_lead,
+        )
     except (ScenarioError, FaultError, FileNotFoundError) as err:
         fail(str(err))
 

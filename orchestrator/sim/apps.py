@@ -18,6 +18,7 @@ Format (all fields but `name` optional):
       services:
         - name: cart
           kind: Deployment            # or StatefulSet
+          container: cart             # the container's name, when not the workload's
           replicas: 1
           image: ghcr.io/open-telemetry/demo:2.0.2-cart
           platforms: [linux/amd64]     # architectures the image is built for
@@ -93,6 +94,7 @@ class Service:
     hpa: dict | None = None
     labels: dict[str, str] = field(default_factory=dict)
     service_name: str | None = None  # name of the Service object if not the workload's
+    container: str | None = None  # name of the container if not the workload's (BookInfo's reviews-v*)
 
     @property
     def svc(self) -> str:
@@ -132,7 +134,7 @@ def _service(raw: dict, where: str) -> Service:
     known = {
         "name", "kind", "replicas", "image", "platforms", "command", "args", "port", "protocol", "env", "envFrom",
         "resources", "usage", "readiness", "latencyMs", "calls", "consumes", "logs", "credentials", "secrets",
-        "configMaps", "volumes", "hpa", "labels", "serviceName",
+        "configMaps", "volumes", "hpa", "labels", "serviceName", "container",
     }  # fmt: skip
     unknown = set(raw) - known
     if unknown:
@@ -168,6 +170,7 @@ def _service(raw: dict, where: str) -> Service:
         hpa=raw.get("hpa"),
         labels=dict(raw.get("labels") or {}),
         service_name=raw.get("serviceName"),
+        container=raw.get("container"),
     )
 
 

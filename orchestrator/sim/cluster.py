@@ -32,9 +32,22 @@ CONTROL_PLANE = "sim-control-plane"
 
 
 class Cluster:
-    def __init__(self, clock: Clock | None = None, seed: int = 0) -> None:
+    """`alert_rules` names a built-in rule set (observability.RULE_SETS): "library", the compressed
+    durations the scenario library and the calibrated bench were tuned with (the default, so embedded
+    scenarios behave as they always have), or "kube-prometheus", the real rules and durations.
+    `alert_for_scale` multiplies every rule's `for:` (0.1 shortens kube-prometheus' 15m to 90 s)."""
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        seed: int = 0,
+        alert_rules: str = "library",
+        alert_for_scale: float = 1.0,
+    ) -> None:
         self.clock = clock or Clock()
         self.seed = seed
+        self.alert_rules = alert_rules
+        self.alert_for_scale = alert_for_scale
         self.store = Store(self.clock, Registry(), seed=seed)
         self.reliability = Reliability()
         self.applications: dict[str, Application] = {}  # by namespace
@@ -294,6 +307,7 @@ class Cluster:
                 {"name": a["labels"]["alertname"], "state": a["state"], "labels": a["labels"]}
                 for a in self.observability.alerts.active()
             ],
+            "alertRules": {"set": self.alert_rules, "forScale": self.observability.alerts.for_scale},
             "resourceVersion": self.store.resource_version,
         }
 

@@ -27,7 +27,7 @@ def selector_labels(svc: Service) -> dict[str, str]:
 
 
 def container_for(svc: Service) -> dict:
-    c: dict = {"name": svc.name, "image": svc.image}
+    c: dict = {"name": svc.container or svc.name, "image": svc.image}
     if svc.command:
         c["command"] = list(svc.command)
     if svc.args:

@@ -2,7 +2,7 @@
 
 `Observability.scrape()` runs at every virtual step. It records one scrape at `cluster.now()` into a
 bounded history (HISTORY_SECONDS), so range functions (`rate`, `changes`, `max_over_time`) work, then
-evaluates the alert rules (`orchestrator/sim/rules/*.yaml`) with Prometheus semantics: an alert is
+evaluates the alert rules (one of `orchestrator/sim/rules/*.yaml`) with Prometheus semantics: an alert is
 pending while `for:` has not elapsed, then firing; it resolves as soon as its expression stops
 returning the series.
 
@@ -43,7 +43,14 @@ Series (label names as kube-state-metrics and cAdvisor use them):
   service receives requests), app_expected_requests_per_second (what the model's call graph sends it
   when healthy; 0 = not part of the graph), app_requests_total and app_errors_total (counters), and per
   {namespace,service,callee}: app_calls_per_second, app_call_errors_per_second;
+* scrape targets: up{job,namespace,service,instance} for the API server and kube-state-metrics (1), each
+  node's kubelet (job="kubelet", node; 1 while Ready) and each endpoint address of the installed
+  applications' Services (job=service, pod; 0 while not ready);
 * ALERTS{alertname,alertstate,...} and ALERTS_FOR_STATE, as Prometheus writes them.
+
+Rules: one of RULE_SETS, as the cluster's `alert_rules` says ("library" unless asked otherwise), with
+every `for:` multiplied by its `alert_for_scale`. Rules may name series the simulator does not produce
+(e.g. kubelet_volume_stats_*): they simply never fire.
 
 HTTP (added by `add_routes`): Prometheus /api/v1/{query,query_range,alerts,rules,labels,
 label/<name>/values,series,status/buildinfo} and Alertmanager /api/v2/{alerts,alerts/groups,status,
@@ -94,6 +101,9 @@ if TYPE_CHECKING:
 HISTORY_SECONDS = 1800.0  # 30 virtual minutes of scrapes
 LOOKBACK_SECONDS = 300.0  # Prometheus' staleness window
 RULES_PACKAGE = "orchestrator.sim.rules"
+# The built-in rule sets (files of RULES_PACKAGE): kube-prometheus' rules with their real `for:`, and the
+# compressed set the scenario library, the ITBench scenarios and the calibrated bench were tuned with.
+RULE_SETS = {"kube-prometheus": "alerts.yaml", "library": "library.yaml"}
 PROMETHEUS_VERSION = "2.53.0"
 ALERTMANAGER_VERSION = "0.27.0"
 MAX_RANGE_POINTS = 11000
@@ -501,6 +511,7 @@ class _Collector:
         used: set[tuple] = set()
         out.extend(self._containers(dt, used))
         out.extend(self._applications(dt, used))
+        out.extend(self._targets(used))
         for key in [k for k in self._last if k not in used]:
             del self._last[key]
         return out
@@ -631,6 +642,42 @@ class _Collector:
                     )
         return out
 
+    def _targets(self, used: set[tuple]) -> list[Sample]:
+        """`up` of the scrape targets kube-prometheus would have: the control plane and kube-state-metrics
+        (always answer), each node's kubelet (answers while the node is Ready) and every endpoint of the
+        installed applications' Services (a not-ready address counts as a failed scrape: the simulator
+        does not tell a container that serves /metrics but fails readiness from one that is down)."""
+        out = []
+        static = (
+            ("apiserver", "default", "kubernetes", "10.96.0.1:443"),
+            ("kube-state-metrics", "monitoring", "kube-state-metrics", "kube-state-metrics:8443"),
+        )
+        for job, namespace, service, instance in static:
+            labels = {"job": job, "namespace": namespace, "service": service, "instance": instance}
+            out.append(self._sample(("up", job, instance), "up", labels, 1.0, used))
+        store = self.cluster.store
+        for node in store.list(self.cluster.rt("Node")):
+            name = node["metadata"]["name"]
+            conditions = (node.get("status") or {}).get("conditions") or ()
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+            labels = {"job": "kubelet", "namespace": "kube-system", "service": "kubelet", "node": name}
+            labels["instance"] = f"{name}:10250"
+            out.append(self._sample(("up", "kubelet", name), "up", labels, 1.0 if ready else 0.0, used))
+        ep_rt = self.cluster.rt("Endpoints")
+        for ns, app in self.cluster.applications.items():
+            for svc in app.services:
+                ep = store.find(ep_rt, ns, svc.name) if svc.name != app.generator else None
+                for subset in (ep or {}).get("subsets") or ():
+                    port = next((p.get("port") for p in subset.get("ports") or ()), 0)
+                    for value, key in ((1.0, "addresses"), (0.0, "notReadyAddresses")):
+                        for addr in subset.get(key) or ():
+                            pod = (addr.get("targetRef") or {}).get("name", "")
+                            instance = f"{addr.get('ip', '')}:{port}"
+                            labels = {"job": svc.name, "namespace": ns, "service": svc.name, "pod": pod}
+                            labels["instance"] = instance
+                            out.append(self._sample(("up", ns, svc.name, instance), "up", labels, value, used))
+        return out
+
 
 # ================================================================================== alerting
 def go_float(value: float) -> str:
@@ -751,10 +798,15 @@ class Rule:
     annotations: dict[str, str]
     group: str
     keep_firing_for: float = 0.0
+    written_for: float = -1.0  # `for:` as the rule file says it; for_seconds is it times the cluster's scale
     health: str = "unknown"
     last_error: str = ""
     last_evaluation: float | None = None
     evaluation_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.written_for < 0:
+            self.written_for = self.for_seconds
 
 
 @dataclass
@@ -810,21 +862,40 @@ def load_rules(text: str, file: str = "alerts.yaml") -> list[RuleGroup]:
     return groups
 
 
-def builtin_rules() -> list[RuleGroup]:
-    groups: list[RuleGroup] = []
-    for res in sorted(importlib_resources.files(RULES_PACKAGE).iterdir(), key=lambda r: r.name):
-        if res.name.endswith((".yaml", ".yml")):
-            groups.extend(load_rules(res.read_text(), f"/etc/prometheus/rules/{res.name}"))
-    return groups
+def builtin_rules(rule_set: str = "kube-prometheus") -> list[RuleGroup]:
+    """One of RULE_SETS, as Prometheus would load it from /etc/prometheus/rules."""
+    if rule_set not in RULE_SETS:
+        raise ValueError(f"unknown alert rule set {rule_set!r} (known: {', '.join(RULE_SETS)})")
+    name = RULE_SETS[rule_set]
+    return load_rules(
+        importlib_resources.files(RULES_PACKAGE).joinpath(name).read_text(), f"/etc/prometheus/rules/{name}"
+    )
 
 
 class AlertManager:
     """Rule evaluation and alert state, as Prometheus' rule manager keeps it."""
 
-    def __init__(self, groups: list[RuleGroup]) -> None:
+    def __init__(self, groups: list[RuleGroup], for_scale: float = 1.0) -> None:
+        if for_scale < 0:
+            raise ValueError("the alert `for:` scale cannot be negative")
+        self.for_scale = for_scale
         self.groups = groups
         self._alerts: dict[str, dict[frozenset, Alert]] = {}
         self._last_eval: dict[str, float] = {}
+        self._scale(groups)
+
+    def _scale(self, groups: list[RuleGroup]) -> None:
+        for g in groups:
+            for r in g.rules:
+                r.for_seconds = r.written_for * self.for_scale
+
+    def set_for_scale(self, scale: float) -> None:
+        """Multiply every rule's written `for:` by `scale` (0.1: demos and tests; 1: as written).
+        Alerts already pending keep their activeAt, so they fire on the new duration."""
+        if scale < 0:
+            raise ValueError("the alert `for:` scale cannot be negative")
+        self.for_scale = scale
+        self._scale(self.groups)
 
     @property
     def rules(self) -> list[Rule]:
@@ -832,6 +903,7 @@ class AlertManager:
 
     def set_groups(self, groups: list[RuleGroup]) -> None:
         names = {r.name for g in groups for r in g.rules}
+        self._scale(groups)
         self.groups = groups
         self._alerts = {k: v for k, v in self._alerts.items() if k in names}
 
@@ -1043,7 +1115,9 @@ class Observability:
     def __init__(self, cluster: Cluster, rules: list[RuleGroup] | None = None) -> None:
         self.cluster = cluster
         self.history = HistorySource(retention=HISTORY_SECONDS, lookback=LOOKBACK_SECONDS, now=cluster.now())
-        self.alerts = AlertManager(builtin_rules() if rules is None else rules)
+        if rules is None:
+            rules = builtin_rules(cluster.alert_rules)
+        self.alerts = AlertManager(rules, for_scale=cluster.alert_for_scale)
         self._collector = _Collector(cluster)
         self.started = cluster.now()
 

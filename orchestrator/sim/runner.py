@@ -38,22 +38,44 @@ class SimulatorServer:
     # ------------------------------------------------------------------ construction
     @classmethod
     def create(
-        cls, scenario: str | Path | None = None, clock: str = "virtual", seed: int = 0, port: int = 0
+        cls,
+        scenario: str | Path | None = None,
+        clock: str = "virtual",
+        seed: int = 0,
+        port: int = 0,
+        alert_rules: str = "library",
+        alert_for_scale: float = 1.0,
+        clock_lead: float = 0.0,
     ) -> SimulatorServer:
+        """`alert_rules`/`alert_for_scale`: see Cluster (the default keeps the scenario library's timings);
+        `clock_lead`: see orchestrator/sim/clock.py (for kubectl's client-side ages)."""
         from .builtin import resolve_scenario
         from .scenario import load_scenario
 
-        cluster = Cluster(RealtimeClock() if clock == "realtime" else Clock(), seed=seed)
+        cluster = Cluster(
+            RealtimeClock(lead=clock_lead) if clock == "realtime" else Clock(lead=clock_lead),
+            seed=seed,
+            alert_rules=alert_rules,
+            alert_for_scale=alert_for_scale,
+        )
         if scenario is not None:  # a file, or a scenario of the library by name
             load_scenario(cluster, resolve_scenario(str(scenario)))
         return cls(cluster, port=port)
 
     @classmethod
     def start(
-        cls, scenario: str | Path | None = None, clock: str = "virtual", seed: int = 0, port: int = 0
+        cls,
+        scenario: str | Path | None = None,
+        clock: str = "virtual",
+        seed: int = 0,
+        port: int = 0,
+        alert_rules: str = "library",
+        alert_for_scale: float = 1.0,
     ) -> SimulatorServer:
         """Create and serve from a background thread; returns once the port accepts connections."""
-        server = cls.create(scenario, clock=clock, seed=seed, port=port)
+        server = cls.create(
+            scenario, clock=clock, seed=seed, port=port, alert_rules=alert_rules, alert_for_scale=alert_for_scale
+        )
         server.start_thread()
         return server
 
