@@ -20,7 +20,7 @@ BROKEN_WAITING = {
     "PreCreateHookError",
     "PostStartHookError",
 }
-SLOW_INIT_SECONDS = 120.0  # an init container still running this long holds the pod back
+SLOW_INIT_SECONDS = 60.0  # an init container still running this long holds the pod back
 SLOW_READY_SECONDS = 120.0
 LOG_LINES = 5
 
@@ -98,7 +98,7 @@ def _container(
     if running and is_init and age is not None and age > SLOW_INIT_SECONDS:
         head = f"{path}.state.running since {running.get('startedAt')}: init container still running after {int(age)} s"
         cause = f"init container {cname} never completes, so the pod's containers never start"
-        return cause, [head, *evidence], "high" if age > 2 * SLOW_INIT_SECONDS else "medium", path
+        return cause, [head, *evidence], "high" if age > 5 * SLOW_INIT_SECONDS else "medium", path
     if restarts and last.get("reason") in ("OOMKilled", "Error"):
         cause = _terminated_cause(pod, cname, last)
         return cause, evidence, "medium", f"{path}.lastState.terminated"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .common import name_of, ns_of, owner_ref
 from .finding import Finding
 from .registry import analyzer
-from .selectors import describe
+from .selectors import describe, matches_map
 from .snapshot import Scope, Snapshot
 
 
@@ -32,6 +32,15 @@ def _service(reads: Snapshot, svc: dict) -> list[Finding]:
     pods = reads.pods(ns or "", selector, label_selector=False)
     if not pods:
         evidence = [f"spec.selector={describe(selector)} matches no pod in {ns}"]
+        workload = _template_match(reads, ns or "", selector)
+        if workload is not None:
+            # The selector is right; the pods are missing (scaled down, or failing to be created).
+            kind, obj = workload
+            evidence.append(f"{kind} {name_of(obj)} has pods labelled for it, but none exists")
+            cause = f"the selected pods do not exist: {kind} {name_of(obj)} runs none"
+            return [
+                Finding("Service", ns, name, cause, evidence, "medium", "spec.selector", f"{ns}/{kind}/{name_of(obj)}")
+            ]
         evidence += _near_misses(reads, ns or "", selector)
         return [
             Finding(
@@ -93,7 +102,7 @@ def _port(reads: Snapshot, svc: dict, port: dict, pods: list[dict]) -> Finding |
         what = f"port {target}, which no selected container serves (containerPorts: {', '.join(map(str, sorted(served_numbers)))})"
     ns, name = ns_of(svc), name_of(svc)
     evidence = [f"spec.ports[{port.get('name') or port.get('port')}].targetPort={target}: {what}"]
-    cause = f"the Service sends traffic to {what.split(',')[0]}"
+    cause = f"targetPort {target} is not served by any pod the Service selects"
     return Finding(
         "Service", ns, name, cause, evidence, "high", f"spec.ports[{port.get('name') or port.get('port')}].targetPort"
     )
@@ -122,3 +131,12 @@ def _shared_prefix(a: str, b: str) -> int:
             break
         n += 1
     return n
+
+
+def _template_match(reads: Snapshot, ns: str, selector: dict) -> tuple[str, dict] | None:
+    for kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        for obj in reads.of(kind, ns):
+            labels = (((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
+            if matches_map(selector, labels):
+                return kind, obj
+    return None

@@ -86,10 +86,11 @@ class Snapshot:
 
     def time(self) -> float | None:
         """Now, as the cluster sees it: the server's clock, else the newest event."""
-        if self.now is not None:
-            return self.now
+        # The newest event counts too: a server whose clock is virtual (a simulator) or skewed still
+        # stamps its events in the cluster's own time.
         times = [event_time(e) for e in self.objects.get("Event", [])]
-        return max(times) if times else None
+        known = [t for t in (self.now, max(times) if times else None) if t is not None]
+        return max(known) if known else None
 
     def kinds(self) -> Iterable[str]:
         return self.objects.keys()
