@@ -30,7 +30,9 @@ def pod(name: str, statuses: list[dict] | None = None, labels: dict | None = Non
     return obj("Pod", name, labels=labels or {"app": name}, spec=spec, status=status, **rest)
 
 
-def event(kind: str, name: str, reason: str, message: str, type_: str = "Warning", count: int = 1, ns: str = NS) -> dict:
+def event(
+    kind: str, name: str, reason: str, message: str, type_: str = "Warning", count: int = 1, ns: str = NS
+) -> dict:
     return {
         "kind": "Event",
         "metadata": {"name": f"{name}.{reason}", "namespace": ns},

@@ -6,13 +6,29 @@ from .builders import obj, only, run
 
 
 def _dep(container: dict, volumes: list | None = None) -> dict:
-    return obj("Deployment", "web", spec={"template": {"spec": {"containers": [{"name": "app", **container}], "volumes": volumes or []}}})
+    return obj(
+        "Deployment",
+        "web",
+        spec={"template": {"spec": {"containers": [{"name": "app", **container}], "volumes": volumes or []}}},
+    )
 
 
 CASES = [
-    ({"env": [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "gone", "key": "a"}}}]}, None, "ConfigMap gone does not exist"),
-    ({"env": [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "nope"}}}]}, None, "ConfigMap settings has no key nope"),
-    ({"env": [{"name": "P", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "pw"}}}]}, None, "Secret creds has no key pw"),
+    (
+        {"env": [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "gone", "key": "a"}}}]},
+        None,
+        "ConfigMap gone does not exist",
+    ),
+    (
+        {"env": [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "nope"}}}]},
+        None,
+        "ConfigMap settings has no key nope",
+    ),
+    (
+        {"env": [{"name": "P", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "pw"}}}]},
+        None,
+        "Secret creds has no key pw",
+    ),
     ({"envFrom": [{"secretRef": {"name": "absent"}}]}, None, "Secret absent does not exist"),
     ({}, [{"name": "v", "configMap": {"name": "gone"}}], "ConfigMap gone does not exist"),
     ({}, [{"name": "v", "projected": {"sources": [{"secret": {"name": "absent"}}]}}], "Secret absent does not exist"),
@@ -24,7 +40,13 @@ CASES = [
 def test_missing_references(container: dict, volumes: list | None, cause: str) -> None:
     cm = obj("ConfigMap", "settings", data={"a": "1"})
     secret = obj("Secret", "creds", data={"user": "<redacted 5 bytes>"})
-    objects = {"Deployment": [_dep(container, volumes)], "ConfigMap": [cm], "Secret": [secret], "PersistentVolumeClaim": [], "Pod": []}
+    objects = {
+        "Deployment": [_dep(container, volumes)],
+        "ConfigMap": [cm],
+        "Secret": [secret],
+        "PersistentVolumeClaim": [],
+        "Pod": [],
+    }
     f = only(run(objects, ["ConfigMap"]), "Deployment", "web")
     assert cause in f.cause and f.field.startswith("spec.template.spec.")
 

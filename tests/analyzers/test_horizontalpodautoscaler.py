@@ -9,9 +9,16 @@ def _hpa(target: int = 80, current: int = 3, conditions: list | None = None) -> 
     spec = {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
         "maxReplicas": 3,
-        "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}}}],
+        "metrics": [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}},
+            }
+        ],
     }
-    return obj("HorizontalPodAutoscaler", "web", spec=spec, status={"currentReplicas": current, "conditions": conditions or []})
+    return obj(
+        "HorizontalPodAutoscaler", "web", spec=spec, status={"currentReplicas": current, "conditions": conditions or []}
+    )
 
 
 @pytest.mark.parametrize(
@@ -19,15 +26,49 @@ def _hpa(target: int = 80, current: int = 3, conditions: list | None = None) -> 
     [
         (_hpa(target=1), "implausibly low", "high"),
         (_hpa(target=80), "pinned at maxReplicas", "medium"),
-        (_hpa(current=1, conditions=[{"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric", "message": "no metrics"}]), "cannot compute", "high"),
-        (_hpa(current=1, conditions=[{"type": "AbleToScale", "status": "False", "reason": "FailedGetScale", "message": "no scale"}]), "cannot scale", "high"),
+        (
+            _hpa(
+                current=1,
+                conditions=[
+                    {
+                        "type": "ScalingActive",
+                        "status": "False",
+                        "reason": "FailedGetResourceMetric",
+                        "message": "no metrics",
+                    }
+                ],
+            ),
+            "cannot compute",
+            "high",
+        ),
+        (
+            _hpa(
+                current=1,
+                conditions=[
+                    {"type": "AbleToScale", "status": "False", "reason": "FailedGetScale", "message": "no scale"}
+                ],
+            ),
+            "cannot scale",
+            "high",
+        ),
     ],
 )
 def test_autoscaler_problems(hpa: dict, cause: str, confidence: str) -> None:
-    f = only(run({"HorizontalPodAutoscaler": [hpa], "Deployment": [obj("Deployment", "web")], "Event": []}, ["HorizontalPodAutoscaler"]), "HorizontalPodAutoscaler", "web")
+    f = only(
+        run(
+            {"HorizontalPodAutoscaler": [hpa], "Deployment": [obj("Deployment", "web")], "Event": []},
+            ["HorizontalPodAutoscaler"],
+        ),
+        "HorizontalPodAutoscaler",
+        "web",
+    )
     assert cause in f.cause and f.confidence == confidence and f.owner == f"{NS}/Deployment/web"
 
 
 def test_missing_target() -> None:
-    f = only(run({"HorizontalPodAutoscaler": [_hpa(current=1)], "Deployment": [], "Event": []}, ["HorizontalPodAutoscaler"]), "HorizontalPodAutoscaler", "web")
+    f = only(
+        run({"HorizontalPodAutoscaler": [_hpa(current=1)], "Deployment": [], "Event": []}, ["HorizontalPodAutoscaler"]),
+        "HorizontalPodAutoscaler",
+        "web",
+    )
     assert "does not exist" in f.cause

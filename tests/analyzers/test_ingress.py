@@ -13,9 +13,24 @@ def _ing(service: str, port: dict) -> dict:
 @pytest.mark.parametrize(
     ("service", "port", "cause", "field"),
     [
-        ("gone", {"number": 80}, "backend Service gone does not exist", "spec.rules[0].http.paths[0].backend.service.name"),
-        ("api", {"number": 81}, "backend port 81 is not a port of Service api", "spec.rules[0].http.paths[0].backend.service.port"),
-        ("api", {"name": "grpc"}, "backend port grpc is not a port of Service api", "spec.rules[0].http.paths[0].backend.service.port"),
+        (
+            "gone",
+            {"number": 80},
+            "backend Service gone does not exist",
+            "spec.rules[0].http.paths[0].backend.service.name",
+        ),
+        (
+            "api",
+            {"number": 81},
+            "backend port 81 is not a port of Service api",
+            "spec.rules[0].http.paths[0].backend.service.port",
+        ),
+        (
+            "api",
+            {"name": "grpc"},
+            "backend port grpc is not a port of Service api",
+            "spec.rules[0].http.paths[0].backend.service.port",
+        ),
     ],
 )
 def test_backends(service: str, port: dict, cause: str, field: str) -> None:

@@ -11,7 +11,11 @@ def _world(ingress: list) -> dict:
     target = pod("front-1", labels=FRONT, spec={"containers": [{"name": "c", "ports": [{"containerPort": 8080}]}]})
     caller = pod("proxy-1", labels={"app": "proxy"})
     svc = obj("Service", "front", spec={"selector": FRONT, "ports": [{"port": 80, "targetPort": 8080}]})
-    policy = obj("NetworkPolicy", "lock", spec={"podSelector": {"matchLabels": FRONT}, "policyTypes": ["Ingress"], "ingress": ingress})
+    policy = obj(
+        "NetworkPolicy",
+        "lock",
+        spec={"podSelector": {"matchLabels": FRONT}, "policyTypes": ["Ingress"], "ingress": ingress},
+    )
     return {"Pod": [target, caller], "Service": [svc], "NetworkPolicy": [policy]}
 
 

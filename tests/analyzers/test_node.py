@@ -9,21 +9,49 @@ MESSAGE = "0/2 nodes are available: 1 node(s) were unschedulable, 1 node(s) had 
 
 def _node(name: str, **spec_status: dict) -> dict:
     labels = {"kubernetes.io/hostname": name}
-    return obj("Node", name, ns=None, labels=labels, spec=spec_status.get("spec", {}), status=spec_status.get("status", {"conditions": [{"type": "Ready", "status": "True"}]}))
+    return obj(
+        "Node",
+        name,
+        ns=None,
+        labels=labels,
+        spec=spec_status.get("spec", {}),
+        status=spec_status.get("status", {"conditions": [{"type": "Ready", "status": "True"}]}),
+    )
 
 
 def _pending(selector: dict | None = None) -> dict:
     cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": MESSAGE}
-    return pod("p", spec={"containers": [{"name": "a"}], "nodeSelector": selector or {}}, status={"phase": "Pending", "conditions": [cond]})
+    return pod(
+        "p",
+        spec={"containers": [{"name": "a"}], "nodeSelector": selector or {}},
+        status={"phase": "Pending", "conditions": [cond]},
+    )
 
 
 @pytest.mark.parametrize(
     ("node", "cause", "confidence"),
     [
-        (_node("n1", status={"conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady", "message": "PLEG"}]}), "not Ready", "high"),
-        (_node("n1", status={"conditions": [{"type": "DiskPressure", "status": "True", "message": "disk"}]}), "DiskPressure", "high"),
+        (
+            _node(
+                "n1",
+                status={
+                    "conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady", "message": "PLEG"}]
+                },
+            ),
+            "not Ready",
+            "high",
+        ),
+        (
+            _node("n1", status={"conditions": [{"type": "DiskPressure", "status": "True", "message": "disk"}]}),
+            "DiskPressure",
+            "high",
+        ),
         (_node("n1", spec={"unschedulable": True}), "cordoned", "high"),
-        (_node("n1", spec={"taints": [{"key": "gpu", "value": "true", "effect": "NoSchedule"}]}), "taint gpu=true:NoSchedule", "medium"),
+        (
+            _node("n1", spec={"taints": [{"key": "gpu", "value": "true", "effect": "NoSchedule"}]}),
+            "taint gpu=true:NoSchedule",
+            "medium",
+        ),
     ],
 )
 def test_node_problems(node: dict, cause: str, confidence: str) -> None:

@@ -10,13 +10,24 @@ from .builders import event, obj, only, run
     [
         ({"storageClassName": "fast"}, [], "StorageClass fast does not exist"),
         ({}, [], "no default one"),
-        ({"storageClassName": "std"}, [event("PersistentVolumeClaim", "data", "ProvisioningFailed", "quota exceeded")], "provisioner fails"),
+        (
+            {"storageClassName": "std"},
+            [event("PersistentVolumeClaim", "data", "ProvisioningFailed", "quota exceeded")],
+            "provisioner fails",
+        ),
     ],
 )
 def test_pending_claims(spec: dict, events: list, cause: str) -> None:
     pvc = obj("PersistentVolumeClaim", "data", spec=spec, status={"phase": "Pending"})
     sc = obj("StorageClass", "std", ns=None)
-    f = only(run({"PersistentVolumeClaim": [pvc], "StorageClass": [sc], "PersistentVolume": [], "Event": events}, ["PersistentVolumeClaim"]), "PersistentVolumeClaim", "data")
+    f = only(
+        run(
+            {"PersistentVolumeClaim": [pvc], "StorageClass": [sc], "PersistentVolume": [], "Event": events},
+            ["PersistentVolumeClaim"],
+        ),
+        "PersistentVolumeClaim",
+        "data",
+    )
     assert cause in f.cause and "status.phase=Pending" in f.evidence
 
 

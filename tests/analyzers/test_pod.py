@@ -51,7 +51,9 @@ def test_broken_containers_name_the_pod_its_owner_and_the_cluster_words(case: st
     rs = obj("ReplicaSet", "web-7d9", ownerReferences=owned_by("Deployment", "web"))
     dep = obj("Deployment", "web")
     logs = {(NS, "web-7d9-abc", "app"): "starting\nfatal: out of memory\n"}
-    f = only(run({"Pod": [p], "ReplicaSet": [rs], "Deployment": [dep], "Event": []}, ["Pod"], logs), "Pod", "web-7d9-abc")
+    f = only(
+        run({"Pod": [p], "ReplicaSet": [rs], "Deployment": [dep], "Event": []}, ["Pod"], logs), "Pod", "web-7d9-abc"
+    )
     assert f.object == f"{NS}/Pod/web-7d9-abc"
     assert f.owner == f"{NS}/Deployment/web"
     assert cause in f.cause
@@ -64,7 +66,10 @@ def test_unschedulable_pod_quotes_the_scheduler() -> None:
     message = "0/3 nodes are available: 3 node(s) were unschedulable."
     p = pod(
         "solo",
-        status={"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}]},
+        status={
+            "phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}],
+        },
     )
     ev = event("Pod", "solo", "FailedScheduling", message)
     f = only(run({"Pod": [p], "Event": [ev]}, ["Pod"]), "Pod", "solo")
@@ -78,7 +83,10 @@ def test_stuck_init_container() -> None:
     p = pod(
         "mail",
         spec={"initContainers": [{"name": "wait"}], "containers": [{"name": "app"}]},
-        status={"phase": "Pending", "initContainerStatuses": [{"name": "wait", "state": {"running": {"startedAt": "2026-01-01T11:50:00Z"}}}]},
+        status={
+            "phase": "Pending",
+            "initContainerStatuses": [{"name": "wait", "state": {"running": {"startedAt": "2026-01-01T11:50:00Z"}}}],
+        },
     )
     f = only(run({"Pod": [p], "Event": [event("Pod", "other", "X", "y")]}, ["Pod"]), "Pod", "mail")
     assert "init container wait never completes" in f.cause

@@ -8,7 +8,11 @@ DENIED = 'pods is forbidden: User "system:serviceaccount:shop:reporter" cannot l
 def test_denials_in_events_and_logs_name_the_service_account() -> None:
     p = pod("rep-1", spec={"containers": [{"name": "c"}], "serviceAccountName": "reporter"})
     logs = {(NS, "rep-1", "c"): f"ERROR {DENIED}\n"}
-    f = only(run({"Event": [event("Pod", "rep-1", "Failed", DENIED)], "Pod": [p]}, ["ServiceAccount"], logs), "ServiceAccount", "reporter")
+    f = only(
+        run({"Event": [event("Pod", "rep-1", "Failed", DENIED)], "Pod": [p]}, ["ServiceAccount"], logs),
+        "ServiceAccount",
+        "reporter",
+    )
     assert f.object == f"{NS}/ServiceAccount/reporter"
     assert "not allowed to list pods" in f.cause
     assert any(line.startswith("log rep-1/c") for line in f.evidence)
