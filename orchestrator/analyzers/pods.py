@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .common import condition, event_lines, meta, name_of, ns_of, owner_ref, quote
 from .finding import Finding
 from .registry import analyzer
@@ -102,18 +104,35 @@ def _container(
     if restarts and last.get("reason") in ("OOMKilled", "Error"):
         cause = _terminated_cause(pod, cname, last)
         return cause, evidence, "medium", f"{path}.lastState.terminated"
-    if running and not cs.get("ready") and not is_init and age is not None and age > SLOW_READY_SECONDS:
-        probe_events = [
-            e for e in reads.events("Pod", ns_of(pod), name_of(pod), True) if e.get("reason") == "Unhealthy"
-        ]
-        if probe_events:
-            head = f"{path}.ready=false for {int(age)} s: {quote(probe_events[-1].get('message'))}"
-            return (
-                f"container {cname} fails its probe and is kept out of its Services",
-                [head, *evidence],
-                "medium",
-                path,
-            )
+    if "running" in state and not cs.get("ready") and not is_init:
+        return _probe(reads, pod, cname, path, age, evidence)
+    return None
+
+
+def _probe(
+    reads: Snapshot, pod: dict, cname: str, path: str, age: float | None, evidence: list[str]
+) -> tuple[str, list[str], str, str] | None:
+    """A running container kept unready: a probe aimed at a port it does not declare, or failing probes."""
+    failures = [e for e in reads.events("Pod", ns_of(pod), name_of(pod), True) if e.get("reason") == "Unhealthy"]
+    failed = sum(e.get("count") or 1 for e in failures)
+    spec = _spec_container(pod, cname)
+    ports = spec.get("ports") or []
+    declared = {p.get("containerPort") for p in ports} | {p.get("name") for p in ports if p.get("name")}
+    for probe_name in ("startupProbe", "readinessProbe", "livenessProbe"):
+        probe = spec.get(probe_name) or {}
+        for handler in ("httpGet", "tcpSocket", "grpc"):
+            port = (probe.get(handler) or {}).get("port")
+            # Containers need not declare ports; only a declared set can contradict a probe.
+            if port is None or not ports or port in declared:
+                continue
+            served = ", ".join(str(p.get("containerPort")) for p in ports)
+            field = f"spec.containers[{cname}].{probe_name}.{handler}.port"
+            lines = [f"{field}={port}; the container declares port(s) {served}", f"{path}.ready=false", *evidence]
+            cause = f"the {probe_name} of container {cname} checks port {port}, which the container does not serve"
+            return cause, lines, "high" if failed else "medium", field
+    if failures and (failed >= 3 or (age is not None and age > SLOW_READY_SECONDS)):
+        head = f"{path}.ready=false; probe failed {failed} time(s): {quote(failures[-1].get('message'))}"
+        return f"container {cname} fails its probe and is kept out of its Services", [head, *evidence], "medium", path
     return None
 
 
@@ -144,7 +163,37 @@ def _terminated_cause(pod: dict, cname: str, last: dict) -> str:
     return f"container {cname} keeps exiting with code {code} ({reason or 'no reason'}) and is restarted"
 
 
+# What the scheduler's per-node reasons mean, most specific first.
+SCHEDULING_REASONS = (
+    ("were unschedulable", "the only nodes the pod may run on are cordoned (spec.unschedulable)"),
+    ("insufficient", "no node has enough free resources for the pod's requests"),
+    ("persistentvolumeclaim", "the pod's PersistentVolumeClaim is missing or unbound"),
+    ("volume node affinity", "the pod's volumes are bound to nodes it cannot use"),
+    ("anti-affinity", "the pod's anti-affinity rules exclude every node"),
+    ("didn't match pod affinity", "the pod's affinity rules match no node"),
+    ("node affinity/selector", "no node matches the pod's nodeSelector or node affinity"),
+    ("untolerated taint", "every node carries a taint the pod does not tolerate"),
+)
+NODE_COUNT = re.compile(r"(\d+) (node\(s\) [^,.]+|insufficient [^,.]+)", re.IGNORECASE)
+
+
 def _unschedulable_cause(message: str) -> str:
+    """What keeps the pod off the nodes it would accept. The scheduler counts each node under its first
+    failing filter (`0/4 nodes are available: 1 node(s) were unschedulable, 2 node(s) didn't match Pod's
+    node affinity/selector`); nodes excluded by the pod's own selector or by a role taint are excluded by
+    design, so any other reason speaks first, then the most frequent."""
+    head = message.split("preemption:", 1)[0]
+    counted = [(int(n), reason.lower()) for n, reason in NODE_COUNT.findall(head)]
+    by_design = ("node affinity/selector", "untolerated taint")
+    counted.sort(key=lambda c: (any(d in c[1] for d in by_design), -c[0]))
+    for _, reason in counted:
+        for needle, cause in SCHEDULING_REASONS:
+            if needle in reason:
+                return cause
+    return _fallback_cause(message)
+
+
+def _fallback_cause(message: str) -> str:
     text = message.lower()
     if "were unschedulable" in text:
         return "the only nodes the pod may run on are cordoned (spec.unschedulable)"

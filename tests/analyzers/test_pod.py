@@ -97,3 +97,54 @@ def test_healthy_and_completed_pods_are_quiet() -> None:
     ok = pod("ok", [{"name": "app", "state": {"running": {}}, "ready": True, "restartCount": 0}])
     done = pod("done", status={"phase": "Succeeded"})
     assert run({"Pod": [ok, done], "Event": []}, ["Pod"]) == []
+
+
+@pytest.mark.parametrize(
+    ("message", "cause"),
+    [
+        (
+            "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+            "1 node(s) were unschedulable, 2 node(s) didn't match Pod's node affinity/selector.",
+            "cordoned",
+        ),
+        (
+            "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+            "3 node(s) didn't match pod anti-affinity rules. preemption: 0/4 nodes are available.",
+            "anti-affinity rules exclude every node",
+        ),
+        ("0/3 nodes are available: 3 Insufficient memory.", "enough free resources"),
+        (
+            "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+            "3 node(s) didn't match Pod's node affinity/selector.",
+            "nodeSelector or node affinity",
+        ),
+    ],
+)
+def test_the_scheduling_reason_that_matters(message: str, cause: str) -> None:
+    cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}
+    p = pod("p", status={"phase": "Pending", "conditions": [cond]})
+    assert cause in only(run({"Pod": [p], "Event": []}, ["Pod"]), "Pod", "p").cause
+
+
+def test_probe_on_a_port_the_container_does_not_serve() -> None:
+    container = {
+        "name": "app",
+        "ports": [{"name": "http", "containerPort": 8080}],
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": 40}},
+    }
+    p = pod("web", [{"name": "app", "ready": False, "state": {"running": {}}}], spec={"containers": [container]})
+    ev = event(
+        "Pod", "web", "Unhealthy", 'Readiness probe failed: Get "http://10.0.0.1:40/ready": connection refused', count=9
+    )
+    f = only(run({"Pod": [p], "Event": [ev]}, ["Pod"]), "Pod", "web")
+    assert f.confidence == "high" and "readinessProbe of container app checks port 40" in f.cause
+    assert f.field == "spec.containers[app].readinessProbe.httpGet.port"
+    assert any("connection refused" in line for line in f.evidence)
+
+
+def test_failing_probe_on_a_served_port() -> None:
+    container = {"name": "app", "ports": [{"containerPort": 8080}], "livenessProbe": {"httpGet": {"port": 8080}}}
+    p = pod("web", [{"name": "app", "ready": False, "state": {"running": {}}}], spec={"containers": [container]})
+    ev = event("Pod", "web", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count=4)
+    f = only(run({"Pod": [p], "Event": [ev]}, ["Pod"]), "Pod", "web")
+    assert f.confidence == "medium" and "fails its probe" in f.cause and "probe failed 4 time(s)" in f.evidence[0]
