@@ -49,7 +49,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
 PAGE = 500
 MAX_PAGES = 4  # at most 2,000 objects of one kind per namespace: a first pass, not an inventory
 LOG_TAIL = 20
-MAX_LOG_PODS = 10
+MAX_LOGS = 20  # containers whose logs are read: the crashed ones first seen
 WORKERS = 8
 
 
@@ -164,15 +164,17 @@ def _logs(http: _Http, pods: list[dict], namespaces: list[str]) -> dict[tuple[st
             exited = bool((cs.get("state") or {}).get("terminated"))
             if crashed or exited:
                 wanted.append((meta["namespace"], meta.get("name", ""), cs.get("name", ""), crashed))
-    wanted = wanted[: MAX_LOG_PODS * 2]
+    wanted = wanted[:MAX_LOGS]
     out: dict[tuple[str, str, str], str] = {}
 
     def fetch(job: tuple[str, str, str, bool]) -> tuple[tuple[str, str, str], str | None]:
         ns, pod, container, previous = job
         path = f"api/v1/namespaces/{urlquote(ns)}/pods/{urlquote(pod)}/log"
-        query = [("container", container), ("tailLines", LOG_TAIL)] + ([("previous", "true")] if previous else [])
+        query: list[tuple[str, Any]] = [("container", container), ("tailLines", LOG_TAIL)]
         try:
-            status, data = http.get(path, query)
+            status, data = http.get(path, query + ([("previous", "true")] if previous else []))
+            if previous and status == 400:  # the previous instance never started: the current one is all there is
+                status, data = http.get(path, query)
         except ReadFailure:
             return (ns, pod, container), None
         return (ns, pod, container), data.decode("utf-8", errors="replace") if status == 200 else None
