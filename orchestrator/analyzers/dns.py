@@ -28,9 +28,15 @@ def pod_dns(reads: Snapshot, scope: Scope) -> list[Finding]:
             if not servers:
                 cause = "dnsPolicy None with no nameservers: the pods cannot resolve any name"
             elif all(_unroutable(s) for s in servers):
-                cause = f"dnsPolicy None sends every lookup to {', '.join(servers)}, a documentation address no resolver answers on"
+                cause = (
+                    f"dnsPolicy None sends every lookup to {', '.join(servers)}, "
+                    "a documentation address no resolver answers on"
+                )
             else:
-                cause = "dnsPolicy None bypasses cluster DNS: Service names resolve only if the nameservers serve the cluster domain"
+                cause = (
+                    "dnsPolicy None bypasses cluster DNS: "
+                    "Service names resolve only if the nameservers serve the cluster domain"
+                )
                 out.append(Finding(kind, ns_of(obj), name_of(obj), cause, evidence, "low", prefix + "dnsConfig"))
                 continue
             out.append(

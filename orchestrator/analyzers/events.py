@@ -31,9 +31,8 @@ def warning_events(reads: Snapshot, scope: Scope) -> list[Finding]:
         newest = evs[-1]
         recent = now is not None and now - event_time(newest) <= RECENT_SECONDS
         confidence = "medium" if count >= REPEATED and recent else "low"
-        evidence = [
-            f"event {reason} (x{count}, last {newest.get('lastTimestamp') or newest.get('eventTime') or '?'}): {quote(newest.get('message'))}"
-        ]
+        last = newest.get("lastTimestamp") or newest.get("eventTime") or "?"
+        evidence = [f"event {reason} (x{count}, last {last}): {quote(newest.get('message'))}"]
         out.append(
             Finding(
                 kind or "Unknown",

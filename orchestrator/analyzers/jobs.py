@@ -73,7 +73,10 @@ def cronjobs(reads: Snapshot, scope: Scope) -> list[Finding]:
             failed = condition(latest, "Failed") if latest else None
             events = event_lines(reads, "CronJob", ns, name)
             if failed and failed.get("status") == "True":
-                line = f"Job {name_of(latest or {})} status.conditions[Failed]: {failed.get('reason')}: {quote(failed.get('message'))}"
+                line = (
+                    f"Job {name_of(latest or {})} status.conditions[Failed]: "
+                    f"{failed.get('reason')}: {quote(failed.get('message'))}"
+                )
                 cause = f"the latest scheduled run failed ({failed.get('reason') or 'no reason'})"
                 out.append(Finding("CronJob", ns, name, cause, [line, *events], "high", "status.lastScheduleTime"))
             elif (cj.get("spec") or {}).get("suspend"):

@@ -60,7 +60,7 @@ def _policy(reads: Snapshot, ns: str, policy: dict, policies: list[dict]) -> Fin
     evidence = [
         f"spec.podSelector={describe(selector)} selects {len(targets)} pod(s), e.g. {name_of(target)}",
         f"spec.ingress has {len(rules)} rule(s)" + ("" if rules else ": every ingress connection is denied"),
-        f"Service(s) {svc_names} send traffic to those pods on port(s) {', '.join(map(str, sorted(ports, key=str))) or 'any'}",
+        f"Service(s) {svc_names} send traffic to those pods on port(s) {_ports(ports)}",
     ]
     if callers:
         evidence.append(f"none of the {len(callers)} other pod(s) of {ns} is admitted, e.g. {name_of(callers[0])}")
@@ -133,3 +133,7 @@ def _port_allowed(rule_ports: list[dict] | None, ports: set[int | str]) -> bool:
             if p == port or (isinstance(p, int) and isinstance(port, int) and end and port <= p <= end):
                 return True
     return False
+
+
+def _ports(ports: set[int | str]) -> str:
+    return ", ".join(map(str, sorted(ports, key=str))) or "any"

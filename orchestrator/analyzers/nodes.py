@@ -22,7 +22,8 @@ def nodes(reads: Snapshot, scope: Scope) -> list[Finding]:
         name = name_of(node)
         ready = condition(node, "Ready")
         if ready is not None and ready.get("status") != "True":
-            line = f"status.conditions[Ready]={ready.get('status')}: {ready.get('reason', '')}: {quote(ready.get('message'))}"
+            reason = f"{ready.get('reason', '')}: {quote(ready.get('message'))}"
+            line = f"status.conditions[Ready]={ready.get('status')}: {reason}"
             out.append(
                 Finding(
                     "Node",

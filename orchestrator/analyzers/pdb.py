@@ -20,7 +20,10 @@ def disruption_budgets(reads: Snapshot, scope: Scope) -> list[Finding]:
             expected = status.get("expectedPods") or 0
             healthy, desired = status.get("currentHealthy") or 0, status.get("desiredHealthy") or 0
             allowed = status.get("disruptionsAllowed")
-            line = f"status.disruptionsAllowed={allowed} currentHealthy={healthy} desiredHealthy={desired} expectedPods={expected}"
+            line = (
+                f"status.disruptionsAllowed={allowed} currentHealthy={healthy} "
+                f"desiredHealthy={desired} expectedPods={expected}"
+            )
             if expected and healthy < desired:
                 cause = "fewer pods are healthy than the budget requires: no pod may be evicted"
                 out.append(

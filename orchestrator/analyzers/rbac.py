@@ -11,7 +11,8 @@ from .registry import analyzer
 from .snapshot import Scope, Snapshot
 
 DENIED = re.compile(
-    r"[Uu]ser \\?\"system:serviceaccount:([a-z0-9.-]+):([a-z0-9.-]+)\\?\" cannot ([a-z]+) resource \\?\"([a-z0-9./-]+)\\?\""
+    r"[Uu]ser \\?\"system:serviceaccount:([a-z0-9.-]+):([a-z0-9.-]+)\\?\""
+    r" cannot ([a-z]+) resource \\?\"([a-z0-9./-]+)\\?\""
     r"(?: in API group \\?\"([a-z0-9.-]*)\\?\")?"
 )
 
@@ -44,7 +45,8 @@ def rbac_denials(reads: Snapshot, scope: Scope) -> list[Finding]:
         users = _pods_using(reads, sa_ns, sa)
         if users:
             evidence.append(f"used by pod(s) {', '.join(users[:3])}")
-        cause = f"the ServiceAccount is not allowed to {', '.join(sorted(verbs))} (no Role or ClusterRole binding grants it)"
+        denied = ", ".join(sorted(verbs))
+        cause = f"the ServiceAccount is not allowed to {denied} (no Role or ClusterRole binding grants it)"
         out.append(Finding("ServiceAccount", sa_ns, sa, cause, evidence, "high", "rules"))
     return out
 

@@ -95,11 +95,13 @@ def _port(reads: Snapshot, svc: dict, port: dict, pods: list[dict]) -> Finding |
     if isinstance(target, str) and not target.isdigit():
         if target in served_names:
             return None
-        what = f"named port {target!r}, which no selected container declares (names: {', '.join(sorted(served_names)) or 'none'})"
+        names = ", ".join(sorted(served_names)) or "none"
+        what = f"named port {target!r}, which no selected container declares (names: {names})"
     else:
         if not declared or int(target) in served_numbers:
             return None  # containers need not declare ports; only a declared set can contradict
-        what = f"port {target}, which no selected container serves (containerPorts: {', '.join(map(str, sorted(served_numbers)))})"
+        numbers = ", ".join(map(str, sorted(served_numbers)))
+        what = f"port {target}, which no selected container serves (containerPorts: {numbers})"
     ns, name = ns_of(svc), name_of(svc)
     evidence = [f"spec.ports[{port.get('name') or port.get('port')}].targetPort={target}: {what}"]
     cause = f"targetPort {target} is not served by any pod the Service selects"

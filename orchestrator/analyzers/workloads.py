@@ -137,9 +137,8 @@ def statefulsets(reads: Snapshot, scope: Scope) -> list[Finding]:
             evidence = [f"status.readyReplicas={ready} of spec.replicas={wanted}"]
             cause = f"{wanted - ready} of {wanted} replicas are not ready"
             if status.get("updateRevision") and status.get("currentRevision") != status.get("updateRevision"):
-                evidence.append(
-                    f"status.currentRevision={status.get('currentRevision')} updateRevision={status.get('updateRevision')}"
-                )
+                current, update = status.get("currentRevision"), status.get("updateRevision")
+                evidence.append(f"status.currentRevision={current} updateRevision={update}")
                 cause += " during a rollout to a new revision"
             events = event_lines(reads, "StatefulSet", ns, name_of(sts))
             out.append(Finding("StatefulSet", ns, name_of(sts), cause, evidence + events, "medium", "status"))
