@@ -189,6 +189,86 @@ def validate(
     typer.echo(f"{incident}: valid Incident {doc.metadata.name}")
 
 
+@app.command("analyze")
+def analyze_command(
+    namespace: Annotated[
+        list[str], typer.Option("--namespace", "-n", help="Namespace to analyze (repeat for several).")
+    ],
+    kube_context: Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")] = None,
+    kubeconfig: Annotated[Path | None, typer.Option("--kubeconfig", help="Kubeconfig file.")] = None,
+    scenario: Annotated[
+        str | None, typer.Option("--scenario", help="Analyze the embedded simulator running this built-in scenario.")
+    ] = None,
+    kinds: Annotated[
+        str | None, typer.Option("--filter", help="Comma-separated kinds whose analyzers run (default: all).")
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml")] = "table",
+) -> None:
+    """Find what is wrong in the namespaces from Kubernetes' own semantics (no model involved).
+
+    Exit codes: 0 analyzed (with or without findings); 2 bad input or an unreachable cluster.
+    """
+    from .analyzers import REGISTRY, ReadFailure, Scope, UnknownKind, analyze, needed_kinds, read_snapshot
+    from .analyzers.render import FORMATS, render
+
+    if output not in FORMATS:
+        fail(f"-o must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not {output!r}")
+    wanted = _csv(kinds) if kinds else None
+    try:
+        defs = REGISTRY.select(wanted)
+    except UnknownKind as err:
+        fail(str(err))
+    if scenario and (kube_context or kubeconfig):
+        fail("--scenario runs the embedded simulator; it does not take --context or --kubeconfig")
+    simulator = _start_simulator(scenario) if scenario else None
+    try:
+        api = simulator[1] if simulator else _connect(kube_context, kubeconfig)
+        try:
+            result = read_snapshot(api, namespace, needed_kinds(defs))
+        except ReadFailure as err:
+            fail(str(err))
+        report = analyze(result.snapshot, Scope(tuple(dict.fromkeys(namespace))), wanted)
+    finally:
+        if simulator:
+            simulator[0].stop()
+    typer.echo(render(report, output), nl=False)
+
+
+# How long the simulator lets a scenario's fault develop before analysis: until an alert fires (as when
+# an incident is paged), at most ten minutes of virtual time.
+ANALYZE_SETTLE_SECONDS = 600
+ANALYZE_STEP_SECONDS = 30
+
+
+def _start_simulator(name: str):  # noqa: ANN202 - (SimulatorServer, ApiClient), imported lazily
+    from kubernetes import client
+
+    from .sim import FaultError, ScenarioError, SimulatorServer, resolve_scenario
+
+    try:
+        sim = SimulatorServer.start(scenario=resolve_scenario(name))
+    except (ScenarioError, FaultError, FileNotFoundError, ValueError) as err:
+        fail(str(err))
+    waited = 0
+    while waited < ANALYZE_SETTLE_SECONDS and not sim.call(lambda: sim.cluster.observability.alerts.firing()):
+        sim.advance(ANALYZE_STEP_SECONDS)
+        waited += ANALYZE_STEP_SECONDS
+    config = sim.client_configuration()
+    config.retries = 1
+    return sim, client.ApiClient(config)
+
+
+def _connect(kube_context: str | None, kubeconfig: Path | None):  # noqa: ANN202 - kubernetes ApiClient
+    from .kube import ClusterError, check_reachable, connect
+
+    try:
+        api = connect(kubeconfig=str(kubeconfig) if kubeconfig else None, context=kube_context)
+        check_reachable(api)
+    except ClusterError as err:
+        fail(str(err))
+    return api
+
+
 @app.command("tools")
 def tools_list(output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml")] = "table") -> None:
     """List the tools agents may call: access, category, arguments and how a write is undone."""

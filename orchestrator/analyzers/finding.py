@@ -1,0 +1,57 @@
+"""What an analyzer reports: one object that is wrong, the cluster's own words for it, and a likely cause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Ordered weakest first; a finding's rank is its index here.
+CONFIDENCES = ("low", "medium", "high")
+
+
+def ref(kind: str, namespace: str | None, name: str) -> str:
+    """`namespace/Kind/name`, or `/Kind/name` for a cluster-scoped object (the entity form the tools use)."""
+    return f"{namespace or ''}/{kind}/{name}"
+
+
+def rank(confidence: str) -> int:
+    return CONFIDENCES.index(confidence) if confidence in CONFIDENCES else 0
+
+
+@dataclass
+class Finding:
+    kind: str
+    namespace: str | None
+    name: str
+    cause: str  # the likely cause, one line
+    evidence: list[str] = field(default_factory=list)  # quoted from the cluster: status fields, events, log lines
+    confidence: str = "medium"
+    field: str = ""  # where in the object the evidence sits, e.g. status.containerStatuses[app].state
+    owner: str | None = None  # `namespace/Kind/name` of the owning workload, when there is one
+    analyzer: str = ""
+
+    def __post_init__(self) -> None:
+        if self.confidence not in CONFIDENCES:
+            raise ValueError(f"confidence must be one of {', '.join(CONFIDENCES)}, not {self.confidence!r}")
+
+    @property
+    def object(self) -> str:
+        return ref(self.kind, self.namespace, self.name)
+
+    def names(self, kind: str, namespace: str | None, name: str) -> bool:
+        """True when the finding is about that object, as its subject or as the subject's owner."""
+        return ref(kind, namespace, name) in (self.object, self.owner)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "object": self.object,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "owner": self.owner,
+            "cause": self.cause,
+            "evidence": list(self.evidence),
+            "confidence": self.confidence,
+            "field": self.field,
+            "analyzer": self.analyzer,
+        }
