@@ -145,33 +145,52 @@ def test_crash_loop_fires_after_fifteen_minutes_across_restarts() -> None:
     assert firing["KubeDeploymentReplicasMismatch"]["workload"] == "crasher"
 
 
-def test_node_memory_pressure_and_kubelet_target() -> None:
+def test_node_not_ready_and_kubelet_target() -> None:
     cluster = Cluster(alert_rules="kube-prometheus")
     node = WORKER_NODES[0]
 
-    def pressure(obj: dict) -> None:
+    def not_ready(obj: dict) -> None:
         for c in obj["status"]["conditions"]:
-            if c["type"] == "MemoryPressure":
-                c["status"] = "True"
             if c["type"] == "Ready":
                 c["status"] = "False"
 
-    cluster.store.mutate(cluster.rt("Node"), "", node, pressure, status=True)
+    cluster.store.mutate(cluster.rt("Node"), "", node, not_ready, status=True)
     cluster.advance(5)
     up = cluster.observability.query('up{job="kubelet"}')
     assert isinstance(up, list)
     assert {s.labels["node"]: s.value for s in up}[node] == 0
     cluster.advance(9 * 60)
-    assert states(cluster) == {
-        "KubeNodeMemoryPressure": "pending",
-        "KubeNodeNotReady": "pending",
-        "TargetDown": "pending",
-    }
+    assert states(cluster) == {"KubeNodeNotReady": "pending", "TargetDown": "pending"}
     cluster.advance(60 + 5)
     firing = {a.labels["alertname"]: a.labels for a in cluster.observability.alerts.firing()}
-    assert firing["KubeNodeMemoryPressure"]["node"] == node
     assert firing["TargetDown"]["job"] == "kubelet"
     assert "KubeNodeNotReady" not in firing  # 15 minutes
+
+
+def test_node_memory_pressure_from_a_memory_hog() -> None:
+    """The kubelet owns the MemoryPressure condition: a pod with no limit that eats the node's memory sets
+    it (and is evicted); the condition holds for the 5-minute transition period, long enough for the rule
+    at a tenth of its 10 minutes."""
+    cluster = Cluster(alert_rules="kube-prometheus", alert_for_scale=0.1)
+    cluster.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "hog", "namespace": "default"},
+            "spec": {
+                "containers": [
+                    {"name": "stress", "image": "alexeiled/stress-ng", "args": ["--vm", "4", "--vm-bytes", "8G"]}
+                ]
+            },
+        }
+    )
+    cluster.after_write()
+    cluster.advance(30)
+    assert states(cluster).get("KubeNodeMemoryPressure") == "pending"
+    cluster.advance(60 + 5)
+    firing = {a.labels["alertname"]: a.labels for a in cluster.observability.alerts.firing()}
+    hog = cluster.store.get(cluster.rt("Pod"), "default", "hog")
+    assert hog is not None and firing["KubeNodeMemoryPressure"]["node"] == hog["spec"]["nodeName"]
 
 
 def test_bad_image_rollout_on_kube_prometheus_rules() -> None:
