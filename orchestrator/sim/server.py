@@ -12,7 +12,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from aiohttp import web
@@ -74,7 +74,8 @@ def json_response(body: dict | list, status: int = 200) -> web.Response:
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 FIELD_VALIDATION = ("Ignore", "Warn", "Strict")
-WARNINGS = web.RequestKey("warnings", list)  # sent back as Warning headers
+# Sent back as Warning headers (a typed request key where this aiohttp has them).
+WARNINGS: Any = web.RequestKey("warnings", list) if hasattr(web, "RequestKey") else "warnings"
 
 
 def error_response(err: ApiError) -> web.Response:
