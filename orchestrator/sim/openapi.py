@@ -13,6 +13,7 @@ import hashlib
 import json
 from typing import Any
 
+from . import openapi_proto
 from .resources import Registry, ResourceType
 from .schema import Type, TypeDef, load
 
@@ -156,6 +157,9 @@ class OpenAPI:
             "definitions": defs,
         }
         return json.dumps(doc, separators=(",", ":")).encode()
+
+    def v2_protobuf(self) -> bytes:
+        return self._cached("v2-pb", lambda: openapi_proto.document(json.loads(self.v2())))
 
     # ------------------------------------------------------------------ v3
     def v3_index(self) -> dict[str, Any]:

@@ -342,6 +342,16 @@ def test_unknown_fields_rejected_strictly_and_dropped_otherwise(kubectl: Kubectl
     assert 'unknown field "spec.ports[0].nodePortz"' in proc.stderr
 
 
+def test_list_manifests_are_validated_by_kubectl_against_openapi_v2(kubectl: Kubectl) -> None:
+    # kubectl checks the items of a `kind: List` itself, with the protobuf OpenAPI v2 document.
+    items = [MANIFESTS["ConfigMap"], MANIFESTS["Service"]]
+    assert kubectl.apply([{"apiVersion": "v1", "kind": "List", "items": items}]).stdout.count("created") == 2
+    bad = json.loads(json.dumps(MANIFESTS["ConfigMap"])) | {"foo": 1}
+    bad["metadata"]["name"] = "other"
+    proc = kubectl.apply([{"apiVersion": "v1", "kind": "List", "items": [bad]}], check=False)
+    assert 'ValidationError(ConfigMap): unknown field "foo" in io.k8s.api.core.v1.ConfigMap' in proc.stderr
+
+
 def test_create_run_expose_label_annotate_delete(kubectl: Kubectl) -> None:
     # kubectl's typed clients send protobuf bodies for these.
     assert "namespace/x created" in kubectl.run("create", "namespace", "x").stdout
@@ -403,13 +413,13 @@ def test_openapi_documents_cover_every_served_kind(kubectl: Kubectl) -> None:
     pod_spec = apps["components"]["schemas"]["io.k8s.api.core.v1.PodSpec"]["properties"]
     assert pod_spec["containers"]["x-kubernetes-patch-merge-key"] == "name"
     assert pod_spec["containers"]["x-kubernetes-patch-strategy"] == "merge"
-    # OpenAPI v2 as JSON; the protobuf encoding kubectl asks for first is refused so it does without.
+    # OpenAPI v2 as JSON, and as the protobuf kubectl asks for.
     status, _, body = get_raw(server, "/openapi/v2")
     v2 = json.loads(body)
     assert status == 200 and v2["swagger"] == "2.0"
     assert "io.k8s.api.apps.v1.Deployment" in v2["definitions"]
-    status, _, _ = get_raw(server, "/openapi/v2", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
-    assert status == 406
+    status, _, body = get_raw(server, "/openapi/v2", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+    assert status == 200 and body.startswith(b"\n\x032.0")
     explain = kubectl.run("explain", "deployment.spec.strategy").stdout
     assert "rollingUpdate" in explain
 
