@@ -148,12 +148,49 @@ def decide(cluster: Cluster, user: User, attrs: dict) -> tuple[bool, str]:
     return False, ""
 
 
+def request_attributes(
+    request: web.Request, group: str, resource: str, namespace: str | None, name: str | None, sub: str | None
+) -> dict:
+    """The authorizer's view of an API request: verb, group, resource, namespace, name."""
+    method = request.method
+    if method == "GET":
+        verb = "get" if name else ("watch" if request.query.get("watch") in ("true", "1") else "list")
+    elif method == "DELETE":
+        verb = "delete" if name else "deletecollection"
+    else:
+        verb = {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
+    attrs = {"verb": verb, "group": group, "resource": resource, "namespace": namespace or "", "name": name or ""}
+    if sub:
+        attrs["subresource"] = sub
+    return attrs
+
+
+def forbidden(user: User, attrs: dict) -> ApiError:
+    """kube-apiserver's 403 for a request RBAC does not allow."""
+    resource = attrs["resource"] + (f"/{attrs['subresource']}" if attrs.get("subresource") else "")
+    where = f' in the namespace "{attrs["namespace"]}"' if attrs["namespace"] else " at the cluster scope"
+    what = f"{attrs['resource']}.{attrs['group']}" if attrs["group"] else attrs["resource"]
+    if attrs["name"]:
+        what += f' "{attrs["name"]}"'
+    return ApiError(
+        403,
+        f'{what} is forbidden: User "{user.name}" cannot {attrs["verb"]} resource "{resource}" in API group '
+        f'"{attrs["group"]}"{where}',
+        "Forbidden",
+        {"name": attrs["name"], "group": attrs["group"], "kind": attrs["resource"]},
+    )
+
+
 # ------------------------------------------------------------------------------------------ reviews
 def review(cluster: Cluster, request: web.Request, rt: ResourceType, body: dict, namespace: str | None) -> dict:
     """Answer a *SubjectAccessReview or SelfSubjectRulesReview: the body returned with its status."""
     out = copy.deepcopy(body)
     out["apiVersion"], out["kind"] = rt.api_version, rt.kind
     out.setdefault("metadata", {})
+    if rt.kind == "SelfSubjectReview":  # `kubectl auth whoami`
+        user = request_user(request)
+        out["status"] = {"userInfo": {"username": user.name, "groups": list(user.groups)}}
+        return out
     spec = out.get("spec") or {}
     if rt.kind.startswith("Self"):
         user = request_user(request)

@@ -132,11 +132,12 @@ API_EXTRAS: list[ResourceType] = [
     ResourceType(
         "authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", verbs=_REVIEW_VERBS
     ),
+    ResourceType("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", False, verbs=_REVIEW_VERBS),
     ResourceType("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", verbs=_METRICS_VERBS),
     ResourceType("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", namespaced=False, verbs=_METRICS_VERBS),
 ]
 # Groups whose objects are computed on request rather than stored.
-VIRTUAL_GROUPS = frozenset({"authorization.k8s.io", "metrics.k8s.io"})
+VIRTUAL_GROUPS = frozenset({"authentication.k8s.io", "authorization.k8s.io", "metrics.k8s.io"})
 
 # Versions the server also accepts for a group, mapped to the stored one (kubectl and older clients
 # still ask autoscaling/v1 for scale sub-resources and HPAs).

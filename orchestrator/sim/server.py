@@ -238,6 +238,14 @@ class ApiServer:
         if isinstance(target, web.Response):
             return target
         method = request.method
+        if "Impersonate-User" in request.headers and target.rtype.group not in VIRTUAL_GROUPS:
+            # Requests made as another user (`kubectl --as`) get that user's RBAC decision.
+            user = authz.request_user(request)
+            attrs = authz.request_attributes(
+                request, target.rtype.group, target.rtype.plural, target.namespace, target.name, target.sub
+            )
+            if not authz.decide(self.cluster, user, attrs)[0]:
+                raise authz.forbidden(user, attrs)
         if target.rtype.group in VIRTUAL_GROUPS:
             return await self.virtual(request, target)
         if target.name is None:

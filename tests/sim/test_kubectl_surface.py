@@ -468,3 +468,12 @@ def test_kubectl_auth_can_i(kubectl: Kubectl) -> None:
     assert kubectl.run("auth", "can-i", "delete", "nodes", *group, check=False).stdout.strip() == "no"
     rules = kubectl.run("auth", "can-i", "--list", "-n", "demo", "--as=jane").stdout
     assert "pods " in rules and "[get list watch]" in rules
+    # Requests made as jane get her RBAC decision; `auth whoami` answers who the caller is.
+    assert kubectl.run("get", "pods", "-n", "demo", "--as=jane").returncode == 0
+    denied = kubectl.run("get", "deployments", "-n", "demo", "--as=jane", check=False)
+    assert (
+        'deployments.apps is forbidden: User "jane" cannot list resource "deployments" in API group "apps" '
+        'in the namespace "demo"'
+    ) in denied.stderr
+    assert "kubernetes-admin" in kubectl.run("auth", "whoami").stdout
+    assert "jane" in kubectl.run("auth", "whoami", "--as=jane").stdout
