@@ -63,10 +63,14 @@ def _def_schema(td: TypeDef, ref: str, names: dict[str, str], v3: bool) -> dict[
             ext["x-kubernetes-patch-merge-key"] = f.merge_key
             ext["x-kubernetes-list-type"] = "map"
             ext["x-kubernetes-list-map-keys"] = [f.merge_key]
+        if f.description:
+            ext["description"] = f.description
         if ext and "$ref" in s and v3:
             s = {"allOf": [s]}  # OpenAPI 3 ignores siblings of $ref
         props[f.name] = s | ext
     out: dict[str, Any] = {"type": "object", "properties": props}
+    if td.description:
+        out["description"] = td.description
     if td.required:
         out["required"] = td.required
     if td.gvks:

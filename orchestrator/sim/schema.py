@@ -16,6 +16,15 @@ import yaml
 
 PRIMITIVES = frozenset({"str", "int", "long", "bool", "num", "qty", "intstr", "time", "bytes", "obj"})
 
+API_VERSION_DESC = (
+    "APIVersion defines the versioned schema of this representation of an object. Servers should convert "
+    "recognized schemas to the latest internal value, and may reject unrecognized values."
+)
+KIND_DESC = (
+    "Kind is a string value representing the REST resource this object represents. Servers may infer this from "
+    "the endpoint the client submits requests to. Cannot be updated. In CamelCase."
+)
+
 # A type: ("prim", name) | ("list", item) | ("map", value) | ("ref", type name)
 Type = tuple[str, Any]
 
@@ -29,6 +38,7 @@ class Field:
     merge_key: str | None = None
     strategy: str | None = None  # "merge", "retainKeys" or "merge,retainKeys"
     pointer: bool = False  # a zero value is meaningful (Go pointer): protobuf zeros are kept
+    description: str = ""
 
 
 @dataclass
@@ -37,6 +47,7 @@ class TypeDef:
     package: str
     fields: dict[str, Field] = field(default_factory=dict)
     gvks: list[tuple[str, str, str]] = field(default_factory=list)  # (group, version, kind)
+    description: str = ""
 
     @property
     def full_name(self) -> str:
@@ -59,7 +70,8 @@ def parse_type(text: str) -> Type:
 
 
 def _parse_field(name: str, spec: str) -> Field:
-    words = str(spec).split()
+    spec, _, description = str(spec).partition(" | ")
+    words = spec.split()
     ftype = parse_type(words[0])
     tag = None
     required = False
@@ -82,7 +94,7 @@ def _parse_field(name: str, spec: str) -> Field:
             strategies.append("retainKeys")
         else:
             raise ValueError(f"schemas.yaml: unknown flag {w!r} on field {name}")
-    return Field(name, ftype, tag, required, merge_key, ",".join(strategies) or None, pointer)
+    return Field(name, ftype, tag, required, merge_key, ",".join(strategies) or None, pointer, description.strip())
 
 
 @dataclass
@@ -104,6 +116,9 @@ def load() -> Schemas:
         for name, body in defs.items():
             td = TypeDef(name, package)
             for key, spec in body.items():
+                if key == "_desc":
+                    td.description = str(spec).strip()
+                    continue
                 if key == "_kind":
                     for gvk in str(spec).split():
                         group, version, kind = gvk.split("/")
@@ -113,8 +128,8 @@ def load() -> Schemas:
             if td.gvks:
                 # Every top-level kind carries its type meta.
                 td.fields = {
-                    "apiVersion": Field("apiVersion", ("prim", "str")),
-                    "kind": Field("kind", ("prim", "str")),
+                    "apiVersion": Field("apiVersion", ("prim", "str"), description=API_VERSION_DESC),
+                    "kind": Field("kind", ("prim", "str"), description=KIND_DESC),
                 } | (td.fields)
                 for gvk_key in td.gvks:
                     by_gvk[gvk_key] = td

@@ -110,19 +110,27 @@ def test_crd_lifecycle_with_the_official_client(api: client.ApiClient) -> None:
     assert schema["properties"]["spec"]["required"] == ["size"]
 
     events: list[tuple[str, dict]] = []
-    ready = threading.Event()
+    # Watch from the list's resourceVersion: whenever the stream connects, it replays from there.
+    since = custom.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)["metadata"]["resourceVersion"]
 
     def watch_widgets() -> None:
         w = watch.Watch()
-        ready.set()
-        for ev in w.stream(custom.list_namespaced_custom_object, GROUP, VERSION, "default", PLURAL, timeout_seconds=5):
+        stream = w.stream(
+            custom.list_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            "default",
+            PLURAL,
+            resource_version=since,
+            timeout_seconds=10,
+        )
+        for ev in stream:
             events.append((ev["type"], ev["object"]))
             if len(events) == 3:
                 w.stop()
 
     watcher = threading.Thread(target=watch_widgets, daemon=True)
     watcher.start()
-    ready.wait()
 
     # Create: status is ignored with the status subresource; undeclared fields are pruned.
     body = widget("w1", size=3, color="red", extra={"free": [1, 2]}, undeclared=True)
@@ -141,7 +149,7 @@ def test_crd_lifecycle_with_the_official_client(api: client.ApiClient) -> None:
     assert updated["spec"]["size"] == 4
     assert updated["status"] == {"conditions": [{"type": "Ready", "status": "True"}]}
 
-    watcher.join(timeout=10)
+    watcher.join(timeout=15)
     assert [t for t, _ in events] == ["ADDED", "MODIFIED", "MODIFIED"]
     assert events[1][1]["status"]["conditions"][0]["status"] == "True"
 
