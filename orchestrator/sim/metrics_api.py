@@ -82,6 +82,38 @@ def node_metrics(cluster: Cluster, node: dict, pods: list[dict]) -> dict:
     }
 
 
+def table(listing: dict, include_object: str) -> dict:
+    """`kubectl get podmetrics|nodemetrics`: the columns metrics-server's table convertor prints."""
+    cols = [
+        {"name": "Name", "type": "string", "format": "name", "description": "Name of the resource", "priority": 0},
+        {"name": "CPU", "type": "string", "format": "", "description": "CPU usage", "priority": 0},
+        {"name": "Memory", "type": "string", "format": "", "description": "Memory usage", "priority": 0},
+        {
+            "name": "Window",
+            "type": "string",
+            "format": "",
+            "description": "Interval the usage is taken over",
+            "priority": 0,
+        },
+    ]
+    rows = []
+    for item in listing["items"]:
+        usages = [c["usage"] for c in item["containers"]] if "containers" in item else [item["usage"]]
+        cpu = sum(int(u["cpu"].rstrip("n")) for u in usages)
+        memory = sum(int(u["memory"].rstrip("Ki")) for u in usages)
+        row: dict = {"cells": [item["metadata"]["name"], f"{cpu // 1_000_000}m", f"{memory // 1024}Mi", item["window"]]}
+        if include_object == "Object":
+            row["object"] = item
+        elif include_object == "Metadata":
+            row["object"] = {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": item["metadata"],
+            }
+        rows.append(row)
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {}, "columnDefinitions": cols, "rows": rows}
+
+
 def serve(
     cluster: Cluster, rt: ResourceType, namespace: str | None, name: str | None, pred: Callable[[dict], bool]
 ) -> dict:

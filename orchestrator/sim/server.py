@@ -496,9 +496,11 @@ class ApiServer:
         if rt.group == "metrics.k8s.io":
             if request.method != "GET" or request.query.get("watch") in ("true", "1"):
                 raise ApiError(405, f"the server does not allow this method on the requested resource ({rt.plural})")
-            return json_response(
-                metrics_api.serve(self.cluster, rt, target.namespace, target.name, self._predicate(request))
-            )
+            found = metrics_api.serve(self.cluster, rt, target.namespace, target.name, self._predicate(request))
+            if self._wants_table(request):
+                listing = found if "items" in found else {"items": [found]}
+                return json_response(metrics_api.table(listing, self._include_object(request)))
+            return json_response(found)
         if request.method != "POST" or target.name is not None:
             raise ApiError(405, f"the server does not allow this method on the requested resource ({rt.plural})")
         body = await self._body(request)

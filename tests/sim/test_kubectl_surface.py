@@ -451,6 +451,8 @@ def test_kubectl_top(kubectl: Kubectl) -> None:
     nodes = kubectl.run("top", "nodes").stdout.splitlines()
     assert nodes[0].split()[:3] == ["NAME", "CPU(cores)", "CPU(%)"]
     assert {line.split()[0] for line in nodes[1:]} >= {"sim-control-plane", "sim-worker"}
+    listed = kubectl.run("get", "podmetrics").stdout.splitlines()
+    assert listed[0].split() == ["NAME", "CPU", "MEMORY", "WINDOW"] and len(listed) == 3
 
 
 def test_kubectl_auth_can_i(kubectl: Kubectl) -> None:
