@@ -48,10 +48,11 @@ class TypeDef:
     fields: dict[str, Field] = field(default_factory=dict)
     gvks: list[tuple[str, str, str]] = field(default_factory=list)  # (group, version, kind)
     description: str = ""
+    published: str = ""  # the name in OpenAPI, when the key differs (another version's type of that name)
 
     @property
     def full_name(self) -> str:
-        return f"{self.package}.{self.name}"
+        return f"{self.package}.{self.published or self.name}"
 
     @property
     def required(self) -> list[str]:
@@ -116,6 +117,9 @@ def load() -> Schemas:
         for name, body in defs.items():
             td = TypeDef(name, package)
             for key, spec in body.items():
+                if key == "_name":
+                    td.published = str(spec)
+                    continue
                 if key == "_desc":
                     td.description = str(spec).strip()
                     continue

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from aiohttp import web
 
-from . import authz, crds, discovery, metrics_api, protobuf, schema, tables
+from . import authz, conversion, crds, discovery, metrics_api, protobuf, schema, tables
 from . import patch as patching
 from .errors import ApiError
 from .openapi import OpenAPI
@@ -369,6 +369,17 @@ class ApiServer:
                 resource_version=rv,
             )
             return json_response(table)
+        if target.version and target.version != rt.version:
+            items = [_versioned(target, e.obj) for e in entries]
+            api_version = f"{rt.group}/{target.version}"
+            return json_response(
+                {
+                    "kind": f"{rt.kind}List",
+                    "apiVersion": api_version,
+                    "metadata": {"resourceVersion": rv},
+                    "items": items,
+                }
+            )
         list_kind = rt.list_kind or f"{rt.kind}List"
         head = json.dumps(
             {"kind": list_kind, "apiVersion": rt.api_version, "metadata": {"resourceVersion": rv}},
@@ -393,7 +404,7 @@ class ApiServer:
                     resource_version=obj["metadata"]["resourceVersion"],
                 )
             )
-        return json_response(obj)
+        return json_response(_versioned(target, obj))
 
     async def create(self, request: web.Request, target: Target) -> web.Response:
         body = await self._body(request)
@@ -409,7 +420,7 @@ class ApiServer:
             return json_response(preview, 201)
         created = self.store.create(target.rtype, obj, target.namespace)
         self.cluster.after_write()
-        return json_response(created, 201)
+        return json_response(_versioned(target, created), 201)
 
     async def update(self, request: web.Request, target: Target) -> web.Response:
         body = await self._body(request)
@@ -428,10 +439,10 @@ class ApiServer:
         self._check_fields(request, target, body, old, target.sub)
         obj = self.cluster.admit("UPDATE", target.rtype, body, old, target.namespace)
         if self._dry_run(request):
-            return json_response(obj)
+            return json_response(_versioned(target, obj))
         updated = self.store.replace(target.rtype, obj, subresource=target.sub)
         self.cluster.after_write()
-        return json_response(updated)
+        return json_response(_versioned(target, updated))
 
     async def patch(self, request: web.Request, target: Target) -> web.Response:
         rt = target.rtype
@@ -472,11 +483,11 @@ class ApiServer:
             new = {**old, "status": new.get("status", {})}
         obj = self.cluster.admit("UPDATE", rt, new, old, target.namespace)
         if self._dry_run(request):
-            return json_response(obj)
+            return json_response(_versioned(target, obj))
         # The patched object keeps the stored resourceVersion unless the patch set one: a stale one conflicts.
         updated = self.store.replace(rt, obj, subresource=target.sub)
         self.cluster.after_write()
-        return json_response(updated)
+        return json_response(_versioned(target, updated))
 
     async def _apply_create(self, request: web.Request, target: Target, doc: dict) -> web.Response:
         """Server-side apply of an object that does not exist yet creates it."""
@@ -614,6 +625,13 @@ class ApiServer:
             raise
         finally:
             self.store.unsubscribe(watcher)
+
+
+def _versioned(target: Target, obj: dict) -> dict:
+    """The object in the version the request named (an older one is converted from storage)."""
+    if not target.version or target.version == target.rtype.version:
+        return obj
+    return conversion.to_version(obj, target.rtype.group, target.version)
 
 
 def _typed_json(body: dict, media_type: str) -> web.Response:
