@@ -377,9 +377,10 @@ def test_create_run_expose_label_annotate_delete(kubectl: Kubectl) -> None:
     kubectl.run("expose", "deployment", "web", "--port=80", "--target-port=8080", "-n", "x")
     assert kubectl.json("get", "service", "web", "-n", "x")["spec"]["selector"] == {"app": "web"}
     # autoscaling/v1, as kubectl autoscale sends it: stored as v2, answered as v1.
-    assert "horizontalpodautoscaler.autoscaling/web autoscaled" in kubectl.run(
-        "autoscale", "deployment", "web", "--min=1", "--max=3", "--cpu-percent=60", "-n", "x"
-    ).stdout
+    assert (
+        "horizontalpodautoscaler.autoscaling/web autoscaled"
+        in kubectl.run("autoscale", "deployment", "web", "--min=1", "--max=3", "--cpu-percent=60", "-n", "x").stdout
+    )
     hpa = kubectl.json("get", "hpa", "web", "-n", "x")
     assert hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 60
     kubectl.run("label", "deployment", "web", "tier=front", "-n", "x")
