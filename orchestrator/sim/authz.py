@@ -91,7 +91,9 @@ def _bound_rules(cluster: Cluster, user: User, namespace: str) -> list[tuple[str
 
     def role_rules(ref: dict, ns: str) -> list[dict]:
         kind = ref.get("kind")
-        role = store.find(cluster.rt(kind), ns if kind == "Role" else "", ref.get("name", "")) if kind else None
+        if kind not in ("Role", "ClusterRole"):
+            return []  # a binding to something else grants nothing
+        role = store.find(cluster.rt(kind), ns if kind == "Role" else "", ref.get("name", ""))
         return (role or {}).get("rules") or []
 
     for b in store.list(cluster.rt("ClusterRoleBinding")):

@@ -77,9 +77,7 @@ def prune(value: Any, schema: dict, old: Any, path: str, unknown: list[str]) -> 
 def validate(value: Any, schema: dict, path: str, errors: list[tuple[str, str]]) -> None:
     """(field path, message) for each violation of type, required, enum, bounds."""
     if value is None:
-        if not schema.get("nullable"):
-            errors.append((path, f'Invalid value: "null": {path} in body must be of type {schema.get("type")}: "null"'))
-        return
+        return  # nulls are dropped before storing (admission), as the API server prunes them
     if not _type_ok(value, schema):
         shown = value if isinstance(value, (str, int, float)) else _go_type(value)
         errors.append(
