@@ -358,6 +358,8 @@ def register_store_hooks(cluster: Cluster) -> None:
                     cluster.store.delete(custom, o["metadata"].get("namespace", ""), o["metadata"]["name"])
             cluster.store.registry.remove_crd(obj)
         else:
+            if old is not None:
+                cluster.store.registry.remove_crd(old)  # versions dropped or no longer served go
             cluster.store.registry.add_crd(obj)
 
     cluster.store.on_change(on_change)

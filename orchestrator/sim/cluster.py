@@ -189,6 +189,9 @@ class Cluster:
                 },
             },
         )
+        from .authz import bootstrap as rbac_bootstrap
+
+        rbac_bootstrap(self)
         self.reconcile()
 
     # ------------------------------------------------------------------ applications

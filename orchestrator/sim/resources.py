@@ -23,6 +23,7 @@ class ResourceType:
     categories: tuple[str, ...] = ()
     verbs: tuple[str, ...] = tuple(ALL_VERBS)
     list_kind: str = ""
+    custom: bool = False  # served for a CustomResourceDefinition
 
     @property
     def api_version(self) -> str:
@@ -109,6 +110,35 @@ BUILTIN: list[ResourceType] = [
     ResourceType("coordination.k8s.io", "v1", "Lease", "leases"),
 ]
 
+# ------------------------------------------------------------------------------------------------
+# The API surface beyond stored workloads: access control, its reviews, and the resource metrics API.
+# Reviews are create-only and never stored; metrics are computed from the kubelet's usage figures.
+_REVIEW_VERBS = ("create",)
+_METRICS_VERBS = ("get", "list")
+API_EXTRAS: list[ResourceType] = [
+    ResourceType("rbac.authorization.k8s.io", "v1", "Role", "roles"),
+    ResourceType("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
+    ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced=False),
+    ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
+    ResourceType(
+        "authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False, verbs=_REVIEW_VERBS
+    ),
+    ResourceType(
+        "authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", False, verbs=_REVIEW_VERBS
+    ),
+    ResourceType(
+        "authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", False, verbs=_REVIEW_VERBS
+    ),
+    ResourceType(
+        "authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", verbs=_REVIEW_VERBS
+    ),
+    ResourceType("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", False, verbs=_REVIEW_VERBS),
+    ResourceType("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", verbs=_METRICS_VERBS),
+    ResourceType("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", namespaced=False, verbs=_METRICS_VERBS),
+]
+# Groups whose objects are computed on request rather than stored.
+VIRTUAL_GROUPS = frozenset({"authentication.k8s.io", "authorization.k8s.io", "metrics.k8s.io"})
+
 # Versions the server also accepts for a group, mapped to the stored one (kubectl and older clients
 # still ask autoscaling/v1 for scale sub-resources and HPAs).
 EXTRA_VERSIONS = {("autoscaling", "v1"): "v2"}
@@ -118,12 +148,22 @@ EXTRA_VERSIONS = {("autoscaling", "v1"): "v2"}
 class Registry:
     """Lookup of resource types by (group, version, plural) and by kind."""
 
-    types: list[ResourceType] = field(default_factory=lambda: list(BUILTIN))
+    types: list[ResourceType] = field(default_factory=lambda: list(BUILTIN) + list(API_EXTRAS))
+    # Bumped whenever the served types change: generated documents (OpenAPI) are cached on it.
+    generation: int = 0
+    # (group, version, plural) -> the CRD's version entry (schema, printer columns, subresources).
+    crd_versions: dict[tuple[str, str, str], dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._reindex()
 
+    def custom_schema(self, rt: ResourceType) -> dict | None:
+        """The openAPIV3Schema of a custom resource's version, if its CRD has one."""
+        version = self.crd_versions.get((rt.group, rt.version, rt.plural)) or {}
+        return (version.get("schema") or {}).get("openAPIV3Schema")
+
     def _reindex(self) -> None:
+        self.generation += 1
         self._by_path = {(t.group, t.version, t.plural): t for t in self.types}
         self._by_kind: dict[str, ResourceType] = {}
         for t in self.types:
@@ -179,7 +219,9 @@ class Registry:
                 subresources=subs,
                 categories=tuple(names.get("categories", [])),
                 list_kind=names.get("listKind", ""),
+                custom=True,
             )
+            self.crd_versions[(t.group, t.version, t.plural)] = v
             self.types = [x for x in self.types if (x.group, x.version, x.plural) != (t.group, t.version, t.plural)]
             self.types.append(t)
             added.append(t)
@@ -190,6 +232,7 @@ class Registry:
         spec = crd.get("spec", {})
         plural = spec.get("names", {}).get("plural")
         self.types = [t for t in self.types if not (t.group == spec.get("group") and t.plural == plural)]
+        self.crd_versions = {k: v for k, v in self.crd_versions.items() if (k[0], k[2]) != (spec.get("group"), plural)}
         self._reindex()
 
 

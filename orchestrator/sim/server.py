@@ -12,15 +12,16 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from aiohttp import web
 
+from . import authz, conversion, crds, discovery, metrics_api, protobuf, schema, tables
 from . import patch as patching
-from . import tables
 from .errors import ApiError
-from .resources import ResourceType, api_group_list, api_resource_list
+from .openapi import OpenAPI
+from .resources import VIRTUAL_GROUPS, ResourceType, api_group_list, api_resource_list
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 
 if TYPE_CHECKING:
@@ -64,10 +65,18 @@ class Target:
     namespace: str | None
     name: str | None
     sub: str | None
+    version: str = ""  # as requested: differs from rtype.version for a group's older versions
 
 
 def json_response(body: dict | list, status: int = 200) -> web.Response:
     return web.Response(body=json.dumps(body, separators=(",", ":")), status=status, content_type="application/json")
+
+
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+FIELD_VALIDATION = ("Ignore", "Warn", "Strict")
+# Sent back as Warning headers (a typed request key where this aiohttp has them).
+WARNINGS: Any = web.RequestKey("warnings", list) if hasattr(web, "RequestKey") else "warnings"
 
 
 def error_response(err: ApiError) -> web.Response:
@@ -81,6 +90,7 @@ class ApiServer:
         self.cluster = cluster
         self.store = cluster.store
         self.registry = cluster.store.registry
+        self.openapi = OpenAPI(self.registry)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._errors], client_max_size=64 * 1024**2)
@@ -91,6 +101,9 @@ class ApiServer:
             r.add_get(probe, self.healthy)
         r.add_get("/api", self.core_versions)
         r.add_get("/apis", self.group_list)
+        r.add_get("/openapi/v2", self.openapi_v2)
+        r.add_get("/openapi/v3", self.openapi_v3_index)
+        r.add_get("/openapi/v3/{rest:.*}", self.openapi_v3)
         app.on_response_prepare.append(self._stamp_date)
         self.cluster.add_routes(app)  # observability and control endpoints
         r.add_route("*", "/api/{rest:.*}", self.dispatch)
@@ -101,6 +114,9 @@ class ApiServer:
     async def _stamp_date(self, request: web.Request, response: web.StreamResponse) -> None:
         """The Date header tells clients the server's time: the virtual clock's, as object timestamps are."""
         response.headers["Date"] = formatdate(self.cluster.clock.now(), usegmt=True)
+        for warning in request.get(WARNINGS, ()):
+            # RFC 7234 warn-code 299 is what kube-apiserver uses; clients print the text.
+            response.headers.add("Warning", '299 - "' + warning.replace('"', '\\"') + '"')
 
     @web.middleware
     async def _errors(
@@ -126,6 +142,9 @@ class ApiServer:
         return web.Response(text="ok")
 
     async def core_versions(self, request: web.Request) -> web.Response:
+        aggregated = discovery.wanted(request.headers.get("Accept", ""))
+        if aggregated:
+            return _typed_json(discovery.document(self.registry, True, aggregated), aggregated)
         host = request.host.split(":")[0]
         return json_response(
             {
@@ -136,7 +155,37 @@ class ApiServer:
         )
 
     async def group_list(self, request: web.Request) -> web.Response:
+        aggregated = discovery.wanted(request.headers.get("Accept", ""))
+        if aggregated:
+            return _typed_json(discovery.document(self.registry, False, aggregated), aggregated)
         return json_response(api_group_list(self.registry))
+
+    # ------------------------------------------------------------------ OpenAPI
+    async def openapi_v2(self, request: web.Request) -> web.Response:
+        accept = request.headers.get("Accept", "")
+        if OPENAPI_V2_PROTOBUF in accept:
+            # What kubectl asks for (it validates `kind: List` manifests itself against it).
+            # Go's media type parser rejects the "@" of the requested type: answer as plain bytes.
+            return web.Response(body=self.openapi.v2_protobuf(), content_type="application/octet-stream")
+        if accept and "json" not in accept and "*/*" not in accept:
+            raise ApiError(406, "only JSON and protobuf are served for /openapi/v2", "NotAcceptable")
+        return web.Response(body=self.openapi.v2(), content_type="application/json")
+
+    async def openapi_v3_index(self, request: web.Request) -> web.Response:
+        return json_response(self.openapi.v3_index())
+
+    async def openapi_v3(self, request: web.Request) -> web.Response:
+        parts = request.match_info["rest"].strip("/").split("/")
+        if parts[:1] == ["api"] and len(parts) == 2:
+            doc = self.openapi.v3("", parts[1])
+        elif parts[:1] == ["apis"] and len(parts) == 3:
+            doc = self.openapi.v3(parts[1], parts[2])
+        else:
+            doc = None
+        if doc is None:
+            raise ApiError(404, f"the server could not find the requested resource ({request.path})")
+        headers = {"Cache-Control": "public, immutable"} if "hash" in request.query else {}
+        return web.Response(body=doc, content_type="application/json", headers=headers)
 
     # ------------------------------------------------------------------ routing
     def _parse(self, request: web.Request) -> Target | web.Response:
@@ -182,13 +231,23 @@ class ApiServer:
             raise ApiError(404, f"the server could not find the requested resource ({rt.plural}/{sub})")
         if namespace is not None and not rt.namespaced:
             raise ApiError(404, f"the server could not find the requested resource ({rt.plural} is not namespaced)")
-        return Target(rt, namespace, name, sub)
+        return Target(rt, namespace, name, sub, version)
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         target = self._parse(request)
         if isinstance(target, web.Response):
             return target
         method = request.method
+        if "Impersonate-User" in request.headers and target.rtype.group not in VIRTUAL_GROUPS:
+            # Requests made as another user (`kubectl --as`) get that user's RBAC decision.
+            user = authz.request_user(request)
+            attrs = authz.request_attributes(
+                request, target.rtype.group, target.rtype.plural, target.namespace, target.name, target.sub
+            )
+            if not authz.decide(self.cluster, user, attrs)[0]:
+                raise authz.forbidden(user, attrs)
+        if target.rtype.group in VIRTUAL_GROUPS:
+            return await self.virtual(request, target)
         if target.name is None:
             if method == "GET":
                 if request.query.get("watch") in ("true", "1"):
@@ -245,6 +304,8 @@ class ApiServer:
         if not raw:
             raise ApiError(400, "the request body is empty")
         ctype = request.content_type
+        if ctype == PROTOBUF:
+            return protobuf.decode(raw)
         try:
             if "yaml" in ctype:
                 return yaml.safe_load(raw)
@@ -253,6 +314,35 @@ class ApiServer:
             raise ApiError(
                 400, f"the request body is not valid {'YAML' if 'yaml' in ctype else 'JSON'}: {err}"
             ) from err
+
+    def _check_fields(
+        self, request: web.Request, target: Target, obj: dict, old: dict | None, sub: str | None = None
+    ) -> None:
+        """Drop fields the kind does not declare; with fieldValidation=Strict (kubectl's default) they
+        fail the request, with Warn (the API default) they come back as warnings."""
+        mode = request.query.get("fieldValidation", "Warn")
+        if mode not in FIELD_VALIDATION:
+            raise ApiError(400, f'fieldValidation must be one of "Ignore", "Warn" or "Strict", not "{mode}"')
+        rt = target.rtype
+        if target.version and target.version != rt.version:
+            return  # an older version's body: converted by admission, not described here
+        if rt.custom:
+            unknown = crds.check(self.registry, rt, obj, old, sub, strict=mode == "Strict")
+        else:
+            td = schema.load().for_kind(rt.group, rt.version, rt.kind)
+            if td is None:
+                return
+            unknown = schema.unknown_fields(obj, td, old)
+        if not unknown:
+            return
+        if mode == "Strict":
+            listed = ", ".join(f'unknown field "{p}"' for p in unknown)
+            raise ApiError(
+                400,
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: strict decoding error: {listed}',
+            )
+        if mode == "Warn":
+            request.setdefault(WARNINGS, []).extend(f'unknown field "{p}"' for p in unknown)
 
     def _check_kind(self, target: Target, body: dict) -> None:
         kind = body.get("kind")
@@ -266,6 +356,10 @@ class ApiServer:
         entries = [e for e in self.store.entries(rt, target.namespace) if pred(e.obj)]
         entries.sort(key=lambda e: (e.obj["metadata"].get("namespace", ""), e.obj["metadata"]["name"]))
         rv = str(self.store.resource_version)
+        if self._wants_table(request) and rt.custom:
+            objs = [e.obj for e in entries]
+            now = self.cluster.clock.now()
+            return json_response(crds.table(self.registry, rt, objs, now, self._include_object(request), rv))
         if self._wants_table(request):
             table = tables.to_table(
                 rt.kind,
@@ -275,6 +369,17 @@ class ApiServer:
                 resource_version=rv,
             )
             return json_response(table)
+        if target.version and target.version != rt.version:
+            items = [_versioned(target, e.obj) for e in entries]
+            api_version = f"{rt.group}/{target.version}"
+            return json_response(
+                {
+                    "kind": f"{rt.kind}List",
+                    "apiVersion": api_version,
+                    "metadata": {"resourceVersion": rv},
+                    "items": items,
+                }
+            )
         list_kind = rt.list_kind or f"{rt.kind}List"
         head = json.dumps(
             {"kind": list_kind, "apiVersion": rt.api_version, "metadata": {"resourceVersion": rv}},
@@ -285,6 +390,10 @@ class ApiServer:
 
     def get(self, request: web.Request, target: Target) -> web.Response:
         obj = self.store.get(target.rtype, target.namespace or "", target.name or "")
+        if self._wants_table(request) and target.rtype.custom:
+            rv = obj["metadata"]["resourceVersion"]
+            now = self.cluster.clock.now()
+            return json_response(crds.table(self.registry, target.rtype, [obj], now, self._include_object(request), rv))
         if self._wants_table(request):
             return json_response(
                 tables.to_table(
@@ -295,13 +404,14 @@ class ApiServer:
                     resource_version=obj["metadata"]["resourceVersion"],
                 )
             )
-        return json_response(obj)
+        return json_response(_versioned(target, obj))
 
     async def create(self, request: web.Request, target: Target) -> web.Response:
         body = await self._body(request)
         if not isinstance(body, dict):
             raise ApiError(400, "the request body must be an object")
         self._check_kind(target, body)
+        self._check_fields(request, target, body, None)
         obj = self.cluster.admit("CREATE", target.rtype, body, None, target.namespace)
         if self._dry_run(request):
             preview = copy.deepcopy(obj)
@@ -310,7 +420,7 @@ class ApiServer:
             return json_response(preview, 201)
         created = self.store.create(target.rtype, obj, target.namespace)
         self.cluster.after_write()
-        return json_response(created, 201)
+        return json_response(_versioned(target, created), 201)
 
     async def update(self, request: web.Request, target: Target) -> web.Response:
         body = await self._body(request)
@@ -326,12 +436,13 @@ class ApiServer:
         if target.rtype.namespaced:
             meta["namespace"] = target.namespace
         old = self.store.get(target.rtype, target.namespace or "", target.name or "")
+        self._check_fields(request, target, body, old, target.sub)
         obj = self.cluster.admit("UPDATE", target.rtype, body, old, target.namespace)
         if self._dry_run(request):
-            return json_response(obj)
+            return json_response(_versioned(target, obj))
         updated = self.store.replace(target.rtype, obj, subresource=target.sub)
         self.cluster.after_write()
-        return json_response(updated)
+        return json_response(_versioned(target, updated))
 
     async def patch(self, request: web.Request, target: Target) -> web.Response:
         rt = target.rtype
@@ -341,23 +452,24 @@ class ApiServer:
             doc = yaml.safe_load(raw) if "yaml" in ctype else json.loads(raw or b"null")
         except (json.JSONDecodeError, yaml.YAMLError) as err:
             raise ApiError(400, f"the patch is not valid: {err}") from err
-        old = self.store.get(rt, target.namespace or "", target.name or "")
+        old_obj = self.store.find(rt, target.namespace or "", target.name or "")
+        if old_obj is None:
+            if ctype == "application/apply-patch+yaml" and target.sub is None and isinstance(doc, dict):
+                return await self._apply_create(request, target, doc)
+            old_obj = self.store.get(rt, target.namespace or "", target.name or "")
+        old = old_obj
         current = copy.deepcopy(old)
-        if ctype == "application/json-patch+json":
+        if ctype == "application/apply-patch+yaml" and not rt.custom and isinstance(doc, dict):
+            # Server-side apply merges lists by their keys, as a strategic merge does.
+            new = patching.strategic_merge_patch(current, doc, rt.kind)
+        elif ctype == "application/json-patch+json":
             if not isinstance(doc, list):
                 raise ApiError(400, "a JSON patch must be a list of operations")
             new = patching.json_patch(current, doc)
         elif ctype == "application/merge-patch+json" or ctype == "application/apply-patch+yaml":
             new = patching.json_merge_patch(current, doc)
         elif ctype == "application/strategic-merge-patch+json":
-            if rt.group not in (
-                "",
-                "apps",
-                "networking.k8s.io",
-                "autoscaling",
-                "scheduling.k8s.io",
-                "coordination.k8s.io",
-            ):
+            if rt.custom:
                 raise ApiError(415, "strategic merge patch is not supported for custom resources")
             new = patching.strategic_merge_patch(current, doc, rt.kind)
         else:
@@ -366,15 +478,48 @@ class ApiServer:
             raise ApiError(422, "the patch produced something other than an object")
         new.setdefault("metadata", {})
         new["metadata"]["name"] = target.name
+        self._check_fields(request, target, new, old, target.sub)
         if target.sub == "status":
             new = {**old, "status": new.get("status", {})}
         obj = self.cluster.admit("UPDATE", rt, new, old, target.namespace)
         if self._dry_run(request):
-            return json_response(obj)
+            return json_response(_versioned(target, obj))
         # The patched object keeps the stored resourceVersion unless the patch set one: a stale one conflicts.
         updated = self.store.replace(rt, obj, subresource=target.sub)
         self.cluster.after_write()
-        return json_response(updated)
+        return json_response(_versioned(target, updated))
+
+    async def _apply_create(self, request: web.Request, target: Target, doc: dict) -> web.Response:
+        """Server-side apply of an object that does not exist yet creates it."""
+        self._check_kind(target, doc)
+        doc.setdefault("metadata", {})["name"] = target.name
+        self._check_fields(request, target, doc, None)
+        obj = self.cluster.admit("CREATE", target.rtype, doc, None, target.namespace)
+        if self._dry_run(request):
+            return json_response(obj, 201)
+        created = self.store.create(target.rtype, obj, target.namespace)
+        self.cluster.after_write()
+        return json_response(created, 201)
+
+    async def virtual(self, request: web.Request, target: Target) -> web.Response:
+        """Computed resources: access reviews (create only) and resource metrics (get, list)."""
+        rt = target.rtype
+        if rt.group == "metrics.k8s.io":
+            if request.method != "GET" or request.query.get("watch") in ("true", "1"):
+                raise ApiError(405, f"the server does not allow this method on the requested resource ({rt.plural})")
+            found = metrics_api.serve(self.cluster, rt, target.namespace, target.name, self._predicate(request))
+            if self._wants_table(request):
+                listing = found if "items" in found else {"items": [found]}
+                return json_response(metrics_api.table(listing, self._include_object(request)))
+            return json_response(found)
+        if request.method != "POST" or target.name is not None:
+            raise ApiError(405, f"the server does not allow this method on the requested resource ({rt.plural})")
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, "the request body must be an object")
+        self._check_kind(target, body)
+        self._check_fields(request, target, body, None)
+        return json_response(authz.review(self.cluster, request, rt, body, target.namespace), 201)
 
     async def delete(self, request: web.Request, target: Target) -> web.Response:
         rt = target.rtype
@@ -480,6 +625,20 @@ class ApiServer:
             raise
         finally:
             self.store.unsubscribe(watcher)
+
+
+def _versioned(target: Target, obj: dict) -> dict:
+    """The object in the version the request named (an older one is converted from storage)."""
+    if not target.version or target.version == target.rtype.version:
+        return obj
+    return conversion.to_version(obj, target.rtype.group, target.version)
+
+
+def _typed_json(body: dict, media_type: str) -> web.Response:
+    """JSON under a parameterised media type (aggregated discovery names its kind in Content-Type)."""
+    resp = web.Response(body=json.dumps(body, separators=(",", ":")))
+    resp.headers["Content-Type"] = media_type
+    return resp
 
 
 def _scale_of(obj: dict) -> dict:
