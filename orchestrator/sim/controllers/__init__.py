@@ -18,14 +18,19 @@ class Controller(Protocol):
 
 
 def default_controllers() -> list[Controller]:
+    from .cronjobs import CronJobController
     from .endpoints import EndpointsController
     from .hpa import HorizontalPodAutoscalerController
+    from .ingress import IngressController
+    from .jobs import JobController
     from .kubelet import Kubelet
     from .namespaces import NamespaceController
     from .quota import ResourceQuotaController
     from .scheduler import Scheduler
+    from .volumes import VolumeController
     from .workloads import DaemonSetController, DeploymentController, ReplicaSetController, StatefulSetController
 
+    volumes = VolumeController()
     return [
         NamespaceController(),
         HorizontalPodAutoscalerController(),
@@ -33,8 +38,14 @@ def default_controllers() -> list[Controller]:
         ReplicaSetController(),
         StatefulSetController(),
         DaemonSetController(),
+        CronJobController(),
+        JobController(),
         ResourceQuotaController(),
+        volumes,
         Scheduler(),
+        # After the scheduler names a node on a WaitForFirstConsumer claim, bind it before the kubelet mounts.
+        volumes,
         Kubelet(),
         EndpointsController(),
+        IngressController(),
     ]
