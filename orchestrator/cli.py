@@ -294,18 +294,33 @@ def sim_serve(
         str, typer.Option("--clock", help="virtual (moved by POST /sim/v1/advance) or realtime.")
     ] = "virtual",
     seed: Annotated[int, typer.Option("--seed", help="Seed for names and randomness.")] = 0,
+    nodes: Annotated[int | None, typer.Option("--nodes", help="Worker nodes (default 3).")] = None,
+    node_cpu: Annotated[str | None, typer.Option("--node-cpu", help="CPU of each worker (default 8).")] = None,
+    node_memory: Annotated[
+        str | None, typer.Option("--node-memory", help="Memory of each worker (default 32Gi).")
+    ] = None,
+    node_labels: Annotated[
+        list[str] | None, typer.Option("--node-labels", help="k=v label on every worker (repeatable).")
+    ] = None,
+    node_taints: Annotated[
+        list[str] | None, typer.Option("--node-taints", help="k=v:Effect taint on every worker (repeatable).")
+    ] = None,
+    gpus: Annotated[int | None, typer.Option("--gpus", help="nvidia.com/gpu on each worker (default 0).")] = None,
 ) -> None:
-    """Serve a simulated cluster until stopped; prints `listening on URL` once ready."""
+    """Serve a simulated cluster until stopped; prints `listening on URL` once ready.
+
+    Node flags shape the workers and win over a scenario's `cluster:` block."""
     import asyncio
 
     if clock not in ("virtual", "realtime"):
         fail(f"--clock must be virtual or realtime, not {clock!r}")
-    from .sim import FaultError, ScenarioError, SimulatorServer, resolve_scenario
+    from .sim import FaultError, ScenarioError, ShapeError, SimulatorServer, resolve_scenario, shape_from_flags
 
     try:
+        shape = shape_from_flags(nodes, node_cpu, node_memory, node_labels, node_taints, gpus)
         path = resolve_scenario(scenario) if scenario else None
-        server = SimulatorServer.create(path, clock=clock, seed=seed, port=port)
-    except (ScenarioError, FaultError, FileNotFoundError) as err:
+        server = SimulatorServer.create(path, clock=clock, seed=seed, port=port, shape=shape)
+    except (ScenarioError, FaultError, FileNotFoundError, ShapeError) as err:
         fail(str(err))
 
     async def main() -> None:

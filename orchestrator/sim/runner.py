@@ -19,6 +19,7 @@ from aiohttp import web
 from .clock import Clock, RealtimeClock
 from .cluster import Cluster
 from .server import ApiServer
+from .shape import ClusterShape
 
 T = TypeVar("T")
 REALTIME_TICK_SECONDS = 1.0
@@ -38,12 +39,18 @@ class SimulatorServer:
     # ------------------------------------------------------------------ construction
     @classmethod
     def create(
-        cls, scenario: str | Path | None = None, clock: str = "virtual", seed: int = 0, port: int = 0
+        cls,
+        scenario: str | Path | None = None,
+        clock: str = "virtual",
+        seed: int = 0,
+        port: int = 0,
+        shape: ClusterShape | None = None,
     ) -> SimulatorServer:
+        """`shape` (from command-line flags) wins over the scenario's `cluster:` block."""
         from .builtin import resolve_scenario
         from .scenario import load_scenario
 
-        cluster = Cluster(RealtimeClock() if clock == "realtime" else Clock(), seed=seed)
+        cluster = Cluster(RealtimeClock() if clock == "realtime" else Clock(), seed=seed, shape=shape)
         if scenario is not None:  # a file, or a scenario of the library by name
             load_scenario(cluster, resolve_scenario(str(scenario)))
         return cls(cluster, port=port)

@@ -353,7 +353,9 @@ class ApiServer:
             if rt.group not in (
                 "",
                 "apps",
+                "batch",
                 "networking.k8s.io",
+                "storage.k8s.io",
                 "autoscaling",
                 "scheduling.k8s.io",
                 "coordination.k8s.io",

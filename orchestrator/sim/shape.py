@@ -120,3 +120,25 @@ def shape_from_dict(doc: dict) -> ClusterShape:
         gpus=_count("gpus", doc.get("gpus", 0), 0),
         resources={str(k): _quantity(f"resources.{k}", v) for k, v in resources.items()},
     )
+
+
+def shape_from_flags(
+    nodes: int | None = None,
+    cpu: str | None = None,
+    memory: str | None = None,
+    labels: list[str] | None = None,
+    taints: list[str] | None = None,
+    gpus: int | None = None,
+) -> ClusterShape | None:
+    """`sre-agent sim serve --nodes/--node-cpu/...`; None when no flag was given (the scenario decides)."""
+    given = [v for v in (nodes, cpu, memory, gpus) if v is not None] + list(labels or []) + list(taints or [])
+    if not given:
+        return None
+    doc: dict = {
+        "labels": dict(parse_label(x) for x in labels or []),
+        "taints": [parse_taint(x) for x in taints or []],
+    }
+    for key, value in (("nodes", nodes), ("cpu", cpu), ("memory", memory), ("gpus", gpus)):
+        if value is not None:
+            doc[key] = value
+    return shape_from_dict(doc)
