@@ -117,6 +117,8 @@ BUILTIN: list[ResourceType] = [
     ResourceType("networking.k8s.io", "v1", "IngressClass", "ingressclasses", namespaced=False),
     ResourceType("storage.k8s.io", "v1", "StorageClass", "storageclasses", namespaced=False, short_names=("sc",)),
     _core("PersistentVolume", "persistentvolumes", namespaced=False, short_names=("pv",), subresources=("status",)),
+    # kubectl describe service/ingress lists a backend's addresses from its EndpointSlices.
+    ResourceType("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
 ]
 
 # Versions the server also accepts for a group, mapped to the stored one (kubectl and older clients

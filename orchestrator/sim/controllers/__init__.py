@@ -20,6 +20,7 @@ class Controller(Protocol):
 def default_controllers() -> list[Controller]:
     from .cronjobs import CronJobController
     from .endpoints import EndpointsController
+    from .endpointslices import EndpointSliceController
     from .hpa import HorizontalPodAutoscalerController
     from .ingress import IngressController
     from .jobs import JobController
@@ -47,5 +48,6 @@ def default_controllers() -> list[Controller]:
         volumes,
         Kubelet(),
         EndpointsController(),
+        EndpointSliceController(),
         IngressController(),
     ]
