@@ -65,6 +65,7 @@ from urllib.parse import quote
 
 from .clock import parse_rfc3339
 from .controllers.kubelet import container_usage
+from .ingress_traffic import ingress_rates
 from .objects import quantity
 from .promql import (
     Expr,
@@ -554,6 +555,7 @@ class _Collector:
         self._objects: dict[tuple[str, str], tuple[str, list[Sample]]] = {}
         self._cpu_total: dict[tuple[str, str], tuple[int, float]] = {}  # (uid, container) -> (restart, seconds)
         self._app_totals: dict[tuple[str, str], tuple[float, float]] = {}
+        self._ingress_totals: dict[tuple, float] = {}
         self._pods: dict[str, tuple[str, list]] = {}  # uid -> (resourceVersion, running containers)
         # (uid, container) -> (read at, restart count, (cpu cores, working-set bytes))
         self._usage: dict[tuple[str, str], tuple[float, int, tuple[float, float] | None]] = {}
@@ -582,6 +584,7 @@ class _Collector:
         used: set[tuple] = set()
         out.extend(self._containers(dt, used))
         out.extend(self._applications(dt, used))
+        out.extend(self._ingresses(dt, used))
         for key in [k for k in self._last if k not in used]:
             del self._last[key]
         return out
@@ -704,6 +707,18 @@ class _Collector:
                     out.append(
                         self._sample(("ceps", *key, callee), "app_call_errors_per_second", dict(cl), cs.error_rps, used)
                     )
+        return out
+
+    def _ingresses(self, dt: float, used: set[tuple]) -> list[Sample]:
+        """nginx_ingress_controller_requests: counters by status for each served Ingress path."""
+        out = []
+        for rate in ingress_rates(self.cluster):
+            for status, rps in (("200", rate.ok), (rate.status, rate.errors)):
+                labels = {**rate.labels, "status": status}
+                key = ("ing", *sorted(labels.items()))
+                total = self._ingress_totals.get(key, 0.0) + rps * dt
+                self._ingress_totals[key] = total
+                out.append(self._sample(key, "nginx_ingress_controller_requests", labels, total, used))
         return out
 
 

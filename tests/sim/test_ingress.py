@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,3 +155,21 @@ def test_kubectl_describe_ingress_lists_backend_endpoints(sim: Sim, tmp_path: Pa
         timeout=60,
     )
     assert table.stdout.split("\n")[0].split() == ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]
+
+
+def test_ingress_to_a_missing_service_shows_as_errors_in_the_traffic_figures() -> None:
+    plan = {"name": "bookinfo-ingress", "applications": [("book-info", {})], "faults": [], "warmup": 60}
+    with served_plan(plan) as sim:
+        sim.networking.create_ingress_class(
+            {"metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}}
+        )
+        body = shop([path("/", "productpage", {"number": 9080}), path("/ratings", "rating", {"number": 9080})], "nginx")
+        sim.networking.create_namespaced_ingress("book-info", body)
+        sim.advance(120)
+        query = "sum by (path, status) (rate(nginx_ingress_controller_requests{ingress='shop'}[1m]))"
+        result = sim.get_json("/api/v1/query?" + urllib.parse.urlencode({"query": query}))["data"]["result"]
+        rates = {(r["metric"]["path"], r["metric"]["status"]): float(r["value"][1]) for r in result}
+        # The application's 10 users/s are split over the two paths; the misspelt Service answers 503.
+        assert rates[("/", "200")] == pytest.approx(5, rel=0.05)
+        assert rates[("/ratings", "503")] == pytest.approx(5, rel=0.05)
+        assert rates.get(("/ratings", "200"), 0) == 0
