@@ -94,12 +94,11 @@ def _job(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
         return
     assert old is not None
     old_spec = old.get("spec") or {}
-    # Only these may change once the Job exists (plus suspend-time template edits we do not model).
-    mutable = ("parallelism", "suspend", "activeDeadlineSeconds", "ttlSecondsAfterFinished", "backoffLimit")
+    # These are fixed once the Job exists (parallelism, suspend, deadlines and backoffLimit may change;
+    # the template only while suspended upstream, which is not modelled).
     for fld in ("completions", "selector", "template", "completionMode"):
-        if fld in spec and spec.get(fld) != old_spec.get(fld) and fld not in mutable:
-            current = copy.deepcopy(old_spec.get(fld))
-            if fld == "template" and _same_template(spec.get(fld), current):
+        if fld in spec and spec.get(fld) != old_spec.get(fld):
+            if fld == "template" and _same_template(spec.get(fld), old_spec.get(fld)):
                 continue
             raise invalid("Job", name, f"spec.{fld}", "Invalid value: field is immutable")
     for fld in ("selector", "template", "completions", "completionMode", "podReplacementPolicy"):
