@@ -90,7 +90,7 @@ def _job(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
         uid = cluster.store.reserve_uid()
         obj["metadata"]["uid"] = uid
         _job_spec(cluster, "Job", name, spec, "spec", uid)
-        obj.setdefault("status", {})
+        obj["status"] = {}  # the API server drops a status sent with a create
         return
     assert old is not None
     old_spec = old.get("spec") or {}
@@ -161,7 +161,8 @@ def _cronjob(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
         raise invalid("CronJob", name, "spec.jobTemplate", "Required value")
     template.setdefault("metadata", {})
     _job_spec(cluster, "CronJob", name, template.setdefault("spec", {}), "spec.jobTemplate.spec", None)
-    obj.setdefault("status", {})
+    if op == "CREATE":
+        obj["status"] = {}
 
 
 # --------------------------------------------------------------------------------------------- ingress
@@ -231,9 +232,10 @@ def _ingress(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
             if (ic["metadata"].get("annotations") or {}).get(DEFAULT_INGRESS_CLASS) == "true":
                 spec["ingressClassName"] = ic["metadata"]["name"]
                 break
-    if old is not None and "status" not in obj:
+    if op == "CREATE":
+        obj["status"] = {"loadBalancer": {}}
+    elif old is not None and "status" not in obj:
         obj["status"] = copy.deepcopy(old.get("status") or {"loadBalancer": {}})
-    obj.setdefault("status", {"loadBalancer": {}})
 
 
 def _ingress_class(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
@@ -307,7 +309,7 @@ def _pvc(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
         finalizers = obj["metadata"].setdefault("finalizers", [])
         if PVC_PROTECTION not in finalizers:
             finalizers.append(PVC_PROTECTION)
-        obj.setdefault("status", {"phase": "Pending"})
+        obj["status"] = {"phase": "Pending"}
         return
     assert old is not None
     old_spec = old.get("spec") or {}
