@@ -50,6 +50,15 @@ def _job_spec(cluster: Cluster, kind: str, name: str, spec: dict, path: str, uid
     spec.setdefault("parallelism", 1)
     spec.setdefault("backoffLimit", 6)
     spec.setdefault("completionMode", "NonIndexed")
+    if spec["completionMode"] not in ("NonIndexed", "Indexed"):
+        raise invalid(
+            kind,
+            name,
+            f"{path}.completionMode",
+            f'Unsupported value: "{spec["completionMode"]}": supported values: "NonIndexed", "Indexed"',
+        )
+    if spec["completionMode"] == "Indexed" and spec.get("completions") is None:
+        raise invalid(kind, name, f"{path}.completions", "Required value: when completion mode is Indexed")
     spec.setdefault("suspend", False)
     spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
     for fld in ("parallelism", "completions", "backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished"):

@@ -208,3 +208,31 @@ def test_job_metrics_for_alerts(sim: Sim) -> None:
     failed = sim.get_json("/api/v1/query?query=kube_job_status_failed")["data"]["result"]
     by_reason = {r["metric"].get("reason"): r["value"][1] for r in failed if r["metric"]["job_name"] == "broken"}
     assert by_reason["BackoffLimitExceeded"] == "1"
+
+
+def test_indexed_job_runs_each_index_once(sim: Sim) -> None:
+    script = 'echo "index $JOB_COMPLETION_INDEX"; sleep 5'
+    created = raw(
+        batch(sim).create_namespaced_job(
+            NS,
+            job_body("shards", script, completions=3, parallelism=2, completionMode="Indexed"),
+            _preload_content=False,
+        )
+    )
+    assert created["spec"]["completionMode"] == "Indexed"
+    job = sim.wait_for(lambda: "Complete" in conditions(j := read_job(sim, "shards")) and j, timeout=300, step=5)
+    assert job and job["status"]["succeeded"] == 3 and job["status"]["completedIndexes"] == "0-2"
+    pods = job_pods(sim, "shards")
+    index_key = "batch.kubernetes.io/job-completion-index"
+    assert sorted(p["metadata"]["annotations"][index_key] for p in pods) == ["0", "1", "2"]
+    for p in pods:
+        index = p["metadata"]["labels"][index_key]
+        assert p["metadata"]["name"].startswith(f"shards-{index}-") and p["spec"]["hostname"] == f"shards-{index}"
+        log = sim.core.read_namespaced_pod_log(p["metadata"]["name"], NS)
+        assert log.strip() == f"index {index}"
+    code = 0
+    try:
+        batch(sim).create_namespaced_job(NS, job_body("nocount", "true", parallelism=2, completionMode="Indexed"))
+    except client.ApiException as err:
+        code = err.status
+    assert code == 422

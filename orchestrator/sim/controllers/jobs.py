@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 COMPONENT = "job-controller"
 BACKOFF_BASE, BACKOFF_CAP = 10.0, 360.0  # DefaultJobPodFailureBackOff, MaxJobPodFailureBackOff
+INDEX_KEY = "batch.kubernetes.io/job-completion-index"
 BACKOFF_MESSAGE = "Job has reached the specified backoff limit"
 DEADLINE_MESSAGE = "Job was active longer than specified deadline"
 
@@ -31,6 +32,7 @@ class _Tally:
     """Terminal pods already counted into a Job's status (counts survive the pods' deletion)."""
 
     succeeded: set[str] = field(default_factory=set)
+    indexes: set[int] = field(default_factory=set)  # completed indexes (completionMode Indexed)
     failed: set[str] = field(default_factory=set)
     last_failure: float = 0.0
 
@@ -110,10 +112,16 @@ class JobController:
             puid = p["metadata"]["uid"]
             if phase == "Succeeded":
                 tally.succeeded.add(puid)
+                if _index(p) is not None:
+                    tally.indexes.add(int(_index(p) or 0))
             elif phase == "Failed" and puid not in tally.failed:
                 tally.failed.add(puid)
                 tally.last_failure = max(tally.last_failure, _finished_at(p, now))
-        succeeded = max(int(status.get("succeeded") or 0), len(tally.succeeded))
+        indexed = spec.get("completionMode") == "Indexed"
+        # An index counts once however many of its pods succeeded.
+        succeeded = len(tally.indexes) if indexed else max(int(status.get("succeeded") or 0), len(tally.succeeded))
+        if indexed and tally.indexes:
+            status["completedIndexes"] = index_ranges(tally.indexes)
         failed = max(int(status.get("failed") or 0), len(tally.failed))
         if spec.get("suspend"):
             self._suspend(cluster, job, active, status, succeeded, failed, now)
@@ -147,8 +155,14 @@ class JobController:
             want = 0  # a work queue: once one pod succeeded, no new pods start
         if len(active) < want:
             if self._backoff_due(tally, failed) <= now:
-                for _ in range(want - len(active)):
-                    created = self._create_pod(cluster, job)
+                running = {_index(p) for p in active}
+                todo: list[int | None] = (
+                    [i for i in range(int(completions)) if i not in tally.indexes and i not in running]
+                    if indexed and completions is not None
+                    else [None] * (want - len(active))
+                )
+                for index in todo[: want - len(active)]:
+                    created = self._create_pod(cluster, job, index)
                     if created is not None:
                         active.append(created)
         elif len(active) > want:
@@ -257,12 +271,14 @@ class JobController:
         meta = job["metadata"]
         cluster.store.mutate(cluster.rt("Job"), meta["namespace"], meta["name"], put, status=True)
 
-    def _create_pod(self, cluster: Cluster, job: dict) -> dict | None:
+    def _create_pod(self, cluster: Cluster, job: dict, index: int | None = None) -> dict | None:
         from ..errors import ApiError
 
         template = (job.get("spec") or {}).get("template") or {}
         name = job["metadata"]["name"]
         pod = new_pod_from_template(template, job, extra_labels={key: name for key in JOB_NAME_LABELS})
+        if index is not None:
+            _set_index(pod, name, index)
         pod_rt = cluster.rt("Pod")
         try:
             admitted = cluster.admit("CREATE", pod_rt, pod, None, job["metadata"]["namespace"])
@@ -281,6 +297,36 @@ class JobController:
             return
         cluster.store.delete(cluster.rt("Pod"), meta["namespace"], meta["name"])
         cluster.record_event(job, "Normal", "SuccessfulDelete", f"Deleted pod: {meta['name']}", COMPONENT)
+
+
+def _index(pod: dict) -> int | None:
+    value = (pod["metadata"].get("annotations") or {}).get(INDEX_KEY)
+    return int(value) if value is not None and str(value).isdigit() else None
+
+
+def _set_index(pod: dict, job_name: str, index: int) -> None:
+    """What the Job controller gives an Indexed pod: the index as annotation, label, hostname and env."""
+    meta, spec = pod["metadata"], pod["spec"]
+    meta.setdefault("annotations", {})[INDEX_KEY] = str(index)
+    meta["labels"][INDEX_KEY] = str(index)
+    meta["generateName"] = f"{job_name}-{index}-"
+    spec.setdefault("hostname", f"{job_name}-{index}")
+    ref = {"fieldRef": {"apiVersion": "v1", "fieldPath": f"metadata.annotations['{INDEX_KEY}']"}}
+    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        env = c.setdefault("env", [])
+        if not any(e.get("name") == "JOB_COMPLETION_INDEX" for e in env):
+            env.append({"name": "JOB_COMPLETION_INDEX", "valueFrom": ref})
+
+
+def index_ranges(indexes: set[int]) -> str:
+    """{0, 1, 2, 5} -> '0-2,5', as status.completedIndexes writes them."""
+    runs: list[list[int]] = []
+    for i in sorted(indexes):
+        if runs and runs[-1][1] == i - 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def _on_failure(spec: dict) -> bool:
