@@ -401,8 +401,22 @@ def sim_serve(
             "(POST /sim/v1/advance) up to that much keeps kubectl's client-side event ages valid.",
         ),
     ] = 3600.0,
+    nodes: Annotated[int | None, typer.Option("--nodes", help="Worker nodes (default 3).")] = None,
+    node_cpu: Annotated[str | None, typer.Option("--node-cpu", help="CPU of each worker (default 8).")] = None,
+    node_memory: Annotated[
+        str | None, typer.Option("--node-memory", help="Memory of each worker (default 32Gi).")
+    ] = None,
+    node_labels: Annotated[
+        list[str] | None, typer.Option("--node-labels", help="k=v label on every worker (repeatable).")
+    ] = None,
+    node_taints: Annotated[
+        list[str] | None, typer.Option("--node-taints", help="k=v:Effect taint on every worker (repeatable).")
+    ] = None,
+    gpus: Annotated[int | None, typer.Option("--gpus", help="nvidia.com/gpu on each worker (default 0).")] = None,
 ) -> None:
-    """Serve a simulated cluster until stopped; prints `listening on URL` once ready."""
+    """Serve a simulated cluster until stopped; prints `listening on URL` once ready.
+
+    Node flags shape the workers and win over a scenario's `cluster:` block."""
     import asyncio
 
     if clock not in ("virtual", "realtime"):
@@ -413,9 +427,10 @@ def sim_serve(
         fail(f"--alert-for-scale cannot be negative ({alert_for_scale})")
     if clock_lead < 0:
         fail(f"--clock-lead cannot be negative ({clock_lead})")
-    from .sim import FaultError, ScenarioError, SimulatorServer, resolve_scenario
+    from .sim import FaultError, ScenarioError, ShapeError, SimulatorServer, resolve_scenario, shape_from_flags
 
     try:
+        shape = shape_from_flags(nodes, node_cpu, node_memory, node_labels, node_taints, gpus)
         path = resolve_scenario(scenario) if scenario else None
         server = SimulatorServer.create(
             path,
@@ -425,8 +440,9 @@ def sim_serve(
             alert_rules=alert_rules,
             alert_for_scale=alert_for_scale,
             clock_lead=clock_lead,
+            shape=shape,
         )
-    except (ScenarioError, FaultError, FileNotFoundError) as err:
+    except (ScenarioError, FaultError, FileNotFoundError, ShapeError) as err:
         fail(str(err))
 
     async def main() -> None:

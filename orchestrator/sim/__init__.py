@@ -10,6 +10,7 @@ the bench).
   `scenario_problem` (what would stop one loading), `describe_scenario` (what one is about: applications,
   faults and their targets, namespaces, the summary of its symptom), `ScenarioError`;
 - faults: `simulated_faults`, `NOT_SIMULATED`, `FaultError`;
+- the cluster's shape: `ClusterShape`, `shape_from_flags` (the `sim serve` node flags), `ShapeError`;
 - `run_benchmark`, the simulator's own performance figures.
 """
 
@@ -25,13 +26,16 @@ if TYPE_CHECKING:
     from .faults import NOT_SIMULATED, FaultError, simulated_faults
     from .runner import SimulatorServer
     from .scenario import ScenarioError, ScenarioFacts, describe_scenario, load_scenario, scenario_problem
+    from .shape import ClusterShape, ShapeError, shape_from_flags
 
 __all__ = [
     "Cluster",
+    "ClusterShape",
     "FaultError",
     "NOT_SIMULATED",
     "ScenarioError",
     "ScenarioFacts",
+    "ShapeError",
     "SimulatorServer",
     "builtin_scenarios",
     "describe_scenario",
@@ -39,6 +43,7 @@ __all__ = [
     "resolve_scenario",
     "run_benchmark",
     "scenario_problem",
+    "shape_from_flags",
     "simulated_faults",
 ]
 
@@ -46,6 +51,9 @@ __all__ = [
 # aiohttp or the cluster model.
 _HOME = {
     "Cluster": ".cluster",
+    "ClusterShape": ".shape",
+    "ShapeError": ".shape",
+    "shape_from_flags": ".shape",
     "FaultError": ".faults",
     "NOT_SIMULATED": ".faults",
     "ScenarioError": ".scenario",

@@ -11,6 +11,7 @@ import copy
 import re
 from typing import TYPE_CHECKING
 
+from .admission_kinds import KIND_HANDLERS, global_default_class
 from .errors import ApiError, invalid
 from .resources import ResourceType
 from .selectors import selector_from_spec
@@ -45,7 +46,7 @@ def admit(cluster: Cluster, op: str, rt: ResourceType, obj: dict, old: dict | No
             f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
             "characters, '-' or '.', and must start and end with an alphanumeric character",
         )
-    handler = _HANDLERS.get(rt.kind)
+    handler = _HANDLERS.get(rt.kind) or KIND_HANDLERS.get(rt.kind)
     if handler is not None:
         handler(cluster, op, obj, old)
     return obj
@@ -86,7 +87,7 @@ def default_pod_spec(spec: dict) -> None:
                     pr["httpGet"].setdefault("path", "/")
 
 
-def _validate_pod_spec(kind: str, name: str, spec: dict, path: str) -> None:
+def validate_pod_spec(kind: str, name: str, spec: dict, path: str) -> None:
     containers = spec.get("containers")
     if not containers:
         raise invalid(kind, name, f"{path}.containers", "Required value")
@@ -107,7 +108,7 @@ def _pod(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
     name = obj["metadata"].get("name") or obj["metadata"].get("generateName", "")
     if op == "CREATE":
         default_pod_spec(spec)
-        _validate_pod_spec("Pod", name, spec, "spec")
+        validate_pod_spec("Pod", name, spec, "spec")
         pc_name = spec.get("priorityClassName")
         if pc_name:
             pc = cluster.store.find(cluster.rt("PriorityClass"), "", pc_name)
@@ -115,6 +116,11 @@ def _pod(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
                 raise ApiError(403, f'pods "{name}" is forbidden: no PriorityClass with name {pc_name} was found')
             spec["priority"] = pc.get("value", 0)
             spec.setdefault("preemptionPolicy", pc.get("preemptionPolicy", "PreemptLowerPriority"))
+        elif spec.get("priority") is None and (default := global_default_class(cluster)) is not None:
+            # The Priority admission plugin gives class-less pods the globalDefault class.
+            spec["priorityClassName"] = default["metadata"]["name"]
+            spec["priority"] = default.get("value", 0)
+            spec.setdefault("preemptionPolicy", default.get("preemptionPolicy", "PreemptLowerPriority"))
         else:
             spec.setdefault("priority", 0)
         obj.setdefault("status", {"phase": "Pending", "qosClass": _qos(spec)})
@@ -190,7 +196,7 @@ def _workload(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
     tspec = template.setdefault("spec", {})
     template.setdefault("metadata", {})
     default_pod_spec(tspec)
-    _validate_pod_spec(kind, name, tspec, "spec.template.spec")
+    validate_pod_spec(kind, name, tspec, "spec.template.spec")
     selector = spec.get("selector")
     if not selector:
         raise invalid(kind, name, "spec.selector", "Required value")

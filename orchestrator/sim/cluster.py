@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import itertools
+import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from .clock import Clock, rfc3339, rfc3339_micro
 from .controllers import default_controllers
 from .reliability import Reliability
 from .resources import Registry, ResourceType
+from .shape import DEFAULT_SHAPE, ClusterShape
 from .store import Store
 
 if TYPE_CHECKING:
@@ -27,15 +29,17 @@ if TYPE_CHECKING:
 STEP_SECONDS = 5.0
 MAX_RECONCILE_PASSES = 12
 
-WORKER_NODES = ("sim-worker", "sim-worker2", "sim-worker3")
+WORKER_NODES = tuple(DEFAULT_SHAPE.worker_names())
 CONTROL_PLANE = "sim-control-plane"
+CONTROL_PLANE_CAPACITY = DEFAULT_SHAPE.capacity()  # the control plane keeps its size whatever the workers'
 
 
 class Cluster:
     """`alert_rules` names a built-in rule set (observability.RULE_SETS): "library", the compressed
     durations the scenario library and the calibrated bench were tuned with (the default, so embedded
     scenarios behave as they always have), or "kube-prometheus", the real rules and durations.
-    `alert_for_scale` multiplies every rule's `for:` (0.1 shortens kube-prometheus' 15m to 90 s)."""
+    `alert_for_scale` multiplies every rule's `for:` (0.1 shortens kube-prometheus' 15m to 90 s).
+    A `shape` given here (command-line flags) wins over a scenario's `cluster:` block."""
 
     def __init__(
         self,
@@ -43,11 +47,14 @@ class Cluster:
         seed: int = 0,
         alert_rules: str = "library",
         alert_for_scale: float = 1.0,
+        shape: ClusterShape | None = None,
     ) -> None:
         self.clock = clock or Clock()
         self.seed = seed
         self.alert_rules = alert_rules
         self.alert_for_scale = alert_for_scale
+        self.shape = shape or DEFAULT_SHAPE
+        self.shape_locked = shape is not None
         self.store = Store(self.clock, Registry(), seed=seed)
         self.reliability = Reliability()
         self.applications: dict[str, Application] = {}  # by namespace
@@ -157,8 +164,9 @@ class Cluster:
                 },
             )
         node_rt = self.rt("Node")
-        for name in (CONTROL_PLANE, *WORKER_NODES):
-            self.store.create(node_rt, _node(name, control_plane=name == CONTROL_PLANE, ip=self.allocate_ip("pod")))
+        self.store.create(node_rt, _node(CONTROL_PLANE, control_plane=True, ip=self.allocate_ip("pod")))
+        for name in self.shape.worker_names():
+            self.store.create(node_rt, _worker(name, self.shape, ip=self.allocate_ip("pod")))
         pc_rt = self.rt("PriorityClass")
         for name, value in (("system-cluster-critical", 2000000000), ("system-node-critical", 2000001000)):
             self.store.create(
@@ -171,6 +179,20 @@ class Cluster:
                     "description": "Used for system critical pods that must not be moved from their current node.",
                 },
             )
+        # kind's default class: local-path volumes, bound once a pod using the claim is scheduled.
+        self.store.create(
+            self.rt("StorageClass"),
+            {
+                "metadata": {
+                    "name": "standard",
+                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                    "uid": self.store.reserve_uid(str(uuid.uuid5(uuid.NAMESPACE_URL, "storageclass/standard"))),
+                },
+                "provisioner": "rancher.io/local-path",
+                "reclaimPolicy": "Delete",
+                "volumeBindingMode": "WaitForFirstConsumer",
+            },
+        )
         svc_rt = self.rt("Service")
         self.store.create(
             svc_rt,
@@ -192,6 +214,21 @@ class Cluster:
         from .authz import bootstrap as rbac_bootstrap
 
         rbac_bootstrap(self)
+        self.reconcile()
+
+    def reshape(self, shape: ClusterShape) -> None:
+        """Replace the workers with the shape's (a scenario's `cluster:` block), before anything runs."""
+        if self.shape_locked or shape == self.shape:
+            return
+        node_rt, pod_rt = self.rt("Node"), self.rt("Pod")
+        if any((p.get("spec") or {}).get("nodeName") for p in self.store.list(pod_rt)):
+            raise RuntimeError("the cluster's shape can only change before pods are scheduled")
+        for node in self.store.list(node_rt):
+            if node["metadata"]["name"] != CONTROL_PLANE:
+                self.store.delete(node_rt, "", node["metadata"]["name"])
+        self.shape = shape
+        for name in shape.worker_names():
+            self.store.create(node_rt, _worker(name, shape, ip=self.allocate_ip("pod")))
         self.reconcile()
 
     # ------------------------------------------------------------------ applications
@@ -315,7 +352,14 @@ class Cluster:
         }
 
 
-def _node(name: str, control_plane: bool, ip: str) -> dict:
+def _worker(name: str, shape: ClusterShape, ip: str) -> dict:
+    node = _node(name, control_plane=False, ip=ip, capacity=shape.capacity())
+    node["metadata"]["labels"].update(shape.labels)
+    node["spec"]["taints"] = [dict(t) for t in shape.taints]
+    return node
+
+
+def _node(name: str, control_plane: bool, ip: str, capacity: dict[str, str] | None = None) -> dict:
     labels = {
         "kubernetes.io/arch": "amd64",
         "kubernetes.io/os": "linux",
@@ -327,7 +371,7 @@ def _node(name: str, control_plane: bool, ip: str) -> dict:
         labels["node-role.kubernetes.io/control-plane"] = ""
     else:
         labels["node-role.kubernetes.io/node"] = ""
-    capacity = {"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"}
+    capacity = dict(capacity or CONTROL_PLANE_CAPACITY)
     return {
         "metadata": {"name": name, "labels": labels, "annotations": {"node.alpha.kubernetes.io/ttl": "0"}},
         "spec": {

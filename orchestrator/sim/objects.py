@@ -92,6 +92,9 @@ def decode_value(kind: str, value: object) -> str:
         return ""
 
 
+_KEYED_FIELD = re.compile(r"^metadata\.(annotations|labels)\['([^']+)'\]$")
+
+
 def container_env(pod: dict, container: dict, find: Finder) -> dict[str, str]:
     """The environment the container's process sees: literal values with $(VAR) expansion, envFrom,
     ConfigMap/Secret key references at their current data, and the usual fieldRefs. A reference that
@@ -121,7 +124,12 @@ def container_env(pod: dict, container: dict, find: Finder) -> dict[str, str]:
         vf = e.get("valueFrom") or {}
         env.pop(name, None)
         if "fieldRef" in vf:
-            env[name] = fields.get(vf["fieldRef"].get("fieldPath", ""), "")
+            path = vf["fieldRef"].get("fieldPath", "")
+            keyed = _KEYED_FIELD.match(path)
+            if keyed:  # metadata.annotations['k'] / metadata.labels['k'] (an Indexed Job's completion index)
+                env[name] = str((meta.get(keyed.group(1)) or {}).get(keyed.group(2), ""))
+            else:
+                env[name] = fields.get(path, "")
         for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
             ref = vf.get(key)
             obj = find(kind, ns, ref.get("name", "")) if ref else None

@@ -75,6 +75,7 @@ from urllib.parse import quote
 from .clock import parse_rfc3339
 from .controllers.kubelet import container_usage, throttle_factor
 from .controllers.quota import container_amount
+from .ingress_traffic import ingress_rates
 from .objects import quantity
 from .promql import (
     Expr,
@@ -451,6 +452,89 @@ def _pvc_samples(obj: dict) -> list[Sample]:
     ]
 
 
+# ---- batch and storage kinds, as kube-state-metrics names them (alerts such as KubeJobFailed read these)
+def _condition_true(st: dict, ctype: str) -> str:
+    c = next((c for c in st.get("conditions") or () if c.get("type") == ctype), None)
+    return str(c.get("status", "Unknown")).lower() if c else "false"
+
+
+def _job_samples(obj: dict) -> list[Sample]:
+    meta, spec, st = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    base = {"namespace": meta["namespace"], "job_name": meta["name"]}
+    owner: dict = next((r for r in meta.get("ownerReferences") or () if r.get("controller")), {})
+    out = [
+        Sample("kube_job_info", base, 1),
+        Sample(
+            "kube_job_owner",
+            {
+                **base,
+                "owner_kind": owner.get("kind", "<none>"),
+                "owner_name": owner.get("name", "<none>"),
+                "owner_is_controller": "true" if owner else "<none>",
+            },
+            1,
+        ),
+        Sample("kube_job_spec_parallelism", base, float(spec.get("parallelism", 1))),
+        Sample("kube_job_status_active", base, float(st.get("active", 0) or 0)),
+        Sample("kube_job_status_succeeded", base, float(st.get("succeeded", 0) or 0)),
+    ]
+    if spec.get("completions") is not None:
+        out.append(Sample("kube_job_spec_completions", base, float(spec["completions"])))
+    if spec.get("activeDeadlineSeconds") is not None:
+        out.append(Sample("kube_job_spec_active_deadline_seconds", base, float(spec["activeDeadlineSeconds"])))
+    failed = float(st.get("failed", 0) or 0)
+    reason = next((c.get("reason") for c in st.get("conditions") or () if c.get("type") == "Failed"), None)
+    if reason:
+        for r in ("BackoffLimitExceeded", "DeadlineExceeded", "Evicted"):
+            out.append(Sample("kube_job_status_failed", {**base, "reason": r}, failed if r == reason else 0))
+    else:
+        out.append(Sample("kube_job_status_failed", base, failed))
+    for metric, key in (
+        ("kube_job_status_start_time", "startTime"),
+        ("kube_job_status_completion_time", "completionTime"),
+    ):
+        when = _ts(st.get(key))
+        if when is not None:
+            out.append(Sample(metric, base, when))
+    for metric, ctype in (("kube_job_complete", "Complete"), ("kube_job_failed", "Failed")):
+        cur = _condition_true(st, ctype)
+        out.extend(Sample(metric, {**base, "condition": s}, 1 if s == cur else 0) for s in ("true", "false", "unknown"))
+    return out
+
+
+def _cronjob_samples(obj: dict) -> list[Sample]:
+    meta, spec, st = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    base = {"namespace": meta["namespace"], "cronjob": meta["name"]}
+    info = {**base, "schedule": spec.get("schedule", ""), "concurrency_policy": spec.get("concurrencyPolicy", "Allow")}
+    out = [
+        Sample("kube_cronjob_info", info, 1),
+        Sample("kube_cronjob_spec_suspend", base, 1 if spec.get("suspend") else 0),
+        Sample("kube_cronjob_status_active", base, float(len(st.get("active") or ()))),
+    ]
+    for metric, key in (
+        ("kube_cronjob_status_last_schedule_time", "lastScheduleTime"),
+        ("kube_cronjob_status_last_successful_time", "lastSuccessfulTime"),
+    ):
+        when = _ts(st.get(key))
+        if when is not None:
+            out.append(Sample(metric, base, when))
+    return out
+
+
+def _pv_samples(obj: dict) -> list[Sample]:
+    meta, spec = obj["metadata"], obj.get("spec") or {}
+    phase = (obj.get("status") or {}).get("phase", "Pending")
+    base = {"persistentvolume": meta["name"]}
+    out = [
+        Sample("kube_persistentvolume_status_phase", {**base, "phase": p}, 1 if p == phase else 0)
+        for p in ("Pending", "Available", "Bound", "Released", "Failed")
+    ]
+    size = quantity((spec.get("capacity") or {}).get("storage"), None)
+    if size is not None:
+        out.append(Sample("kube_persistentvolume_capacity_bytes", base, size))
+    return out
+
+
 OBJECT_METRICS = {
     "Pod": _pod_samples,
     "Deployment": _deployment_samples,
@@ -464,6 +548,9 @@ OBJECT_METRICS = {
     "Service": _service_samples,
     "Endpoints": _endpoints_samples,
     "PersistentVolumeClaim": _pvc_samples,
+    "Job": _job_samples,
+    "CronJob": _cronjob_samples,
+    "PersistentVolume": _pv_samples,
 }
 
 
@@ -482,6 +569,7 @@ class _Collector:
         self._objects: dict[tuple[str, str], tuple[str, list[Sample]]] = {}
         self._cpu_total: dict[tuple[str, str], tuple[int, float]] = {}  # (uid, container) -> (restart, seconds)
         self._app_totals: dict[tuple[str, str], tuple[float, float]] = {}
+        self._ingress_totals: dict[tuple, float] = {}
         self._pods: dict[str, tuple[str, list]] = {}  # uid -> (resourceVersion, running containers)
         # (uid, container) -> (read at, restart count, (cpu cores, working-set bytes))
         self._usage: dict[tuple[str, str], tuple[float, int, tuple[float, float] | None]] = {}
@@ -512,6 +600,7 @@ class _Collector:
         out.extend(self._containers(dt, used))
         out.extend(self._applications(dt, used))
         out.extend(self._targets(used))
+        out.extend(self._ingresses(dt, used))
         for key in [k for k in self._last if k not in used]:
             del self._last[key]
         return out
@@ -676,6 +765,18 @@ class _Collector:
                             labels = {"job": svc.name, "namespace": ns, "service": svc.name, "pod": pod}
                             labels["instance"] = instance
                             out.append(self._sample(("up", ns, svc.name, instance), "up", labels, value, used))
+        return out
+
+    def _ingresses(self, dt: float, used: set[tuple]) -> list[Sample]:
+        """nginx_ingress_controller_requests: counters by status for each served Ingress path."""
+        out = []
+        for rate in ingress_rates(self.cluster):
+            for status, rps in (("200", rate.ok), (rate.status, rate.errors)):
+                labels = {**rate.labels, "status": status}
+                key = ("ing", *sorted(labels.items()))
+                total = self._ingress_totals.get(key, 0.0) + rps * dt
+                self._ingress_totals[key] = total
+                out.append(self._sample(key, "nginx_ingress_controller_requests", labels, total, used))
         return out
 
 

@@ -108,6 +108,18 @@ BUILTIN: list[ResourceType] = [
     ),
     # Leases let operators take a lock.
     ResourceType("coordination.k8s.io", "v1", "Lease", "leases"),
+    # ---- kinds people deploy beside workloads: batch, ingress and storage (controllers in jobs.py,
+    # cronjobs.py, ingress.py and volumes.py under controllers/).
+    ResourceType("batch", "v1", "Job", "jobs", subresources=("status",), categories=("all",)),
+    ResourceType(
+        "batch", "v1", "CronJob", "cronjobs", short_names=("cj",), subresources=("status",), categories=("all",)
+    ),
+    ResourceType("networking.k8s.io", "v1", "Ingress", "ingresses", short_names=("ing",), subresources=("status",)),
+    ResourceType("networking.k8s.io", "v1", "IngressClass", "ingressclasses", namespaced=False),
+    ResourceType("storage.k8s.io", "v1", "StorageClass", "storageclasses", namespaced=False, short_names=("sc",)),
+    _core("PersistentVolume", "persistentvolumes", namespaced=False, short_names=("pv",), subresources=("status",)),
+    # kubectl describe service/ingress lists a backend's addresses from its EndpointSlices.
+    ResourceType("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
 ]
 
 # ------------------------------------------------------------------------------------------------

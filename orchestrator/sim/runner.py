@@ -19,6 +19,7 @@ from aiohttp import web
 from .clock import Clock, RealtimeClock
 from .cluster import Cluster
 from .server import ApiServer
+from .shape import ClusterShape
 
 T = TypeVar("T")
 REALTIME_TICK_SECONDS = 1.0
@@ -46,9 +47,11 @@ class SimulatorServer:
         alert_rules: str = "library",
         alert_for_scale: float = 1.0,
         clock_lead: float = 0.0,
+        shape: ClusterShape | None = None,
     ) -> SimulatorServer:
         """`alert_rules`/`alert_for_scale`: see Cluster (the default keeps the scenario library's timings);
-        `clock_lead`: see orchestrator/sim/clock.py (for kubectl's client-side ages)."""
+        `clock_lead`: see orchestrator/sim/clock.py (for kubectl's client-side ages); `shape` (from
+        command-line flags) wins over the scenario's `cluster:` block."""
         from .builtin import resolve_scenario
         from .scenario import load_scenario
 
@@ -57,6 +60,7 @@ class SimulatorServer:
             seed=seed,
             alert_rules=alert_rules,
             alert_for_scale=alert_for_scale,
+            shape=shape,
         )
         if scenario is not None:  # a file, or a scenario of the library by name
             load_scenario(cluster, resolve_scenario(str(scenario)))

@@ -14,6 +14,7 @@ Three shapes load:
           - {name: opentelemetry-demo, options: {autoscaling: {kubernetes: {hpa: true}}}}
           - {file: my-shop.yaml}       # format: orchestrator/sim/apps.py, relative to this file
         warmup: 120            # virtual seconds the applications run healthy before the faults
+        cluster: {nodes: 2, cpu: "2", memory: 4Gi, gpus: 1}   # worker shape: orchestrator/sim/shape.py
         faults: [{id: nonexistent-kubernetes-workload-container-image, args: {...}}]
         images:                # image catalogue entries of its own (format: sim/runtime/images.yaml)
           - {repository: registry.example.com/team/api, tags: ["1.*"], entrypoint: [/api],
@@ -31,6 +32,7 @@ import yaml
 
 from .apps import Application, ApplicationError, load_application_file
 from .runtime.catalogue import CatalogueError, catalogue_for, parse_entry
+from .shape import ShapeError, shape_from_dict
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -111,7 +113,7 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
         }
     if doc.get("kind") == "Scenario" and api.startswith("sim.sre-agent.dev/"):
         spec = doc.get("spec") or {}
-        unknown = set(spec) - {"applications", "faults", "warmup", "images"}
+        unknown = set(spec) - {"applications", "faults", "warmup", "images", "cluster"}
         if unknown:
             raise ScenarioError(f"{source}: spec: unknown field(s) {', '.join(sorted(unknown))}")
         apps = []
@@ -139,13 +141,19 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
                 parse_entry(entry)
             except (CatalogueError, TypeError, ValueError) as err:
                 raise ScenarioError(f"{source}: spec.images[{i}]: {err}") from err
-        return {
+        plan: dict[str, Any] = {
             "name": (doc.get("metadata") or {}).get("name", "scenario"),
             "applications": apps,
             "faults": faults,
             "warmup": float(spec.get("warmup", DEFAULT_WARMUP_SECONDS)),
             "images": images,
         }
+        if spec.get("cluster") is not None:
+            try:
+                plan["cluster"] = shape_from_dict(spec["cluster"])
+            except ShapeError as err:
+                raise ScenarioError(f"{source}: spec.{err}") from err
+        return plan
     raise ScenarioError(
         f"{source}: not a scenario (expected apiVersion itbench.io/v2 or sim.sre-agent.dev/v1alpha1 with kind: Scenario)"
     )
@@ -210,6 +218,8 @@ def apply_plan(cluster: Cluster, plan: dict[str, Any]) -> None:
     for f in plan["faults"]:
         validate_fault(f["id"], f["args"])  # fail before installing anything
     catalogue_for(cluster).add(plan.get("images") or [])
+    if plan.get("cluster") is not None:
+        cluster.reshape(plan["cluster"])
     for app, options in plan["applications"]:
         if isinstance(app, Application):
             cluster.catalog[app.name] = app

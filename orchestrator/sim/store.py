@@ -68,6 +68,7 @@ class Store:
         self._rv = 0
         self._log: deque[WatchEvent] = deque(maxlen=WATCH_LOG_SIZE)
         self._watchers: list[Watcher] = []
+        self._reserved_uids: set[str] = set()
         self._rng = random.Random(seed)
         self._hooks: list[Callable[[str, ResourceType, dict, dict | None], None]] = []
 
@@ -95,6 +96,13 @@ class Store:
 
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def reserve_uid(self, uid: str | None = None) -> str:
+        """A uid handed out before the object is stored: a Job's selector names its own uid. A given uid
+        draws nothing from the seeded generator, so bootstrap objects leave later names unchanged."""
+        uid = uid or self.new_uid()
+        self._reserved_uids.add(uid)
+        return uid
 
     # ----------------------------------------------------------------- reads
     def get(self, rt: ResourceType, namespace: str, name: str) -> dict:
@@ -152,7 +160,11 @@ class Store:
             raise already_exists(rt.plural, meta["name"], rt.group)
         obj["apiVersion"] = rt.api_version
         obj["kind"] = rt.kind
-        meta["uid"] = self.new_uid()
+        given = meta.get("uid")
+        if given in self._reserved_uids:
+            self._reserved_uids.discard(given)
+        else:
+            meta["uid"] = self.new_uid()
         meta["creationTimestamp"] = rfc3339(self.clock.now())
         meta.pop("deletionTimestamp", None)
         if "spec" in obj or rt.kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Pod"):

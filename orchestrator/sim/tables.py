@@ -1008,6 +1008,17 @@ def _print_ingress(obj: dict, now: float) -> list[Any]:
     ]
 
 
+def _print_ingressclass(obj: dict, now: float) -> list[Any]:
+    params = _get(obj, "spec", "parameters")
+    parameters = "<none>"
+    if isinstance(params, dict):
+        parameters = params.get("kind", "")
+        if params.get("apiGroup"):
+            parameters += "." + params["apiGroup"]
+        parameters += "/" + params.get("name", "")
+    return [_name(obj), _get(obj, "spec", "controller", default=""), parameters, _age(obj, now)]
+
+
 def _print_storageclass(obj: dict, now: float) -> list[Any]:
     annotations = _get(obj, "metadata", "annotations", default={}) or {}
     name = _name(obj)
@@ -1650,6 +1661,19 @@ _TABLES: dict[str, tuple[list[dict[str, Any]], Printer]] = {
             _age_col(),
         ],
         _print_ingress,
+    ),
+    "IngressClass": (
+        [
+            _name_col(),
+            _col(
+                "Controller",
+                "string",
+                "Controller that is responsible for handling this class",
+            ),
+            _col("Parameters", "string", "A reference to a resource with additional parameters"),
+            _age_col(),
+        ],
+        _print_ingressclass,
     ),
     "StorageClass": (
         [

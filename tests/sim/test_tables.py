@@ -1234,6 +1234,7 @@ ALL_KINDS = [
     "LimitRange",
     "Lease",
     "Ingress",
+    "IngressClass",
     "StorageClass",
     "ControllerRevision",
     "MutatingWebhookConfiguration",
@@ -1299,3 +1300,18 @@ def test_assorted_extra_kinds() -> None:
     assert row("ControllerRevision", rev)["CONTROLLER"] == "statefulset.apps/web"
     role = {"metadata": meta("reader")}
     assert row("Role", role) == {"NAME": "reader", "CREATED AT": CREATED}
+
+
+def test_ingressclass_row() -> None:
+    ic = {
+        "metadata": meta("nginx"),
+        "spec": {
+            "controller": "k8s.io/ingress-nginx",
+            "parameters": {"apiGroup": "k8s.example.com", "kind": "IngressParameters", "name": "external-lb"},
+        },
+    }
+    assert default_headers("IngressClass") == ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]
+    cells = row("IngressClass", ic)
+    assert cells["CONTROLLER"] == "k8s.io/ingress-nginx"
+    assert cells["PARAMETERS"] == "IngressParameters.k8s.example.com/external-lb"
+    assert row("IngressClass", {"metadata": meta("plain"), "spec": {"controller": "x"}})["PARAMETERS"] == "<none>"

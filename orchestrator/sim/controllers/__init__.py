@@ -19,14 +19,20 @@ class Controller(Protocol):
 
 def default_controllers() -> list[Controller]:
     from ..runtime.pressure import NodeMemoryPressure
+    from .cronjobs import CronJobController
     from .endpoints import EndpointsController
+    from .endpointslices import EndpointSliceController
     from .hpa import HorizontalPodAutoscalerController
+    from .ingress import IngressController
+    from .jobs import JobController
     from .kubelet import Kubelet
     from .namespaces import NamespaceController
     from .quota import ResourceQuotaController
     from .scheduler import Scheduler
+    from .volumes import VolumeController
     from .workloads import DaemonSetController, DeploymentController, ReplicaSetController, StatefulSetController
 
+    volumes = VolumeController()
     return [
         NamespaceController(),
         HorizontalPodAutoscalerController(),
@@ -34,9 +40,16 @@ def default_controllers() -> list[Controller]:
         ReplicaSetController(),
         StatefulSetController(),
         DaemonSetController(),
+        CronJobController(),
+        JobController(),
         ResourceQuotaController(),
+        volumes,
         Scheduler(),
+        # After the scheduler names a node on a WaitForFirstConsumer claim, bind it before the kubelet mounts.
+        volumes,
         Kubelet(),
         NodeMemoryPressure(),
         EndpointsController(),
+        EndpointSliceController(),
+        IngressController(),
     ]

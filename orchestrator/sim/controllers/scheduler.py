@@ -17,6 +17,7 @@ from ..clock import rfc3339
 from ..objects import quantity
 from ..selectors import SelectorError, selector_from_spec
 from .quota import is_terminal, pod_amount
+from .volumes import SELECTED_NODE, waits_for_consumer
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -27,7 +28,6 @@ UNSCHEDULABLE_FLUSH = 300.0  # with nothing changed, upstream retries unschedula
 # The scheduler scores pods without requests as if they asked for this much (upstream's defaults).
 DEFAULT_SCORE_CPU = 0.1
 DEFAULT_SCORE_MEMORY = 200 * 2**20
-PROVISIONABLE_CLASSES = (None, "standard", "local-path")  # kind's default StorageClass provisions these
 
 UNSCHEDULABLE = "node(s) were unschedulable"
 NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
@@ -40,6 +40,37 @@ ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
 RESOURCE_REASONS = {"Too many pods", "Insufficient cpu", "Insufficient memory"}
 # Failures removing pods could cure (upstream's plain Unschedulable); the others are unresolvable.
 RESOLVABLE = RESOURCE_REASONS | {HOST_PORTS, SPREAD, EXISTING_ANTI, ANTI_AFFINITY}
+
+
+def _is_resource_reason(reason: str) -> bool:
+    # Extended resources (nvidia.com/gpu) read "Insufficient <name>" like cpu and memory.
+    return reason in RESOURCE_REASONS or reason.startswith("Insufficient ")
+
+
+def _resolvable(reason: str) -> bool:
+    return reason in RESOLVABLE or _is_resource_reason(reason)
+
+
+def extended_resources(source: dict) -> dict[str, float]:
+    """The extended resources (a domain-prefixed name such as nvidia.com/gpu) in a requests or capacity map."""
+    return {k: quantity(v) for k, v in source.items() if "/" in k and not k.startswith("kubernetes.io/")}
+
+
+def pod_extended(pod: dict) -> dict[str, float]:
+    """Extended-resource requests of a pod (limits stand in for requests; they must be equal)."""
+    spec = pod.get("spec") or {}
+    out: dict[str, float] = {}
+    for c in spec.get("containers") or []:
+        res = c.get("resources") or {}
+        for k, v in extended_resources({**(res.get("limits") or {}), **(res.get("requests") or {})}).items():
+            out[k] = out.get(k, 0.0) + v
+    for c in spec.get("initContainers") or []:
+        res = c.get("resources") or {}
+        for k, v in extended_resources({**(res.get("limits") or {}), **(res.get("requests") or {})}).items():
+            out[k] = max(out.get(k, 0.0), v)
+    return out
+
+
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
 
@@ -59,13 +90,20 @@ class NodeInfo:
     score_cpu: float = 0.0
     score_memory: float = 0.0
     ports: set[tuple[str, int]] = field(default_factory=set)
+    extended: dict[str, float] = field(default_factory=dict)  # allocatable extended resources
+    used_extended: dict[str, float] = field(default_factory=dict)
 
-    def add(self, pod: dict, cpu: float | None = None, mem: float | None = None) -> None:
+    def add(
+        self, pod: dict, cpu: float | None = None, mem: float | None = None, ext: dict[str, float] | None = None
+    ) -> None:
         self.pods.append(pod)
         cpu = pod_amount(pod, "requests", "cpu") if cpu is None else cpu
         mem = pod_amount(pod, "requests", "memory") if mem is None else mem
+        ext = pod_extended(pod) if ext is None else ext
         self.used_cpu += cpu
         self.used_memory += mem
+        for k, v in ext.items():
+            self.used_extended[k] = self.used_extended.get(k, 0.0) + v
         self.score_cpu += cpu or DEFAULT_SCORE_CPU
         self.score_memory += mem or DEFAULT_SCORE_MEMORY
         self.ports |= host_ports(pod)
@@ -73,7 +111,7 @@ class NodeInfo:
     def remove(self, uid: str) -> None:
         kept = [p for p in self.pods if p["metadata"]["uid"] != uid]
         self.pods, self.used_cpu, self.used_memory, self.score_cpu, self.score_memory = [], 0.0, 0.0, 0.0, 0.0
-        self.ports = set()
+        self.ports, self.used_extended = set(), {}
         for p in kept:
             self.add(p)
 
@@ -102,6 +140,7 @@ class Needs:
     memory: float
     ports: set[tuple[str, int]]
     priority: int
+    extended: dict[str, float] = field(default_factory=dict)
     volume_node: str | None = None
     existing_anti: list[tuple[str, set[str]]] = field(default_factory=list)
     affinity: list[tuple[str, set[str] | None]] = field(default_factory=list)  # None: first of its group
@@ -251,7 +290,7 @@ def volume_claim_problem(cluster: Cluster, pod: dict) -> str | None:
             return f'persistentvolumeclaim "{claim}" is being deleted'
         if (pvc.get("status") or {}).get("phase") == "Bound":
             continue
-        if (pvc.get("spec") or {}).get("storageClassName") not in PROVISIONABLE_CLASSES:
+        if not waits_for_consumer(cluster, pvc):
             return "pod has unbound immediate PersistentVolumeClaims"
     return None
 
@@ -300,7 +339,8 @@ def _not_helpful(total: int) -> str:
 class Scheduler:
     def __init__(self) -> None:
         self._attempts: dict[str, Attempt] = {}  # pod uid -> last failed attempt
-        self._requests: dict[str, tuple[float, float]] = {}  # pod uid -> (cpu, memory); pod resources are immutable
+        # pod uid -> (cpu, memory, extended); pod resources are immutable
+        self._requests: dict[str, tuple[float, float, dict[str, float]]] = {}
 
     def reconcile(self, cluster: Cluster) -> None:
         pods = cluster.store.list(cluster.rt("Pod"))
@@ -367,11 +407,15 @@ class Scheduler:
         snap.anti_pods = [(p, n) for p, n in snap.bound() if _required_terms(p, "podAntiAffinity")]
         return snap
 
-    def _pod_requests(self, pod: dict) -> tuple[float, float]:
+    def _pod_requests(self, pod: dict) -> tuple[float, float, dict[str, float]]:
         uid = pod["metadata"]["uid"]
         found = self._requests.get(uid)
         if found is None:
-            found = self._requests[uid] = (pod_amount(pod, "requests", "cpu"), pod_amount(pod, "requests", "memory"))
+            found = self._requests[uid] = (
+                pod_amount(pod, "requests", "cpu"),
+                pod_amount(pod, "requests", "memory"),
+                pod_extended(pod),
+            )
         return found
 
     # ------------------------------------------------------------------ one pod
@@ -408,6 +452,7 @@ class Scheduler:
             memory=pod_amount(pod, "requests", "memory"),
             ports=host_ports(pod),
             priority=prio,
+            extended=pod_extended(pod),
         )
         for pvc in _claims(cluster, pod):
             selected = (pvc["metadata"].get("annotations") or {}).get("volume.kubernetes.io/selected-node")
@@ -493,7 +538,11 @@ class Scheduler:
         ]
         cpu = info.used_cpu + sum(pod_amount(p, "requests", "cpu") for p in reserved)
         mem = info.used_memory + sum(pod_amount(p, "requests", "memory") for p in reserved)
-        return _fit_reasons(needs, info, len(info.pods) + len(reserved), cpu, mem)
+        ext = dict(info.used_extended)
+        for p in reserved:
+            for k, v in pod_extended(p).items():
+                ext[k] = ext.get(k, 0.0) + v
+        return _fit_reasons(needs, info, len(info.pods) + len(reserved), cpu, mem, ext)
 
     def _inter_pod_reasons(self, needs: Needs, info: NodeInfo) -> list[str]:
         for key, domains in needs.existing_anti:
@@ -534,11 +583,11 @@ class Scheduler:
         options = []
         outcome: Counter[str] = Counter()
         for info in snap.nodes:
-            if not reasons[info.name] or any(r not in RESOLVABLE for r in reasons[info.name]):
+            if not reasons[info.name] or not all(_resolvable(r) for r in reasons[info.name]):
                 outcome[NOT_HELPFUL] += 1
                 continue
             # Only resource shortages are solved by evicting here; other curable reasons find no victims.
-            resources_only = all(r in RESOURCE_REASONS for r in reasons[info.name])
+            resources_only = all(_is_resource_reason(r) for r in reasons[info.name])
             victims = self._victims(needs, info, snap) if resources_only else None
             if victims is None:
                 outcome[NO_VICTIMS] += 1
@@ -558,17 +607,22 @@ class Scheduler:
             return None
         keep_cpu = info.used_cpu - sum(pod_amount(p, "requests", "cpu") for p in lower)
         keep_mem = info.used_memory - sum(pod_amount(p, "requests", "memory") for p in lower)
+        keep_ext = dict(info.used_extended)
+        for p in lower:
+            for k, v in pod_extended(p).items():
+                keep_ext[k] = keep_ext.get(k, 0.0) - v
         count = len(info.pods) - len(lower)
-        if _fit_reasons(needs, info, count, keep_cpu, keep_mem):
+        if _fit_reasons(needs, info, count, keep_cpu, keep_mem, keep_ext):
             return None
         lower.sort(key=lambda p: (-_priority_of(p, snap.priorities), p["metadata"].get("creationTimestamp", "")))
         victims = []
         for p in lower:
-            cpu, mem = pod_amount(p, "requests", "cpu"), pod_amount(p, "requests", "memory")
-            if _fit_reasons(needs, info, count + 1, keep_cpu + cpu, keep_mem + mem):
+            cpu, mem, ext = pod_amount(p, "requests", "cpu"), pod_amount(p, "requests", "memory"), pod_extended(p)
+            with_p = {k: keep_ext.get(k, 0.0) + ext.get(k, 0.0) for k in keep_ext.keys() | ext.keys()}
+            if _fit_reasons(needs, info, count + 1, keep_cpu + cpu, keep_mem + mem, with_p):
                 victims.append(p)
             else:
-                keep_cpu, keep_mem, count = keep_cpu + cpu, keep_mem + mem, count + 1
+                keep_cpu, keep_mem, keep_ext, count = keep_cpu + cpu, keep_mem + mem, with_p, count + 1
         return victims
 
     def _evict(self, cluster: Cluster, pod: dict, info: NodeInfo, victims: list[dict], snap: Snapshot) -> None:
@@ -609,34 +663,17 @@ class Scheduler:
         cluster.record_event(bound, "Normal", "Scheduled", message, SCHEDULER_NAME)
 
     def _provision_claims(self, cluster: Cluster, pod: dict, node: str) -> None:
-        """WaitForFirstConsumer: a pending claim of the default class is bound on the chosen node."""
+        """WaitForFirstConsumer: name the chosen node on the pod's unbound claims; the provisioner binds them."""
         rt = cluster.rt("PersistentVolumeClaim")
         for pvc in _claims(cluster, pod):
-            if (pvc.get("status") or {}).get("phase") == "Bound":
+            ann = pvc["metadata"].get("annotations") or {}
+            if (pvc.get("status") or {}).get("phase") == "Bound" or ann.get(SELECTED_NODE) == node:
                 continue
 
-            def bind(c: dict) -> None:
-                spec = c.setdefault("spec", {})
-                spec.setdefault("storageClassName", "standard")
-                spec["volumeName"] = f"pvc-{c['metadata']['uid']}"
-                ann = c["metadata"].setdefault("annotations", {})
-                ann.update(
-                    {
-                        "pv.kubernetes.io/bind-completed": "yes",
-                        "pv.kubernetes.io/bound-by-controller": "yes",
-                        "volume.beta.kubernetes.io/storage-provisioner": "rancher.io/local-path",
-                        "volume.kubernetes.io/storage-provisioner": "rancher.io/local-path",
-                        "volume.kubernetes.io/selected-node": node,
-                    }
-                )
-                storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
-                c["status"] = {
-                    "phase": "Bound",
-                    "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
-                    "capacity": {"storage": storage},
-                }
+            def select(c: dict) -> None:
+                c["metadata"].setdefault("annotations", {})[SELECTED_NODE] = node
 
-            cluster.store.mutate(rt, pvc["metadata"]["namespace"], pvc["metadata"]["name"], bind)
+            cluster.store.mutate(rt, pvc["metadata"]["namespace"], pvc["metadata"]["name"], select)
 
     def _fail(self, cluster: Cluster, pod: dict, message: str, snap: Snapshot, nominated: str | None) -> None:
         """PodScheduled=False with the message, plus a FailedScheduling event (not more than once a minute)."""
@@ -692,10 +729,13 @@ def _node_info(node: dict) -> NodeInfo:
         cpu=quantity(alloc.get("cpu", "0")),
         memory=quantity(alloc.get("memory", "0")),
         max_pods=int(quantity(alloc.get("pods", "110"))),
+        extended=extended_resources(alloc),
     )
 
 
-def _fit_reasons(needs: Needs, info: NodeInfo, pods: int, cpu: float, memory: float) -> list[str]:
+def _fit_reasons(
+    needs: Needs, info: NodeInfo, pods: int, cpu: float, memory: float, extended: dict[str, float] | None = None
+) -> list[str]:
     reasons = []
     if pods + 1 > info.max_pods:
         reasons.append("Too many pods")
@@ -703,6 +743,10 @@ def _fit_reasons(needs: Needs, info: NodeInfo, pods: int, cpu: float, memory: fl
         reasons.append("Insufficient cpu")
     if needs.memory > 0 and memory + needs.memory > info.memory + 0.5:
         reasons.append("Insufficient memory")
+    used = info.used_extended if extended is None else extended
+    for name, amount in sorted(needs.extended.items()):
+        if amount > 0 and used.get(name, 0.0) + amount > info.extended.get(name, 0.0) + 1e-9:
+            reasons.append(f"Insufficient {name}")
     return reasons
 
 
