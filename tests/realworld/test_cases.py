@@ -34,13 +34,10 @@ PENDING: dict[str, str] = {
     "not modelled: the pod runs",
     "ticketing-wrong-db-host": "an application's failure to resolve a dependency named in an env var "
     "(DB_HOST=ticketing-db-prod) is not modelled for user images: seat-selection runs and is Ready",
-    "job-failure": "batch/v1 Job is not served (kind and controller are being added)",
-    "job-run-forever": "batch/v1 Job is not served (kind and controller are being added)",
     "memory-pressure-evictions": "cluster-dependent: 3 x stress-ng 4 x 2G (24G) fits the simulator's 32Gi "
     "nodes, so no MemoryPressure arises; needs the case's smaller node shape (cluster shape per scenario)",
     "meme-configmap-typo": "the app-level failure (MEME_API_URL's host does not resolve) leaves no trace: no "
     "error in meme-deployment's logs, no request metrics for user workloads",
-    "ingress-path-change": "networking.k8s.io/v1 Ingress is not served (being added)",
     "prometheus-rule-failure": "no PrometheusRule CRD and no evaluation of user rules "
     "(PrometheusRuleFailures needs both)",
 }

@@ -337,21 +337,50 @@ Node = Cmd | AndOr | Pipe | Loop | ForIn | IfThen | Group
 ShellGen = Generator[tuple[str, float], None, int]
 _FD_DUP = re.compile(r"\d*>&\d+|&>\s*\S+")
 _OPERATORS = {";", "&", "&&", "||", "|"}
+_CLOSERS = {"fi", "then", "else", "elif", "do", "done", "esac", "}"}  # reserved words that only close
+
+
+def _separate_lines(script: str) -> str:
+    """Newlines outside quotes separate statements (';'); inside quotes they belong to the word, as in a
+    multi-line `echo '...'` or `python -c "..."`. Comments (an unquoted `#` starting a word) are dropped."""
+    out: list[str] = []
+    quote, escaped, comment = "", False, False
+    for ch in script:
+        if comment:
+            comment = ch != "\n"
+            if comment:
+                continue
+        elif escaped:
+            escaped = False
+        elif quote:
+            if ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch == "\\":
+            escaped = True
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (not out or out[-1][-1] in " \t;&|("):
+            comment = True
+            continue
+        if ch == "\n" and not quote:
+            out.append(" ; ")
+            continue
+        out.append(ch)
+    return "".join(out)
 
 
 def tokenize(script: str) -> list[str]:
-    """Words and operators; every line ends with ';' so newlines separate statements."""
-    tokens: list[str] = []
-    for line in script.replace("\\\n", " ").splitlines():
-        line = _FD_DUP.sub(" ", line)  # `>&2`, `2>&1`: output still reaches the container log
-        lex = shlex.shlex(line, posix=True, punctuation_chars=";&|")
-        lex.whitespace_split = True
-        try:
-            tokens.extend(lex)
-        except ValueError:
-            tokens.extend(line.split())
-        tokens.append(";")
-    return tokens
+    """Words and operators, with ';' wherever an unquoted newline ends a statement."""
+    text = _FD_DUP.sub(" ", script.replace("\\\n", " "))  # `>&2`, `2>&1`: output still reaches the log
+    lex = shlex.shlex(_separate_lines(text), posix=True, punctuation_chars=";&|")
+    lex.whitespace_split = True
+    lex.commenters = ""  # comments are gone already; a '#' left is part of a word (`echo a#b`, `$#`)
+    try:
+        return [*lex, ";"]
+    except ValueError:  # an unterminated quote: a real shell fails to parse it too
+        raise ShellSyntaxError("unterminated quoted string") from None
 
 
 class _Parser:
@@ -436,6 +465,8 @@ class _Parser:
             body = self.statements({"}"})
             self.expect("}")
             return Group(body)
+        if tok in _CLOSERS:  # `fi` with no `if`: the shell rejects the whole script before running any of it
+            raise ShellSyntaxError(f'unexpected "{tok}"')
         words = []
         while self.peek() is not None and self.peek() not in _OPERATORS:
             words.append(self.take())
