@@ -67,19 +67,10 @@ class SimulatorServer:
         return cls(cluster, port=port)
 
     @classmethod
-    def start(
-        cls,
-        scenario: str | Path | None = None,
-        clock: str = "virtual",
-        seed: int = 0,
-        port: int = 0,
-        alert_rules: str = "library",
-        alert_for_scale: float = 1.0,
-    ) -> SimulatorServer:
-        """Create and serve from a background thread; returns once the port accepts connections."""
-        server = cls.create(
-            scenario, clock=clock, seed=seed, port=port, alert_rules=alert_rules, alert_for_scale=alert_for_scale
-        )
+    def start(cls, scenario: str | Path | None = None, **options: Any) -> SimulatorServer:
+        """Create (same options as `create`) and serve from a background thread; returns once the port
+        accepts connections."""
+        server = cls.create(scenario, **options)
         server.start_thread()
         return server
 
