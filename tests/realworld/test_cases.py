@@ -24,6 +24,8 @@ from kubernetes.client.rest import ApiException
 
 from orchestrator.sim.cluster import WORKER_NODES, Cluster
 from orchestrator.sim.runner import SimulatorServer
+from orchestrator.sim.runtime.catalogue import catalogue_for
+from orchestrator.sim.shape import shape_from_dict
 
 HERE = Path(__file__).parent
 
@@ -34,15 +36,13 @@ PENDING: dict[str, str] = {
     "not modelled: the pod runs",
     "ticketing-wrong-db-host": "an application's failure to resolve a dependency named in an env var "
     "(DB_HOST=ticketing-db-prod) is not modelled for user images: seat-selection runs and is Ready",
-    "memory-pressure-evictions": "cluster-dependent: 3 x stress-ng 4 x 2G (24G) fits the simulator's 32Gi "
-    "nodes, so no MemoryPressure arises; needs the case's smaller node shape (cluster shape per scenario)",
     "meme-configmap-typo": "the app-level failure (MEME_API_URL's host does not resolve) leaves no trace: no "
     "error in meme-deployment's logs, no request metrics for user workloads",
     "prometheus-rule-failure": "no PrometheusRule CRD and no evaluation of user rules "
     "(PrometheusRuleFailures needs both)",
 }
 
-SPEC_KEYS = {"namespace", "replay", "wait", "expect"}
+SPEC_KEYS = {"namespace", "cluster", "images", "replay", "wait", "expect"}
 EXPECT_KEYS = {
     "pods",
     "deployments",
@@ -138,7 +138,12 @@ def substitute(text: str, subs: dict[str, str]) -> str:
 def replay(request: pytest.FixtureRequest) -> Iterator[Replay]:
     name = request.param
     spec = load_spec(name)
-    server = SimulatorServer(Cluster(alert_rules="kube-prometheus"))
+    # A case that depends on the node size carries its own shape (a scenario's `cluster:` block).
+    shape = shape_from_dict(spec["cluster"]) if "cluster" in spec else None
+    cluster = Cluster(alert_rules="kube-prometheus", shape=shape)
+    # The case's own images described as data, as a scenario's `spec.images` adds them.
+    catalogue_for(cluster).add(list(spec.get("images") or []))
+    server = SimulatorServer(cluster)
     server.start_thread()
     try:
         api = client.ApiClient(server.client_configuration())
