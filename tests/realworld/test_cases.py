@@ -30,10 +30,6 @@ from orchestrator.sim.shape import shape_from_dict
 HERE = Path(__file__).parent
 
 PENDING: dict[str, str] = {
-    "user-api-crashloop": "the runtime runs an image it does not know (crash-demo:v1) as a healthy server; "
-    "the start-up crash is in the image's code",
-    "expired-cert-crashloop": "the app's own check of the certificate's expiry date (Python in the image) is "
-    "not modelled: the pod runs",
     "ticketing-wrong-db-host": "an application's failure to resolve a dependency named in an env var "
     "(DB_HOST=ticketing-db-prod) is not modelled for user images: seat-selection runs and is Ready",
     "meme-configmap-typo": "the app-level failure (MEME_API_URL's host does not resolve) leaves no trace: no "

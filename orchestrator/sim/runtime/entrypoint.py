@@ -46,7 +46,9 @@ def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program |
     logs: tuple[str, ...] = ()
     for _ in range(MAX_EXEC_DEPTH):
         spec = entry.program(argv[0], argv[1] if len(argv) > 1 else "")
-        if spec is None or (posixpath.basename(argv[0]) in ARGUMENT_DRIVEN and len(argv) > 1):
+        # `python app.py` listed as such describes that script; bare `python` only the REPL.
+        named = len(argv) > 1 and f"{posixpath.basename(argv[0])} {argv[1]}" in entry.programs
+        if spec is None or (posixpath.basename(argv[0]) in ARGUMENT_DRIVEN and len(argv) > 1 and not named):
             break
         if env is None:
             env = {**entry.env, **container_env(pod, container, lambda k, n, name: _lookup(cluster, k, n, name))}
