@@ -30,8 +30,6 @@ from orchestrator.sim.shape import shape_from_dict
 HERE = Path(__file__).parent
 
 PENDING: dict[str, str] = {
-    "ticketing-wrong-db-host": "an application's failure to resolve a dependency named in an env var "
-    "(DB_HOST=ticketing-db-prod) is not modelled for user images: seat-selection runs and is Ready",
     "meme-configmap-typo": "the app-level failure (MEME_API_URL's host does not resolve) leaves no trace: no "
     "error in meme-deployment's logs, no request metrics for user workloads",
     "prometheus-rule-failure": "no PrometheusRule CRD and no evaluation of user rules "

@@ -46,9 +46,28 @@ FAILING_WEB = {
 }
 
 
+DB_CLIENT = {
+    "repository": "registry.example.com/team/checkout",
+    "cmd": ["/checkout"],
+    "programs": {
+        "/checkout": {
+            "serve": {"port": 8000},
+            "connects": {
+                "env": "DB_HOST",
+                "port_env": "DB_PORT",
+                "port": 5432,
+                "after": 5,
+                "logs": ["cannot reach database {host}:{port}: Name or service not known"],
+            },
+        }
+    },
+}
+
+
 @pytest.fixture
 def sim() -> Iterator[Sim]:
-    plan = {"name": "runtime", "applications": [], "faults": [], "warmup": 0, "images": [CRASHING_API, FAILING_WEB]}
+    images = [CRASHING_API, FAILING_WEB, DB_CLIENT]
+    plan = {"name": "runtime", "applications": [], "faults": [], "warmup": 0, "images": images}
     with served_plan(plan) as s:
         yield s
 
@@ -534,6 +553,22 @@ def test_missing_configmap_secret_and_key(sim: Sim) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- network clients
+def test_a_start_up_dependency_named_in_env_must_resolve(sim: Sim) -> None:
+    sim.core.create_namespaced_service(NS, {"metadata": {"name": "db"}, "spec": {"ports": [{"port": 5432}]}})
+
+    def checkout(name: str, host: str) -> None:
+        env = [{"name": "DB_HOST", "value": host}, {"name": "DB_PORT", "value": "5433"}]
+        create_pod(sim, name, [{"name": "checkout", "image": "registry.example.com/team/checkout:1", "env": env}])
+
+    checkout("good", "db")  # a Service without endpoints still resolves: the app waits for it
+    checkout("bad", "db-prod")
+    sim.advance(60)
+    assert status(sim, "good")["state"].get("running") and status(sim, "good")["restartCount"] == 0
+    bad = status(sim, "bad")
+    assert bad["restartCount"] >= 1 and bad["lastState"]["terminated"]["exitCode"] == 1
+    assert "cannot reach database db-prod:5433: Name or service not known" in log(sim, "bad", previous=True)
+
+
 def test_http_clients_resolve_services_and_obey_endpoints_and_policies(sim: Sim) -> None:
     create_pod(sim, "web", [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}])
     for name, selector, target in (

@@ -31,6 +31,18 @@ class CatalogueError(ValueError):
 
 
 @dataclass(frozen=True)
+class Connects:
+    """A dependency the program opens at start, named by an env var (DB_HOST=...): when the name does not
+    resolve through cluster DNS it logs `logs` ({host}, {port} filled in) and exits 1 after `after` s."""
+
+    env: str
+    port_env: str = ""
+    port: int = 0
+    after: float = 0.0
+    logs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProgramSpec:
     """What one executable of an image does as the container's process."""
 
@@ -45,6 +57,7 @@ class ProgramSpec:
     cpu: float = 0.0
     requires_env: tuple[str, ...] = ()
     missing_env_logs: tuple[str, ...] = ()
+    connects: Connects | None = None
 
     @property
     def serves(self) -> bool:
@@ -131,6 +144,22 @@ def _program(raw: Any, where: str) -> ProgramSpec:
         cpu=float(raw.get("cpu", 0.0)),
         requires_env=tuple(raw.get("requires_env") or ()),
         missing_env_logs=tuple(str(line) for line in raw.get("missing_env_logs") or ()),
+        connects=_connects(raw["connects"], f"{where}.connects") if raw.get("connects") is not None else None,
+    )
+
+
+def _connects(raw: Any, where: str) -> Connects:
+    if not isinstance(raw, dict) or not raw.get("env"):
+        raise CatalogueError(f"{where}: needs `env` (the variable naming the host)")
+    unknown = set(raw) - {"env", "port_env", "port", "after", "logs"}
+    if unknown:
+        raise CatalogueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    return Connects(
+        env=str(raw["env"]),
+        port_env=str(raw.get("port_env", "")),
+        port=int(raw.get("port", 0)),
+        after=float(raw.get("after", 0)),
+        logs=tuple(str(line) for line in raw.get("logs") or ()),
     )
 
 
