@@ -30,8 +30,6 @@ from orchestrator.sim.shape import shape_from_dict
 HERE = Path(__file__).parent
 
 PENDING: dict[str, str] = {
-    "meme-configmap-typo": "the app-level failure (MEME_API_URL's host does not resolve) leaves no trace: no "
-    "error in meme-deployment's logs, no request metrics for user workloads",
     "prometheus-rule-failure": "no PrometheusRule CRD and no evaluation of user rules "
     "(PrometheusRuleFailures needs both)",
 }

@@ -32,14 +32,18 @@ class CatalogueError(ValueError):
 
 @dataclass(frozen=True)
 class Connects:
-    """A dependency the program opens at start, named by an env var (DB_HOST=...): when the name does not
-    resolve through cluster DNS it logs `logs` ({host}, {port} filled in) and exits 1 after `after` s."""
+    """A dependency the program uses, named by an env var (a host, DB_HOST=db, or a URL): when the name
+    does not resolve through cluster DNS it logs `logs` ({host}, {port} filled in) and exits 1 after
+    `after` s, or, with `per_request`, keeps serving and answers every request with `status`, logging
+    `logs` each time (an app that calls the dependency per request)."""
 
     env: str
     port_env: str = ""
     port: int = 0
     after: float = 0.0
     logs: tuple[str, ...] = ()
+    per_request: bool = False
+    status: int = 500
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ def _program(raw: Any, where: str) -> ProgramSpec:
 def _connects(raw: Any, where: str) -> Connects:
     if not isinstance(raw, dict) or not raw.get("env"):
         raise CatalogueError(f"{where}: needs `env` (the variable naming the host)")
-    unknown = set(raw) - {"env", "port_env", "port", "after", "logs"}
+    unknown = set(raw) - {"env", "port_env", "port", "after", "logs", "per_request", "status"}
     if unknown:
         raise CatalogueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     return Connects(
@@ -160,6 +164,8 @@ def _connects(raw: Any, where: str) -> Connects:
         port=int(raw.get("port", 0)),
         after=float(raw.get("after", 0)),
         logs=tuple(str(line) for line in raw.get("logs") or ()),
+        per_request=bool(raw.get("per_request", False)),
+        status=int(raw.get("status", 500)),
     )
 
 

@@ -77,7 +77,7 @@ def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program |
 
 def _unresolved(cluster: Cluster, pod: dict, spec: ProgramSpec, env: dict[str, str]) -> tuple[str, int] | None:
     """The (host, port) of the program's start-up dependency when its name does not resolve."""
-    from .netclient import reach
+    from .netclient import reach, split_url
 
     dep = spec.connects
     if dep is None or not env.get(dep.env):
@@ -87,6 +87,9 @@ def _unresolved(cluster: Cluster, pod: dict, spec: ProgramSpec, env: dict[str, s
         port = int(env.get(dep.port_env, "") or dep.port)
     except ValueError:
         port = dep.port
+    if "://" in host:  # a URL: its host and port
+        _scheme, host, url_port, _path = split_url(host)
+        port = port or url_port
     # Only a name that does not resolve is fatal: a dependency that is still starting is retried by
     # the app until it answers, so a not-yet-ready Service is not a failure here.
     return (host, port) if reach(cluster, pod, host, port).kind == "dns" else None
@@ -104,6 +107,16 @@ def from_spec(
     if spec.connects is not None and unresolved is not None:
         host, port = unresolved
         lines = tuple(line.replace("{host}", host).replace("{port}", str(port)) for line in spec.connects.logs)
+        if spec.connects.per_request and spec.serves:
+            return Program(
+                "server",
+                ports=frozenset({spec.port} if spec.port else ()),
+                logs=before + spec.logs,
+                memory=spec.memory,
+                cpu=spec.cpu,
+                http_status=((0.0, spec.connects.status),),
+                request_logs=lines,
+            )
         return Program("script", _exit_after(1, spec.connects.after), logs=before + spec.logs + lines)
     if spec.serves:
         ports = frozenset({spec.port} if spec.port else ())
