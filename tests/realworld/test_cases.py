@@ -30,8 +30,8 @@ from orchestrator.sim.shape import shape_from_dict
 HERE = Path(__file__).parent
 
 PENDING: dict[str, str] = {
-    "prometheus-rule-failure": "no PrometheusRule CRD and no evaluation of user rules "
-    "(PrometheusRuleFailures needs both)",
+    "prometheus-rule-failure": "the PrometheusRule CRD is served (the rule applies) but the simulator's "
+    "Prometheus does not evaluate user rules, so PrometheusRuleFailures cannot fire",
 }
 
 SPEC_KEYS = {"namespace", "cluster", "images", "replay", "wait", "expect"}
