@@ -295,6 +295,13 @@ def _crd(cluster: Cluster, op: str, obj: dict, old: dict | None) -> None:
             "metadata.name",
             f'Invalid value: must be spec.names.plural+"."+spec.group ({expected})',
         )
+    complete_crd(obj)
+
+
+def complete_crd(obj: dict) -> None:
+    """Defaulted names and the status the apiextensions server reports for an accepted CRD."""
+    spec = obj["spec"]
+    names = spec["names"]
     names.setdefault("singular", names["kind"].lower())
     names.setdefault("listKind", names["kind"] + "List")
     obj["status"] = {

@@ -179,6 +179,18 @@ class Cluster:
                     "description": "Used for system critical pods that must not be moved from their current node.",
                 },
             )
+        # The Prometheus Operator's CRDs, stored as a user's CRD would be (admission fills their status);
+        # fixed uids draw nothing from the seeded generator, so later names do not move.
+        from .admission import complete_crd
+        from .operator_crds import operator_crds
+
+        crd_rt = self.rt("CustomResourceDefinition")
+        for crd in operator_crds():
+            complete_crd(crd)
+            crd["metadata"]["uid"] = self.store.reserve_uid(
+                str(uuid.uuid5(uuid.NAMESPACE_URL, "crd/" + crd["metadata"]["name"]))
+            )
+            self.store.create(crd_rt, crd)
         # kind's default class: local-path volumes, bound once a pod using the claim is scheduled.
         self.store.create(
             self.rt("StorageClass"),

@@ -60,6 +60,7 @@ silences,receivers}.
 from __future__ import annotations
 
 import bisect
+import json
 import math
 import re
 import time
@@ -963,6 +964,30 @@ def load_rules(text: str, file: str = "alerts.yaml") -> list[RuleGroup]:
     return groups
 
 
+PROMETHEUS_TARGET = {
+    "job": "prometheus-k8s",
+    "namespace": "monitoring",
+    "service": "prometheus-k8s",
+    "pod": "prometheus-k8s-0",
+    "container": "prometheus",
+}
+USER_RULES_DIR = "/etc/prometheus/rules/prometheus-k8s-rulefiles-0"
+
+
+def user_rule_groups(objects: list[dict]) -> list[RuleGroup]:
+    """The alerting rules of PrometheusRule objects, one rule file per object as the operator writes them.
+    An object whose file Prometheus could not load (a rule that does not parse) contributes nothing."""
+    groups: list[RuleGroup] = []
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        file = f"{USER_RULES_DIR}/{meta.get('namespace')}-{meta.get('name')}-{meta.get('uid')}.yaml"
+        try:
+            groups.extend(load_rules(json.dumps({"groups": (obj.get("spec") or {}).get("groups") or []}), file))
+        except (ValueError, TypeError, AttributeError):
+            continue
+    return groups
+
+
 def builtin_rules(rule_set: str = "kube-prometheus") -> list[RuleGroup]:
     """One of RULE_SETS, as Prometheus would load it from /etc/prometheus/rules."""
     if rule_set not in RULE_SETS:
@@ -981,6 +1006,10 @@ class AlertManager:
             raise ValueError("the alert `for:` scale cannot be negative")
         self.for_scale = for_scale
         self.groups = groups
+        # Rule groups from PrometheusRule objects (the operator writes them to Prometheus' rule files).
+        self.user_groups: list[RuleGroup] = []
+        # prometheus_rule_evaluation_failures_total by rule_group ("file;group"), as Prometheus counts them.
+        self.failures: dict[str, int] = {}
         self._alerts: dict[str, dict[frozenset, Alert]] = {}
         self._last_eval: dict[str, float] = {}
         self._scale(groups)
@@ -1000,32 +1029,49 @@ class AlertManager:
 
     @property
     def rules(self) -> list[Rule]:
-        return [r for g in self.groups for r in g.rules]
+        return [r for g in self.all_groups for r in g.rules]
+
+    @property
+    def all_groups(self) -> list[RuleGroup]:
+        return self.groups + self.user_groups
 
     def set_groups(self, groups: list[RuleGroup]) -> None:
-        names = {r.name for g in groups for r in g.rules}
         self._scale(groups)
         self.groups = groups
+        self._forget_removed()
+
+    def set_user_groups(self, groups: list[RuleGroup]) -> None:
+        self._scale(groups)
+        self.user_groups = groups
+        self._forget_removed()
+
+    def _forget_removed(self) -> None:
+        names = {r.name for r in self.rules}
         self._alerts = {k: v for k, v in self._alerts.items() if k in names}
 
     def evaluate(self, source: HistorySource, now: float) -> None:
-        for g in self.groups:
+        for g in self.all_groups:
             if g.interval and g.last_evaluation is not None and now - g.last_evaluation < g.interval - 1e-9:
                 continue
             t0 = time.perf_counter()
             for rule in g.rules:
-                self._evaluate_rule(rule, source, now)
+                if not self._evaluate_rule(rule, source, now):
+                    key = f"{g.file};{g.name}"
+                    self.failures[key] = self.failures.get(key, 0) + 1
             g.last_evaluation = now
             g.evaluation_seconds = time.perf_counter() - t0
 
-    def _evaluate_rule(self, rule: Rule, source: HistorySource, now: float) -> None:
+    def _evaluate_rule(self, rule: Rule, source: HistorySource, now: float) -> bool:
+        """False when the evaluation failed (Prometheus counts it and keeps the rule)."""
         t0 = time.perf_counter()
+        ok = True
         try:
             result = evaluate(rule.parsed, source, now)
             rule.health, rule.last_error = "ok", ""
         except PromQLError as err:
             rule.health, rule.last_error = "err", str(err)
             result = []
+            ok = False
         rule.last_evaluation = now
         rule.evaluation_seconds = time.perf_counter() - t0
         samples = [Sample("", {}, result)] if isinstance(result, float) else result
@@ -1051,6 +1097,7 @@ class AlertManager:
             if alert.state == "firing" and rule.keep_firing_for and now - alert.updated_at < rule.keep_firing_for:
                 continue
             del current[key]  # resolved (or a pending alert that never fired)
+        return ok
 
     def _all(self) -> list[Alert]:
         return [a for r in self.rules for a in self._alerts.get(r.name, {}).values()]
@@ -1077,6 +1124,13 @@ class AlertManager:
         for a in self._all():
             out.append(Sample("ALERTS", {**a.labels, "alertstate": a.state}, 1))
             out.append(Sample("ALERTS_FOR_STATE", a.labels, a.active_at))
+        # Prometheus' own counter, scraped by kube-prometheus as job prometheus-k8s. Written only once a
+        # user rule group exists or a rule failed, so clusters without either keep the same series.
+        if self.user_groups or self.failures:
+            for g in self.all_groups:
+                key = f"{g.file};{g.name}"
+                labels = {**PROMETHEUS_TARGET, "rule_group": key}
+                out.append(Sample("prometheus_rule_evaluation_failures_total", labels, self.failures.get(key, 0)))
         return out
 
     # ----------------------------------------------------------------- API shapes
@@ -1087,7 +1141,7 @@ class AlertManager:
         self, rule_type: str | None = None, names: set[str] | None = None, groups: set[str] | None = None
     ) -> list[dict]:
         out = []
-        for g in self.groups:
+        for g in self.all_groups:
             if groups and g.name not in groups:
                 continue
             rules = []
@@ -1221,6 +1275,7 @@ class Observability:
         self.alerts = AlertManager(rules, for_scale=cluster.alert_for_scale)
         self._collector = _Collector(cluster)
         self.started = cluster.now()
+        self._user_rules_key: tuple = ()
 
     def load_rules(self, path: str | Path) -> None:
         """Replace the alert rules with a rule file (Prometheus format)."""
@@ -1231,10 +1286,21 @@ class Observability:
         now = self.cluster.now()
         samples = self._collector.collect(now)
         self.history.add(now, samples)
+        self._sync_user_rules()
         self.alerts.evaluate(self.history, now)
         extra = self.alerts.series(now)
         if extra:  # Prometheus writes ALERTS at evaluation time: part of this instant's data
             self._append(now, extra)
+
+    def _sync_user_rules(self) -> None:
+        """Reload the PrometheusRule objects' groups when they change (the operator's config reload)."""
+        rt = self.cluster.store.registry.by_key("monitoring.coreos.com", "prometheusrules")
+        objects = self.cluster.store.list(rt) if rt is not None else []
+        key = tuple((o["metadata"].get("uid"), o["metadata"].get("resourceVersion")) for o in objects)
+        if key == self._user_rules_key:
+            return
+        self._user_rules_key = key
+        self.alerts.set_user_groups(user_rule_groups(objects))
 
     def _append(self, ts: float, samples: list[Sample]) -> None:
         """Add samples to the scrape at `ts` without re-indexing the whole scrape."""

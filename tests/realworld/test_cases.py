@@ -24,25 +24,19 @@ from kubernetes.client.rest import ApiException
 
 from orchestrator.sim.cluster import WORKER_NODES, Cluster
 from orchestrator.sim.runner import SimulatorServer
+from orchestrator.sim.runtime.catalogue import catalogue_for
+from orchestrator.sim.shape import shape_from_dict
 
 HERE = Path(__file__).parent
 
 PENDING: dict[str, str] = {
-    "user-api-crashloop": "the runtime runs an image it does not know (crash-demo:v1) as a healthy server; "
-    "the start-up crash is in the image's code",
-    "expired-cert-crashloop": "the app's own check of the certificate's expiry date (Python in the image) is "
-    "not modelled: the pod runs",
-    "ticketing-wrong-db-host": "an application's failure to resolve a dependency named in an env var "
-    "(DB_HOST=ticketing-db-prod) is not modelled for user images: seat-selection runs and is Ready",
-    "memory-pressure-evictions": "cluster-dependent: 3 x stress-ng 4 x 2G (24G) fits the simulator's 32Gi "
-    "nodes, so no MemoryPressure arises; needs the case's smaller node shape (cluster shape per scenario)",
-    "meme-configmap-typo": "the app-level failure (MEME_API_URL's host does not resolve) leaves no trace: no "
-    "error in meme-deployment's logs, no request metrics for user workloads",
-    "prometheus-rule-failure": "no PrometheusRule CRD and no evaluation of user rules "
-    "(PrometheusRuleFailures needs both)",
+    "prometheus-rule-failure": "the CRD is served and user rules are evaluated with failures counted, but "
+    "BadAlert fails on a real cluster only because kube-prometheus' record node_namespace_pod_container:"
+    "container_cpu_usage_seconds_total:sum_irate has several kube-system series; the simulator records "
+    "neither that series nor kube-system pods, so the rule evaluates to nothing and does not fail",
 }
 
-SPEC_KEYS = {"namespace", "replay", "wait", "expect"}
+SPEC_KEYS = {"namespace", "cluster", "images", "replay", "wait", "expect"}
 EXPECT_KEYS = {
     "pods",
     "deployments",
@@ -138,7 +132,12 @@ def substitute(text: str, subs: dict[str, str]) -> str:
 def replay(request: pytest.FixtureRequest) -> Iterator[Replay]:
     name = request.param
     spec = load_spec(name)
-    server = SimulatorServer(Cluster(alert_rules="kube-prometheus"))
+    # A case that depends on the node size carries its own shape (a scenario's `cluster:` block).
+    shape = shape_from_dict(spec["cluster"]) if "cluster" in spec else None
+    cluster = Cluster(alert_rules="kube-prometheus", shape=shape)
+    # The case's own images described as data, as a scenario's `spec.images` adds them.
+    catalogue_for(cluster).add(list(spec.get("images") or []))
+    server = SimulatorServer(cluster)
     server.start_thread()
     try:
         api = client.ApiClient(server.client_configuration())

@@ -46,9 +46,38 @@ FAILING_WEB = {
 }
 
 
+DB_CLIENT = {
+    "repository": "registry.example.com/team/checkout",
+    "cmd": ["/checkout"],
+    "programs": {
+        "/checkout": {
+            "serve": {"port": 8000},
+            "connects": {
+                "env": "DB_HOST",
+                "port_env": "DB_PORT",
+                "port": 5432,
+                "after": 5,
+                "logs": ["cannot reach database {host}:{port}: Name or service not known"],
+            },
+        }
+    },
+}
+API_CLIENT = {  # a web app that calls the API named by a URL variable on every request
+    "repository": "registry.example.com/team/front",
+    "cmd": ["/front"],
+    "programs": {
+        "/front": {
+            "serve": {"port": 5000},
+            "connects": {"env": "API_URL", "per_request": True, "logs": ["Failed to resolve '{host}'"]},
+        }
+    },
+}
+
+
 @pytest.fixture
 def sim() -> Iterator[Sim]:
-    plan = {"name": "runtime", "applications": [], "faults": [], "warmup": 0, "images": [CRASHING_API, FAILING_WEB]}
+    images = [CRASHING_API, FAILING_WEB, DB_CLIENT, API_CLIENT]
+    plan = {"name": "runtime", "applications": [], "faults": [], "warmup": 0, "images": images}
     with served_plan(plan) as s:
         yield s
 
@@ -534,6 +563,38 @@ def test_missing_configmap_secret_and_key(sim: Sim) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- network clients
+def test_a_start_up_dependency_named_in_env_must_resolve(sim: Sim) -> None:
+    sim.core.create_namespaced_service(NS, {"metadata": {"name": "db"}, "spec": {"ports": [{"port": 5432}]}})
+
+    def checkout(name: str, host: str) -> None:
+        env = [{"name": "DB_HOST", "value": host}, {"name": "DB_PORT", "value": "5433"}]
+        create_pod(sim, name, [{"name": "checkout", "image": "registry.example.com/team/checkout:1", "env": env}])
+
+    checkout("good", "db")  # a Service without endpoints still resolves: the app waits for it
+    checkout("bad", "db-prod")
+    sim.advance(60)
+    assert status(sim, "good")["state"].get("running") and status(sim, "good")["restartCount"] == 0
+    bad = status(sim, "bad")
+    assert bad["restartCount"] >= 1 and bad["lastState"]["terminated"]["exitCode"] == 1
+    assert "cannot reach database db-prod:5433: Name or service not known" in log(sim, "bad", previous=True)
+
+
+def test_a_per_request_dependency_that_does_not_resolve_fails_each_request(sim: Sim) -> None:
+    env = [{"name": "API_URL", "value": "https://memcom/gimme/"}]
+    create_pod(sim, "front", [{"name": "front", "image": "registry.example.com/team/front:1", "env": env}])
+    sim.advance(20)
+    assert status(sim, "front")["ready"] and "Failed to resolve 'memcom'" not in log(sim, "front")
+    ip = pod(sim, "front")["status"]["podIP"]
+    for name in ("c1", "c2"):
+        command = ["curl", "-sS", "-f", f"http://{ip}:5000/"]
+        create_pod(
+            sim, name, [{"name": "c", "image": "curlimages/curl:8.11.1", "command": command}], restartPolicy="Never"
+        )
+    sim.advance(20)
+    assert log(sim, "front").count("Failed to resolve 'memcom'") == 2
+    assert log(sim, "c1") == ["curl: (22) The requested URL returned error: 500"]
+
+
 def test_http_clients_resolve_services_and_obey_endpoints_and_policies(sim: Sim) -> None:
     create_pod(sim, "web", [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}])
     for name, selector, target in (

@@ -870,6 +870,7 @@ class Program:
     logs: tuple[str, ...] = ()
     memory: int = 0
     cpu: float = 0.0
+    request_logs: tuple[str, ...] = ()  # a server's lines for every request it answers
 
 
 def app_programs(svc: Service) -> set[str]:
@@ -1066,6 +1067,7 @@ class ContainerRun:
     files: dict[str, str] = field(default_factory=dict)  # written by this instance's scripts
     cores: float = 1.0  # cores a busy script spins (stress --cpu N)
     http_status: tuple[tuple[float, int], ...] = ((0.0, 200),)  # what its server answers, over time
+    request_logs: tuple[str, ...] = ()  # what its server logs for each request
 
     @property
     def sidecar(self) -> bool:
@@ -1469,7 +1471,7 @@ class Kubelet:
         c.extra_memory, c.app_bg, c.probe_failures, c.program, c.host = 0, False, {}, None, None
         c.started, c.files, c.cores = False, {}, 1.0
         c.ports = set(program.ports) if program.ports is not None else None
-        c.http_status = program.http_status
+        c.http_status, c.request_logs = program.http_status, program.request_logs
         if program.kind == "app":
             self._start_app(ctx, c, t)
         elif program.kind == "server":

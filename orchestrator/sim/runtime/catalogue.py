@@ -31,6 +31,22 @@ class CatalogueError(ValueError):
 
 
 @dataclass(frozen=True)
+class Connects:
+    """A dependency the program uses, named by an env var (a host, DB_HOST=db, or a URL): when the name
+    does not resolve through cluster DNS it logs `logs` ({host}, {port} filled in) and exits 1 after
+    `after` s, or, with `per_request`, keeps serving and answers every request with `status`, logging
+    `logs` each time (an app that calls the dependency per request)."""
+
+    env: str
+    port_env: str = ""
+    port: int = 0
+    after: float = 0.0
+    logs: tuple[str, ...] = ()
+    per_request: bool = False
+    status: int = 500
+
+
+@dataclass(frozen=True)
 class ProgramSpec:
     """What one executable of an image does as the container's process."""
 
@@ -45,6 +61,7 @@ class ProgramSpec:
     cpu: float = 0.0
     requires_env: tuple[str, ...] = ()
     missing_env_logs: tuple[str, ...] = ()
+    connects: Connects | None = None
 
     @property
     def serves(self) -> bool:
@@ -131,6 +148,24 @@ def _program(raw: Any, where: str) -> ProgramSpec:
         cpu=float(raw.get("cpu", 0.0)),
         requires_env=tuple(raw.get("requires_env") or ()),
         missing_env_logs=tuple(str(line) for line in raw.get("missing_env_logs") or ()),
+        connects=_connects(raw["connects"], f"{where}.connects") if raw.get("connects") is not None else None,
+    )
+
+
+def _connects(raw: Any, where: str) -> Connects:
+    if not isinstance(raw, dict) or not raw.get("env"):
+        raise CatalogueError(f"{where}: needs `env` (the variable naming the host)")
+    unknown = set(raw) - {"env", "port_env", "port", "after", "logs", "per_request", "status"}
+    if unknown:
+        raise CatalogueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    return Connects(
+        env=str(raw["env"]),
+        port_env=str(raw.get("port_env", "")),
+        port=int(raw.get("port", 0)),
+        after=float(raw.get("after", 0)),
+        logs=tuple(str(line) for line in raw.get("logs") or ()),
+        per_request=bool(raw.get("per_request", False)),
+        status=int(raw.get("status", 500)),
     )
 
 

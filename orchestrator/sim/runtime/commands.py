@@ -66,7 +66,8 @@ def _options(args: list[str], with_value: set[str]) -> dict[str, str]:
 
 
 _STRESS_VALUES = {"--vm", "-m", "--vm-bytes", "--cpu", "-c", "--timeout", "-t", "--io", "-i", "--hdd", "-d"}
-_STRESS_VALUES |= {"--vm-hang", "--vm-stride", "--backoff", "--hdd-bytes", "--vm-keep", "--cpu-load", "--vm-method"}
+# --vm-keep is a flag (keep the pages mapped), not an option with a value.
+_STRESS_VALUES |= {"--vm-hang", "--vm-stride", "--backoff", "--hdd-bytes", "--cpu-load", "--vm-method"}
 
 
 def stress(shell: Shell, cmd: str, args: list[str], quiet: bool) -> ShellGen:

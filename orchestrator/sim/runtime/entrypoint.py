@@ -46,12 +46,14 @@ def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program |
     logs: tuple[str, ...] = ()
     for _ in range(MAX_EXEC_DEPTH):
         spec = entry.program(argv[0], argv[1] if len(argv) > 1 else "")
-        if spec is None or (posixpath.basename(argv[0]) in ARGUMENT_DRIVEN and len(argv) > 1):
+        # `python app.py` listed as such describes that script; bare `python` only the REPL.
+        named = len(argv) > 1 and f"{posixpath.basename(argv[0])} {argv[1]}" in entry.programs
+        if spec is None or (posixpath.basename(argv[0]) in ARGUMENT_DRIVEN and len(argv) > 1 and not named):
             break
         if env is None:
             env = {**entry.env, **container_env(pod, container, lambda k, n, name: _lookup(cluster, k, n, name))}
         if spec.execs is None:
-            return from_spec(spec, env, logs)
+            return from_spec(spec, env, logs, unresolved=_unresolved(cluster, pod, spec, env))
         # An entrypoint script: its own lines, then `exec "$@"` (options go to the default program).
         logs += spec.logs
         argv = argv[1:]
@@ -73,12 +75,49 @@ def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program |
     return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": executable file not found in $PATH: unknown')
 
 
-def from_spec(spec: ProgramSpec, env: dict[str, str], before: tuple[str, ...]) -> Program:
-    """`before`: what the entrypoint scripts that exec'd it printed."""
+def _unresolved(cluster: Cluster, pod: dict, spec: ProgramSpec, env: dict[str, str]) -> tuple[str, int] | None:
+    """The (host, port) of the program's start-up dependency when its name does not resolve."""
+    from .netclient import reach, split_url
+
+    dep = spec.connects
+    if dep is None or not env.get(dep.env):
+        return None
+    host = env[dep.env]
+    try:
+        port = int(env.get(dep.port_env, "") or dep.port)
+    except ValueError:
+        port = dep.port
+    if "://" in host:  # a URL: its host and port
+        _scheme, host, url_port, _path = split_url(host)
+        port = port or url_port
+    # Only a name that does not resolve is fatal: a dependency that is still starting is retried by
+    # the app until it answers, so a not-yet-ready Service is not a failure here.
+    return (host, port) if reach(cluster, pod, host, port).kind == "dns" else None
+
+
+def from_spec(
+    spec: ProgramSpec, env: dict[str, str], before: tuple[str, ...], unresolved: tuple[str, int] | None = None
+) -> Program:
+    """`before`: what the entrypoint scripts that exec'd it printed; `unresolved`: the start-up
+    dependency whose name did not resolve."""
     from ..controllers.kubelet import Program
 
     if spec.requires_env and not any(env.get(name) for name in spec.requires_env):
         return Program("script", _exit_after(1, 0.0), logs=before + spec.missing_env_logs)
+    if spec.connects is not None and unresolved is not None:
+        host, port = unresolved
+        lines = tuple(line.replace("{host}", host).replace("{port}", str(port)) for line in spec.connects.logs)
+        if spec.connects.per_request and spec.serves:
+            return Program(
+                "server",
+                ports=frozenset({spec.port} if spec.port else ()),
+                logs=before + spec.logs,
+                memory=spec.memory,
+                cpu=spec.cpu,
+                http_status=((0.0, spec.connects.status),),
+                request_logs=lines,
+            )
+        return Program("script", _exit_after(1, spec.connects.after), logs=before + spec.logs + lines)
     if spec.serves:
         ports = frozenset({spec.port} if spec.port else ())
         return Program(

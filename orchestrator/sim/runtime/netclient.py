@@ -89,6 +89,8 @@ def reach(cluster: Cluster, pod: dict, host: str, port: int) -> Reach:
     # Readiness only decides what a Service routes to; a pod's own IP answers while it listens.
     if listening is not None and tport not in listening:
         return Reach("refused", ip)
+    if target.service is None:
+        _log_request(cluster, target.pod)
     if target.service is not None:
         stats = cluster.traffic.services.get((target.namespace, target.service.name))
         if stats is not None and stats.error_ratio >= 0.5:
@@ -117,6 +119,20 @@ def served(cluster: Cluster, pod: dict) -> tuple[set[int] | None, int]:
             declared = {int(p["containerPort"]) for p in c.spec.get("ports") or () if p.get("containerPort")}
             out = None if out is None or not declared else out | declared
     return out, status
+
+
+def _log_request(cluster: Cluster, pod: dict) -> None:
+    """The lines a catalogued server writes for each request it answers."""
+    from ..controllers.kubelet import _kubelet_of
+
+    kubelet = _kubelet_of(cluster)
+    run = kubelet.runs.get(pod["metadata"]["uid"]) if kubelet else None
+    if run is None:
+        return
+    for c in run.containers:
+        if c.phase == "running" and c.request_logs:
+            for line in c.request_logs:
+                cluster.logs.append(run.uid, c.name, c.restarts, cluster.now(), line)
 
 
 def _external(host: str) -> bool:
