@@ -87,3 +87,22 @@ def test_finding_lines_round_trip_to_the_builtin_model() -> None:
     ]
     assert parsed[1].cause == "the node is cordoned" and parsed[1].evidence[0] == "spec.unschedulable=true"
     assert len(finding_line(found)) < 320
+
+
+def test_a_failed_first_pass_is_one_trace_line_and_never_a_healthy_end(
+    runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestrator.analyzers import ReadFailure
+    from orchestrator.engine import handlers
+
+    def unreachable(*args: Any, **kw: Any) -> Any:
+        raise ReadFailure("connection refused")
+
+    monkeypatch.setattr(handlers, "read_snapshot", unreachable)
+    inc = write_incident(tmp_path, "no-pass", "builtin:healthy-otel-demo", scope={"namespaces": ["otel-demo"]})
+    out = runs_root / "no-pass"
+    code, stdout, _ = run_cli("run", str(inc), "--output", str(out), "--quiet")
+    assert code == 3, stdout  # the agents looked for themselves and escalated; nothing proved it healthy
+    (analysis,) = [e["data"] for e in events(out) if e["kind"] == "analysis"]
+    assert "connection refused" in analysis["error"] and analysis["findings"] == []
+    assert writes(out) == []
