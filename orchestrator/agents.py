@@ -22,7 +22,9 @@ from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, 
 from autogen_core.tools import BaseTool, ToolSchema
 from pydantic import BaseModel
 
+from .context import FINDINGS_HEADER
 from .models.base import TurnModel
+from .tokens import count_message
 from .trace import Trace
 
 Handler = Callable[[str, dict[str, Any], str | None], Awaitable[str]]
@@ -84,6 +86,7 @@ class MeteredClient(TurnModel):
         self.declared = Declared()
         self.calls = 0
         self.offer_only: set[str] | None = None  # the machine's closing step offers only the submission
+        self.findings_tokens = 0  # of the engine's analyzer findings in the requests sent (see Crew.budget_used)
 
     @property
     def context_tokens(self) -> int:
@@ -117,6 +120,7 @@ class MeteredClient(TurnModel):
         )
         usage = result.usage or RequestUsage(prompt_tokens=0, completion_tokens=0)
         self.calls += 1
+        self.findings_tokens += sum(count_message(m, self.token_model) for m in messages if _is_findings(m))
         self._add_usage(RequestUsage(usage.prompt_tokens or counted, usage.completion_tokens))
         text = result.thought or (result.content if isinstance(result.content, str) else "") or ""
         m = ACTION_LINE.search(text)
@@ -196,3 +200,8 @@ class RoleAgent:
             return await self.step(message)
         finally:
             self.client.offer_only = None
+
+
+def _is_findings(message: LLMMessage) -> bool:
+    content = getattr(message, "content", None)
+    return getattr(message, "type", "") == "SystemMessage" and str(content).startswith(FINDINGS_HEADER)

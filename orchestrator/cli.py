@@ -100,9 +100,11 @@ def run(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
-    """Run an incident to a verified resolution or an escalation.
+    """Run an incident to a verified resolution, an escalation, or a finding that nothing is wrong.
 
-    Exit codes: 0 resolved and verified; 3 not resolved (escalated, with the reason); 2 bad input; 1 internal error.
+    Exit codes: 0 resolved and verified; 3 not resolved (escalated, with the reason); 4 no fault found (no
+    alert in scope, no recent rollout, no finding above low confidence; nothing changed); 2 bad input;
+    1 internal error.
     """
     import asyncio
 

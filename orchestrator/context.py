@@ -30,6 +30,7 @@ from .tokens import REPLY_PRIMING, count_message, count_text, truncate_text
 log = structlog.get_logger(__name__)
 
 LEDGER_HEADER = "Fact ledger (facts established so far, oldest first):"
+FINDINGS_HEADER = "Analyzer findings at intake (deterministic checks of the scope, strongest first):"
 MIN_TOOL_OUTPUT_TOKENS = 64  # below this a truncated output would be little more than its omission marker
 
 
@@ -137,6 +138,7 @@ class BudgetedContext(ChatCompletionContext):
         self.max_tool_output_tokens = max_tool_output_tokens
         self.model = model
         self._ledger: list[str] = []
+        self._findings: list[str] = []
         self._pinned: LLMMessage | None = None
         self._prompt_length = _leading_system(self._messages) if initial_messages else None
         self._last_truncated: list[dict[str, Any]] = []  # so a standing shrink is reported once, not per call
@@ -150,6 +152,16 @@ class BudgetedContext(ChatCompletionContext):
     @property
     def ledger(self) -> list[str]:
         return list(self._ledger)
+
+    def set_findings(self, lines: Sequence[str]) -> None:
+        """The analyzers' findings, one SystemMessage after the ledger. A head start, not evidence the model
+        gathered: they are sent only when they fit beside everything else, and never cost a turn or a
+        ledger line, so what is pruned stays exactly what it would be without them."""
+        self._findings = [str(line) for line in lines]
+
+    @property
+    def findings(self) -> list[str]:
+        return list(self._findings)
 
     def pin(self, message: LLMMessage) -> None:
         """Make `message` the current state's instruction, which is never pruned (the previous one may be).
@@ -185,6 +197,7 @@ class BudgetedContext(ChatCompletionContext):
         """Back to the role prompt: history, ledger and pin are forgotten."""
         self._messages = list(self._initial_messages or [])
         self._ledger = []
+        self._findings = []
         self._pinned = None
         self._prompt_length = _leading_system(self._messages) if self._messages else None
 
@@ -259,6 +272,11 @@ class BudgetedContext(ChatCompletionContext):
             return None
         return SystemMessage(content="\n".join([LEDGER_HEADER, *(f"- {line}" for line in lines)]))
 
+    def _render_findings(self) -> SystemMessage | None:
+        if not self._findings:
+            return None
+        return SystemMessage(content="\n".join([FINDINGS_HEADER, *(f"- {line}" for line in self._findings)]))
+
     def _full_view(self) -> list[LLMMessage]:
         """Everything sendable, unpruned: what the model would see with an unlimited budget."""
         prompt_end = self._prompt_end()
@@ -328,6 +346,10 @@ class BudgetedContext(ChatCompletionContext):
         if report and news and (dropped or truncated):
             self._report(PruneReport(dropped, len(view), before, after, self.budget_tokens, "budget", truncated))
         self._last_truncated = truncated
+        # Findings only in room left over: the pruning above is decided without them.
+        findings = self._render_findings()
+        if findings is not None and after + self._cost(findings) <= self.budget_tokens:
+            view.insert(len(prompt) + (1 if ledger else 0), findings)
         return view
 
     def _fit_fixed(

@@ -26,6 +26,7 @@ KINDS = (
     "llm_call",
     "context_prune",
     "clarification",
+    "analysis",  # the analyzers' first pass at intake: findings over the scope, or why it failed
     "submission",
     "verifier_verdict",
     "closure_audit",  # mitigations off: the gate's checks after the model closed, for annotation only

@@ -527,3 +527,29 @@ async def test_assistant_agent_runs_on_the_budgeted_context() -> None:
     last = view[-1].content[0].content
     assert last.startswith("checkout-5: failed to pull image, attempt 0") and count_text(last) <= 300
     assert tag_of(view[2]) > 0  # the oldest calls were pruned
+
+
+async def _fill(ctx: BudgetedContext, turns: int) -> None:
+    for i in range(turns):
+        await ctx.add_message(call(i))
+        await ctx.add_message(results(i, "line of log output " * 20))
+
+
+@pytest.mark.asyncio
+async def test_findings_are_sent_only_in_room_left_and_never_change_what_is_pruned() -> None:
+    findings = ["finding [high] shop/Pod/api-1: the container crashes | evidence: exit code 1"]
+    budget = 1200
+    plain = BudgetedContext(budget, initial_messages=[PROMPT])
+    with_findings = BudgetedContext(budget, initial_messages=[PROMPT])
+    with_findings.set_findings(findings)
+    for ctx in (plain, with_findings):
+        ctx.set_ledger(["alert A firing"])
+        await _fill(ctx, 2)
+    roomy = await with_findings.get_messages()
+    assert any(isinstance(m, SystemMessage) and findings[0] in str(m.content) for m in roomy)
+    for ctx in (plain, with_findings):
+        await _fill(ctx, 12)  # now the history no longer fits: the same turns are pruned either way
+    tight_plain, tight = await plain.get_messages(), await with_findings.get_messages()
+    without = [m for m in tight if not (isinstance(m, SystemMessage) and "finding [" in str(m.content))]
+    assert without == tight_plain
+    assert count_messages(tight, None) <= budget

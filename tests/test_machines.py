@@ -13,6 +13,7 @@ from orchestrator.machines import MachineError, available_classes, load_machine,
 class Guards:
     def __init__(self, **kw: bool) -> None:
         self.ambiguous = kw.get("ambiguous", False)
+        self.healthy = kw.get("healthy", False)
         self.read_only = kw.get("read_only", False)
         self.nothing_applied = kw.get("nothing_applied", False)
         self.rounds_left = kw.get("rounds_left", True)
@@ -86,6 +87,15 @@ def test_ambiguous_incident_goes_through_clarification() -> None:
     load_machine("open").build(m)
     m.begin()
     assert m.state == "clarify"
+
+
+@pytest.mark.parametrize("cls", ["frontier", "mid", "open", "unguarded"])
+def test_a_healthy_scope_ends_no_fault_before_any_agent(cls: str) -> None:
+    spec = load_machine(cls)
+    m = Guards(healthy=True)
+    spec.build(m)
+    m.begin()
+    assert m.state == "no_fault" and spec.states["no_fault"].exit_code == 4
 
 
 def test_mermaid_marks_the_path_taken() -> None:

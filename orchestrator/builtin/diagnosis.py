@@ -11,6 +11,7 @@ from typing import Any
 from .investigation import Finding, Investigation
 from .library import MissingValue, MitigationOption, render
 from .survey import Survey
+from .transcript import AnalyzerFinding
 
 # Playbook entity references -> (Kind, context key of the name). "{kind}" means the workload's own kind.
 ENTITY_KINDS: dict[str, tuple[str, str]] = {
@@ -91,7 +92,9 @@ def _say(template: str, f: Finding) -> str:
     return _PLACEHOLDER.sub(lambda m: str(known.get(m[1], f"(unknown {m[1].replace('_', ' ')})")), template)
 
 
-def build_diagnosis(inv: Investigation, avoid: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def build_diagnosis(
+    inv: Investigation, avoid: list[dict[str, Any]] | None = None, findings: list[AnalyzerFinding] | None = None
+) -> dict[str, Any]:
     entities: dict[str, dict[str, Any]] = {}
     propagations: list[dict[str, Any]] = []
     mitigations: list[dict[str, Any]] = []
@@ -126,7 +129,7 @@ def build_diagnosis(inv: Investigation, avoid: list[dict[str, Any]] | None = Non
             mitigations.append(mitigation)
         checks += [c for c in f.cause.checks if c not in checks]
     if not inv.findings:
-        return undiagnosed(inv)
+        return undiagnosed(inv, findings or [])
     alerts = [s.alert_line(a) for s in inv.surveys for a in s.alerts]
     return {
         "summary": " ".join(summaries),
@@ -179,8 +182,11 @@ def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def undiagnosed(inv: Investigation) -> dict[str, Any]:
-    """No playbook matched: name the most suspicious object honestly and propose nothing."""
+def undiagnosed(inv: Investigation, findings: list[AnalyzerFinding] | None = None) -> dict[str, Any]:
+    """No playbook matched: name the most suspicious object honestly and propose nothing. The analyzers'
+    strongest finding comes first: it names an object read from the cluster, with its real kind."""
+    if findings:
+        return analyzer_diagnosis(findings[0])
     entities = []
     for sus in inv.unexplained[:1]:
         entities.append(
@@ -217,6 +223,30 @@ def undiagnosed(inv: Investigation) -> dict[str, Any]:
     return {
         "summary": "No known fault pattern matched the evidence; escalate to a human with the reads gathered.",
         "entities": entities,
+        "propagations": [],
+        "alerts_explained": [],
+        "mitigations": [],
+        "checks": ["alerts_cleared"],
+    }
+
+
+def analyzer_diagnosis(f: AnalyzerFinding) -> dict[str, Any]:
+    """No playbook cause matched, but the analyzers found this object wrong: name it as the root cause with
+    their evidence, and propose no change (no playbook vouches for one), so the run escalates with it."""
+    evidence = [clip(line) for line in f.evidence][:MAX_EVIDENCE] or [clip(f.cause)]
+    return {
+        "summary": clip(
+            f"No known fault pattern matched; the analyzers find {f.object} at fault ({f.confidence} confidence): "
+            f"{f.cause}. Escalate to a human with this diagnosis; nothing was changed."
+        ),
+        "entities": [
+            {
+                "name": f.object,
+                "contributing_factor": True,
+                "reasoning": clip(f"analyzer finding ({f.confidence} confidence): {f.cause}"),
+                "evidence": evidence,
+            }
+        ],
         "propagations": [],
         "alerts_explained": [],
         "mitigations": [],

@@ -164,7 +164,7 @@ def diagnose(t: Transcript, library: Library) -> Step:
             if lead:
                 return Step("submit_diagnosis", *lead)
             return Step("submit_diagnosis", *converging(previous, objections))
-    diagnosis = build_diagnosis(inv, avoid)
+    diagnosis = build_diagnosis(inv, avoid, t.findings)
     if not diagnosis["mitigations"] and avoid and inv.findings:
         diagnosis["summary"] += " Fresh reads still show this cause; no other mitigation is known."
     roots = [e["name"] for e in diagnosis["entities"] if e["contributing_factor"]]

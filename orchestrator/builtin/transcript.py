@@ -19,6 +19,37 @@ BLOCK = re.compile(r"```sre-agent\s*\n(?P<body>.*?)\n?```", re.DOTALL)
 STEP_CAP = re.compile(r"at most (?P<n>\d+) tool calls")
 MISMATCH_REJECTED = "you declared 'Action:"  # how the engine answers a call that contradicts its declaration
 SUBMISSIONS = ("submit_plan", "submit_diagnosis", "submit_mitigation", "submit_verdict")
+# A line of the engine's analyzer findings (a system message of `- finding [confidence] ns/Kind/name: cause
+# | evidence: ...` lines).
+FINDING = re.compile(r"^(?:- )?finding \[(?P<confidence>low|medium|high)\] (?P<object>\S*/[^/\s]+/\S+?): (?P<rest>.*)$")
+CONFIDENCE_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+@dataclass(frozen=True)
+class AnalyzerFinding:
+    """An analyzer finding as the facts state it: an object that exists, with its real kind."""
+
+    object: str  # ns/Kind/name, or /Kind/name when cluster-scoped
+    confidence: str
+    cause: str
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.object.split("/")[1]
+
+
+def parse_findings(facts: Sequence[Any]) -> list[AnalyzerFinding]:
+    """The findings among the fact lines, strongest first (stable, so the engine's ranking breaks ties)."""
+    out = []
+    for line in facts:
+        m = FINDING.match(str(line))
+        if m is None:
+            continue
+        cause, _, evidence = m["rest"].partition(" | evidence: ")
+        lines = tuple(e.strip() for e in evidence.split("; ") if e.strip())
+        out.append(AnalyzerFinding(m["object"], m["confidence"], cause.strip(), lines))
+    return sorted(out, key=lambda f: -CONFIDENCE_RANK[f.confidence])
 
 
 @dataclass
@@ -47,6 +78,7 @@ class Transcript:
     step_cap: int | None  # "at most N tool calls in this state", when the instruction says so
     calls_made: int  # model turns with tool calls since the state began
     carried: list[Observation] = field(default_factory=list)  # answered reads of the state this one continues
+    finding_lines: list[str] = field(default_factory=list)  # the analyzer findings in the system messages
 
     @property
     def state(self) -> str:
@@ -69,6 +101,11 @@ class Transcript:
     def namespaces(self) -> list[str]:
         incident = self.block.get("incident") or {}
         return [str(n) for n in incident.get("namespaces") or [] if n]
+
+    @property
+    def findings(self) -> list[AnalyzerFinding]:
+        """The analyzer findings the engine sent, strongest first."""
+        return parse_findings(self.finding_lines)
 
     def submitted(self) -> Observation | None:
         """The accepted submission of this state, if any."""
@@ -149,7 +186,14 @@ def read_transcript(messages: Sequence[Any], tools: Sequence[Any]) -> Transcript
     counted_turns = len({o.turn for o in observations if o.counted}) + (turns - len({o.turn for o in observations}))
     observations = [o for o in observations if _ran(o)]
     carried = _carried(messages, blocks, start, block)
-    return Transcript(block, tool_names(tools), observations, cap, counted_turns, carried)
+    findings = [
+        line
+        for m in messages
+        if _field(m, "type") == "SystemMessage"
+        for line in _text(_field(m, "content")).splitlines()
+        if FINDING.match(line)
+    ]
+    return Transcript(block, tool_names(tools), observations, cap, counted_turns, carried, findings)
 
 
 def _carried(messages: Sequence[Any], blocks: list[tuple[int, Any]], start: int, block: dict[str, Any]) -> list:

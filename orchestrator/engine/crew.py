@@ -49,6 +49,12 @@ class Crew:
         return sum(u.prompt_tokens + u.completion_tokens for u in (c.total_usage() for c in self.clients))
 
     @property
+    def budget_used(self) -> int:
+        """The tokens the run's budget is charged: all but the engine's own first-pass findings, so adding
+        them to the agents' context never shortens a run (they are still in `tokens_used`, the reported cost)."""
+        return self.tokens_used - sum(c.findings_tokens for c in self.clients)
+
+    @property
     def llm_calls(self) -> int:
         return sum(c.calls for c in self.clients)
 
@@ -103,7 +109,7 @@ class Crew:
             facts=run.ledger.lines(),
             allowed_actions=allowed,
             mode="off" if run.read_only else run.mode,
-            tokens_left=max(0, self.budget.tokens - self.tokens_used),
+            tokens_left=max(0, self.budget.tokens - self.budget_used),
         )
         continues_in = self.machine.continues_after_cap(st.name)
         source, trigger, _ = run.last_transition

@@ -10,6 +10,9 @@ from dataclasses import asdict
 from typing import Any
 
 from ..agents import BudgetExceeded
+from ..analyzers import Scope, Snapshot, analyze, read_snapshot
+from ..analyzers.rollout import revision
+from ..analyzers.snapshot import parse_time
 from ..dispatch import StateScope
 from ..machines import StateSpec
 from ..models.errors import ModelError
@@ -19,6 +22,14 @@ from .state import RunState, Step, cancelled
 from .wiring import Wiring
 
 Handler = Callable[[RunState, Wiring, StateSpec], Awaitable[Step]]
+# Findings put in front of every model: medium/high confidence only, a handful, one short line each, so
+# they fit beside the ledger even in the smallest class's per-call budget.
+TOP_FINDINGS = 3
+FINDING_EVIDENCE_CHARS = 200
+ANALYSIS_TIMEOUT = 10.0  # per read; the reader also bounds pages and logs
+# A rollout this recent keeps a run from ending "no fault found": a changed template is the prime suspect
+# even when nothing alerts and the analyzers see nothing wrong (it may have removed a limit, say).
+RECENT_CHANGE_SECONDS = 3600
 # Some objects settle slower than any class's stabilisation window: an HPA scales down only after its
 # 300 s scale-down stabilisation window (the Kubernetes default), so judging it sooner fails a good fix.
 SETTLE_SECONDS_BY_KIND = {"HorizontalPodAutoscaler": 330}
@@ -36,7 +47,62 @@ async def intake(run: RunState, w: Wiring, st: StateSpec) -> Step:
         run.namespaces = list(run.candidates)
         run.assume(f"scope taken from the only namespace with firing alerts: {run.candidates[0]}")
     run.ledger.add([f"incident alert {a['name']} {a.get('labels', {})}" for a in run.alerts[:10]])
-    return "begin", {"alerts": len(run.alerts), "candidates": run.candidates}
+    await _first_pass(run, w)
+    return "begin", {"alerts": len(run.alerts), "candidates": run.candidates, "healthy": run.healthy}
+
+
+async def _first_pass(run: RunState, w: Wiring) -> None:
+    """The analyzers over the incident's scope, so every model starts from the cluster's own account of
+    what is wrong. A failed pass is one trace line and leaves `run.findings` unset: the run goes on."""
+    scope = run.namespaces or run.candidates
+    if not scope:
+        return
+    try:
+        result = await asyncio.to_thread(read_snapshot, w.session.api, scope, None, ANALYSIS_TIMEOUT)
+        report = analyze(result.snapshot, Scope(tuple(scope)))
+    except Exception as exc:  # unreachable or a reader bug: never the run's end, the agents can still read
+        w.trace.emit("analysis", namespaces=scope, error=f"{type(exc).__name__}: {exc}"[:300], findings=[])
+        return
+    run.findings = [f.to_dict() for f in report.findings]
+    run.recent_changes = recent_rollouts(result.snapshot)
+    w.trace.emit(
+        "analysis",
+        namespaces=scope,
+        findings=run.findings,
+        recent_changes=run.recent_changes,
+        errors=report.errors,
+        skipped=result.skipped,
+    )
+    run.finding_lines = [finding_line(f) for f in top_findings(run.findings)]
+
+
+def recent_rollouts(reads: Snapshot) -> list[str]:
+    """Workloads whose current ReplicaSet is a later revision created within RECENT_CHANGE_SECONDS."""
+    now = reads.time()
+    if now is None:
+        return []
+    out = []
+    for rs in reads.of("ReplicaSet"):
+        created = parse_time((rs.get("metadata") or {}).get("creationTimestamp"))
+        if revision(rs) >= 2 and created is not None and now - created <= RECENT_CHANGE_SECONDS:
+            owner = reads.owner(rs)
+            out.append("/".join(str(p or "") for p in owner) if owner else str(rs.get("metadata", {}).get("name")))
+    return sorted(set(out))
+
+
+def top_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The strongest findings (already ranked by the analyzers), medium confidence and above."""
+    return [f for f in findings if f.get("confidence") in ("high", "medium")][:TOP_FINDINGS]
+
+
+def finding_line(f: dict[str, Any]) -> str:
+    """One line of the findings message: `finding [confidence] ns/Kind/name: cause | evidence: ...` (the
+    built-in model parses this form, so keep it stable)."""
+    evidence = "; ".join(str(e) for e in f.get("evidence") or [])
+    if len(evidence) > FINDING_EVIDENCE_CHARS:
+        evidence = evidence[: FINDING_EVIDENCE_CHARS - 3] + "..."
+    line = f"finding [{f.get('confidence')}] {f.get('object')}: {f.get('cause')}"
+    return line + (f" | evidence: {evidence}" if evidence else "")
 
 
 async def clarify(run: RunState, w: Wiring, st: StateSpec) -> Step:
@@ -179,6 +245,9 @@ async def _converse(run: RunState, w: Wiring, st: StateSpec) -> tuple[Step, dict
             if w.cancelled():
                 return cancelled(st.name), None
             speaker.context.set_ledger(run.ledger.lines())
+            # A head start for the diagnosis: once one exists they have served, and a verifier judges alone.
+            head_start = run.diagnosis is None and role.name != "verifier"
+            speaker.context.set_findings(run.finding_lines if head_start else [])
             try:
                 outcome = await speaker.step(nudge)
             except ModelError as exc:

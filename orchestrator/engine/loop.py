@@ -32,6 +32,7 @@ from .mitigations import LiveMitigations
 from .outputs import write_outputs
 from .state import (
     EXIT_INTERNAL,
+    EXIT_NO_FAULT,
     EXIT_RESOLVED,
     EXIT_UNRESOLVED,
     OutputDirError,
@@ -129,7 +130,7 @@ class _Run:
             await self._walk(self.wiring)
             terminal = self.machine.states[run.state]
             exit_code = terminal.exit_code if terminal.exit_code is not None else EXIT_UNRESOLVED
-            status = "resolved" if exit_code == EXIT_RESOLVED else "escalated"
+            status = {EXIT_RESOLVED: "resolved", EXIT_NO_FAULT: "no-fault"}.get(exit_code, "escalated")
         except RunFailed as exc:
             exit_code, status = exc.exit_code, "error"
             run.end("error", str(exc))

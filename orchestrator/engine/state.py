@@ -16,7 +16,7 @@ from typing import Any
 from ..facts import Ledger
 from ..machines import MachineSpec
 
-EXIT_RESOLVED, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNRESOLVED = 0, 1, 2, 3
+EXIT_RESOLVED, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNRESOLVED, EXIT_NO_FAULT = 0, 1, 2, 3, 4
 Clarifier = Callable[[str, list[str]], Awaitable[str | None]]
 Step = tuple[str, dict[str, Any]]  # what a state handler returns: the machine's trigger and why
 
@@ -41,7 +41,7 @@ class RunOptions:
 @dataclass
 class RunResult:
     run_id: str
-    status: str  # resolved | escalated | error
+    status: str  # resolved | escalated | no-fault | error
     exit_code: int
     reason: str
     output_dir: Path
@@ -107,11 +107,25 @@ class RunState:
     path: list[tuple[str, str, str]] = field(default_factory=list)  # (source, trigger, dest) per transition
     ended_by: str = "machine"
     end_reason: str = ""
+    # The analyzers' first pass at intake: None when it did not run or failed (then nothing is known to be
+    # healthy), else its findings as dicts, strongest first.
+    findings: list[dict[str, Any]] | None = None
+    finding_lines: list[str] = field(default_factory=list)  # the top ones, as every model's context shows them
+    recent_changes: list[str] = field(default_factory=list)  # workloads rolled out within the last hour
 
     # ------------------------------------------------------------------ guards (named in machines/*.yaml)
     @property
     def ambiguous(self) -> bool:
         return not self.namespaces and len(self.candidates) != 1
+
+    @property
+    def healthy(self) -> bool:
+        """Nothing to act on: the analyzers ran over a scope and found nothing above low confidence, no alert
+        fires in it and nothing was rolled out there lately. A pass that failed or had no scope proves
+        nothing, so it is never healthy."""
+        if self.findings is None or not self.namespaces or self.alerts or self.recent_changes:
+            return False
+        return not any(f.get("confidence") in ("medium", "high") for f in self.findings)
 
     @property
     def read_only(self) -> bool:
@@ -151,6 +165,11 @@ class RunState:
 
 def why_it_ended(run: RunState, machine: MachineSpec, status: str) -> str:
     """One line on how the machine reached its terminal state."""
+    if status == "no-fault":
+        return (
+            "no fault found: no alert fires in scope, no recent rollout, "
+            "and the analyzers found nothing above low confidence"
+        )
     if status == "resolved":
         if run.verdict is None:
             return "the model declared the incident fixed; nothing verified it (mitigations off)"

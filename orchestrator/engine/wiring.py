@@ -47,7 +47,7 @@ class Wiring:
         return self.dispatcher.budget
 
     def budget_reason(self) -> str | None:
-        return self.budget.exhausted(self.crew.tokens_used, time.monotonic() - self.started)
+        return self.budget.exhausted(self.crew.budget_used, time.monotonic() - self.started)
 
     def gate(self, run: RunState) -> Gate:
         """A gate over the run's scope as it is now (a clarification may have narrowed it)."""

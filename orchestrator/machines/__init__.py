@@ -15,7 +15,7 @@ import yaml
 
 MACHINES_DIR = Path(__file__).resolve().parent
 STATE_KINDS = {"engine", "clarify", "agent", "verify", "wait", "gate", "audit", "terminal"}
-GUARDS = {"ambiguous", "read_only", "nothing_applied", "rounds_left"}
+GUARDS = {"ambiguous", "healthy", "read_only", "nothing_applied", "rounds_left"}
 OPTIONS = {
     "reset_context_between_states",
     "reject_mismatched_calls",

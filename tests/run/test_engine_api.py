@@ -51,7 +51,7 @@ def test_a_run_reports_typed_events_the_terminal_renders(runs_root: Path, tmp_pa
     assert [e for e in seen if isinstance(e, Verdict)][-1].passed
     # one typed event per trace event a person follows, in trace order
     seqs = [e.seq for e in seen]
-    not_progress = ("llm_call", "context_prune", "budget", "injection")
+    not_progress = ("llm_call", "context_prune", "budget", "injection", "analysis")
     assert seqs == [e["seq"] for e in events(out) if e["kind"] not in not_progress]
     lines = screen.getvalue().splitlines()
     assert lines[0].startswith(f"run {result.run_id}") and lines[-1].startswith("resolved (exit 0)")
