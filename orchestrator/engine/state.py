@@ -184,5 +184,9 @@ def why_it_ended(run: RunState, machine: MachineSpec, status: str) -> str:
         return f"{source} used its {machine.states[source].step_cap} steps without a result"
     if machine.states.get(source) is not None and machine.states[source].writes and run.nothing_applied:
         modes = sorted({w.get("mode", "?") for w in run.round_writes})
-        return f"no change was applied ({', '.join(modes)})" if modes else "the mitigation applied no change"
+        ended = f"no change was applied ({', '.join(modes)})" if modes else "the mitigation applied no change"
+        # An escalation with a diagnosis says what a person should look at first.
+        entities = (run.diagnosis or {}).get("entities") or []
+        roots = [str(e.get("name")) for e in entities if isinstance(e, dict) and e.get("contributing_factor")]
+        return ended + (f"; root cause named: {', '.join(roots[:3])}" if roots else "")
     return f"ended in state {run.state or '?'} after {trigger or 'nothing'} from {source or 'the start'}"
