@@ -243,3 +243,13 @@ def container_index(dep: dict, container: str) -> int:
 
 def read_deployment(sim: Sim, namespace: str, name: str) -> dict:
     return raw(sim.apps.read_namespaced_deployment(name, namespace, _preload_content=False))
+
+
+def kubectl() -> str:
+    """kubectl's path. It is required, not optional: .ci/run installs it, and a test that needs it must fail
+    without it rather than skip."""
+    import shutil
+
+    path = shutil.which("kubectl")
+    assert path, "kubectl is required (the CI script installs Debian's kubernetes-client)"
+    return path

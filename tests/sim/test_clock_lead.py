@@ -3,7 +3,6 @@ clock was skipped ahead of the wall clock shows `<invalid>`, unless the clock st
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -13,7 +12,9 @@ import pytest
 from orchestrator.sim.clock import Clock, RealtimeClock
 from orchestrator.sim.runner import SimulatorServer
 
-KUBECTL = shutil.which("kubectl")
+from .helpers import kubectl
+
+KUBECTL = kubectl()  # required: a missing kubectl fails the module, never skips it
 
 
 def test_a_lead_starts_the_clock_behind_the_wall_clock() -> None:
@@ -45,7 +46,6 @@ def event_ages(tmp_path: Path, lead: float) -> str:
         server.stop()
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="needs kubectl")
 def test_kubectl_event_ages_after_a_skip(tmp_path: Path) -> None:
     assert "<invalid>" in event_ages(tmp_path, 0)  # the clock is 20 minutes ahead of kubectl's
     out = event_ages(tmp_path, 3600)

@@ -4,7 +4,6 @@ the address an ingress controller publishes, and backends resolved to endpoints 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import urllib.error
 import urllib.parse
@@ -16,10 +15,10 @@ import pytest
 
 from orchestrator.sim.controllers.ingress import resolve_backends
 
-from .helpers import Sim, raw, served_plan
+from .helpers import Sim, kubectl, raw, served_plan
 
 NS = "default"
-KUBECTL = shutil.which("kubectl")
+KUBECTL = kubectl()  # required: a missing kubectl fails the module, never skips it
 
 
 @pytest.fixture
@@ -128,7 +127,6 @@ def test_ingress_of_a_served_class_gets_an_address_and_resolves_backends(sim: Si
     assert backends["/admin"].error == 'service "default/web" does not have port 8080'
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 def test_kubectl_describe_ingress_lists_backend_endpoints(sim: Sim, tmp_path: Path) -> None:
     web(sim)
     sim.networking.create_namespaced_ingress(

@@ -5,7 +5,6 @@ discovery, `kubectl top` and `kubectl auth can-i`."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -19,8 +18,9 @@ from orchestrator.sim.cluster import Cluster
 from orchestrator.sim.resources import VIRTUAL_GROUPS
 from orchestrator.sim.runner import SimulatorServer
 
-KUBECTL = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+from .helpers import kubectl
+
+KUBECTL = kubectl()  # required: a missing kubectl fails the module, never skips it
 
 LABELS = {"app": "demo"}
 TEMPLATE = {
