@@ -415,6 +415,13 @@ def sim_serve(
         list[str] | None, typer.Option("--node-taints", help="k=v:Effect taint on every worker (repeatable).")
     ] = None,
     gpus: Annotated[int | None, typer.Option("--gpus", help="nvidia.com/gpu on each worker (default 0).")] = None,
+    system_pods: Annotated[
+        bool,
+        typer.Option(
+            "--system-pods/--no-system-pods",
+            help="Run kind's kube-system components (CoreDNS, kube-proxy, kindnet, the control plane's static pods).",
+        ),
+    ] = True,
 ) -> None:
     """Serve a simulated cluster until stopped; prints `listening on URL` once ready.
 
@@ -443,6 +450,7 @@ def sim_serve(
             alert_for_scale=alert_for_scale,
             clock_lead=clock_lead,
             shape=shape,
+            system_pods=system_pods,
         )
     except (ScenarioError, FaultError, FileNotFoundError, ShapeError) as err:
         fail(str(err))

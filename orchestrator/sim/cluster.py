@@ -39,7 +39,8 @@ class Cluster:
     durations the scenario library and the calibrated bench were tuned with (the default, so embedded
     scenarios behave as they always have), or "kube-prometheus", the real rules and durations.
     `alert_for_scale` multiplies every rule's `for:` (0.1 shortens kube-prometheus' 15m to 90 s).
-    A `shape` given here (command-line flags) wins over a scenario's `cluster:` block."""
+    A `shape` given here (command-line flags) wins over a scenario's `cluster:` block. `system_pods`
+    adds kind's kube-system components (`system/kube-system.yaml`)."""
 
     def __init__(
         self,
@@ -48,8 +49,10 @@ class Cluster:
         alert_rules: str = "library",
         alert_for_scale: float = 1.0,
         shape: ClusterShape | None = None,
+        system_pods: bool = False,
     ) -> None:
         self.clock = clock or Clock()
+        self.system_pods = system_pods
         self.seed = seed
         self.alert_rules = alert_rules
         self.alert_for_scale = alert_for_scale
@@ -165,8 +168,8 @@ class Cluster:
             )
         node_rt = self.rt("Node")
         self.store.create(node_rt, _node(CONTROL_PLANE, control_plane=True, ip=self.allocate_ip("pod")))
-        for name in self.shape.worker_names():
-            self.store.create(node_rt, _worker(name, self.shape, ip=self.allocate_ip("pod")))
+        if not self.system_pods:
+            self._add_workers()
         pc_rt = self.rt("PriorityClass")
         for name, value in (("system-cluster-critical", 2000000000), ("system-node-critical", 2000001000)):
             self.store.create(
@@ -226,21 +229,37 @@ class Cluster:
         from .authz import bootstrap as rbac_bootstrap
 
         rbac_bootstrap(self)
+        if self.system_pods:
+            # As on kind: kube-system starts while the control plane is alone, then the workers join.
+            from .system import install_system
+
+            install_system(self, CONTROL_PLANE)
+            self.reconcile()
+            self._add_workers()
         self.reconcile()
+
+    def _add_workers(self) -> None:
+        for name in self.shape.worker_names():
+            self.store.create(self.rt("Node"), _worker(name, self.shape, ip=self.allocate_ip("pod")))
 
     def reshape(self, shape: ClusterShape) -> None:
         """Replace the workers with the shape's (a scenario's `cluster:` block), before anything runs."""
         if self.shape_locked or shape == self.shape:
             return
         node_rt, pod_rt = self.rt("Node"), self.rt("Pod")
-        if any((p.get("spec") or {}).get("nodeName") for p in self.store.list(pod_rt)):
+        on_workers = [
+            p for p in self.store.list(pod_rt) if (p.get("spec") or {}).get("nodeName", CONTROL_PLANE) != CONTROL_PLANE
+        ]
+        # A DaemonSet's pods follow the nodes (its controller makes them anew); any other pod pins the shape.
+        if any(not _daemon_pod(p) for p in on_workers):
             raise RuntimeError("the cluster's shape can only change before pods are scheduled")
+        for pod in on_workers:
+            self.store.delete(pod_rt, pod["metadata"]["namespace"], pod["metadata"]["name"])
         for node in self.store.list(node_rt):
             if node["metadata"]["name"] != CONTROL_PLANE:
                 self.store.delete(node_rt, "", node["metadata"]["name"])
         self.shape = shape
-        for name in shape.worker_names():
-            self.store.create(node_rt, _worker(name, shape, ip=self.allocate_ip("pod")))
+        self._add_workers()
         self.reconcile()
 
     # ------------------------------------------------------------------ applications
@@ -369,6 +388,10 @@ def _worker(name: str, shape: ClusterShape, ip: str) -> dict:
     node["metadata"]["labels"].update(shape.labels)
     node["spec"]["taints"] = [dict(t) for t in shape.taints]
     return node
+
+
+def _daemon_pod(pod: dict) -> bool:
+    return any(ref.get("kind") == "DaemonSet" for ref in pod["metadata"].get("ownerReferences") or ())
 
 
 def _node(name: str, control_plane: bool, ip: str, capacity: dict[str, str] | None = None) -> dict:

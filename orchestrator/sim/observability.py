@@ -17,6 +17,8 @@ Series (label names as kube-state-metrics and cAdvisor use them):
   kube_pod_container_status_restarts_total, kube_pod_init_container_status_waiting_reason,
   kube_pod_init_container_status_restarts_total,
   kube_pod_container_resource_{requests,limits}{container,node,resource,unit};
+* node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate{namespace,pod,container,node}:
+  kube-prometheus' record of each running container's CPU usage;
 * namespace_workload_pod:kube_pod_owner:relabel{namespace,pod,workload,workload_type}: the pod ->
   Deployment/StatefulSet/DaemonSet map kube-prometheus records (bare pods: workload_type="pod");
 * workloads: kube_deployment_{spec_replicas,status_replicas,status_replicas_available,
@@ -555,6 +557,10 @@ OBJECT_METRICS = {
 }
 
 
+RECORD_CPU = "node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate"
+RECORD_CPU_LABELS = ("namespace", "pod", "container", "node")
+
+
 def _usage(cluster: Cluster, pod: dict, container: dict) -> tuple[float, float]:
     """(cpu cores, working-set bytes) of a container, as the kubelet reports them (zero unless running)."""
     memory, cpu = container_usage(cluster, pod, container.get("name", ""))
@@ -676,6 +682,9 @@ class _Collector:
                 self._cpu_total[ck] = (restart, total)
                 out.append(self._sample(("mem", *ck), "container_memory_working_set_bytes", labels, mem, used))
                 out.append(self._sample(("cpu", *ck), "container_cpu_usage_seconds_total", labels, total, used))
+                # kube-prometheus' k8s.rules record of the same usage (irate of the counter), keyed without image.
+                rec = {k: labels[k] for k in RECORD_CPU_LABELS}
+                out.append(self._sample(("irate", *ck), RECORD_CPU, rec, cpu, used))
                 if limit:
                     out.append(self._sample(("lim", *ck), "container_spec_memory_limit_bytes", labels, limit, used))
                 cpu_limit = container_amount(c, "limits", "cpu")

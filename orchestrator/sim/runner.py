@@ -48,10 +48,11 @@ class SimulatorServer:
         alert_for_scale: float = 1.0,
         clock_lead: float = 0.0,
         shape: ClusterShape | None = None,
+        system_pods: bool = False,
     ) -> SimulatorServer:
         """`alert_rules`/`alert_for_scale`: see Cluster (the default keeps the scenario library's timings);
         `clock_lead`: see orchestrator/sim/clock.py (for kubectl's client-side ages); `shape` (from
-        command-line flags) wins over the scenario's `cluster:` block."""
+        command-line flags) wins over the scenario's `cluster:` block; `system_pods`: kind's kube-system."""
         from .builtin import resolve_scenario
         from .scenario import load_scenario
 
@@ -61,6 +62,7 @@ class SimulatorServer:
             alert_rules=alert_rules,
             alert_for_scale=alert_for_scale,
             shape=shape,
+            system_pods=system_pods,
         )
         if scenario is not None:  # a file, or a scenario of the library by name
             load_scenario(cluster, resolve_scenario(str(scenario)))
