@@ -422,6 +422,15 @@ def sim_serve(
             help="Run kind's kube-system components (CoreDNS, kube-proxy, kindnet, the control plane's static pods).",
         ),
     ] = True,
+    images: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--images",
+            envvar="SRE_AGENT_SIM_IMAGES",
+            help="An image catalogue file of your own (format: orchestrator/sim/runtime/images.yaml), for images "
+            "the simulator does not know (repeatable; $SRE_AGENT_SIM_IMAGES holds paths separated by ':').",
+        ),
+    ] = None,
 ) -> None:
     """Serve a simulated cluster until stopped; prints `listening on URL` once ready.
 
@@ -436,7 +445,15 @@ def sim_serve(
         fail(f"--alert-for-scale cannot be negative ({alert_for_scale})")
     if clock_lead < 0:
         fail(f"--clock-lead cannot be negative ({clock_lead})")
-    from .sim import FaultError, ScenarioError, ShapeError, SimulatorServer, resolve_scenario, shape_from_flags
+    from .sim import (
+        CatalogueError,
+        FaultError,
+        ScenarioError,
+        ShapeError,
+        SimulatorServer,
+        resolve_scenario,
+        shape_from_flags,
+    )
 
     try:
         shape = shape_from_flags(nodes, node_cpu, node_memory, node_labels, node_taints, gpus)
@@ -451,8 +468,9 @@ def sim_serve(
             clock_lead=clock_lead,
             shape=shape,
             system_pods=system_pods,
+            images=list(images or ()),
         )
-    except (ScenarioError, FaultError, FileNotFoundError, ShapeError) as err:
+    except (ScenarioError, FaultError, FileNotFoundError, ShapeError, CatalogueError) as err:
         fail(str(err))
 
     async def main() -> None:

@@ -10,6 +10,7 @@ the bench).
   `scenario_problem` (what would stop one loading), `describe_scenario` (what one is about: applications,
   faults and their targets, namespaces, the summary of its symptom), `ScenarioError`;
 - faults: `simulated_faults`, `NOT_SIMULATED`, `FaultError`;
+- `CatalogueError`: an image catalogue file (`sim serve --images`) that does not load;
 - the cluster's shape: `ClusterShape`, `shape_from_flags` (the `sim serve` node flags), `ShapeError`;
 - `run_benchmark`, the simulator's own performance figures.
 """
@@ -25,10 +26,12 @@ if TYPE_CHECKING:
     from .cluster import Cluster
     from .faults import NOT_SIMULATED, FaultError, simulated_faults
     from .runner import SimulatorServer
+    from .runtime.catalogue import CatalogueError
     from .scenario import ScenarioError, ScenarioFacts, describe_scenario, load_scenario, scenario_problem
     from .shape import ClusterShape, ShapeError, shape_from_flags
 
 __all__ = [
+    "CatalogueError",
     "Cluster",
     "ClusterShape",
     "FaultError",
@@ -50,6 +53,7 @@ __all__ = [
 # Where each public name lives. Lazy: importing the package (e.g. for the CLI's --help) must not pull in
 # aiohttp or the cluster model.
 _HOME = {
+    "CatalogueError": ".runtime.catalogue",
     "Cluster": ".cluster",
     "ClusterShape": ".shape",
     "ShapeError": ".shape",

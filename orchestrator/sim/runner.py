@@ -49,11 +49,14 @@ class SimulatorServer:
         clock_lead: float = 0.0,
         shape: ClusterShape | None = None,
         system_pods: bool = False,
+        images: list[str | Path] | None = None,
     ) -> SimulatorServer:
         """`alert_rules`/`alert_for_scale`: see Cluster (the default keeps the scenario library's timings);
         `clock_lead`: see orchestrator/sim/clock.py (for kubectl's client-side ages); `shape` (from
-        command-line flags) wins over the scenario's `cluster:` block; `system_pods`: kind's kube-system."""
+        command-line flags) wins over the scenario's `cluster:` block; `system_pods`: kind's kube-system;
+        `images`: image catalogue files of the user's own (format: runtime/images.yaml)."""
         from .builtin import resolve_scenario
+        from .runtime.catalogue import catalogue_for, read_image_file
         from .scenario import load_scenario
 
         cluster = Cluster(
@@ -64,6 +67,8 @@ class SimulatorServer:
             shape=shape,
             system_pods=system_pods,
         )
+        for path in images or ():
+            catalogue_for(cluster).add(read_image_file(path))
         if scenario is not None:  # a file, or a scenario of the library by name
             load_scenario(cluster, resolve_scenario(str(scenario)))
         return cls(cluster, port=port)

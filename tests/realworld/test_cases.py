@@ -24,14 +24,14 @@ from kubernetes.client.rest import ApiException
 
 from orchestrator.sim.cluster import WORKER_NODES, Cluster
 from orchestrator.sim.runner import SimulatorServer
-from orchestrator.sim.runtime.catalogue import catalogue_for
+from orchestrator.sim.runtime.catalogue import catalogue_for, read_image_file
 from orchestrator.sim.shape import shape_from_dict
 
 HERE = Path(__file__).parent
 
 PENDING: dict[str, str] = {}
 
-SPEC_KEYS = {"namespace", "cluster", "images", "replay", "wait", "expect"}
+SPEC_KEYS = {"namespace", "cluster", "replay", "wait", "expect"}
 EXPECT_KEYS = {
     "pods",
     "deployments",
@@ -131,8 +131,8 @@ def replay(request: pytest.FixtureRequest) -> Iterator[Replay]:
     shape = shape_from_dict(spec["cluster"]) if "cluster" in spec else None
     # As `sre-agent sim serve` (which replay.sh runs) makes it: kube-prometheus' rules and kind's kube-system.
     cluster = Cluster(alert_rules="kube-prometheus", shape=shape, system_pods=True)
-    # The case's own images described as data, as a scenario's `spec.images` adds them.
-    catalogue_for(cluster).add(list(spec.get("images") or []))
+    # The set's demo images described as data, as `sim serve --images` adds them.
+    catalogue_for(cluster).add(read_image_file(HERE / "images.yaml"))
     server = SimulatorServer(cluster)
     server.start_thread()
     try:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from orchestrator.sim.runtime.catalogue import CatalogueError, parse_entry, repository_of, shared_catalogue
@@ -52,3 +57,42 @@ def test_sizes() -> None:
     assert allocation("s = ' ' * (10**9)") == 10**9
     assert allocation("a = [0] * 1000") == 8000
     assert allocation("print('hi')") == 0
+
+
+def test_a_users_catalogue_file_describes_private_images(tmp_path: Path) -> None:
+    """`sim serve --images FILE`: a private-registry image the file lists is pulled and runs as described."""
+    from orchestrator.sim import SimulatorServer
+
+    path = tmp_path / "images.yaml"
+    path.write_text(
+        "images:\n  - repository: europe-docker.pkg.dev/acme/app\n    tags: [v1]\n"
+        "    cmd: [app]\n    shell: false\n    programs:\n      app: {exit: 3, logs: [boom]}\n"
+    )
+    server = SimulatorServer.create(images=[path])
+    from orchestrator.sim.runtime.catalogue import catalogue_for
+
+    assert catalogue_for(server.cluster).lookup("europe-docker.pkg.dev/acme/app:v1").status == "found"
+    assert catalogue_for(server.cluster).lookup("europe-docker.pkg.dev/acme/app:v2").status == "no-tag"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("images: nope\n", "needs a list under `images:`"),
+        ("images:\n  - {tags: [v1]}\n", "images[0]"),
+        ("images: [\n", "cannot read"),
+    ],
+)
+def test_a_bad_catalogue_file_is_one_line_from_sim_serve(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "images.yaml"
+    path.write_text(text)
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", "sim", "serve", "--port", "0"],
+        env={**os.environ, "SRE_AGENT_SIM_IMAGES": str(path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert str(path) in proc.stderr

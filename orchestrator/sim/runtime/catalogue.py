@@ -224,6 +224,23 @@ class Catalogue:
         return Lookup("unknown")
 
 
+def read_image_file(path: str | Path) -> list[dict]:
+    """A user's own catalogue file (`images:` entries as in images.yaml), checked entry by entry."""
+    try:
+        doc = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise CatalogueError(f"{path}: cannot read an image catalogue: {err}") from err
+    entries = (doc or {}).get("images") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise CatalogueError(f"{path}: an image catalogue needs a list under `images:`")
+    for i, raw in enumerate(entries):
+        try:
+            parse_entry(raw)
+        except CatalogueError as err:
+            raise CatalogueError(f"{path}: images[{i}]: {err}") from err
+    return entries
+
+
 @cache
 def shared_catalogue() -> Catalogue:
     doc = yaml.safe_load(CATALOGUE_FILE.read_text())
