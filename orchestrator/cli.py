@@ -403,10 +403,15 @@ def sim_serve(
             "(POST /sim/v1/advance) up to that much keeps kubectl's client-side event ages valid.",
         ),
     ] = 3600.0,
-    nodes: Annotated[int | None, typer.Option("--nodes", help="Worker nodes (default 3).")] = None,
-    node_cpu: Annotated[str | None, typer.Option("--node-cpu", help="CPU of each worker (default 8).")] = None,
+    nodes: Annotated[
+        int | None, typer.Option("--nodes", envvar="SRE_AGENT_SIM_NODES", help="Worker nodes (default 3).")
+    ] = None,
+    node_cpu: Annotated[
+        str | None, typer.Option("--node-cpu", envvar="SRE_AGENT_SIM_NODE_CPU", help="CPU of each worker (default 8).")
+    ] = None,
     node_memory: Annotated[
-        str | None, typer.Option("--node-memory", help="Memory of each worker (default 32Gi).")
+        str | None,
+        typer.Option("--node-memory", envvar="SRE_AGENT_SIM_NODE_MEMORY", help="Memory of each worker (default 32Gi)."),
     ] = None,
     node_labels: Annotated[
         list[str] | None, typer.Option("--node-labels", help="k=v label on every worker (repeatable).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,9 @@ class Finding:
     field: str = ""  # where in the object the evidence sits, e.g. status.containerStatuses[app].state
     owner: str | None = None  # `namespace/Kind/name` of the owning workload, when there is one
     analyzer: str = ""
+    # Objects whose symptom this finding is the cause of (`namespace/Kind/name`): a cause ranks before
+    # the symptoms it explains, and the diagnosis names it rather than them.
+    explains: list[str] = dataclasses.field(default_factory=list)  # `field` is shadowed above
 
     def __post_init__(self) -> None:
         if self.confidence not in CONFIDENCES:
@@ -54,4 +58,5 @@ class Finding:
             "confidence": self.confidence,
             "field": self.field,
             "analyzer": self.analyzer,
+            "explains": list(self.explains),
         }

@@ -152,8 +152,10 @@ def _list(http: _Http, kind: str, ns: str | None) -> tuple[str, str | None, list
 
 
 def _logs(http: _Http, pods: list[dict], namespaces: list[str]) -> dict[tuple[str, str, str], str]:
-    """The last lines of containers that crashed (previous instance) or exited, for a bounded set of pods."""
+    """The last lines of containers that crashed (previous instance) or exited, then of running ones (an app
+    that serves errors says why only there), for a bounded set of pods."""
     wanted: list[tuple[str, str, str, bool]] = []
+    running: list[tuple[str, str, str, bool]] = []
     for pod in pods:
         meta = pod.get("metadata") or {}
         if meta.get("namespace") not in namespaces:
@@ -164,7 +166,9 @@ def _logs(http: _Http, pods: list[dict], namespaces: list[str]) -> dict[tuple[st
             exited = bool((cs.get("state") or {}).get("terminated"))
             if crashed or exited:
                 wanted.append((meta["namespace"], meta.get("name", ""), cs.get("name", ""), crashed))
-    wanted = wanted[:MAX_LOGS]
+            elif (cs.get("state") or {}).get("running"):
+                running.append((meta["namespace"], meta.get("name", ""), cs.get("name", ""), False))
+    wanted = (wanted + running)[:MAX_LOGS]
     out: dict[tuple[str, str, str], str] = {}
 
     def fetch(job: tuple[str, str, str, bool]) -> tuple[tuple[str, str, str], str | None]:

@@ -66,4 +66,4 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def _ranked(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (-rank(f.confidence), f.namespace or "", f.kind, f.name))
+    return sorted(findings, key=lambda f: (-rank(f.confidence), not f.explains, f.namespace or "", f.kind, f.name))

@@ -131,13 +131,44 @@ def build_diagnosis(
     if not inv.findings:
         return undiagnosed(inv, findings or [])
     alerts = [s.alert_line(a) for s in inv.surveys for a in s.alerts]
-    return {
+    diagnosis = {
         "summary": " ".join(summaries),
         "entities": list(entities.values()),
         "propagations": _unique(propagations),
         "alerts_explained": list(dict.fromkeys(alerts)),
         "mitigations": mitigations,
         "checks": checks,
+    }
+    return deeper_cause(diagnosis, findings or [])
+
+
+def deeper_cause(diagnosis: dict[str, Any], findings: list[AnalyzerFinding]) -> dict[str, Any]:
+    """A high-confidence analyzer finding that explains a root the playbook named (an expired certificate
+    in a mounted ConfigMap behind a crash loop) is the deeper cause: it becomes the root cause and the
+    playbook's root stays as affected. The playbook's mitigation treated the symptom, and no playbook vouches
+    for a change to the cause, so none is proposed: the run escalates with the diagnosis."""
+    roots = {e["name"] for e in diagnosis["entities"] if e["contributing_factor"]}
+    cause = next((f for f in findings if f.confidence == "high" and roots & set(f.explains)), None)
+    if cause is None:
+        return diagnosis
+    for e in diagnosis["entities"]:
+        if e["name"] in cause.explains:
+            e["contributing_factor"] = False
+            e["reasoning"] = clip(f"affected: {cause.cause} ({cause.object})")
+    root = analyzer_diagnosis(cause)["entities"][0]
+    return {
+        **diagnosis,
+        "summary": clip(
+            f"{diagnosis['summary']} The cause behind it is {cause.object}: {cause.cause}. "
+            "Escalate to a human with this diagnosis; nothing was changed."
+        ),
+        "entities": [root] + [e for e in diagnosis["entities"] if e["name"] != cause.object],
+        "propagations": diagnosis["propagations"]
+        + [
+            {"source": cause.object, "target": name, "condition": clip(cause.cause), "effect": f"{name} fails"}
+            for name in sorted(roots & set(cause.explains))
+        ],
+        "mitigations": [],
     }
 
 

@@ -33,6 +33,7 @@ class AnalyzerFinding:
     confidence: str
     cause: str
     evidence: tuple[str, ...] = ()
+    explains: tuple[str, ...] = ()  # the objects whose symptoms this finding is the cause of
 
     @property
     def kind(self) -> str:
@@ -47,8 +48,10 @@ def parse_findings(facts: Sequence[Any]) -> list[AnalyzerFinding]:
         if m is None:
             continue
         cause, _, evidence = m["rest"].partition(" | evidence: ")
+        cause, _, explains = cause.partition(" | explains: ")
         lines = tuple(e.strip() for e in evidence.split("; ") if e.strip())
-        out.append(AnalyzerFinding(m["object"], m["confidence"], cause.strip(), lines))
+        symptoms = tuple(e.strip() for e in explains.split(", ") if e.strip())
+        out.append(AnalyzerFinding(m["object"], m["confidence"], cause.strip(), lines, symptoms))
     return sorted(out, key=lambda f: -CONFIDENCE_RANK[f.confidence])
 
 

@@ -77,7 +77,9 @@ async def _first_pass(run: RunState, w: Wiring) -> None:
 
 
 def recent_rollouts(reads: Snapshot) -> list[str]:
-    """Workloads whose current ReplicaSet is a later revision created within RECENT_CHANGE_SECONDS."""
+    """Workloads whose current ReplicaSet is a later revision created within RECENT_CHANGE_SECONDS and whose
+    rollout has not settled. A rollout that completed with every replica updated and available, while no
+    alert fires and no analyzer objects, is a change that worked, not a fault."""
     now = reads.time()
     if now is None:
         return []
@@ -86,8 +88,24 @@ def recent_rollouts(reads: Snapshot) -> list[str]:
         created = parse_time((rs.get("metadata") or {}).get("creationTimestamp"))
         if revision(rs) >= 2 and created is not None and now - created <= RECENT_CHANGE_SECONDS:
             owner = reads.owner(rs)
+            workload = reads.find(*owner) if owner else None
+            if workload is not None and rollout_settled(workload):
+                continue
             out.append("/".join(str(p or "") for p in owner) if owner else str(rs.get("metadata", {}).get("name")))
     return sorted(set(out))
+
+
+def rollout_settled(workload: dict[str, Any]) -> bool:
+    """The controller saw the latest spec and every desired replica is updated and available."""
+    spec, status = workload.get("spec") or {}, workload.get("status") or {}
+    desired = spec.get("replicas", 1)
+    observed = status.get("observedGeneration", 0) >= (workload.get("metadata") or {}).get("generation", 0)
+    return (
+        observed
+        and status.get("updatedReplicas", 0) == desired
+        and status.get("availableReplicas", 0) == desired
+        and status.get("replicas", 0) == desired
+    )
 
 
 def top_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -96,12 +114,15 @@ def top_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def finding_line(f: dict[str, Any]) -> str:
-    """One line of the findings message: `finding [confidence] ns/Kind/name: cause | evidence: ...` (the
+    """One line of the findings message: `finding [confidence] ns/Kind/name: cause | explains: symptoms |
+    evidence: ...` (the
     built-in model parses this form, so keep it stable)."""
     evidence = "; ".join(str(e) for e in f.get("evidence") or [])
     if len(evidence) > FINDING_EVIDENCE_CHARS:
         evidence = evidence[: FINDING_EVIDENCE_CHARS - 3] + "..."
     line = f"finding [{f.get('confidence')}] {f.get('object')}: {f.get('cause')}"
+    if f.get("explains"):
+        line += " | explains: " + ", ".join(f["explains"])
     return line + (f" | evidence: {evidence}" if evidence else "")
 
 
