@@ -47,7 +47,7 @@ def test_a_host_from_a_configmap_key_blames_the_configmap(line: str) -> None:
     (f,) = _cluster({"env": env}, line, ConfigMap=[cm])
     assert (f.kind, f.name, f.confidence) == ("ConfigMap", "web-config", "high")
     assert "API_URL" in f.cause and "api.memes.example" in f.cause
-    assert f.explains == [f"{NS}/Pod/web-5d9-x"] and f.field == "data.API_URL"
+    assert f.explains == [f"{NS}/Pod/web-5d9-x", f"{NS}/Deployment/web"] and f.field == "data.API_URL"
 
 
 def test_a_literal_host_blames_the_workload_template() -> None:
