@@ -147,19 +147,45 @@ def _unresolved(reads: Snapshot, pod: dict, cname: str, line: str) -> list[Findi
                 f"no Service {host.split('.')[0]} in namespace {ns_of(pod)}",
             ]
             cause = f"{var} names host {host}, which does not resolve in the cluster"
-            return [
-                Finding(
-                    kind,
-                    ns,
-                    name,
-                    cause,
-                    evidence,
-                    "high",
-                    field,
-                    explains=[e for e in _symptoms(reads, pod) if e != holder],
-                )
-            ]
+            fix = _env_fix(reads, pod, cname, var, value, host) if kind != "ConfigMap" else None
+            if fix:
+                evidence.append(fix["rationale"])
+            explains = [e for e in _symptoms(reads, pod) if e != holder]
+            return [Finding(kind, ns, name, cause, evidence, "high", field, explains=explains, fix=fix)]
     return []
+
+
+def _env_fix(reads: Snapshot, pod: dict, cname: str, var: str, value: str, host: str) -> dict | None:
+    """`set_env` with the host the rest of the namespace uses for the same variable, when that host is a
+    Service that exists and only one such host is in use."""
+    ns = ns_of(pod)
+    seen: set[str] = set()
+    for other in reads.of("Pod", ns):
+        for c in (other.get("spec") or {}).get("containers") or []:
+            for name, other_value, _holder, _field in _env_sources(reads, other, c):
+                if name == var and other_value != value:
+                    seen.add(other_value)
+    good = {v for v in seen if _resolves(reads, ns, _host_of(v))}
+    if len(good) != 1:
+        return None
+    right = _host_of(next(iter(good)))
+    kind, holder = _template_holder(reads, pod)
+    new_value = re.sub(rf"(?<![\w.-]){re.escape(host)}(?![\w-])", right, value)
+    args = {"kind": kind, "name": name_of(holder), "namespace": ns, "container": cname, "env_name": var}
+    return {
+        "action": "set_env",
+        "args": {**args, "value": new_value},
+        "rationale": f"the other workloads of {ns} set {var} to {right}, a Service that exists",
+    }
+
+
+def _host_of(value: str) -> str:
+    """The host in an env value: a bare name, host:port, or a URL."""
+    text = value.strip()
+    if "://" in text:
+        text = text.split("://", 1)[1]
+    text = text.split("/", 1)[0].rsplit("@", 1)[-1]
+    return text.split(":", 1)[0]
 
 
 def _certificate(reads: Snapshot, pod: dict, cname: str, line: str) -> list[Finding]:

@@ -33,6 +33,9 @@ class Finding:
     # Objects whose symptom this finding is the cause of (`namespace/Kind/name`): a cause ranks before
     # the symptoms it explains, and the diagnosis names it rather than them.
     explains: list[str] = dataclasses.field(default_factory=list)  # `field` is shadowed above
+    # A change the cluster itself justifies ({"action": write tool, "args": {...}, "rationale": why}), or
+    # None: analyzers never invent a value (a Secret, a certificate), they only point at one that exists.
+    fix: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.confidence not in CONFIDENCES:
@@ -59,4 +62,5 @@ class Finding:
             "field": self.field,
             "analyzer": self.analyzer,
             "explains": list(self.explains),
+            "fix": self.fix,
         }

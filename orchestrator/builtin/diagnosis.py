@@ -261,10 +261,33 @@ def undiagnosed(inv: Investigation, findings: list[AnalyzerFinding] | None = Non
     }
 
 
+def _affected(name: str, f: AnalyzerFinding) -> dict[str, Any]:
+    return {"name": name, "contributing_factor": False, "reasoning": clip(f"affected: {f.cause}"), "evidence": []}
+
+
 def analyzer_diagnosis(f: AnalyzerFinding) -> dict[str, Any]:
     """No playbook cause matched, but the analyzers found this object wrong: name it as the root cause with
-    their evidence, and propose no change (no playbook vouches for one), so the run escalates with it."""
+    their evidence. The change is the one the analyzer derived from the cluster when it derived one (a
+    high-confidence finding only); otherwise none, so the run escalates with the diagnosis."""
     evidence = [clip(line) for line in f.evidence][:MAX_EVIDENCE] or [clip(f.cause)]
+    if f.fix and f.confidence == "high":
+        rationale = f"{f.cause}; the analyzers derived this change from the cluster"
+        return {
+            "summary": clip(f"The analyzers find {f.object} at fault: {f.cause}."),
+            "entities": [
+                {
+                    "name": f.object,
+                    "contributing_factor": True,
+                    "reasoning": clip(f"analyzer finding ({f.confidence} confidence): {f.cause}"),
+                    "evidence": evidence,
+                }
+            ]
+            + [_affected(name, f) for name in f.explains if name != f.object],
+            "propagations": [],
+            "alerts_explained": [],
+            "mitigations": [{"action": f.fix["action"], "args": dict(f.fix["args"]), "rationale": clip(rationale)}],
+            "checks": ["workload_available", "alerts_cleared"],
+        }
     return {
         "summary": clip(
             f"No known fault pattern matched; the analyzers find {f.object} at fault ({f.confidence} confidence): "

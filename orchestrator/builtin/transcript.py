@@ -34,10 +34,20 @@ class AnalyzerFinding:
     cause: str
     evidence: tuple[str, ...] = ()
     explains: tuple[str, ...] = ()  # the objects whose symptoms this finding is the cause of
+    fix: dict[str, Any] | None = None  # {"action", "args"}: a change the analyzer derived from the cluster
 
     @property
     def kind(self) -> str:
         return self.object.split("/")[1]
+
+
+def _fix(text: str) -> dict[str, Any] | None:
+    try:
+        fix = json.loads(text) if text.strip() else None
+    except ValueError:
+        return None
+    ok = isinstance(fix, dict) and isinstance(fix.get("action"), str) and isinstance(fix.get("args"), dict)
+    return fix if ok else None
 
 
 def parse_findings(facts: Sequence[Any]) -> list[AnalyzerFinding]:
@@ -48,10 +58,11 @@ def parse_findings(facts: Sequence[Any]) -> list[AnalyzerFinding]:
         if m is None:
             continue
         cause, _, evidence = m["rest"].partition(" | evidence: ")
+        cause, _, fix_text = cause.partition(" | fix: ")
         cause, _, explains = cause.partition(" | explains: ")
         lines = tuple(e.strip() for e in evidence.split("; ") if e.strip())
         symptoms = tuple(e.strip() for e in explains.split(", ") if e.strip())
-        out.append(AnalyzerFinding(m["object"], m["confidence"], cause.strip(), lines, symptoms))
+        out.append(AnalyzerFinding(m["object"], m["confidence"], cause.strip(), lines, symptoms, _fix(fix_text)))
     return sorted(out, key=lambda f: -CONFIDENCE_RANK[f.confidence])
 
 

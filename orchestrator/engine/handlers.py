@@ -5,6 +5,7 @@ never ends a run; only the machine's terminal states do."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
@@ -123,6 +124,8 @@ def finding_line(f: dict[str, Any]) -> str:
     line = f"finding [{f.get('confidence')}] {f.get('object')}: {f.get('cause')}"
     if f.get("explains"):
         line += " | explains: " + ", ".join(f["explains"])
+    if f.get("fix"):
+        line += " | fix: " + json.dumps({k: f["fix"][k] for k in ("action", "args")}, separators=(",", ":"))
     return line + (f" | evidence: {evidence}" if evidence else "")
 
 

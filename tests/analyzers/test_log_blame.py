@@ -17,12 +17,14 @@ def _cluster(container: dict, line: str, volumes: list | None = None, **extra: l
     objects = {
         "Deployment": [obj("Deployment", "web", spec={"template": {"spec": spec}})],
         "ReplicaSet": [RS],
-        "Pod": [pod("web-5d9-x", spec=spec, ownerReferences=owned_by("ReplicaSet", "web-5d9"))],
         "Service": [obj("Service", "db")],
         "ConfigMap": [],
         "Secret": [],
         **extra,
     }
+    objects["Pod"] = [pod("web-5d9-x", spec=spec, ownerReferences=owned_by("ReplicaSet", "web-5d9"))] + extra.get(
+        "Pod", []
+    )
     return [
         f
         for f in run(objects, ["ConfigMap"], {(NS, "web-5d9-x", "app"): f"starting\n{line}\n"})
@@ -104,3 +106,27 @@ def test_a_cause_ranks_before_its_symptoms() -> None:
     findings = run(objects, ["ConfigMap", "Pod"], {(NS, "web-5d9-x", "app"): LINES[2]})
     assert findings[0].object == f"{NS}/ConfigMap/web-config", [f.to_dict() for f in findings]
     assert any(f.kind == "Pod" for f in findings[1:])
+
+
+def test_the_host_the_namespace_uses_elsewhere_is_the_derived_fix() -> None:
+    """A sibling reads the same variable from a ConfigMap, and that host is a Service: set_env to it."""
+    shared = obj("ConfigMap", "db-config", data={"DB_HOST": "db"})
+    sibling_env = [{"name": "DB_HOST", "valueFrom": {"configMapKeyRef": {"name": "db-config", "key": "DB_HOST"}}}]
+    sibling = pod("booking-1", spec={"containers": [{"name": "booking", "image": "b:1", "env": sibling_env}]})
+    line = 'could not translate host name "db-prod" to address: Name or service not known'
+    (f,) = _cluster({"env": [{"name": "DB_HOST", "value": "db-prod"}]}, line, ConfigMap=[shared], Pod=[sibling])
+    assert f.fix is not None and f.fix["action"] == "set_env"
+    assert f.fix["args"] == {
+        "kind": "Deployment",
+        "name": "web",
+        "namespace": NS,
+        "container": "app",
+        "env_name": "DB_HOST",
+        "value": "db",
+    }
+
+
+def test_no_fix_is_invented_when_the_namespace_does_not_agree() -> None:
+    line = 'could not translate host name "db-prod" to address: Name or service not known'
+    (f,) = _cluster({"env": [{"name": "DB_HOST", "value": "db-prod"}]}, line)
+    assert f.fix is None

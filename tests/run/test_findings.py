@@ -108,3 +108,18 @@ def test_a_failed_first_pass_is_one_trace_line_and_never_a_healthy_end(
     (analysis,) = [e["data"] for e in events(out) if e["kind"] == "analysis"]
     assert "connection refused" in analysis["error"] and analysis["findings"] == []
     assert writes(out) == []
+
+
+def test_a_cause_and_its_derived_fix_round_trip_to_the_builtin_model() -> None:
+    fix = {"action": "set_env", "args": {"kind": "Deployment", "name": "web", "env_name": "DB_HOST", "value": "db"}}
+    found = {
+        "object": "shop/Deployment/web",
+        "confidence": "high",
+        "cause": "DB_HOST names host db-prod, which does not resolve in the cluster",
+        "explains": ["shop/Pod/web-1"],
+        "fix": {**fix, "rationale": "the namespace uses db"},
+        "evidence": ["log web-1/app: could not translate host name"],
+    }
+    (parsed,) = parse_findings([finding_line(found)])
+    assert parsed.cause == found["cause"] and parsed.explains == ("shop/Pod/web-1",)
+    assert parsed.fix == fix and parsed.evidence == ("log web-1/app: could not translate host name",)
