@@ -194,7 +194,7 @@ def _certificate(reads: Snapshot, pod: dict, cname: str, line: str) -> list[Find
     ns = ns_of(pod)
     container = _container(pod, cname)
     mounted = {m.get("name"): m.get("mountPath", "") for m in container.get("volumeMounts") or []}
-    holders = []
+    holders: dict[tuple[str, str], tuple[str, str, str, list[str]]] = {}  # one per object, however mounted
     for vol in (pod.get("spec") or {}).get("volumes") or []:
         if vol.get("name") not in mounted:
             continue
@@ -205,10 +205,12 @@ def _certificate(reads: Snapshot, pod: dict, cname: str, line: str) -> list[Find
             obj = reads.find(kind, ns, src.get(name_key, ""))
             keys = sorted(((obj or {}).get("data") or {}).keys())
             if obj is not None and any(CERT_KEY.search(k) for k in keys):
-                holders.append((kind, src.get(name_key, ""), mounted[vol.get("name")], keys))
+                holders.setdefault(
+                    (kind, src.get(name_key, "")), (kind, src.get(name_key, ""), mounted[vol.get("name")], keys)
+                )
     if len(holders) != 1:
         return []  # none, or several: the log does not say which
-    kind, name, path, keys = holders[0]
+    kind, name, path, keys = next(iter(holders.values()))
     evidence = [
         f"log {name_of(pod)}/{cname}: {quote(line, 200)}",
         f"{kind} {name} mounted at {path} holds {', '.join(keys)}",

@@ -68,8 +68,16 @@ def test_a_host_that_is_a_service_is_not_blamed() -> None:
 def test_an_expired_certificate_blames_the_mounted_configmap() -> None:
     cm = obj("ConfigMap", "certs", data={"certificate.pem": "-----BEGIN CERTIFICATE-----"})
     other = obj("ConfigMap", "settings", data={"mode": "prod"})
-    volumes = [{"name": "c", "configMap": {"name": "certs"}}, {"name": "s", "configMap": {"name": "settings"}}]
-    mounts = [{"name": "c", "mountPath": "/certs"}, {"name": "s", "mountPath": "/etc/app"}]
+    volumes = [
+        {"name": "c", "configMap": {"name": "certs", "items": [{"key": "certificate.pem", "path": "c.pem"}]}},
+        {"name": "k", "configMap": {"name": "certs", "items": [{"key": "key.pem", "path": "k.pem"}]}},
+        {"name": "s", "configMap": {"name": "settings"}},
+    ]
+    mounts = [
+        {"name": "c", "mountPath": "/certs"},
+        {"name": "k", "mountPath": "/certs/key.pem"},
+        {"name": "s", "mountPath": "/etc/app"},
+    ]
     line = "Certificate has expired. Please update the config map with a valid certificate."
     (f,) = _cluster({"volumeMounts": mounts}, line, volumes, ConfigMap=[cm, other])
     assert (f.kind, f.name) == ("ConfigMap", "certs") and "/certs" in f.cause
