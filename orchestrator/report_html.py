@@ -230,6 +230,12 @@ def _diagnosis_section(run: RunFiles, known: set[int]) -> str:
             parts.append(_table(["Entity", "Root cause", "Reasoning"], rows))
     else:
         parts.append("<p>No diagnosis was submitted.</p>")
+    proposal = (run.report or {}).get("proposed_change") or []
+    if proposal:
+        parts.append(
+            '<h3 id="proposal">Proposed change</h3><p>Nothing below was run. Review, then run it yourself:</p>'
+        )
+        parts.append("<pre><code>" + esc("\n".join(str(line) for line in proposal)) + "</code></pre>")
     writes = [e for e in run.events if e.get("kind") == "tool_result" and isinstance(e["data"].get("write"), dict)]
     parts.append('<h3 id="changes">Changes</h3>')
     if writes:

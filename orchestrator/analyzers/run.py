@@ -9,6 +9,7 @@ from typing import Any
 from ..tools.redact import mask_text
 from .finding import Finding, rank
 from .registry import REGISTRY, AnalyzerDef, Registry
+from .remedies import remedy
 from .snapshot import Scope, Snapshot
 
 # The catch-all for Warning events; its findings give way to a specific analyzer's about the same object.
@@ -39,6 +40,7 @@ def analyze(reads: Snapshot, scope: Scope, kinds: Iterable[str] | None = None, r
             continue
         for f in found:
             f.analyzer = f.analyzer or d.name
+            f.remedy = f.remedy or remedy(f)
             if scope.covers(f.namespace):
                 report.findings.append(scrub(f))
     report.findings = _ranked(_dedupe(report.findings))
@@ -49,6 +51,7 @@ def scrub(f: Finding) -> Finding:
     """Credential-looking text masked in everything a finding carries out (logs and events quote freely)."""
     f.cause = mask_text(f.cause)
     f.evidence = [mask_text(line) for line in f.evidence]
+    f.remedy = [mask_text(line) for line in f.remedy]
     return f
 
 

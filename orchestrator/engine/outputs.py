@@ -40,7 +40,8 @@ def write_outputs(
 ) -> None:
     """Everything but the trace, into the run directory `out`; `log` records what failed to render."""
     write_atomic(out / "agent_output.json", json.dumps(agent_output(result.diagnosis), indent=2) + "\n")
-    write_atomic(out / "report.json", json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    report = {**result.to_dict(), "proposed_change": proposed_change(run, result)}
+    write_atomic(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     write_atomic(out / "machine.mmd", mermaid(machine, run.path))
     from ..mast.annotate import annotate_run_dir
 
@@ -111,6 +112,42 @@ def _mast_section(mast: dict[str, Any]) -> list[str]:
     return lines
 
 
+def proposed_change(run: RunState, result: RunResult) -> list[str]:
+    """For a run that did not resolve: what a person could run next, from the analyzers' remedies for the
+    named root causes and any mitigation the diagnosis proposed that was not applied."""
+    if result.exit_code == 0 or not result.diagnosis:
+        return []
+    roots = [e.get("name") for e in result.diagnosis.get("entities", []) if e.get("contributing_factor")]
+    lines: list[str] = []
+    for f in run.findings or []:
+        if f.get("object") in roots or (f.get("owner") and f.get("owner") in roots):
+            lines += [line for line in f.get("remedy") or [] if line not in lines]
+    applied = {(w.get("action"), w.get("target")) for w in result.writes if w.get("mode") == "applied"}
+    for m in result.diagnosis.get("mitigations") or []:
+        args = m.get("args") or {}
+        target = f"{args.get('namespace', '')}/{args.get('kind', 'Pod')}/{args.get('name', args.get('node', ''))}"
+        if (m.get("action"), target) not in applied:
+            call = " ".join(f"{k}={v}" for k, v in args.items())
+            lines.append(f"# proposed write, not applied: {m.get('action')} {call}")
+    return lines
+
+
+def _proposal_section(run: RunState, result: RunResult) -> list[str]:
+    proposal = proposed_change(run, result)
+    if not proposal:
+        return []
+    return [
+        "",
+        "## Proposed change",
+        "",
+        "Nothing below was run. Review, then run it yourself:",
+        "",
+        "```sh",
+        *proposal,
+        "```",
+    ]
+
+
 def render_markdown(run: RunState, result: RunResult, mast: dict[str, Any] | None = None) -> str:
     lines = [
         f"# Incident {run.incident_name}: {result.status.upper()}",
@@ -140,6 +177,7 @@ def render_markdown(run: RunState, result: RunResult, mast: dict[str, Any] | Non
             lines += [f"- {p.get('source')} → {p.get('target')}: {p.get('effect', '')}" for p in d["propagations"]]
     else:
         lines.append("No diagnosis was submitted.")
+    lines += _proposal_section(run, result)
     lines += ["", "## Changes", ""]
     if result.writes:
         lines += _table(

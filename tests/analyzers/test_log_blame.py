@@ -138,3 +138,17 @@ def test_no_fix_is_invented_when_the_namespace_does_not_agree() -> None:
     line = 'could not translate host name "db-prod" to address: Name or service not known'
     (f,) = _cluster({"env": [{"name": "DB_HOST", "value": "db-prod"}]}, line)
     assert f.fix is None
+
+
+def test_the_remedy_for_an_expired_certificate_asks_for_a_renewed_file_and_restarts_the_workload() -> None:
+    from orchestrator.analyzers.remedies import remedy
+
+    cm = obj("ConfigMap", "certs", data={"certificate.pem": "-----BEGIN CERTIFICATE-----"})
+    volumes = [{"name": "c", "configMap": {"name": "certs"}}]
+    line = "x509: certificate has expired or is not yet valid"
+    (f,) = _cluster({"volumeMounts": [{"name": "c", "mountPath": "/certs"}]}, line, volumes, ConfigMap=[cm])
+    create, restart = remedy(f)
+    assert create.startswith(
+        f"kubectl -n {NS} create configmap certs --from-file=certificate.pem=RENEWED-CERTIFICATE-FILE"
+    )
+    assert restart == f"kubectl -n {NS} rollout restart deployment/web"

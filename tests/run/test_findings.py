@@ -45,8 +45,13 @@ def test_an_uncovered_fault_is_named_from_the_findings_with_its_real_kind(
     (root,) = [e for e in output["entities"] if e["contributing_factor"]]
     assert any("Insufficient nvidia.com/gpu" in line for line in root["evidence"])
     assert writes(out) == []
-    reason = json.loads((out / "report.json").read_text())["reason"]
-    assert reason.endswith(f"; root cause named: {top['object']}")  # what a person should look at first
+    report = json.loads((out / "report.json").read_text())
+    assert report["reason"].endswith(f"; root cause named: {top['object']}")  # what a person should look at first
+    # Escalated with a ready-to-run next step, in report.json, report.md and report.html alike.
+    (step,) = report["proposed_change"]
+    assert step.startswith("kubectl -n ml edit deployment inference   # ") and "enough free resources" in step
+    assert "## Proposed change" in (out / "report.md").read_text() and step in (out / "report.md").read_text()
+    assert "Proposed change" in (out / "report.html").read_text()
     # The findings went beside the fact ledger, one short line each, from the first request until the
     # diagnosis was submitted (the last requests, mitigating, go without them).
     line = finding_line(top)

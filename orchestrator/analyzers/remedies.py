@@ -1,0 +1,91 @@
+"""What a person should do about a finding that no safe change covers: ready-to-run kubectl lines for the
+report's "Proposed change" section. A remedy never invents data (a certificate, a Secret's value, the
+right image): where one is needed, the line says which file or value to bring."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .finding import Finding
+
+Remedy = Callable[[Finding], list[str]]
+
+
+def _ns(f: Finding) -> str:
+    return f"-n {f.namespace} " if f.namespace else ""
+
+
+def _restarts(f: Finding) -> list[str]:
+    """Pods read a ConfigMap's env at start and a mounted file after a sync: restart what it explains."""
+    out = []
+    for entity in f.explains:
+        ns, kind, name = entity.split("/", 2)
+        if kind in ("Deployment", "StatefulSet", "DaemonSet"):
+            out.append(f"kubectl -n {ns} rollout restart {kind.lower()}/{name}")
+    return out
+
+
+def _job(f: Finding) -> list[str]:
+    if "deadline" in f.cause or "activeDeadlineSeconds" in f.cause:
+        change = "raise spec.activeDeadlineSeconds, or make the work finish sooner"
+    else:
+        change = "fix the pod template (image, command, env) the logs point at"
+    return [
+        f"kubectl {_ns(f)}logs job/{f.name} --tail=50   # why its pods fail",
+        f"kubectl {_ns(f)}get job {f.name} -o yaml > job.yaml   # then {change}",
+        "kubectl replace --force -f job.yaml   # a Job's template is immutable: re-create it",
+    ]
+
+
+def _config_value(f: Finding) -> list[str]:
+    kind = f.kind.lower()
+    if "certificate" in f.cause:
+        key = next(
+            (m[1] for line in f.evidence if (m := re.search(r"holds ([^,\s]+\.(?:pem|crt|cert))", line))), "tls.crt"
+        )
+        create = "secret generic" if f.kind == "Secret" else "configmap"
+        lines = [
+            f"kubectl {_ns(f)}create {create} {f.name} --from-file={key}=RENEWED-CERTIFICATE-FILE "
+            "--dry-run=client -o yaml | kubectl apply -f -   # bring a renewed certificate: none can be made here"
+        ]
+    else:
+        lines = [f"kubectl {_ns(f)}edit {kind} {f.name}   # {f.field}: {f.cause}"]
+    return lines + _restarts(f)
+
+
+def _pod_unschedulable(f: Finding) -> list[str]:
+    if f.owner:
+        ns, kind, name = f.owner.split("/", 2)
+        return [f"kubectl -n {ns} edit {kind.lower()} {name}   # {f.cause}"]
+    return [
+        f"kubectl {_ns(f)}get pod {f.name} -o yaml > pod.yaml   # then change what the cause names: {f.cause}",
+        "kubectl replace --force -f pod.yaml   # a Pod's scheduling fields are immutable: re-create it",
+    ]
+
+
+def _crash(f: Finding) -> list[str]:
+    container = m[1] if (m := re.search(r"container (\S+)", f.cause)) else ""
+    lines = [f"kubectl {_ns(f)}logs {f.name}" + (f" -c {container}" if container else "") + " --previous"]
+    if f.owner and f.owner.split("/")[1] == "Deployment":
+        ns, _, name = f.owner.split("/", 2)
+        lines.append(f"kubectl -n {ns} rollout undo deployment/{name}   # if a recent rollout introduced the crash")
+    return lines
+
+
+# (kind, a test of the finding, the remedy): the first that matches speaks.
+RULES: tuple[tuple[str, Callable[[Finding], bool], Remedy], ...] = (
+    ("Job", lambda f: f.field.startswith("status.conditions[Failed]"), _job),
+    ("ConfigMap", lambda f: f.analyzer == "log_blame", _config_value),
+    ("Secret", lambda f: f.analyzer == "log_blame", _config_value),
+    ("Pod", lambda f: f.field == "status.conditions[PodScheduled]", _pod_unschedulable),
+    ("Pod", lambda f: "exiting with code" in f.cause or "exited with code" in f.cause, _crash),
+)
+
+
+def remedy(f: Finding) -> list[str]:
+    """The kubectl lines for a finding, or [] when none is known."""
+    for kind, test, make in RULES:
+        if f.kind == kind and test(f):
+            return make(f)
+    return []
