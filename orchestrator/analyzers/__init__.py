@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (each module registers its analyzers)
     hpa,
     ingress,
     jobs,
+    monitoring,
     netpol,
     nodes,
     pdb,

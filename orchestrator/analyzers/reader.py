@@ -45,6 +45,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "HorizontalPodAutoscaler": ("apis/autoscaling/v2", "horizontalpodautoscalers", True),
     "PodDisruptionBudget": ("apis/policy/v1", "poddisruptionbudgets", True),
     "StorageClass": ("apis/storage.k8s.io/v1", "storageclasses", False),
+    "PrometheusRule": ("apis/monitoring.coreos.com/v1", "prometheusrules", True),  # the Prometheus Operator's
 }
 PAGE = 500
 MAX_PAGES = 4  # at most 2,000 objects of one kind per namespace: a first pass, not an inventory

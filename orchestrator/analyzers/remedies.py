@@ -73,12 +73,20 @@ def _crash(f: Finding) -> list[str]:
     return lines
 
 
+def _rule_group(f: Finding) -> list[str]:
+    return [
+        f"kubectl {_ns(f)}edit prometheusrule {f.name}   # {f.cause}; Prometheus' /rules page shows the error",
+        f"kubectl {_ns(f)}delete prometheusrule {f.name}   # or remove it until the expression is fixed",
+    ]
+
+
 # (kind, a test of the finding, the remedy): the first that matches speaks.
 RULES: tuple[tuple[str, Callable[[Finding], bool], Remedy], ...] = (
     ("Job", lambda f: f.field.startswith("status.conditions[Failed]"), _job),
     ("ConfigMap", lambda f: f.analyzer == "log_blame", _config_value),
     ("Secret", lambda f: f.analyzer == "log_blame", _config_value),
     ("Pod", lambda f: f.field == "status.conditions[PodScheduled]", _pod_unschedulable),
+    ("PrometheusRule", lambda f: f.analyzer == "failing_rules", _rule_group),
     ("Pod", lambda f: "exiting with code" in f.cause or "exited with code" in f.cause, _crash),
 )
 

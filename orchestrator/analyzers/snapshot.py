@@ -29,6 +29,9 @@ class Snapshot:
     objects: dict[str, list[dict]] = field(default_factory=dict)
     logs: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (namespace, pod, container) -> text
     now: float | None = None  # the server's time, when known; else the newest timestamp seen
+    # Firing alerts as `{"name", "labels", "annotations"}`, when the caller read them (a run does): some
+    # causes are only named in an alert's labels (the rule group Prometheus fails to evaluate).
+    alerts: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._by_name: dict[tuple[str, str | None, str], dict] = {}

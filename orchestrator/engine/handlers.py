@@ -48,18 +48,20 @@ async def intake(run: RunState, w: Wiring, st: StateSpec) -> Step:
         run.namespaces = list(run.candidates)
         run.assume(f"scope taken from the only namespace with firing alerts: {run.candidates[0]}")
     run.ledger.add([f"incident alert {a['name']} {a.get('labels', {})}" for a in run.alerts[:10]])
-    await _first_pass(run, w)
+    await _first_pass(run, w, firing)
     return "begin", {"alerts": len(run.alerts), "candidates": run.candidates, "healthy": run.healthy}
 
 
-async def _first_pass(run: RunState, w: Wiring) -> None:
-    """The analyzers over the incident's scope, so every model starts from the cluster's own account of
-    what is wrong. A failed pass is one trace line and leaves `run.findings` unset: the run goes on."""
+async def _first_pass(run: RunState, w: Wiring, firing: list[dict[str, Any]]) -> None:
+    """The analyzers over the incident's scope (and the alerts firing anywhere, whose labels may name a
+    cause), so every model starts from the cluster's own account of what is wrong. A failed pass is one
+    trace line and leaves `run.findings` unset: the run goes on."""
     scope = run.namespaces or run.candidates
     if not scope:
         return
     try:
         result = await asyncio.to_thread(read_snapshot, w.session.api, scope, None, ANALYSIS_TIMEOUT)
+        result.snapshot.alerts = list(firing)
         report = analyze(result.snapshot, Scope(tuple(scope)))
     except Exception as exc:  # unreachable or a reader bug: never the run's end, the agents can still read
         w.trace.emit("analysis", namespaces=scope, error=f"{type(exc).__name__}: {exc}"[:300], findings=[])

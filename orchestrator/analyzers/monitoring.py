@@ -1,0 +1,43 @@
+"""The monitoring stack's own faults: PrometheusRule objects whose rules Prometheus fails to evaluate.
+
+Prometheus names the failing group in `prometheus_rule_evaluation_failures_total{rule_group}` and so in
+the PrometheusRuleFailures alert; the Prometheus Operator writes each PrometheusRule to a rule file named
+`<namespace>-<name>-<uid>.yaml`, so the group leads back to the object by its uid."""
+
+from __future__ import annotations
+
+from .common import meta, name_of, ns_of, quote
+from .finding import Finding
+from .registry import analyzer
+from .snapshot import Scope, Snapshot
+
+MAX_RULES = 3  # rules quoted from the failing group
+
+
+@analyzer("PrometheusRule")
+def failing_rules(reads: Snapshot, scope: Scope) -> list[Finding]:
+    """PrometheusRules whose rule group an alert reports failing to evaluate (rule_group label)."""
+    out: dict[str, Finding] = {}
+    for alert in reads.alerts:
+        labels = alert.get("labels") or {}
+        file, _, group = str(labels.get("rule_group") or "").partition(";")
+        if not file:
+            continue
+        base = file.rsplit("/", 1)[-1].removesuffix(".yaml")
+        for ns in scope.namespaces:
+            for rule in reads.of("PrometheusRule", ns):
+                uid = meta(rule).get("uid") or ""
+                if not uid or base != f"{ns}-{name_of(rule)}-{uid}" or name_of(rule) in out:
+                    continue
+                evidence = [
+                    f"alert {alert.get('name') or labels.get('alertname')}: rule_group={quote(labels['rule_group'], 160)}"
+                ]
+                for g in (rule.get("spec") or {}).get("groups") or []:
+                    if g.get("name") == group:
+                        for r in (g.get("rules") or [])[:MAX_RULES]:
+                            evidence.append(f"{r.get('alert') or r.get('record')}: expr {quote(r.get('expr'), 160)}")
+                cause = f"Prometheus fails to evaluate rule group {group or '(unnamed)'}: an expression in it is invalid at query time"
+                out[name_of(rule)] = Finding(
+                    "PrometheusRule", ns_of(rule), name_of(rule), cause, evidence, "high", "spec.groups"
+                )
+    return list(out.values())
