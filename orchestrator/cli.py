@@ -204,6 +204,14 @@ def analyze_command(
     kinds: Annotated[
         str | None, typer.Option("--filter", help="Comma-separated kinds whose analyzers run (default: all).")
     ] = None,
+    alertmanager: Annotated[
+        str | None,
+        typer.Option(
+            "--alertmanager",
+            help="Alertmanager URL: its firing alerts join the analysis (a rule group Prometheus cannot "
+            "evaluate is named only there). --scenario uses the simulator's.",
+        ),
+    ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml")] = "table",
 ) -> None:
     """Find what is wrong in the namespaces from Kubernetes' own semantics (no model involved).
@@ -211,6 +219,7 @@ def analyze_command(
     Exit codes: 0 analyzed (with or without findings); 2 bad input or an unreachable cluster.
     """
     from .analyzers import REGISTRY, ReadFailure, Scope, UnknownKind, analyze, needed_kinds, read_snapshot
+    from .analyzers.reader import read_alerts
     from .analyzers.render import FORMATS, render
 
     if output not in FORMATS:
@@ -227,6 +236,9 @@ def analyze_command(
         api = simulator[1] if simulator else _connect(kube_context, kubeconfig)
         try:
             result = read_snapshot(api, namespace, needed_kinds(defs))
+            url = alertmanager or (simulator[0].url if simulator else None)
+            if url:
+                result.snapshot.alerts = read_alerts(url)
         except ReadFailure as err:
             fail(str(err))
         report = analyze(result.snapshot, Scope(tuple(dict.fromkeys(namespace))), wanted)

@@ -123,6 +123,24 @@ def read_snapshot(
     return ReadResult(Snapshot(objects, logs_read, http.server_time), skipped)
 
 
+def read_alerts(url: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Alertmanager v2's firing alerts as `{"name", "labels", "annotations"}` (what a run reads with its
+    get_alerts tool); raises ReadFailure with one line when Alertmanager cannot be read."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/api/v2/alerts?active=true", timeout=timeout) as resp:
+            body = json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        raise ReadFailure(f"cannot read alerts from Alertmanager at {url}: {getattr(err, 'reason', err)}") from None
+    out = []
+    for a in body if isinstance(body, list) else []:
+        labels = a.get("labels") or {}
+        out.append({"name": labels.get("alertname"), "labels": labels, "annotations": a.get("annotations") or {}})
+    return out
+
+
 def _list(http: _Http, kind: str, ns: str | None) -> tuple[str, str | None, list[dict], str | None]:
     prefix, plural, namespaced = KINDS[kind]
     path = f"{prefix}/namespaces/{urlquote(ns)}/{plural}" if namespaced and ns else f"{prefix}/{plural}"
