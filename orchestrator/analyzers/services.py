@@ -42,17 +42,11 @@ def _service(reads: Snapshot, svc: dict) -> list[Finding]:
                 Finding("Service", ns, name, cause, evidence, "medium", "spec.selector", f"{ns}/{kind}/{name_of(obj)}")
             ]
         evidence += _near_misses(reads, ns or "", selector)
-        return [
-            Finding(
-                "Service",
-                ns,
-                name,
-                "the selector matches no pod, so the Service has no endpoints",
-                evidence,
-                "high",
-                "spec.selector",
-            )
-        ]
+        fix = _selector_fix(reads, svc, selector)
+        if fix:
+            evidence.append(fix["rationale"])
+        cause = "the selector matches no pod, so the Service has no endpoints"
+        return [Finding("Service", ns, name, cause, evidence, "high", "spec.selector", fix=fix)]
     out = [f for f in (_port(reads, svc, p, pods) for p in spec.get("ports") or []) if f is not None]
     if not out:
         out.extend(_endpoints(reads, svc, pods))
@@ -77,6 +71,38 @@ def _near_misses(reads: Snapshot, ns: str, selector: dict) -> list[str]:
             actual = p["metadata"]["labels"][key]
             lines.append(f"pod {name_of(p)} has {key}={actual} where the selector wants {key}={value}")
     return lines[:2]
+
+
+def _selector_fix(reads: Snapshot, svc: dict, selector: dict) -> dict | None:
+    """A merge patch of the one selector label that differs, when the pods matching every other label are
+    one workload's and agree on that label's value."""
+    ns = ns_of(svc) or ""
+    for key in selector:
+        rest = {k: v for k, v in selector.items() if k != key}
+        if not rest:
+            continue
+        hits = [
+            p
+            for p in reads.of("Pod", ns)
+            if all(((p.get("metadata") or {}).get("labels") or {}).get(k) == v for k, v in rest.items())
+            and key in ((p.get("metadata") or {}).get("labels") or {})
+        ]
+        values = {str(p["metadata"]["labels"][key]) for p in hits}
+        owners = {owner_ref(reads, p) for p in hits}
+        if len(values) == 1 and len(owners) == 1:
+            (value,) = values
+            return {
+                "action": "patch",
+                "args": {
+                    "kind": "Service",
+                    "name": name_of(svc),
+                    "namespace": ns,
+                    "patch_type": "merge",
+                    "patch": {"spec": {"selector": {key: value}}},
+                },
+                "rationale": f"every pod matching the rest of the selector has {key}={value}",
+            }
+    return None
 
 
 def _port(reads: Snapshot, svc: dict, port: dict, pods: list[dict]) -> Finding | None:
@@ -105,9 +131,18 @@ def _port(reads: Snapshot, svc: dict, port: dict, pods: list[dict]) -> Finding |
     ns, name = ns_of(svc), name_of(svc)
     evidence = [f"spec.ports[{port.get('name') or port.get('port')}].targetPort={target}: {what}"]
     cause = f"targetPort {target} is not served by any pod the Service selects"
-    return Finding(
-        "Service", ns, name, cause, evidence, "high", f"spec.ports[{port.get('name') or port.get('port')}].targetPort"
-    )
+    fix: dict | None = None
+    if len(served_numbers) == 1:
+        # The selected containers serve exactly one port: that is where the Service must send traffic.
+        (served,) = served_numbers
+        index = (svc.get("spec") or {}).get("ports", []).index(port)
+        rationale = f"the selected containers serve only port {served}"
+        patch = [{"op": "replace", "path": f"/spec/ports/{index}/targetPort", "value": served}]
+        args = {"kind": "Service", "name": name, "namespace": ns, "patch_type": "json", "patch": patch}
+        fix = {"action": "patch", "args": args, "rationale": rationale}
+        evidence.append(rationale)
+    field = f"spec.ports[{port.get('name') or port.get('port')}].targetPort"
+    return Finding("Service", ns, name, cause, evidence, "high", field, fix=fix)
 
 
 def _endpoints(reads: Snapshot, svc: dict, pods: list[dict]) -> list[Finding]:

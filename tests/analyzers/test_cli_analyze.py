@@ -102,7 +102,10 @@ def test_unreachable_cluster_is_one_line_and_exit_2(tmp_path: Path) -> None:
         (["-o", "xml"], "error: -o must be table, json or yaml, not 'xml'"),
         (["--scenario", "crash", "--context", "c"], "error: --scenario runs the embedded simulator"),
         (["--scenario", "no-such-scenario"], "error: "),
-        (["--scenario", "crash", "--alertmanager", "http://127.0.0.1:1"], "error: cannot read alerts from Alertmanager"),
+        (
+            ["--scenario", "crash", "--alertmanager", "http://127.0.0.1:1"],
+            "error: cannot read alerts from Alertmanager",
+        ),
     ],
 )
 def test_bad_input(args: list[str], message: str) -> None:

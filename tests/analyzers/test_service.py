@@ -95,3 +95,36 @@ def test_caller_addressing_a_port_the_service_lacks() -> None:
     )
     assert "API_ADDR addresses Service api on port 0" in f.cause
     assert "Service api exposes port(s) 80, not 0" in f.evidence
+
+
+def test_the_label_that_differs_is_the_derived_selector_fix() -> None:
+    p = pod("api-1", labels={"app": "api", "tier": "backend"})
+    f = only(
+        run({"Service": [_svc({"app": "api", "tier": "back"})], "Pod": [p], "Endpoints": []}, ["Service"]),
+        "Service",
+        "api",
+    )
+    assert f.fix is not None and f.fix["action"] == "patch"
+    assert (
+        f.fix["args"]["patch"] == {"spec": {"selector": {"tier": "backend"}}} and f.fix["args"]["patch_type"] == "merge"
+    )
+
+
+def test_no_selector_fix_when_the_pods_disagree() -> None:
+    pods = [pod("a", labels={"app": "api", "tier": "x"}), pod("b", labels={"app": "api", "tier": "y"})]
+    f = only(
+        run({"Service": [_svc({"app": "api", "tier": "z"})], "Pod": pods, "Endpoints": []}, ["Service"]),
+        "Service",
+        "api",
+    )
+    assert f.fix is None
+
+
+def test_the_one_served_port_is_the_derived_target_port_fix() -> None:
+    f = only(
+        run({"Service": [_svc({"app": "api"}, 9090)], "Pod": [_api_pod()], "Endpoints": [_ep(True)]}, ["Service"]),
+        "Service",
+        "api",
+    )
+    assert f.fix is not None
+    assert f.fix["args"]["patch"] == [{"op": "replace", "path": "/spec/ports/0/targetPort", "value": 8080}]
