@@ -43,13 +43,17 @@ async def intake(run: RunState, w: Wiring, st: StateSpec) -> Step:
     if not run.alerts:
         scoped = [a for a in firing if not run.namespaces or a.get("labels", {}).get("namespace") in run.namespaces]
         run.alerts = [{"name": a.get("name"), "labels": a.get("labels", {})} for a in scoped]
+    elif res.ok:
+        names = {a.get("name") for a in firing}
+        run.stale_alerts = sorted({str(a.get("name")) for a in run.alerts if a.get("name") not in names})
     run.candidates = sorted({a.get("labels", {}).get("namespace") for a in firing} - {None})
     if not run.namespaces and len(run.candidates) == 1:
         run.namespaces = list(run.candidates)
         run.assume(f"scope taken from the only namespace with firing alerts: {run.candidates[0]}")
     run.ledger.add([f"incident alert {a['name']} {a.get('labels', {})}" for a in run.alerts[:10]])
     await _first_pass(run, w, firing)
-    return "begin", {"alerts": len(run.alerts), "candidates": run.candidates, "healthy": run.healthy}
+    facts = {"alerts": len(run.alerts), "stale_alerts": run.stale_alerts, "candidates": run.candidates}
+    return "begin", {**facts, "healthy": run.healthy}
 
 
 async def _first_pass(run: RunState, w: Wiring, firing: list[dict[str, Any]]) -> None:

@@ -112,6 +112,9 @@ class RunState:
     findings: list[dict[str, Any]] | None = None
     finding_lines: list[str] = field(default_factory=list)  # the top ones, as every model's context shows them
     recent_changes: list[str] = field(default_factory=list)  # workloads rolled out within the last hour
+    # The incident's alerts that Alertmanager, once read, does not have firing (resolved, or never fired):
+    # by themselves they are no evidence of a fault.
+    stale_alerts: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ guards (named in machines/*.yaml)
     @property
@@ -121,9 +124,11 @@ class RunState:
     @property
     def healthy(self) -> bool:
         """Nothing to act on: the analyzers ran over a scope and found nothing above low confidence, no alert
-        fires in it and nothing was rolled out there lately. A pass that failed or had no scope proves
+        fires in it (an incident's alert Alertmanager does not have firing counts for nothing) and nothing
+        was rolled out there lately. A pass that failed or had no scope proves
         nothing, so it is never healthy."""
-        if self.findings is None or not self.namespaces or self.alerts or self.recent_changes:
+        live = [a for a in self.alerts if a.get("name") not in self.stale_alerts]
+        if self.findings is None or not self.namespaces or live or self.recent_changes:
             return False
         return not any(f.get("confidence") in ("medium", "high") for f in self.findings)
 
@@ -166,8 +171,9 @@ class RunState:
 def why_it_ended(run: RunState, machine: MachineSpec, status: str) -> str:
     """One line on how the machine reached its terminal state."""
     if status == "no-fault":
+        stale = f" (the incident's {', '.join(run.stale_alerts)} is not firing)" if run.stale_alerts else ""
         return (
-            "no fault found: no alert fires in scope, no recent rollout, "
+            f"no fault found: no alert fires in scope{stale}, no recent rollout, "
             "and the analyzers found nothing above low confidence"
         )
     if status == "resolved":

@@ -128,3 +128,21 @@ def test_a_cause_and_its_derived_fix_round_trip_to_the_builtin_model() -> None:
     (parsed,) = parse_findings([finding_line(found)])
     assert parsed.cause == found["cause"] and parsed.explains == ("shop/Pod/web-1",)
     assert parsed.fix == fix and parsed.evidence == ("log web-1/app: could not translate host name",)
+
+
+def test_an_incident_alert_that_is_not_firing_is_no_evidence(runs_root: Path, tmp_path: Path) -> None:
+    """Paged for an alert Alertmanager no longer (or never) has firing, on a healthy scope: no fault found,
+    and the reason names the stale alert."""
+    inc = write_incident(
+        tmp_path,
+        "stale",
+        "builtin:healthy-otel-demo",
+        scope={"namespaces": ["otel-demo"]},
+        alerts=[{"name": "KubePodCrashLooping", "labels": {"namespace": "otel-demo"}}],
+    )
+    out = runs_root / "stale"
+    code, stdout, _ = run_cli("run", str(inc), "--output", str(out), "-o", "json")
+    result = json.loads(stdout)
+    assert code == 4 and result["status"] == "no-fault", result["reason"]
+    assert "the incident's KubePodCrashLooping is not firing" in result["reason"]
+    assert writes(out) == []
