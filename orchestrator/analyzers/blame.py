@@ -27,6 +27,12 @@ UNRESOLVED = tuple(
         r"(?:cannot|can't|could not|unable to) resolve (?:host(?:name)?:? )?'?([\w.-]+)",
     )
 )
+# A lookup failed, in the words of libc, Go, Java and common clients (the host may be elsewhere in the line).
+RESOLUTION_FAILED = re.compile(
+    r"name or service not known|nodename nor servname|temporary failure in name resolution|no such host|"
+    r"NXDOMAIN|UnknownHostException|getaddrinfo|name resolution",
+    re.IGNORECASE,
+)
 EXPIRED_CERT = re.compile(
     r"certificate (?:has )?expired|x509: certificate has expired|certificate is not yet valid|"
     r"certificate verify failed|expired certificate",
@@ -133,11 +139,24 @@ def _symptoms(reads: Snapshot, pod: dict) -> list[str]:
     return out
 
 
-def _unresolved(reads: Snapshot, pod: dict, cname: str, line: str) -> list[Finding]:
+def _named_host(line: str, container: dict, reads: Snapshot, pod: dict) -> str | None:
+    """The host a resolution failure is about: named by the runtime's own wording, or, when the line only
+    says the lookup failed, a host of the container's env values that the line mentions."""
     host = next((m.group(1) for p in UNRESOLVED if (m := p.search(line))), None)
+    if host or not RESOLUTION_FAILED.search(line):
+        return host
+    for _var, value, _holder, _field in _env_sources(reads, pod, container):
+        candidate = _host_of(value)
+        if candidate and re.search(rf"(?<![\w.-]){re.escape(candidate)}(?![\w-])", line):
+            return candidate
+    return None
+
+
+def _unresolved(reads: Snapshot, pod: dict, cname: str, line: str) -> list[Finding]:
+    container = _container(pod, cname)
+    host = _named_host(line, container, reads, pod)
     if not host or _resolves(reads, ns_of(pod), host) or _backs_a_workload(reads, ns_of(pod), host):
         return []
-    container = _container(pod, cname)
     for var, value, holder, field in _env_sources(reads, pod, container):
         if re.search(rf"(?<![\w.-]){re.escape(host)}(?![\w-])", value):
             kind, ns, name = _split(holder)

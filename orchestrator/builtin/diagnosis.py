@@ -150,7 +150,7 @@ def deeper_cause(diagnosis: dict[str, Any], findings: list[AnalyzerFinding]) -> 
     roots = {e["name"] for e in diagnosis["entities"] if e["contributing_factor"]}
     cause = next((f for f in findings if f.confidence == "high" and roots & set(f.explains)), None)
     if cause is None:
-        return diagnosis
+        return derived_fix(diagnosis, findings, roots)
     for e in diagnosis["entities"]:
         if e["name"] in cause.explains:
             e["contributing_factor"] = False
@@ -168,8 +168,41 @@ def deeper_cause(diagnosis: dict[str, Any], findings: list[AnalyzerFinding]) -> 
             {"source": cause.object, "target": name, "condition": clip(cause.cause), "effect": f"{name} fails"}
             for name in sorted(roots & set(cause.explains))
         ],
-        "mitigations": [],
+        "mitigations": [_mitigation(cause)] if cause.fix else [],
     }
+
+
+def derived_fix(diagnosis: dict[str, Any], findings: list[AnalyzerFinding], roots: set[str]) -> dict[str, Any]:
+    """The playbook named the root but proposes no change; an analyzer that found the same root wrong
+    and derived the right value from the cluster (the host the namespace uses, the port the pods serve)
+    supplies the change, and its account of the cause."""
+    if diagnosis["mitigations"]:
+        return diagnosis
+    f = next((f for f in findings if f.confidence == "high" and f.fix and f.object in roots), None)
+    if f is None:
+        return diagnosis
+    entities = [
+        {
+            **e,
+            "reasoning": clip(f"analyzer finding: {f.cause}"),
+            "evidence": [clip(x) for x in f.evidence][:MAX_EVIDENCE],
+        }
+        if e["name"] == f.object
+        else e
+        for e in diagnosis["entities"]
+    ]
+    return {
+        **diagnosis,
+        "summary": clip(f"{f.object}: {f.cause}."),
+        "entities": entities,
+        "mitigations": [_mitigation(f)],
+    }
+
+
+def _mitigation(f: AnalyzerFinding) -> dict[str, Any]:
+    assert f.fix is not None
+    rationale = f"{f.cause}; the analyzers derived this change from the cluster"
+    return {"action": f.fix["action"], "args": dict(f.fix["args"]), "rationale": clip(rationale)}
 
 
 def victims(s: Survey, f: Finding, node: str, entities: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -271,7 +304,6 @@ def analyzer_diagnosis(f: AnalyzerFinding) -> dict[str, Any]:
     high-confidence finding only); otherwise none, so the run escalates with the diagnosis."""
     evidence = [clip(line) for line in f.evidence][:MAX_EVIDENCE] or [clip(f.cause)]
     if f.fix and f.confidence == "high":
-        rationale = f"{f.cause}; the analyzers derived this change from the cluster"
         return {
             "summary": clip(f"The analyzers find {f.object} at fault: {f.cause}."),
             "entities": [
@@ -285,7 +317,7 @@ def analyzer_diagnosis(f: AnalyzerFinding) -> dict[str, Any]:
             + [_affected(name, f) for name in f.explains if name != f.object],
             "propagations": [],
             "alerts_explained": [],
-            "mitigations": [{"action": f.fix["action"], "args": dict(f.fix["args"]), "rationale": clip(rationale)}],
+            "mitigations": [_mitigation(f)],
             "checks": ["workload_available", "alerts_cleared"],
         }
     return {

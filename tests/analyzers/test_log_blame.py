@@ -39,6 +39,7 @@ LINES = [
     "dial tcp: lookup api.memes.example on 10.96.0.10:53: no such host",
     "Error: getaddrinfo ENOTFOUND api.memes.example",
     "java.net.UnknownHostException: api.memes.example",
+    "Could not connect to database at api.memes.example:5432 (attempt 1/3): [Errno -2] Name or service not known",
 ]
 
 
