@@ -44,6 +44,9 @@ class ClusterSession:
     prometheus_url: str | None
     description: str
     simulator: Any = None  # SimulatorServer when simulating
+    # A `sre-agent sim serve` with a virtual clock reached through a kubeconfig: its time moves only when
+    # told to, so waiting means skipping its clock (POST /sim/v1/advance), never sleeping.
+    virtual_clock: bool = False
 
     @property
     def simulated(self) -> bool:
@@ -52,6 +55,8 @@ class ClusterSession:
     async def wait(self, seconds: float) -> None:
         if self.simulator is not None:
             await asyncio.to_thread(self.simulator.advance, seconds)
+        elif self.virtual_clock:
+            await asyncio.to_thread(_sim_request, self.api, "POST", f"/sim/v1/advance?seconds={seconds:g}")
         else:
             await asyncio.sleep(seconds)
 
@@ -168,9 +173,33 @@ def open_cluster(incident: Any) -> ClusterSession:
         check_reachable(api)
     except ClusterError as exc:
         raise ClusterSetupError(str(exc)) from None
+    virtual = _served_virtual_clock(api)
     return ClusterSession(
         api=api,
         alertmanager_url=str(obs.alertmanager) if obs and obs.alertmanager else None,
         prometheus_url=str(obs.prometheus) if obs and obs.prometheus else None,
-        description=f"cluster at {api.configuration.host}",
+        description=f"{'simulator with a virtual clock' if virtual else 'cluster'} at {api.configuration.host}",
+        virtual_clock=virtual,
     )
+
+
+def _sim_request(api: Any, method: str, path: str) -> tuple[int, bytes]:
+    """A request to the simulator's control API (/sim/v1), with the kubeconfig's credentials."""
+    method, url, headers, body, post = api.param_serialize(
+        method, path, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+    )
+    resp = api.call_api(method, url, headers, body, post, _request_timeout=10)
+    resp.read()
+    return resp.status, resp.data or b""
+
+
+def _served_virtual_clock(api: Any) -> bool:
+    """True when the API server is `sre-agent sim serve` on a virtual clock. A real API server answers
+    404 (or 403) to /sim/v1/state; any failure reads as a real cluster."""
+    import json
+
+    try:
+        status, data = _sim_request(api, "GET", "/sim/v1/state")
+        return status == 200 and json.loads(data).get("clock") == "virtual"
+    except Exception:
+        return False

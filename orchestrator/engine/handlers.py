@@ -85,8 +85,9 @@ async def _first_pass(run: RunState, w: Wiring, firing: list[dict[str, Any]]) ->
 
 def recent_rollouts(reads: Snapshot) -> list[str]:
     """Workloads whose current ReplicaSet is a later revision created within RECENT_CHANGE_SECONDS and whose
-    rollout has not settled. A rollout that completed with every replica updated and available, while no
-    alert fires and no analyzer objects, is a change that worked, not a fault."""
+    rollout has not settled, or settled but dropped a safeguard. A rollout that completed with every
+    replica updated and available and weakened nothing, while no alert fires and no analyzer objects, is a
+    change that worked, not a fault."""
     now = reads.time()
     if now is None:
         return []
@@ -96,10 +97,44 @@ def recent_rollouts(reads: Snapshot) -> list[str]:
         if revision(rs) >= 2 and created is not None and now - created <= RECENT_CHANGE_SECONDS:
             owner = reads.owner(rs)
             workload = reads.find(*owner) if owner else None
-            if workload is not None and rollout_settled(workload):
+            if workload is not None and rollout_settled(workload) and not _dropped_safeguards(reads, rs):
                 continue
             out.append("/".join(str(p or "") for p in owner) if owner else str(rs.get("metadata", {}).get("name")))
     return sorted(set(out))
+
+
+SAFEGUARDS = ("resources", "livenessProbe", "readinessProbe", "startupProbe", "securityContext")
+
+
+def _dropped_safeguards(reads: Snapshot, rs: dict[str, Any]) -> bool:
+    """The revision before this one had limits, requests, probes or a security context that this one lacks:
+    a change that worked today and weakened the workload (a removed memory limit), still a suspect."""
+    owner = reads.owner(rs)
+    before = next(
+        (
+            other
+            for other in reads.of("ReplicaSet", (rs.get("metadata") or {}).get("namespace"))
+            if reads.owner(other) == owner and revision(other) == revision(rs) - 1
+        ),
+        None,
+    )
+    if before is None:
+        return False
+
+    def containers(obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        spec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+        return {c.get("name", ""): c for c in spec.get("containers") or []}
+
+    now = containers(rs)
+    for name, old in containers(before).items():
+        new = now.get(name, {})
+        for key in SAFEGUARDS:
+            if old.get(key) and not new.get(key):
+                return True
+        for kind in ("limits", "requests"):
+            if set((old.get("resources") or {}).get(kind) or {}) - set((new.get("resources") or {}).get(kind) or {}):
+                return True
+    return False
 
 
 def rollout_settled(workload: dict[str, Any]) -> bool:
