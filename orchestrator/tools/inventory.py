@@ -1,13 +1,16 @@
-"""What is in a namespace: `list_workloads`, `list_pods` and `list_resources` (any known kind)."""
+"""What is in a namespace: `list_workloads`, `list_pods` and `list_resources` (any kind the tools know, or
+the cluster serves: custom resources are found through discovery)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from . import batch, discovery, ingresses, rbac, storage
 from .context import ToolContext
+from .discovery import kind_for
 from .errors import ToolError
-from .kinds import KINDS, WORKLOAD_KINDS, KindInfo, resolve_kind
+from .kinds import KINDS, WORKLOAD_KINDS, KindInfo
 from .kube_api import NotFound
 from .rows import capped, cluster_now, owner_of, pod_row, replica_set_owners, workload_row
 from .schema import params, prop
@@ -15,6 +18,16 @@ from .spec import ToolSpec
 from .summaries import SIMPLE, service_summary
 
 LISTABLE = tuple(k for k in KINDS if k != "ControllerRevision")
+# Per kind, one object's short summary; the kinds of LIST_SUMMARIES are summarised with related objects.
+SUMMARIES: dict[str, Any] = {
+    **SIMPLE,
+    **batch.SUMMARIES,
+    **ingresses.SUMMARIES,
+    **storage.SUMMARIES,
+    **rbac.SUMMARIES,
+    **discovery.SUMMARIES,
+}
+LIST_SUMMARIES: dict[str, Any] = {**ingresses.LIST_SUMMARIES}
 
 
 async def ensure_namespace(ctx: ToolContext, namespace: str) -> None:
@@ -96,7 +109,7 @@ async def list_pods(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_resources(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    info = resolve_kind(args["kind"], LISTABLE)
+    info = await kind_for(ctx, args["kind"], LISTABLE)
     namespace = args.get("namespace") if info.namespaced else None
     items = await resource_items(ctx, info, namespace)
     if not items and namespace:
@@ -124,8 +137,14 @@ async def resource_items(ctx: ToolContext, info: KindInfo, namespace: str | None
             )
             for o in objects
         ]
-    summarize = SIMPLE.get(info.kind, lambda o: {})
-    return [_item(o["metadata"]["name"], o["metadata"].get("namespace"), summarize(o)) for o in objects]
+    if info.kind in LIST_SUMMARIES and not info.discovered:
+        summaries = await LIST_SUMMARIES[info.kind](ctx, objects, namespace)
+    else:
+        summarize = discovery.summary if info.discovered else SUMMARIES.get(info.kind, lambda o: {})
+        summaries = [summarize(o) for o in objects]
+    return [
+        _item(o["metadata"]["name"], o["metadata"].get("namespace"), s) for o, s in zip(objects, summaries, strict=True)
+    ]
 
 
 def _item(name: str, namespace: str | None, summary: dict) -> dict[str, Any]:
@@ -163,11 +182,15 @@ TOOLS = [
         "list_resources",
         "Objects of one kind with a short kind-specific summary: Service (selector, ports, ready endpoints), "
         "NetworkPolicy, ResourceQuota, HorizontalPodAutoscaler, Node, PersistentVolumeClaim, ConfigMap, "
-        "Secret (keys only), PriorityClass, Endpoints, Deployment, StatefulSet, Pod, ... "
-        "Namespace optional: all namespaces when omitted.",
+        "Secret (keys only), PriorityClass, Endpoints, Deployment, StatefulSet, Pod, Job, CronJob, Ingress "
+        "(backends checked), PersistentVolume, StorageClass, ServiceAccount, Role, RoleBinding, ... or any kind "
+        "the cluster serves, custom resources too. Namespace optional: all namespaces when omitted.",
         params(
             ["kind"],
-            kind=prop("string", "kind or kubectl alias, e.g. Service, svc, netpol, quota, hpa, nodes"),
+            kind=prop(
+                "string",
+                "kind or kubectl alias, e.g. Service, svc, netpol, quota, hpa, nodes, ing, widgets.example.com",
+            ),
             namespace=prop("string", "optional namespace (ignored for cluster-scoped kinds)"),
         ),
         "read",
