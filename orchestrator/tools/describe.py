@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from . import batch, ingresses, rbac, storage
+from . import batch, ingresses, metrics, rbac, storage
 from .context import ToolContext
 from .discovery import kind_for
 from .events import events_for
@@ -255,6 +255,7 @@ DESCRIBERS: dict[str, Any] = {
     **ingresses.DESCRIBERS,
     **storage.DESCRIBERS,
     **rbac.DESCRIBERS,
+    **metrics.DESCRIBERS,
 }
 
 
@@ -276,7 +277,7 @@ async def describe_object(ctx: ToolContext, info: KindInfo, name: str, namespace
     if info.kind == "Service":
         spec, status, extra = await _service(ctx, obj)
     else:
-        describer = _generic if info.discovered else DESCRIBERS.get(info.kind, _generic)
+        describer = DESCRIBERS.get(info.key, _generic)
         spec, status = await describer(ctx, obj)
     events = await events_for(ctx, info, namespace, name) if info.kind != "Event" else []
     return {
@@ -298,16 +299,15 @@ async def describe(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 TOOLS = [
     ToolSpec(
         "describe",
-        "One object in detail: its essential spec (for workloads the pod template: images, command, env "
-        "references, resources, probes, nodeSelector, affinity, tolerations, priority, volumes), its status "
-        "and its recent events. A Service also shows its endpoints and how many pods match its selector, a Job "
-        "its pods' exits, an Ingress its backends, a PVC its StorageClass, a ServiceAccount what it is granted. "
-        "Any kind the cluster serves, custom resources too.",
+        # As many tokens as before relations beyond Services were added (see list_resources).
+        "One object in detail: essential spec (workloads: pod template images, command, env references, "
+        "resources, probes, scheduling, volumes), status, recent events and relations: a Service's endpoints, "
+        "a Job's pod exits, an Ingress's backends, a PVC's StorageClass, a ServiceAccount's grants and refusals.",
         params(
             ["kind", "name"],
-            kind=prop("string", "kind or kubectl alias, e.g. Deployment, svc, netpol, hpa, node, widgets.example.com"),
+            kind=prop("string", "kind or alias, e.g. Deployment, svc, node, widgets.example.com"),
             name=prop("string", "object name"),
-            namespace=prop("string", "namespace (not needed for Node or PriorityClass)"),
+            namespace=prop("string", "namespace, if namespaced"),
         ),
         "read",
         describe,

@@ -165,4 +165,4 @@ def crd_summary(crd: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-SUMMARIES = {"CustomResourceDefinition": crd_summary}
+SUMMARIES = {"CustomResourceDefinition.apiextensions.k8s.io": crd_summary}

@@ -29,6 +29,19 @@ class KindInfo:
     def discovered(self) -> bool:
         return not self.api
 
+    @property
+    def group(self) -> str:
+        if self.discovered:
+            parts = self.api_path.split("/")
+            return parts[1] if parts[0] == "apis" else ""
+        return GROUPS.get(self.api, "")
+
+    @property
+    def key(self) -> str:
+        """How per-kind tables name it: the kind, qualified by its group when found by discovery
+        (`PodMetrics.metrics.k8s.io`), so a custom kind never takes a built-in kind's summary."""
+        return f"{self.kind}.{self.group}" if self.discovered else self.kind
+
 
 KINDS: dict[str, KindInfo] = {
     k.kind: k

@@ -1,8 +1,9 @@
-"""`top`: current CPU and memory use of pods or nodes from the resource metrics API (metrics.k8s.io), as
-`kubectl top` shows it, set against what each may use: a pod's container limits, a node's allocatable.
+"""Resource usage from the metrics API (metrics.k8s.io), what `kubectl top` shows: `list_resources` and
+`describe` of PodMetrics (`podmetrics`) and NodeMetrics (`nodemetrics`), found through discovery like
+any served kind, summarised against what each may use: a pod's container limits, a node's allocatable.
 
 A container near its memory limit is the next OOMKill; a node near its allocatable memory is the next
-eviction. Both are shown as percentages, the fullest first.
+eviction. So each pod shows its fullest container as a percentage of its limit, each node its share.
 """
 
 from __future__ import annotations
@@ -12,14 +13,10 @@ from typing import Any
 
 from ..checks.kube import quantity
 from .context import ToolContext
-from .errors import ToolError
-from .inventory import ensure_namespace
 from .kinds import KINDS
-from .rows import capped
-from .schema import params, prop
-from .spec import ToolSpec
+from .templates import compact
 
-METRICS = "apis/metrics.k8s.io/v1beta1"
+GROUP = "metrics.k8s.io"
 MI = Decimal(2**20)
 
 
@@ -28,108 +25,96 @@ def _amount(value: Any) -> Decimal:
     return parsed if parsed is not None else Decimal(0)
 
 
-def _millicores(cores: Decimal) -> int:
-    return int(cores * 1000)
+def _percent(used: Decimal, limit: Any) -> int | None:
+    total = quantity(limit) if limit is not None else None
+    return int(used * 100 / total) if total else None
 
 
-def _percent(used: Decimal, limit: Decimal | None) -> int | None:
-    return int(used * 100 / limit) if limit else None
-
-
-async def _metrics(ctx: ToolContext, path: str, selector: str | None) -> list[dict]:
-    query = [("labelSelector", selector)] if selector else None
-    try:
-        body = await ctx.kube.get_path(f"{METRICS}/{path}", "metrics", query=query)
-    except ToolError:
-        if await ctx.discovery.find("nodes.metrics.k8s.io") is None:
-            raise ToolError(
-                "the cluster serves no resource metrics API (metrics.k8s.io; is metrics-server installed?)"
-            ) from None
-        raise
-    return list(body.get("items") or [])
-
-
-async def _pods(ctx: ToolContext, namespace: str, selector: str | None) -> list[dict[str, Any]]:
-    usage = await _metrics(ctx, f"namespaces/{namespace}/pods", selector)
-    if not usage:
-        await ensure_namespace(ctx, namespace)
-    specs = {p["metadata"]["name"]: p for p in await ctx.kube.list(KINDS["Pod"], namespace, label_selector=selector)}
+def _container_rows(metrics: dict, pod: dict | None) -> list[dict[str, Any]]:
+    """Each container's use, and its share of its limit where it has one."""
+    limits = {
+        c.get("name"): (c.get("resources") or {}).get("limits") or {}
+        for c in ((pod or {}).get("spec") or {}).get("containers") or []
+    }
     rows = []
-    for m in usage:
-        name = m["metadata"]["name"]
-        limits = {
-            c["name"]: (c.get("resources") or {}).get("limits") or {}
-            for c in (specs.get(name) or {}).get("spec", {}).get("containers") or []
-        }
-        cpu = memory = Decimal(0)
-        fullest: dict[str, tuple[int, str]] = {}  # resource -> (percent of limit, container), the highest
-        for c in m.get("containers") or []:
-            used = {
-                "cpu": _amount((c.get("usage") or {}).get("cpu")),
-                "memory": _amount((c.get("usage") or {}).get("memory")),
-            }
-            cpu += used["cpu"]
-            memory += used["memory"]
-            for resource, amount in used.items():
-                limit = limits.get(c.get("name"), {}).get(resource)
-                pct = _percent(amount, quantity(limit)) if limit else None
-                if pct is not None and pct >= fullest.get(resource, (-1, ""))[0]:
-                    fullest[resource] = (pct, f"{pct}% of {limit} ({c.get('name')})")
-        row: dict[str, Any] = {"name": name, "cpu_m": _millicores(cpu), "memory_mi": int(memory / MI)}
-        for resource, (_, text) in fullest.items():
-            row[f"{resource}_of_limit"] = text
-        rows.append(row)
-
-    def fullness(r: dict) -> tuple:
-        pcts = [int(str(r[k]).split("%")[0]) for k in ("memory_of_limit", "cpu_of_limit") if k in r]
-        return (-max(pcts, default=-1), -r["memory_mi"], r["name"])
-
-    return sorted(rows, key=fullness)
-
-
-async def _nodes(ctx: ToolContext) -> list[dict[str, Any]]:
-    usage = await _metrics(ctx, "nodes", None)
-    nodes = {n["metadata"]["name"]: n for n in await ctx.kube.list(KINDS["Node"])}
-    rows = []
-    for m in usage:
-        name = m["metadata"]["name"]
-        allocatable = ((nodes.get(name) or {}).get("status") or {}).get("allocatable") or {}
-        cpu, memory = _amount((m.get("usage") or {}).get("cpu")), _amount((m.get("usage") or {}).get("memory"))
+    for c in metrics.get("containers") or []:
+        usage, limit = c.get("usage") or {}, limits.get(c.get("name"), {})
+        cpu, memory = _amount(usage.get("cpu")), _amount(usage.get("memory"))
         rows.append(
-            {
-                "name": name,
-                "cpu_m": _millicores(cpu),
-                "cpu_pct": _percent(cpu, quantity(allocatable["cpu"]) if "cpu" in allocatable else None),
-                "memory_mi": int(memory / MI),
-                "memory_pct": _percent(memory, quantity(allocatable["memory"]) if "memory" in allocatable else None),
-            }
+            compact(
+                {
+                    "name": c.get("name"),
+                    "cpu_m": int(cpu * 1000),
+                    "memory_mi": int(memory / MI),
+                    "cpu_limit": limit.get("cpu"),
+                    "cpu_of_limit": _percent(cpu, limit.get("cpu")),
+                    "memory_limit": limit.get("memory"),
+                    "memory_of_limit": _percent(memory, limit.get("memory")),
+                }
+            )
         )
-    return sorted(rows, key=lambda r: (-(r["memory_pct"] or 0), -(r["cpu_pct"] or 0), r["name"]))
+    return rows
 
 
-async def top(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    if args["kind"] == "nodes":
-        rows = await _nodes(ctx)
-        return capped(rows, "nodes", count=len(rows))
-    namespace = ctx.namespace_for(args.get("namespace"), "Pod")
-    rows = await _pods(ctx, namespace, args.get("selector"))
-    return capped(rows, "pods", namespace=namespace, count=len(rows))
+def pod_usage(metrics: dict, pod: dict | None) -> dict[str, Any]:
+    """A pod's total use, and its fullest container against its limit: `92% of 512Mi (cart)`."""
+    rows = _container_rows(metrics, pod)
+    out: dict[str, Any] = {
+        "cpu_m": sum(r["cpu_m"] for r in rows),
+        "memory_mi": sum(r["memory_mi"] for r in rows),
+    }
+    for resource in ("memory", "cpu"):
+        limited = [r for r in rows if f"{resource}_of_limit" in r]
+        if limited:
+            top = max(limited, key=lambda r: r[f"{resource}_of_limit"])
+            out[f"{resource}_of_limit"] = (
+                f"{top[f'{resource}_of_limit']}% of {top[f'{resource}_limit']} ({top['name']})"
+            )
+    return out
 
 
-TOOLS = [
-    ToolSpec(
-        "top",
-        "Current CPU (millicores) and memory (Mi) use of pods or nodes from the metrics API (kubectl top), "
-        "with each pod's fullest container as % of its limit and each node's % of allocatable. Fullest first.",
-        params(
-            ["kind"],
-            kind=prop("string", "pods or nodes", enum=["pods", "nodes"]),
-            namespace=prop("string", "for pods: the namespace"),
-            selector=prop("string", "for pods: optional label selector"),
-        ),
-        "read",
-        top,
-        order=71,
-        category="metrics",
+def node_usage(metrics: dict, node: dict | None) -> dict[str, Any]:
+    usage = metrics.get("usage") or {}
+    allocatable = ((node or {}).get("status") or {}).get("allocatable") or {}
+    cpu, memory = _amount(usage.get("cpu")), _amount(usage.get("memory"))
+    return compact(
+        {
+            "cpu_m": int(cpu * 1000),
+            "cpu_of_allocatable": _percent(cpu, allocatable.get("cpu")),
+            "memory_mi": int(memory / MI),
+            "memory_of_allocatable": _percent(memory, allocatable.get("memory")),
+        }
     )
-]
+
+
+async def _pods(ctx: ToolContext, namespace: str | None) -> dict[tuple[str, str], dict]:
+    return {
+        (p["metadata"].get("namespace", ""), p["metadata"]["name"]): p
+        for p in await ctx.kube.list(KINDS["Pod"], namespace)
+    }
+
+
+async def pod_summaries(ctx: ToolContext, items: list[dict], namespace: str | None) -> list[dict[str, Any]]:
+    pods = await _pods(ctx, namespace) if items else {}
+    return [pod_usage(m, pods.get((m["metadata"].get("namespace", ""), m["metadata"]["name"]))) for m in items]
+
+
+async def node_summaries(ctx: ToolContext, items: list[dict], namespace: str | None) -> list[dict[str, Any]]:
+    nodes = {n["metadata"]["name"]: n for n in await ctx.kube.list(KINDS["Node"])} if items else {}
+    return [node_usage(m, nodes.get(m["metadata"]["name"])) for m in items]
+
+
+async def describe_pod_metrics(ctx: ToolContext, metrics: dict) -> tuple[dict, dict]:
+    pod = await ctx.kube.find(KINDS["Pod"], metrics["metadata"]["name"], metrics["metadata"].get("namespace"))
+    status = {"timestamp": metrics.get("timestamp"), "window": metrics.get("window")}
+    return {}, {**status, **pod_usage(metrics, pod), "containers": _container_rows(metrics, pod)}
+
+
+async def describe_node_metrics(ctx: ToolContext, metrics: dict) -> tuple[dict, dict]:
+    node = await ctx.kube.find(KINDS["Node"], metrics["metadata"]["name"])
+    status = {"timestamp": metrics.get("timestamp"), "window": metrics.get("window")}
+    return {}, {**status, **node_usage(metrics, node)}
+
+
+LIST_SUMMARIES = {f"PodMetrics.{GROUP}": pod_summaries, f"NodeMetrics.{GROUP}": node_summaries}
+DESCRIBERS = {f"PodMetrics.{GROUP}": describe_pod_metrics, f"NodeMetrics.{GROUP}": describe_node_metrics}

@@ -1,21 +1,21 @@
 """RBAC: ServiceAccounts, Roles, ClusterRoles and their bindings as `list_resources` summarises them and
-`describe` details them, and `can_i`, the API server's own answer to "may this ServiceAccount do X".
+`describe` details them.
 
 A ServiceAccount's description resolves what it is granted (the bindings naming it, or a group it is in,
-and their roles' rules), so a `forbidden` in a pod's log can be traced to the missing rule; `can_i` asks
-the authorizer itself through a SubjectAccessReview, as `kubectl auth can-i --as` does.
+and their roles' rules) and what it was refused: each `forbidden` quoted by a Warning event or its pods'
+logs is asked again through a SubjectAccessReview (`kubectl auth can-i --as`), so it shows whether the
+refusal still stands, before and after a fix.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from .context import ToolContext
 from .errors import ToolError
 from .kinds import KINDS
-from .schema import params, prop
-from .spec import ToolSpec
 from .templates import compact
 
 MAX_RULES = 12  # rules shown per role: a ClusterRole like `admin` has dozens
@@ -118,12 +118,14 @@ async def grants(ctx: ToolContext, namespace: str, name: str) -> list[dict[str, 
 async def describe_service_account(ctx: ToolContext, sa: dict) -> tuple[dict, dict]:
     ns, name = sa["metadata"].get("namespace", ""), sa["metadata"]["name"]
     pods = await ctx.kube.list(KINDS["Pod"], ns)
-    used_by = sorted(
-        p["metadata"]["name"] for p in pods if ((p.get("spec") or {}).get("serviceAccountName") or "default") == name
-    )
-    status: dict[str, Any] = {"granted": await grants(ctx, ns, name), "pods": used_by[:20]}
+    used_by = [p for p in pods if ((p.get("spec") or {}).get("serviceAccountName") or "default") == name]
+    status: dict[str, Any] = {
+        "granted": await grants(ctx, ns, name),
+        "pods": [p["metadata"]["name"] for p in used_by][:20],
+    }
     if not status["granted"]:
         status["granted_note"] = "no binding names it or its groups: it may do only what every authenticated user may"
+    status["denials"] = await denials(ctx, ns, name, used_by)
     return service_account_summary(sa), compact(status)
 
 
@@ -139,67 +141,69 @@ async def describe_binding(ctx: ToolContext, binding: dict) -> tuple[dict, dict]
     return binding_summary(binding), status
 
 
-# ---------------------------------------------------------------------------------------------- can_i
-async def _resource(ctx: ToolContext, text: str) -> tuple[str, str, str | None]:
-    """(group, plural, subresource) of `pods`, `pods/log`, `Deployment`, `deployments.apps`, `widgets.example.com`."""
-    kind_text, _, sub = text.strip().partition("/")
-    found = await ctx.discovery.find(kind_text)
-    if found is None:
-        raise ToolError(f"the cluster serves no resource {kind_text!r} (e.g. pods, deployments.apps, pods/log)")
-    group = found.api_path.split("/")[1] if found.api_path.startswith("apis/") else ""
-    return group, found.plural, sub or None
+# ---------------------------------------------------------------------------------------------- denials
+# The API server's refusal, as clients log it and events quote it (quotes may come JSON-escaped).
+DENIAL = re.compile(
+    r'User \\?"system:serviceaccount:(?P<sa_ns>[a-z0-9.-]+):(?P<sa>[a-z0-9.-]+)\\?"'
+    r' cannot (?P<verb>[a-z]+) resource \\?"(?P<resource>[a-z0-9.*/-]+)\\?"'
+    r'(?: in API group \\?"(?P<group>[a-z0-9.-]*)\\?")?'
+    r'(?: in the namespace \\?"(?P<ns>[a-z0-9.-]+)\\?")?'
+)
+MAX_PODS_READ = 5  # pods of the ServiceAccount whose logs are searched for refusals
+LOG_TAIL = 100
 
 
-def _subject(namespace: str, service_account: str | None, user: str | None) -> dict[str, Any] | None:
-    """The review's subject: a ServiceAccount (with the groups it is in), a user, or None for the caller."""
-    if service_account:
-        if service_account.startswith(SA_PREFIX):
-            namespace, service_account = service_account.removeprefix(SA_PREFIX).split(":", 1)
-        groups = ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"]
-        return {"user": f"{SA_PREFIX}{namespace}:{service_account}", "groups": groups}
-    if user:
-        return {"user": user, "groups": ["system:authenticated"]}
-    return None
+async def _texts(ctx: ToolContext, namespace: str, pods: list[dict]) -> list[tuple[str, str]]:
+    """(where, line) of the namespace's Warning events and the recent log lines of the pods."""
+    events = await ctx.kube.list(KINDS["Event"], namespace, field_selector="type=Warning")
+    out = [(f"event {e.get('reason')}", str(e.get("message") or "")) for e in events]
+    for pod in pods[:MAX_PODS_READ]:
+        name = pod["metadata"]["name"]
+        for c in (pod.get("spec") or {}).get("containers") or []:
+            try:
+                text = await ctx.kube.pod_log(namespace, name, c.get("name"), LOG_TAIL)
+            except ToolError:
+                continue  # not started yet: nothing logged
+            out += [(f"log {name}/{c.get('name')}", line) for line in text.splitlines()]
+    return out
 
 
-async def can_i(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    if args.get("service_account") and args.get("user"):
-        raise ToolError("give service_account or user, not both")
-    namespace = args["namespace"]
-    group, plural, sub = await _resource(ctx, args["resource"])
-    attributes = compact(
-        {
-            "namespace": namespace,
-            "verb": args["verb"],
-            "group": group,
-            "resource": plural,
-            "subresource": sub,
-            "name": args.get("name"),
-        }
-    )
-    subject = _subject(namespace, args.get("service_account"), args.get("user"))
-    review = "subjectaccessreviews" if subject else "selfsubjectaccessreviews"
+async def review(ctx: ToolContext, namespace: str, name: str, attributes: dict[str, str]) -> dict[str, Any]:
+    """The authorizer's answer for the ServiceAccount (a SubjectAccessReview, as `kubectl auth can-i --as`)."""
     body = {
         "apiVersion": "authorization.k8s.io/v1",
-        "kind": "SubjectAccessReview" if subject else "SelfSubjectAccessReview",
-        "spec": {**(subject or {}), "resourceAttributes": attributes},
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": f"{SA_PREFIX}{namespace}:{name}",
+            "groups": ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"],
+            "resourceAttributes": attributes,
+        },
     }
-    answer = await ctx.kube.post_path(f"apis/authorization.k8s.io/v1/{review}", "SubjectAccessReview", body)
-    status = answer.get("status") or {}
-    what = f"{plural}.{group}" if group else plural
-    return compact(
-        {
-            "subject": (subject or {}).get("user", "this agent's own credentials"),
-            "verb": args["verb"],
-            "resource": what + (f"/{sub}" if sub else ""),
-            "name": args.get("name"),
-            "namespace": namespace,
-            "allowed": bool(status.get("allowed")),
-            "denied": status.get("denied"),
-            "reason": status.get("reason"),
-            "evaluationError": status.get("evaluationError"),
-        }
-    )
+    answer = await ctx.kube.post_path("apis/authorization.k8s.io/v1/subjectaccessreviews", "SubjectAccessReview", body)
+    return answer.get("status") or {}
+
+
+async def denials(ctx: ToolContext, namespace: str, name: str, pods: list[dict]) -> list[dict[str, Any]]:
+    """What the ServiceAccount was refused (in Warning events and its pods' logs), each asked again now:
+    `allowed_now` false means the refusal still stands."""
+    found: dict[tuple, str] = {}
+    for where, line in await _texts(ctx, namespace, pods):
+        for m in DENIAL.finditer(line):
+            if (m["sa_ns"], m["sa"]) == (namespace, name):
+                resource, _, sub = m["resource"].partition("/")
+                found.setdefault((m["verb"], resource, sub, m["group"] or "", m["ns"] or ""), where)
+    out = []
+    for (verb, resource, sub, group, ns), where in list(found.items())[:MAX_RULES]:
+        attributes = compact({"verb": verb, "resource": resource, "subresource": sub, "group": group, "namespace": ns})
+        try:
+            answer = await review(ctx, namespace, name, attributes)
+            now: Any = bool(answer.get("allowed"))
+        except ToolError as err:
+            now = f"unknown: {err}"
+        what = f"{resource}/{sub}" if sub else resource
+        request = f"{verb} {what}.{group}" if group else f"{verb} {what}"
+        out.append({"request": request + (f" in {ns}" if ns else " cluster-wide"), "seen": where, "allowed_now": now})
+    return out
 
 
 SUMMARIES = {
@@ -216,24 +220,3 @@ DESCRIBERS = {
     "RoleBinding": describe_binding,
     "ClusterRoleBinding": describe_binding,
 }
-
-TOOLS = [
-    ToolSpec(
-        "can_i",
-        "Whether a ServiceAccount (or user; default: these tools' own credentials) may do a verb on a resource "
-        "in a namespace, answered by the API server's authorizer (kubectl auth can-i --as).",
-        params(
-            ["namespace", "verb", "resource"],
-            namespace=prop("string", "the namespace"),
-            verb=prop("string", "e.g. get, list, create, patch, delete"),
-            resource=prop("string", "e.g. pods, pods/log, deployments.apps, configmaps"),
-            service_account=prop("string", "ServiceAccount name in the namespace"),
-            user=prop("string", "a user name instead"),
-            name=prop("string", "one object's name"),
-        ),
-        "read",
-        can_i,
-        order=35,
-        category="access",
-    )
-]
