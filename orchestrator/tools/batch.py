@@ -12,7 +12,6 @@ from typing import Any
 from .context import ToolContext
 from .kinds import KINDS
 from .rows import cluster_now, condition, parse_time, pod_row
-from .summaries import selector_text
 from .templates import compact, conditions, template_essentials
 
 MAX_PODS = 10  # a Job's pods shown: the newest, where the latest failure is
@@ -93,9 +92,10 @@ async def _job_pods(ctx: ToolContext, job: dict) -> list[dict[str, Any]]:
     rows = []
     for pod in pods[:MAX_PODS]:
         row = pod_row(pod, None, now)
-        row.pop("owner", None)
-        row["exits"] = exits(pod)
-        rows.append(compact(row))
+        keep = ("name", "phase", "reasons", "message", "node", "age_seconds")
+        rows.append(
+            compact({**{k: row.get(k) for k in keep}, "restarts": row["restarts"] or None, "exits": exits(pod)})
+        )
     return rows
 
 
@@ -110,8 +110,8 @@ async def describe_job(ctx: ToolContext, job: dict) -> tuple[dict, dict]:
             "ttlSecondsAfterFinished": spec.get("ttlSecondsAfterFinished"),
             "suspend": spec.get("suspend"),
             "owner": owner(job),
-            "selector": selector_text(spec.get("selector")),
-            "template": template_essentials(spec.get("template") or {}),
+            # The selector and template labels are the controller's own (its uid): noise here.
+            "template": {k: v for k, v in template_essentials(spec.get("template") or {}).items() if k != "labels"},
         }
     )
     out_status = compact(
