@@ -63,6 +63,10 @@ CheckName = Literal[
     "hpa_within_limits",
     "service_selects_pods",
     "service_ports_match",
+    "job_complete",
+    "pvc_bound",
+    "ingress_backends_ready",
+    "node_pressure_cleared",
 ]
 ACTIONS: tuple[str, ...] = write_names()  # the registry's write tools, in toolbox order
 if TYPE_CHECKING:

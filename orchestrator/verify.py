@@ -30,6 +30,10 @@ KIND_CHECKS = {
     "ResourceQuota": "quota_admits_pods",
     "HorizontalPodAutoscaler": "hpa_within_limits",
     "Node": "node_schedulable",
+    "PersistentVolumeClaim": "pvc_bound",
+    "Job": "job_complete",
+    "CronJob": "job_complete",
+    "Ingress": "ingress_backends_ready",
 }
 
 

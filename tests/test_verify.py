@@ -647,4 +647,8 @@ def test_every_check_is_registered() -> None:
         "node_schedulable",
         "quota_admits_pods",
         "hpa_within_limits",
+        "job_complete",
+        "pvc_bound",
+        "ingress_backends_ready",
+        "node_pressure_cleared",
     }

@@ -1,11 +1,12 @@
 """Verification checks, one small function each, registered by name (see registry.py).
 
 Families: workloads (available, pods healthy, no recent restarts), services (selector, ports, endpoints),
-alerts (nothing firing), capacity (nodes, quotas, autoscalers). The gate in `orchestrator.verify` decides
+alerts (nothing firing), capacity (nodes, node pressure, quotas, autoscalers), jobs (complete), storage
+(claims bound), ingress (backends ready). The gate in `orchestrator.verify` decides
 which of them a verdict needs and runs them on fresh reads.
 """
 
-from . import alerts, capacity, services, workloads  # noqa: F401  (registers the checks)
+from . import alerts, capacity, ingress, jobs, services, storage, workloads  # noqa: F401  (registers the checks)
 from .reads import ReadError, Reads
 from .registry import CHECKS, CheckDef, Context, Outcome, check
 from .targets import Target, TargetError, parse_target

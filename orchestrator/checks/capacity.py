@@ -46,6 +46,47 @@ def node_schedulable(ctx: Context, target: Target | None, alert: str | None) -> 
     return Outcome(True, value, f"{target}: {count(len(nodes), 'node')} Ready and schedulable")
 
 
+PRESSURES = ("MemoryPressure", "DiskPressure", "PIDPressure")
+PRESSURE_TAINTS = (
+    "node.kubernetes.io/memory-pressure",
+    "node.kubernetes.io/disk-pressure",
+    "node.kubernetes.io/pid-pressure",
+)
+
+
+def pressure_problems(node: dict) -> list[str]:
+    """The pressure conditions the kubelet reports True, and the taints they leave until they clear."""
+    problems = []
+    for ctype in PRESSURES:
+        c = condition(node, ctype)
+        if c.get("status") == "True":
+            problems.append(f"{ctype}=True" + (f" ({c['reason']})" if c.get("reason") else ""))
+    for taint in spec(node).get("taints") or []:
+        if taint.get("key") in PRESSURE_TAINTS:
+            problems.append(f"taint {taint['key']}:{taint.get('effect')}")
+    return problems
+
+
+@check("node_pressure_cleared", kinds={"Node"}, namespace=True, untargeted=True)
+def node_pressure_cleared(ctx: Context, target: Target | None, alert: str | None) -> Outcome:
+    """No MemoryPressure, DiskPressure or PIDPressure condition is True on the node (for a namespace or
+    without a target: on any node), and no pressure taint is left."""
+    if target is not None and target.kind == "Node":
+        node = ctx.reads.get("Node", None, target.name or "")
+        if node is None:
+            return Outcome(False, {"exists": False}, f"{target} not found")
+        nodes = [node]
+    else:
+        nodes = ctx.reads.list("Node")
+    scope = str(target) if target is not None else "the cluster"
+    bad = {meta(n).get("name"): p for n in nodes if (p := pressure_problems(n))}
+    value = {"nodes": len(nodes), "under_pressure": bad}
+    if bad:
+        lines = [f"{name}: {', '.join(p)}" for name, p in bad.items()]
+        return Outcome(False, value, f"{scope}: {len(bad)}/{count(len(nodes), 'node')} under pressure: {listed(lines)}")
+    return Outcome(True, value, f"{scope}: no pressure on {count(len(nodes), 'node')}")
+
+
 # ---------------------------------------------------------------------------------------------- quotas
 def quota_problems(quota: dict) -> tuple[dict, list[str]]:
     hard = status(quota).get("hard") or spec(quota).get("hard") or {}

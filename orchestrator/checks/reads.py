@@ -16,9 +16,11 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+from ..tools.kinds import KINDS
+
 T = TypeVar("T")
 
-# kind -> (client API class, method stem, plural for messages); Node is the one cluster-scoped kind read here.
+# kind -> (client API class, method stem, plural for messages)
 RESOURCES: dict[str, tuple[str, str, str]] = {
     "Deployment": ("AppsV1Api", "deployment", "deployments"),
     "StatefulSet": ("AppsV1Api", "stateful_set", "statefulsets"),
@@ -32,7 +34,14 @@ RESOURCES: dict[str, tuple[str, str, str]] = {
     "NetworkPolicy": ("NetworkingV1Api", "network_policy", "networkpolicies"),
     "HorizontalPodAutoscaler": ("AutoscalingV2Api", "horizontal_pod_autoscaler", "horizontalpodautoscalers"),
     "Node": ("CoreV1Api", "node", "nodes"),
+    "Job": ("BatchV1Api", "job", "jobs"),
+    "CronJob": ("BatchV1Api", "cron_job", "cronjobs"),
+    "Ingress": ("NetworkingV1Api", "ingress", "ingresses"),
+    "PersistentVolumeClaim": ("CoreV1Api", "persistent_volume_claim", "persistentvolumeclaims"),
+    "PersistentVolume": ("CoreV1Api", "persistent_volume", "persistentvolumes"),
+    "StorageClass": ("StorageV1Api", "storage_class", "storageclasses"),
 }
+
 MAX_ERROR_CHARS = 300
 
 
@@ -74,8 +83,8 @@ class Reads:
         api_class, stem, plural = RESOURCES[kind]
         api = getattr(client, api_class)(self.api)
         args: list[str] = [name] if name else []
-        if kind == "Node":
-            method = getattr(api, f"{verb}_node")
+        if not KINDS[kind].namespaced:
+            method = getattr(api, f"{verb}_{stem}")
         else:
             method = getattr(api, f"{verb}_namespaced_{stem}")
             args.append(namespace or "")

@@ -1,8 +1,9 @@
 """How objects relate, read fresh: a workload's pods and Services, a Service's pods, and which workloads a
-NetworkPolicy, ResourceQuota, HPA, Node, Secret or ConfigMap affects."""
+NetworkPolicy, ResourceQuota, HPA, Node, Secret, ConfigMap, PersistentVolumeClaim or Ingress affects."""
 
 from __future__ import annotations
 
+from ..tools.ingresses import backends
 from .kube import (
     deleting,
     meta,
@@ -103,6 +104,29 @@ def affected_workloads(reads: Reads, target: Target, namespaces: list[str]) -> l
         return [Target(target.namespace, ref.get("kind") or "Deployment", ref.get("name"))] if ref.get("name") else []
     if kind == "Node":
         return _workloads_on_node(reads, target.name or "", namespaces)
+    if kind == "PersistentVolumeClaim":
+        return [
+            workload_target(w)
+            for w in workloads_in(reads, target.namespace or "")
+            if wanted(w) and _claims(w, target.name or "")
+        ]
+    if kind == "Ingress":
+        ing = reads.get("Ingress", target.namespace, target.name or "")
+        if ing is None:
+            return None
+        names = {str((b.get("service") or {}).get("name")) for _, b in backends(ing) if b.get("service")}
+        out: list[Target] = []
+        for svc in reads.list("Service", target.namespace):
+            if meta(svc).get("name") in names:
+                selector = spec(svc).get("selector")
+                out += [
+                    workload_target(w)
+                    for w in workloads_in(reads, target.namespace or "")
+                    if service_selects(selector, template_labels(w))
+                ]
+        return list(dict.fromkeys(out))
+    if kind in ("Job", "CronJob"):
+        return []  # a Job's pods are not a workload's: job_complete judges them
     if kind in ("Secret", "ConfigMap"):
         return [
             workload_target(w)
@@ -158,3 +182,14 @@ def _references(workload: dict, kind: str, name: str) -> bool:
             if (source.get("secret" if kind == "Secret" else "configMap") or {}).get("name") == name:
                 return True
     return False
+
+
+def _claims(workload: dict, claim: str) -> bool:
+    """The workload mounts the claim: by a volume, or (a StatefulSet) as one of its templates' claims."""
+    pod_spec = spec(spec(workload).get("template") or {})
+    if any((v.get("persistentVolumeClaim") or {}).get("claimName") == claim for v in pod_spec.get("volumes") or []):
+        return True
+    name = meta(workload).get("name")
+    return any(
+        claim.startswith(f"{meta(t).get('name')}-{name}-") for t in spec(workload).get("volumeClaimTemplates") or []
+    )

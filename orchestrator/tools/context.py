@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .discovery import Discovery
 from .kube_api import KubeApi
 from .policy import ActionPolicy
 
@@ -18,9 +19,11 @@ class ToolContext:
     namespaces: list[str] = field(default_factory=list)  # the incident's scope; may be empty
     policy: ActionPolicy = field(default_factory=ActionPolicy)
     kube: KubeApi = field(init=False, repr=False)
+    discovery: Discovery = field(init=False, repr=False)  # kinds beyond the tools' table, read once
 
     def __post_init__(self) -> None:
         self.kube = KubeApi(self.api)
+        self.discovery = Discovery(self.kube)
 
     def namespace_for(self, namespace: str | None, kind: str) -> str:
         """The namespace a namespaced object lives in: the argument, else the only namespace in scope."""

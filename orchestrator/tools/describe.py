@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from . import batch, ingresses, metrics, rbac, storage
 from .context import ToolContext
+from .discovery import kind_for
 from .events import events_for
-from .kinds import KINDS, WORKLOAD_KINDS, KindInfo, ref, resolve_kind
+from .kinds import KINDS, WORKLOAD_KINDS, KindInfo, ref
 from .redact import config_value, secret_sizes
 from .rows import REVISION, condition, owner_of, pod_reasons
 from .schema import params, prop
@@ -199,18 +201,6 @@ async def _node(ctx: ToolContext, obj: dict) -> tuple[dict, dict]:
     }
 
 
-async def _pvc(ctx: ToolContext, obj: dict) -> tuple[dict, dict]:
-    spec = obj.get("spec") or {}
-    return compact(
-        {
-            "storageClassName": spec.get("storageClassName"),
-            "accessModes": spec.get("accessModes"),
-            "resources": spec.get("resources"),
-            "volumeName": spec.get("volumeName"),
-        }
-    ), {"phase": (obj.get("status") or {}).get("phase", "Pending")}
-
-
 async def _configmap(ctx: ToolContext, obj: dict) -> tuple[dict, dict]:
     data = {k: config_value(k, v) for k, v in (obj.get("data") or {}).items()}
     binary = sorted((obj.get("binaryData") or {}).keys())
@@ -256,12 +246,16 @@ DESCRIBERS: dict[str, Any] = {
     "ResourceQuota": _quota,
     "HorizontalPodAutoscaler": _hpa,
     "Node": _node,
-    "PersistentVolumeClaim": _pvc,
     "ConfigMap": _configmap,
     "Secret": _secret,
     "PriorityClass": _priority_class,
     "ControllerRevision": _controller_revision,
     "Endpoints": _endpoints,
+    **batch.DESCRIBERS,
+    **ingresses.DESCRIBERS,
+    **storage.DESCRIBERS,
+    **rbac.DESCRIBERS,
+    **metrics.DESCRIBERS,
 }
 
 
@@ -283,7 +277,8 @@ async def describe_object(ctx: ToolContext, info: KindInfo, name: str, namespace
     if info.kind == "Service":
         spec, status, extra = await _service(ctx, obj)
     else:
-        spec, status = await DESCRIBERS.get(info.kind, _generic)(ctx, obj)
+        describer = DESCRIBERS.get(info.key, _generic)
+        spec, status = await describer(ctx, obj)
     events = await events_for(ctx, info, namespace, name) if info.kind != "Event" else []
     return {
         "object": ref(info.kind, namespace, name),
@@ -296,7 +291,7 @@ async def describe_object(ctx: ToolContext, info: KindInfo, name: str, namespace
 
 
 async def describe(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    info = resolve_kind(args["kind"])
+    info = await kind_for(ctx, args["kind"])
     namespace = ctx.namespace_for(args.get("namespace"), info.kind) if info.namespaced else None
     return await describe_object(ctx, info, args["name"], namespace)
 
@@ -304,14 +299,15 @@ async def describe(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 TOOLS = [
     ToolSpec(
         "describe",
-        "One object in detail: its essential spec (for workloads the pod template: images, command, env "
-        "references, resources, probes, nodeSelector, affinity, tolerations, priority, volumes), its status "
-        "and its recent events. A Service also shows its endpoints and how many pods match its selector.",
+        # As many tokens as before relations beyond Services were added (see list_resources).
+        "One object in detail: essential spec (workloads: pod template images, command, env references, "
+        "resources, probes, scheduling, volumes), status, recent events and relations: a Service's endpoints, "
+        "a Job's pod exits, an Ingress's backends, a PVC's StorageClass, a ServiceAccount's grants and refusals.",
         params(
             ["kind", "name"],
-            kind=prop("string", "kind or kubectl alias, e.g. Deployment, svc, netpol, hpa, node"),
+            kind=prop("string", "kind or alias, e.g. Deployment, svc, node, widgets.example.com"),
             name=prop("string", "object name"),
-            namespace=prop("string", "namespace (not needed for Node or PriorityClass)"),
+            namespace=prop("string", "namespace, if namespaced"),
         ),
         "read",
         describe,

@@ -1,13 +1,16 @@
-"""What is in a namespace: `list_workloads`, `list_pods` and `list_resources` (any known kind)."""
+"""What is in a namespace: `list_workloads`, `list_pods` and `list_resources` (any kind the tools know, or
+the cluster serves: custom resources are found through discovery)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from . import batch, discovery, ingresses, metrics, rbac, storage
 from .context import ToolContext
+from .discovery import kind_for
 from .errors import ToolError
-from .kinds import KINDS, WORKLOAD_KINDS, KindInfo, resolve_kind
+from .kinds import KINDS, WORKLOAD_KINDS, KindInfo
 from .kube_api import NotFound
 from .rows import capped, cluster_now, owner_of, pod_row, replica_set_owners, workload_row
 from .schema import params, prop
@@ -15,6 +18,16 @@ from .spec import ToolSpec
 from .summaries import SIMPLE, service_summary
 
 LISTABLE = tuple(k for k in KINDS if k != "ControllerRevision")
+# Per kind (KindInfo.key), one object's short summary; LIST_SUMMARIES summarise with related objects.
+SUMMARIES: dict[str, Any] = {
+    **SIMPLE,
+    **batch.SUMMARIES,
+    **ingresses.SUMMARIES,
+    **storage.SUMMARIES,
+    **rbac.SUMMARIES,
+    **discovery.SUMMARIES,
+}
+LIST_SUMMARIES: dict[str, Any] = {**ingresses.LIST_SUMMARIES, **metrics.LIST_SUMMARIES}
 
 
 async def ensure_namespace(ctx: ToolContext, namespace: str) -> None:
@@ -96,7 +109,7 @@ async def list_pods(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_resources(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    info = resolve_kind(args["kind"], LISTABLE)
+    info = await kind_for(ctx, args["kind"], LISTABLE)
     namespace = args.get("namespace") if info.namespaced else None
     items = await resource_items(ctx, info, namespace)
     if not items and namespace:
@@ -124,8 +137,14 @@ async def resource_items(ctx: ToolContext, info: KindInfo, namespace: str | None
             )
             for o in objects
         ]
-    summarize = SIMPLE.get(info.kind, lambda o: {})
-    return [_item(o["metadata"]["name"], o["metadata"].get("namespace"), summarize(o)) for o in objects]
+    if info.key in LIST_SUMMARIES:
+        summaries = await LIST_SUMMARIES[info.key](ctx, objects, namespace)
+    else:
+        summarize = SUMMARIES.get(info.key, discovery.summary if info.discovered else lambda o: {})
+        summaries = [summarize(o) for o in objects]
+    return [
+        _item(o["metadata"]["name"], o["metadata"].get("namespace"), s) for o, s in zip(objects, summaries, strict=True)
+    ]
 
 
 def _item(name: str, namespace: str | None, summary: dict) -> dict[str, Any]:
@@ -161,13 +180,14 @@ TOOLS = [
     ),
     ToolSpec(
         "list_resources",
-        "Objects of one kind with a short kind-specific summary: Service (selector, ports, ready endpoints), "
-        "NetworkPolicy, ResourceQuota, HorizontalPodAutoscaler, Node, PersistentVolumeClaim, ConfigMap, "
-        "Secret (keys only), PriorityClass, Endpoints, Deployment, StatefulSet, Pod, ... "
-        "Namespace optional: all namespaces when omitted.",
+        # Its schema costs exactly the tokens it cost before the kinds beyond the table were added: every
+        # model call carries it, and the calibrated bench prunes contexts by that count.
+        "Objects of one kind, summarised: Service (selector, ports, ready endpoints), Ingress (backends checked), "
+        "Job, PVC, Node, quota, hpa, Secret (keys only), RBAC, ... any kind the cluster serves: custom "
+        "resources, podmetrics/nodemetrics (kubectl top). All namespaces if omitted.",
         params(
             ["kind"],
-            kind=prop("string", "kind or kubectl alias, e.g. Service, svc, netpol, quota, hpa, nodes"),
+            kind=prop("string", "kind, plural or alias, e.g. svc, netpol, ing, pvc, widgets.example.com"),
             namespace=prop("string", "optional namespace (ignored for cluster-scoped kinds)"),
         ),
         "read",

@@ -7,6 +7,7 @@ names its generated methods by (`AppsV1Api.read_namespaced_deployment`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .errors import ToolError
@@ -19,6 +20,27 @@ class KindInfo:
     stem: str  # snake_case method stem: read_namespaced_<stem>, list_<stem>_for_all_namespaces
     namespaced: bool = True
     aliases: tuple[str, ...] = ()
+    # A kind found through discovery (a custom resource, or one the table below lacks) has no client
+    # class: it is read by its API path, "apis/GROUP/VERSION/PLURAL" or "api/v1/PLURAL".
+    api_path: str = ""  # "apis/GROUP/VERSION" or "api/v1"
+    plural: str = ""
+
+    @property
+    def discovered(self) -> bool:
+        return not self.api
+
+    @property
+    def group(self) -> str:
+        if self.discovered:
+            parts = self.api_path.split("/")
+            return parts[1] if parts[0] == "apis" else ""
+        return GROUPS.get(self.api, "")
+
+    @property
+    def key(self) -> str:
+        """How per-kind tables name it: the kind, qualified by its group when found by discovery
+        (`PodMetrics.metrics.k8s.io`), so a custom kind never takes a built-in kind's summary."""
+        return f"{self.kind}.{self.group}" if self.discovered else self.kind
 
 
 KINDS: dict[str, KindInfo] = {
@@ -49,10 +71,42 @@ KINDS: dict[str, KindInfo] = {
         KindInfo(
             "PriorityClass", "SchedulingV1Api", "priority_class", namespaced=False, aliases=("pc", "priorityclasses")
         ),
+        KindInfo("Job", "BatchV1Api", "job", aliases=("jobs",)),
+        KindInfo("CronJob", "BatchV1Api", "cron_job", aliases=("cj", "cronjobs")),
+        KindInfo("Ingress", "NetworkingV1Api", "ingress", aliases=("ing", "ingresses")),
+        KindInfo("IngressClass", "NetworkingV1Api", "ingress_class", namespaced=False, aliases=("ingressclasses",)),
+        KindInfo(
+            "PersistentVolume", "CoreV1Api", "persistent_volume", namespaced=False, aliases=("pv", "persistentvolumes")
+        ),
+        KindInfo("StorageClass", "StorageV1Api", "storage_class", namespaced=False, aliases=("sc", "storageclasses")),
+        KindInfo("ServiceAccount", "CoreV1Api", "service_account", aliases=("sa", "serviceaccounts")),
+        KindInfo("Role", "RbacAuthorizationV1Api", "role", aliases=("roles",)),
+        KindInfo("RoleBinding", "RbacAuthorizationV1Api", "role_binding", aliases=("rolebindings",)),
+        KindInfo("ClusterRole", "RbacAuthorizationV1Api", "cluster_role", namespaced=False, aliases=("clusterroles",)),
+        KindInfo(
+            "ClusterRoleBinding",
+            "RbacAuthorizationV1Api",
+            "cluster_role_binding",
+            namespaced=False,
+            aliases=("clusterrolebindings",),
+        ),
     )
 }
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# The API group of each client class: a kind written with another group (`jobs.batch.volcano.sh`) is
+# someone else's kind of the same name, left to discovery.
+GROUPS = {
+    "CoreV1Api": "",
+    "AppsV1Api": "apps",
+    "BatchV1Api": "batch",
+    "NetworkingV1Api": "networking.k8s.io",
+    "AutoscalingV2Api": "autoscaling",
+    "SchedulingV1Api": "scheduling.k8s.io",
+    "StorageV1Api": "storage.k8s.io",
+    "RbacAuthorizationV1Api": "rbac.authorization.k8s.io",
+}
+VERSION_PATTERN = re.compile(r"^v\d+((alpha|beta)\d+)?$")
 
 _ALIASES: dict[str, str] = {}
 for _info in KINDS.values():
@@ -61,17 +115,39 @@ for _info in KINDS.values():
         _ALIASES[_alias] = _info.kind
 
 
+class UnknownKind(ToolError):
+    """A kind the table does not know; discovery may still find it on the cluster (discovery.py)."""
+
+
 def resolve_kind(text: str, allowed: tuple[str, ...] | None = None) -> KindInfo:
     """`deploy`, `Deployments`, `deployment.apps`, `apps/v1/Deployment` -> the Deployment KindInfo."""
     raw = str(text).strip()
     key = raw.rsplit("/", 1)[-1].split(".", 1)[0].lower()
     kind = _ALIASES.get(key)
+    group = written_group(raw)
+    if kind is not None and group is not None and group != GROUPS.get(KINDS[kind].api):
+        kind = None
     if kind is None:
         known = ", ".join(allowed or tuple(KINDS))
-        raise ToolError(f"unknown kind {raw!r}; known kinds: {known}")
+        raise UnknownKind(f"unknown kind {raw!r}; known kinds: {known}")
     if allowed is not None and kind not in allowed:
         raise ToolError(f"kind {kind} is not supported here; use one of: {', '.join(allowed)}")
     return KINDS[kind]
+
+
+def written_group(text: str) -> str | None:
+    """The API group a kind is qualified with, if any: `apps/v1/Deployment` and `deployment.v1.apps` ->
+    "apps", `v1/Pod` -> "" (core), `Deployment` -> None."""
+    parts = text.split("/")
+    if len(parts) > 1:
+        return "" if VERSION_PATTERN.match(parts[0]) else parts[0]
+    if "." not in text:
+        return None
+    rest = text.split(".", 1)[1]
+    head, _, tail = rest.partition(".")
+    if VERSION_PATTERN.match(head):
+        return tail
+    return rest
 
 
 def ref(kind: str, namespace: str | None, name: str) -> str:

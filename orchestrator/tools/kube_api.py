@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import quote
 
 from .errors import ToolError, one_line
 from .kinds import KINDS, KindInfo, who
@@ -21,6 +22,7 @@ PATCH_CONTENT_TYPES = {
     "merge": "application/merge-patch+json",
     "json": "application/json-patch+json",
 }
+Query = list[tuple[str, Any]]  # URL query parameters, in order
 
 
 class KubeApi:
@@ -33,6 +35,8 @@ class KubeApi:
 
     # ------------------------------------------------------------------ reads
     async def get(self, kind: KindInfo, name: str, namespace: str | None = None) -> dict:
+        if kind.discovered:
+            return await self.get_path(_path(kind, namespace, name), kind.kind, name, namespace)
         if kind.namespaced:
             return await self._json(kind, name, namespace, f"read_namespaced_{kind.stem}", name, namespace)
         return await self._json(kind, name, None, f"read_{kind.stem}", name)
@@ -56,7 +60,11 @@ class KubeApi:
             opts["label_selector"] = label_selector
         if field_selector:
             opts["field_selector"] = field_selector
-        if not kind.namespaced:
+        if kind.discovered:
+            query = [("labelSelector", label_selector)] if label_selector else []
+            query += [("fieldSelector", field_selector)] if field_selector else []
+            body = await self.get_path(_path(kind, namespace), kind.kind, None, namespace, query)
+        elif not kind.namespaced:
             body = await self._json(kind, None, None, f"list_{kind.stem}", **opts)
         elif namespace:
             body = await self._json(kind, None, namespace, f"list_namespaced_{kind.stem}", namespace, **opts)
@@ -77,6 +85,57 @@ class KubeApi:
             opts["tail_lines"] = tail
         resp = await self._call(KINDS["Pod"], pod, namespace, "read_namespaced_pod_log", pod, namespace, **opts)
         return resp.data.decode("utf-8", errors="replace")
+
+    async def get_path(
+        self,
+        path: str,
+        kind: str,
+        name: str | None = None,
+        namespace: str | None = None,
+        query: Query | None = None,
+    ) -> dict:
+        """GET an API path ("apis/GROUP/VERSION/...") as JSON: discovery documents and the kinds the
+        client has no class for (custom resources, metrics.k8s.io)."""
+        return await self._raw("GET", path, kind, name, namespace, query)
+
+    async def post_path(self, path: str, kind: str, body: dict) -> dict:
+        """POST to an API path: the access reviews, which are answered and never stored."""
+        return await self._raw("POST", path, kind, None, None, None, body)
+
+    async def _raw(
+        self,
+        method: str,
+        path: str,
+        kind: str,
+        name: str | None,
+        namespace: str | None,
+        query: Query | None,
+        body: dict | None = None,
+    ) -> dict:
+        from kubernetes.client.exceptions import ApiException
+
+        api = self.api_client
+
+        def call() -> Any:
+            url = api.param_serialize(
+                method,
+                "/" + path.lstrip("/"),
+                query_params=query or [],
+                header_params={"Accept": "application/json", "Content-Type": "application/json"},
+                body=body,
+                auth_settings=["BearerToken"],
+            )
+            resp = api.call_api(*url, _request_timeout=self.timeout)
+            resp.read()
+            if not 200 <= resp.status < 300:
+                raise ApiException(http_resp=resp)
+            return resp
+
+        resp = await self._run(call, kind, name, namespace, f"{method} /{path.lstrip('/')}")
+        try:
+            return json.loads(resp.data or b"{}")
+        except ValueError as err:
+            raise ToolError(f"the API server sent a response that is not JSON for /{path}: {err}") from err
 
     # ------------------------------------------------------------------ writes (all take dry_run)
     async def patch(
@@ -149,6 +208,12 @@ class KubeApi:
 
 class NotFound(ToolError):
     """The API server answered 404 for the object."""
+
+
+def _path(kind: KindInfo, namespace: str | None, name: str | None = None) -> str:
+    """The API path of a discovered kind's collection or object."""
+    scope = f"namespaces/{quote(namespace, safe='')}/" if kind.namespaced and namespace else ""
+    return f"{kind.api_path}/{scope}{kind.plural}" + (f"/{quote(name, safe='')}" if name else "")
 
 
 def _dry(dry_run: bool) -> dict[str, str]:

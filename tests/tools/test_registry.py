@@ -122,3 +122,27 @@ def test_the_cli_prints_the_table_json_and_yaml() -> None:
     assert all(t["parameters"]["type"] == "object" for t in as_json)
     bad = runner.invoke(app, ["tools", "-o", "xml"])
     assert bad.exit_code == 2 and "table, json or yaml" in bad.output
+
+
+def test_each_role_is_offered_the_schema_tokens_the_calibration_was_measured_with() -> None:
+    """Every model call carries its role's tool schemas, and the class's per-call budget counts them: a
+    schema that grows moves every context's pruning point, and with it the calibrated bench. Extend a
+    generic tool within its tokens instead; if a change must cost more, run the bench comparison, then
+    recalibrate (orchestrator/builtin/CALIBRATION.md) and update these figures."""
+    from orchestrator.roles import load_role
+    from orchestrator.tokens import count_tools
+
+    specs = {s.name: s for s in all_specs()}
+
+    def cost(role: str) -> int:
+        r = load_role(role)
+        names = [*r.read_tools, *r.write_tools]
+        return count_tools(
+            [{"name": n, "description": specs[n].description, "parameters": specs[n].parameters} for n in names]
+        )
+
+    assert {role: cost(role) for role in ("investigator", "planner", "verifier")} == {
+        "investigator": 3417,
+        "planner": 595,
+        "verifier": 1389,
+    }
