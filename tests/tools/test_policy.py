@@ -131,7 +131,9 @@ async def test_allowed_actions_and_namespaces(cluster: Cluster) -> None:
     assert not r.ok and r.error == "denied by policy: action scale is not allowed (allowed actions: rollout_undo)"
     elsewhere = cluster.toolbox(ActionPolicy(mode="auto", allowed_namespaces={"book-info"}))
     r = await elsewhere.call("scale", SCALE_CART)
-    assert not r.ok and r.error == "denied by policy: namespace otel-demo is not allowed (allowed namespaces: book-info)"
+    assert (
+        not r.ok and r.error == "denied by policy: namespace otel-demo is not allowed (allowed namespaces: book-info)"
+    )
     assert stamp(cluster)[2] == 1
 
 
