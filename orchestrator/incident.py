@@ -317,13 +317,15 @@ class IncidentSpec(SpecModel):
             self.remediation.allowed_namespaces = list(self.scope.namespaces)
         return self
 
-    @model_validator(mode="after")
-    def _faulted_objects_need_a_simulator(self) -> IncidentSpec:
-        if self.remediation.allow_faulted_objects and self.cluster.simulate is None:
+    @field_validator("remediation", mode="after")
+    @classmethod
+    def _faulted_objects_need_a_simulator(cls, remediation: Remediation, info: ValidationInfo) -> Remediation:
+        cluster = info.data.get("cluster")  # declared before remediation, so validated first
+        if remediation.allow_faulted_objects and cluster is not None and cluster.simulate is None:
             raise PydanticCustomError(
-                "remediation", "remediation.allowFaultedObjects needs cluster.simulate: only a scenario has faults"
+                "remediation", "allowFaultedObjects needs cluster.simulate: only a scenario has faults"
             )
-        return self
+        return remediation
 
 
 class Incident(SpecModel):
