@@ -47,6 +47,9 @@ class ClusterSession:
     # A `sre-agent sim serve` with a virtual clock reached through a kubeconfig: its time moves only when
     # told to, so waiting means skipping its clock (POST /sim/v1/advance), never sleeping.
     virtual_clock: bool = False
+    # `Kind/name` of the cluster-scoped objects the simulated scenario's faults changed (a cordoned Node):
+    # what an incident with remediation.allowFaultedObjects may change back.
+    faulted_objects: tuple[str, ...] = ()
 
     @property
     def simulated(self) -> bool:
@@ -98,7 +101,8 @@ def parse_checked_incident(text: str, source: str = "<string>", base_dir: Path |
 
 def example_incident(name: str) -> Incident:
     """The incident a built-in scenario pages with: the summary of its symptom (the scenario's
-    `sim.sre-agent.dev/summary` annotation) and the namespaces its faults are in; its name is the scenario's."""
+    `sim.sre-agent.dev/summary` annotation) and the namespaces its faults are in; its name is the scenario's.
+    Its run may change the cluster-scoped objects the faults changed (a cordoned Node), by their names."""
     from .sim import ScenarioError, builtin_scenarios, describe_scenario
 
     source = f"{BUILTIN_PREFIX}{name}"
@@ -120,6 +124,8 @@ def example_incident(name: str) -> Incident:
             "summary": facts.summary,
             "scope": {"namespaces": list(facts.namespaces)},
             "cluster": {"simulate": {"scenario": source}},
+            # Made from the scenario, it may undo what the scenario's faults did outside any namespace.
+            "remediation": {"allowFaultedObjects": True},
         },
     }
     return Incident.model_validate(doc, context={"check_scenario": scenario_problem})
@@ -141,12 +147,14 @@ def _simulate(scenario: str | Path, seed: int) -> ClusterSession:
 
     config = sim.client_configuration()
     config.retries = 1  # loopback: a failure is real, not a blip worth waiting on
+    faulted = sim.call(lambda: [obj for f in sim.cluster.injected for obj in f.get("clusterObjects", ())])
     return ClusterSession(
         api=client.ApiClient(config),
         alertmanager_url=sim.url,
         prometheus_url=sim.url,
         description=f"embedded simulator ({Path(str(path)).name}) at {sim.url}",
         simulator=sim,
+        faulted_objects=tuple(dict.fromkeys(faulted)),
     )
 
 

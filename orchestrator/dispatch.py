@@ -1,6 +1,6 @@
 """Every tool call a model makes passes through here, in this order: trace the call, enforce the role's
-permissions for the current state, reject a call that contradicts the model's declared action (when the
-machine asks for it), validate submissions, charge the step budget, run the tool, distil facts, trace the
+permissions for the current state, reject a call that contradicts the model's declared action or comes with
+none (when the machine asks for it), validate submissions, charge the step budget, run the tool, distil facts, trace the
 result. The model always gets an answer it can read; nothing a model sends can crash the run.
 
 After each model step, `take` says what happened (submissions, writes, whether the agent is looping) as a
@@ -194,23 +194,25 @@ class Dispatcher:
                 status="rejected",
                 reason="role_permission",
             )
-        if scope.reject_mismatch and declared and declared.tool and declared.tool != name:
+        said = declared.tool if declared is not None else None
+        # A reply that declares nothing (no text, or no Action line) matches no call: without this, leaving
+        # the text out would be the way around the check.
+        if scope.reject_mismatch and said != name:
             self.trace.emit(
                 "mitigation",
                 mode="2.6",
                 detector="declared_action_mismatch",
                 action="rejected the call before it ran",
                 call_seq=call.seq,
-                declared=declared.tool,
+                declared=said,
                 called=name,
             )
-            return answer(
-                False,
-                {},
-                f"you declared 'Action: {declared.tool}' but called {name}; reconcile your plan and call the tool you declared",
-                status="rejected",
-                reason="declared_action_mismatch",
+            told = (
+                f"you declared 'Action: {said}' but called {name}; reconcile your plan and call the tool you declared"
+                if said
+                else f"you called {name} without declaring it; write 'Action: {name} <target>' in the same reply as the call"
             )
+            return answer(False, {}, told, status="rejected", reason="declared_action_mismatch")
         role_subs = scope.role.submissions
         if name in role_subs:
             errors = submission_errors(role_subs[name], args)

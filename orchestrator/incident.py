@@ -40,6 +40,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from .tools.policy import CLUSTER_SCOPED_KINDS, DEFAULT_MAX_OBJECTS
 from .tools.registry import write_names
 from .yamlsource import FieldPath, SourcedYaml, YamlSyntaxError, load_yaml
 
@@ -79,12 +80,15 @@ CHECKS: tuple[str, ...] = get_args(CheckName)
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 ENTITY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[A-Z][A-Za-z0-9]*/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 HTTP_URL = r"^https?://[^/\s]+(/\S*)?$"
+CLUSTER_OBJECT = rf"^({'|'.join(CLUSTER_SCOPED_KINDS)})/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 PATTERN_HINTS = {
     DNS_LABEL: "must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a "
     "letter or digit, at most 63 characters)",
     ENTITY: "must name an object as namespace/Kind/name (or Kind/name for a cluster-scoped one), "
     "e.g. otel-demo/Deployment/frontend",
     HTTP_URL: "must be an http:// or https:// URL, e.g. http://alertmanager.monitoring:9093",
+    CLUSTER_OBJECT: f"must name a cluster-scoped object as Kind/name, Kind one of {', '.join(CLUSTER_SCOPED_KINDS)}, "
+    "e.g. Node/worker-1",
 }
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -254,6 +258,19 @@ class Remediation(SpecModel):
     )
     allowed_actions: list[ActionName] = Field(default_factory=lambda: list(ACTIONS))
     allowed_namespaces: list[DnsLabel] | None = Field(default=None, description="Default: scope.namespaces.")
+    allowed_cluster_objects: list[Annotated[str, StringConstraints(pattern=CLUSTER_OBJECT)]] = Field(
+        default_factory=list,
+        description="Cluster-scoped objects the run may change, by name (Node/worker-1); none by default.",
+    )
+    allow_faulted_objects: bool = Field(
+        default=False,
+        strict=True,
+        description="Simulated cluster only: also the cluster-scoped objects its scenario's faults changed "
+        "(a built-in scenario's example incident and the bench set it).",
+    )
+    max_objects_changed: int = Field(
+        default=DEFAULT_MAX_OBJECTS, ge=1, strict=True, description="At most this many objects changed in one run."
+    )
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -303,6 +320,16 @@ class IncidentSpec(SpecModel):
         if self.remediation.allowed_namespaces is None:
             self.remediation.allowed_namespaces = list(self.scope.namespaces)
         return self
+
+    @field_validator("remediation", mode="after")
+    @classmethod
+    def _faulted_objects_need_a_simulator(cls, remediation: Remediation, info: ValidationInfo) -> Remediation:
+        cluster = info.data.get("cluster")  # declared before remediation, so validated first
+        if remediation.allow_faulted_objects and cluster is not None and cluster.simulate is None:
+            raise PydanticCustomError(
+                "remediation", "allowFaultedObjects needs cluster.simulate: only a scenario has faults"
+            )
+        return remediation
 
 
 class Incident(SpecModel):

@@ -137,6 +137,8 @@ def test_minimal_document_gets_the_defaults() -> None:
 
     assert spec.remediation.allowed_actions == list(write_names())  # every write tool, in toolbox order
     assert spec.remediation.allowed_namespaces == []
+    assert spec.remediation.allowed_cluster_objects == [] and not spec.remediation.allow_faulted_objects
+    assert spec.remediation.max_objects_changed == 5
     assert (spec.budget.steps, spec.budget.tokens, spec.budget.seconds) == (60, 400_000, 900)
     # No cluster given: kubectl's default kubeconfig and current context.
     assert spec.cluster.mode == "kubeconfig"
@@ -335,6 +337,34 @@ def test_bad_enum_values_list_the_allowed_ones() -> None:
         ("spec.remediation.mode", 9, "'fast' is not one of: auto, approve, dry-run, off"),
         ("spec.remediation.allowedActions[1]", 12, f"'reboot' is not one of: {', '.join(ACTIONS)}"),
         ("spec.success.checks[0].check", 14, f"'looks_fine' is not one of: {', '.join(CHECKS)}"),
+    ]
+
+
+def test_cluster_objects_are_allowed_by_kind_and_name_and_faulted_ones_only_on_a_simulator() -> None:
+    good = parse_incident(
+        spec_with("remediation: {allowedClusterObjects: [Node/worker-1, Namespace/shop], maxObjectsChanged: 2}\n")
+    )
+    assert good.spec.remediation.allowed_cluster_objects == ["Node/worker-1", "Namespace/shop"]
+    assert good.spec.remediation.max_objects_changed == 2
+    text = spec_with(
+        """\
+        remediation:
+          allowedClusterObjects: [Node/worker-1, ClusterRole/admin, worker-2, otel-demo/Deployment/ad]
+          maxObjectsChanged: 0
+        """
+    )
+    hint = (
+        "must name a cluster-scoped object as Kind/name, Kind one of Node, Namespace, PriorityClass, e.g. Node/worker-1"
+    )
+    assert errors_of(text) == [
+        ("spec.remediation.allowedClusterObjects[1]", 8, f"{hint}, not 'ClusterRole/admin'"),
+        ("spec.remediation.allowedClusterObjects[2]", 8, f"{hint}, not 'worker-2'"),
+        ("spec.remediation.allowedClusterObjects[3]", 8, f"{hint}, not 'otel-demo/Deployment/ad'"),
+        ("spec.remediation.maxObjectsChanged", 9, "must be at least 1, got 0"),
+    ]
+    real = spec_with("remediation: {allowFaultedObjects: true}\n")  # no simulator: no scenario, no faults
+    assert errors_of(real) == [
+        ("spec.remediation", 7, "allowFaultedObjects needs cluster.simulate: only a scenario has faults")
     ]
 
 
@@ -600,6 +630,8 @@ def test_every_family_and_mode_has_an_example() -> None:
     for family in FAMILIES:
         inc = load_checked_incident(f"builtin:{family}")
         assert inc == example_incident(family) and inc.name == family
+        # made from its scenario, it may undo what the faults changed outside any namespace (a cordoned Node)
+        assert inc.spec.remediation.allow_faulted_objects and inc.spec.remediation.allowed_cluster_objects == []
 
 
 def _example(name: str) -> Any:

@@ -62,6 +62,8 @@ def incident_for(case: Case, model: str, seed: int) -> Any:
                 "scope": {"namespaces": case.namespaces},
                 "cluster": {"simulate": {"scenario": str(case.scenario.resolve()), "seed": seed}},
                 "model": model,
+                # as a scenario's example incident: what the faults changed outside any namespace may be undone
+                "remediation": {"allowFaultedObjects": True},
             },
         }
     )

@@ -191,6 +191,7 @@ async def clarify(run: RunState, w: Wiring, st: StateSpec) -> Step:
         guess = max(counts, key=lambda ns: counts[ns]) if counts else None
         run.namespaces = [guess] if guess else []
         run.forced_read_only = True
+        w.policy.mode = "off"  # the guess is no scope to change things in: the policy holds that, not only the machine
         run.assume(f"nobody answered; assuming namespace {guess} and continuing read-only")
         w.trace.emit(
             "clarification",

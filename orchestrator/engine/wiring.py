@@ -89,11 +89,16 @@ def connect(
 ) -> Wiring:
     spec = incident.spec
     rem = spec.remediation
+    cluster_objects = set(rem.allowed_cluster_objects)
+    if rem.allow_faulted_objects:
+        cluster_objects |= set(session.faulted_objects)
     policy = ActionPolicy(
         mode=rem.mode,
         allowed_actions=set(rem.allowed_actions) if rem.allowed_actions else None,
         allowed_namespaces=set(rem.allowed_namespaces or run.namespaces) or None,
         approver=approver,
+        allowed_cluster_objects=cluster_objects,
+        max_objects=rem.max_objects_changed,
     )
     # The tools share the run's namespace list until a clarification replaces it.
     toolbox = Toolbox(

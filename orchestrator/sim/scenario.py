@@ -15,6 +15,8 @@ Three shapes load:
           - {file: my-shop.yaml}       # format: orchestrator/sim/apps.py, relative to this file
         warmup: 120            # virtual seconds the applications run healthy before the faults
         cluster: {nodes: 2, cpu: "2", memory: 4Gi, gpus: 1}   # worker shape: orchestrator/sim/shape.py
+        objects:               # objects of its own, created after the applications (before the warmup)
+          - {apiVersion: v1, kind: ConfigMap, metadata: {name: runbook, namespace: otel-demo}, data: {...}}
         faults: [{id: nonexistent-kubernetes-workload-container-image, args: {...}}]
         images:                # image catalogue entries of its own (format: sim/runtime/images.yaml)
           - {repository: registry.example.com/team/api, tags: ["1.*"], entrypoint: [/api],
@@ -23,6 +25,7 @@ Three shapes load:
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .apps import Application, ApplicationError, load_application_file
+from .errors import ApiError
 from .runtime.catalogue import CatalogueError, catalogue_for, parse_entry
 from .shape import ShapeError, shape_from_dict
 
@@ -113,7 +117,7 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
         }
     if doc.get("kind") == "Scenario" and api.startswith("sim.sre-agent.dev/"):
         spec = doc.get("spec") or {}
-        unknown = set(spec) - {"applications", "faults", "warmup", "images", "cluster"}
+        unknown = set(spec) - {"applications", "faults", "warmup", "images", "cluster", "objects"}
         if unknown:
             raise ScenarioError(f"{source}: spec: unknown field(s) {', '.join(sorted(unknown))}")
         apps = []
@@ -141,12 +145,17 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
                 parse_entry(entry)
             except (CatalogueError, TypeError, ValueError) as err:
                 raise ScenarioError(f"{source}: spec.images[{i}]: {err}") from err
+        objects = list(spec.get("objects") or [])
+        for i, obj in enumerate(objects):
+            if not isinstance(obj, dict) or not obj.get("kind") or not (obj.get("metadata") or {}).get("name"):
+                raise ScenarioError(f"{source}: spec.objects[{i}]: a Kubernetes object needs kind and metadata.name")
         plan: dict[str, Any] = {
             "name": (doc.get("metadata") or {}).get("name", "scenario"),
             "applications": apps,
             "faults": faults,
             "warmup": float(spec.get("warmup", DEFAULT_WARMUP_SECONDS)),
             "images": images,
+            "objects": objects,
         }
         if spec.get("cluster") is not None:
             try:
@@ -225,6 +234,11 @@ def apply_plan(cluster: Cluster, plan: dict[str, Any]) -> None:
             cluster.catalog[app.name] = app
             app = app.name
         cluster.install_application(app, options)
+    for i, obj in enumerate(plan.get("objects") or []):
+        try:
+            cluster.apply(copy.deepcopy(obj))
+        except ApiError as err:
+            raise ScenarioError(f"spec.objects[{i}] ({obj['kind']}/{obj['metadata']['name']}): {err}") from err
     cluster.scenario_name = plan["name"]
     cluster.advance(plan.get("warmup", DEFAULT_WARMUP_SECONDS))
     inject_faults(cluster, plan["faults"])

@@ -1,6 +1,7 @@
 """Write tools for other objects: patch, delete_pod, delete_resource, uncordon, restore_service.
 
-Each reads the object first and goes through `guarded_write`. Secret edits are not offered, and only
+The toolbox has put each call before the ActionPolicy's screen already; each then reads the object and goes
+through `guarded_write`. Secret edits are not offered, and only
 NetworkPolicies, ResourceQuotas, Pods and HorizontalPodAutoscalers may be deleted.
 """
 
@@ -141,11 +142,11 @@ async def uncordon(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
 async def restore_service(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     namespace, name = args["namespace"], args["name"]
     svc_kind = KINDS["Service"]
-    if await ctx.kube.find(svc_kind, name, namespace) is not None:
-        raise nothing_to_change(f"service {namespace}/{name} exists")
     kind, workload_name = split_object(args["workload"], default_kind="Deployment")
     if kind.kind not in ROLLOUT_KINDS:
         raise ToolError(f"workload must be a Deployment, StatefulSet or DaemonSet, not {kind.kind}")
+    if await ctx.kube.find(svc_kind, name, namespace) is not None:
+        raise nothing_to_change(f"service {namespace}/{name} exists")
     workload = await ctx.kube.get(kind, workload_name, namespace)
     selector = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
     if not selector:

@@ -3,13 +3,15 @@ and, for a write, the object it changes and how it is reverted. `registry.py` co
 `TOOLS`; everything else that needs a list of tools (roles, the incident schema, MAST, the docs' table)
 derives it from there.
 
-`ToolSpec.bind(ctx)` makes the contract's `Tool`: its `run` validates the arguments, calls the handler,
-turns every ToolError (and any unexpected failure) into ok=False with a one-line error, and scrubs
+`ToolSpec.bind(ctx)` makes the contract's `Tool`: its `run` validates the arguments, puts a write before the
+ActionPolicy's screen (from the arguments alone, so a denied write reads nothing), calls the handler, turns
+every ToolError (and any unexpected failure) into ok=False with a one-line error, and scrubs
 credential-looking text from whatever the handler returns. A tool never raises.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
@@ -17,9 +19,10 @@ from typing import Any
 from .base import Access, Tool, ToolResult
 from .context import ToolContext
 from .errors import ToolError, one_line
-from .kinds import KINDS, ref
+from .kinds import KINDS, ref, resolve_kind
 from .redact import mask_text, scrub
 from .schema import validate
+from .writes import screen
 
 Handler = Callable[[ToolContext, dict[str, Any]], Awaitable["ToolResult | dict[str, Any]"]]
 
@@ -45,14 +48,30 @@ class ToolSpec:
 
     def changed_object(self, args: dict[str, Any], namespace: str = "") -> str:
         """`namespace/Kind/name` of the object a call with these arguments changes ("" for a read, or when
-        an argument it needs is missing); cluster-scoped kinds have no namespace."""
+        an argument it needs is missing); kubectl spellings of the kind resolved, cluster-scoped kinds
+        have no namespace."""
         try:
-            kind, name = self.changes.format_map(args).split("/", 1)
+            kind, name = self._changed(args)
         except (KeyError, ValueError):
             return ""
+        with contextlib.suppress(ToolError):  # a kind the tools do not know stays as written
+            kind = resolve_kind(kind).kind
         info = KINDS.get(kind)
         scoped = info is None or info.namespaced
         return ref(kind, (args.get("namespace") or namespace) if scoped else None, name)
+
+    def write_target(self, ctx: ToolContext, args: dict[str, Any]) -> str:
+        """The object a write call changes, from its arguments alone (no cluster call): an unknown kind or a
+        namespaced object without a namespace is the caller's mistake (ToolError)."""
+        kind, name = self._changed(args)
+        info = resolve_kind(kind)
+        namespace = ctx.namespace_for(args.get("namespace"), info.kind) if info.namespaced else None
+        return ref(info.kind, namespace, name)
+
+    def _changed(self, args: dict[str, Any]) -> tuple[str, str]:
+        # Kind and name are filled separately: a kind argument may itself hold slashes (apps/v1/Deployment).
+        kind, name = self.changes.split("/", 1)
+        return kind.format_map(args), name.format_map(args)
 
     @property
     def arguments(self) -> str:
@@ -70,7 +89,8 @@ class ToolSpec:
     async def call(self, ctx: ToolContext, args: Any) -> ToolResult:
         try:
             clean = validate(self.parameters, args)
-            result = await self.handler(ctx, clean)
+            refused = screen(ctx, self.name, self.write_target(ctx, clean), clean) if self.access == "write" else None
+            result = refused or await self.handler(ctx, clean)
         except ToolError as err:
             return failure(str(err))
         except Exception as err:  # a bug must not end the run; the model and the trace see it

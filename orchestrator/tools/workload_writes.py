@@ -1,7 +1,7 @@
 """Write tools for workloads: the rollout and container mitigations an SRE applies with kubectl.
 
-rollout_undo, rollout_restart, scale, set_image, set_env, set_resources. Each reads the workload first,
-so a mistake (unknown container, nothing to change, wrong kind) is a readable error before anything is
+rollout_undo, rollout_restart, scale, set_image, set_env, set_resources. The toolbox has put each call
+before the ActionPolicy's screen already; each then reads the workload, so a mistake (unknown container, nothing to change, wrong kind) is a readable error before anything is
 attempted, then goes through `guarded_write` saying exactly what will change and how to undo it.
 """
 
@@ -142,7 +142,8 @@ async def scale(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     summary = f"scale {who(info.kind, namespace, name)} from {old} to {replicas} replicas"
     revert = f"kubectl scale {kubectl_kind(info.kind)}/{name} -n {namespace} --replicas={old}"
     diff = [f"spec.replicas: {old} -> {replicas}"]
-    change = Change("scale", info, name, namespace, summary, revert, apply, diff=diff)
+    # `before` lets the policy see whether the workload is serving (no scale to 0 of one that is).
+    change = Change("scale", info, name, namespace, summary, revert, apply, before=obj, diff=diff)
     return await guarded_write(ctx, change, args)
 
 

@@ -1,13 +1,17 @@
 """The guarded write: every change to the cluster goes through here, in this order.
 
-1. the ActionPolicy's static rules (mode off, allowed actions, allowed namespaces) -> denied, no call made;
-2. a server-side dry run (`dryRun=All`) -> if the API server rejects the change, report its reason;
-3. the ActionPolicy's decision (dry-run mode stops here; approve mode asks the approver, who sees a
+1. the ActionPolicy's screen, from the tool's arguments alone (`screen`, run by the toolbox before the tool
+   reads anything; run again here on the object the tool resolved) -> denied, no call made;
+2. the tool reads its object and builds the Change;
+3. a server-side dry run (`dryRun=All`) -> if the API server rejects the change, report its reason;
+4. the ActionPolicy's blast-radius limit on the object as it is and as the dry run says it would be;
+5. the ActionPolicy's decision (dry-run mode stops here; approve mode asks the approver, who sees a
    change the API server has already accepted);
-4. the real request.
+6. the real request; an applied (or dry-run) change counts toward the run's limit of changed objects.
 
 The result's `write` record says what was attempted and how it ended: {action, target, mode, change,
-revert, dry_run_ok}; mode is applied, dry-run, denied, or failed (the dry run or the request failed).
+revert, dry_run_ok}, and for a denial the policy's `reason`; mode is applied, dry-run, denied, or failed
+(the dry run or the request failed). Every denial's error begins "denied by policy:".
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from .context import ToolContext
 from .diff import object_changes
 from .errors import ToolError, one_line
 from .kinds import KindInfo, ref
-from .policy import ActionRequest
+from .policy import ActionRequest, denial
 
 Apply = Callable[[bool], Awaitable[Any]]  # dry_run -> the object as the API server returns it
 
@@ -46,30 +50,49 @@ class Change:
         return ref(self.kind.kind, self.namespace, self.name)
 
 
-def _record(change: Change, mode: str, dry_run_ok: bool, summary: str) -> dict[str, Any]:
-    return {
-        "action": change.action,
-        "target": change.target,
+def _record(
+    action: str, target: str, mode: str, dry_run_ok: bool, summary: str, revert: str, reason: str | None = None
+) -> dict[str, Any]:
+    record = {
+        "action": action,
+        "target": target,
         "mode": mode,
         "change": summary,
-        "revert": change.revert,
+        "revert": revert,
         "dry_run_ok": dry_run_ok,
     }
+    if reason is not None:
+        record["reason"] = reason
+    return record
 
 
 def _result(ok: bool, change: Change, mode: str, dry_run_ok: bool, summary: str, **content: Any) -> ToolResult:
     error = content.pop("error", None)
+    reason = content.pop("reason", None)
     body = {"object": change.target, "mode": mode, "applied": mode == "applied", "change": summary, **content}
     if error:
         body["error"] = error
-    return ToolResult(ok, body, error=error, targets=[change.target], write=_record(change, mode, dry_run_ok, summary))
+    record = _record(change.action, change.target, mode, dry_run_ok, summary, change.revert, reason)
+    return ToolResult(ok, body, error=error, targets=[change.target], write=record)
+
+
+def _denied(change: Change, dry_run_ok: bool, summary: str, reason: str, **content: Any) -> ToolResult:
+    return _result(False, change, "denied", dry_run_ok, summary, error=denial(reason), reason=reason, **content)
+
+
+def screen(ctx: ToolContext, action: str, target: str, args: dict[str, Any]) -> ToolResult | None:
+    """A write call the ActionPolicy denies from its arguments alone, answered without any cluster call;
+    None when the tool may go on and read its object."""
+    request = ActionRequest(action, target, f"{action} {target}", dict(args))
+    decision = ctx.policy.screen(request)
+    return None if decision is None else refuse(action, target, request.change, decision.reason)
 
 
 async def guarded_write(ctx: ToolContext, change: Change, args: dict[str, Any]) -> ToolResult:
     request = ActionRequest(change.action, change.target, change.summary, dict(args))
     screened = ctx.policy.screen(request)
     if screened is not None:
-        return _result(False, change, "denied", False, change.summary, error=f"denied: {screened.reason}")
+        return _denied(change, False, change.summary, screened.reason)
 
     try:
         preview = await change.apply(True)
@@ -81,10 +104,14 @@ async def guarded_write(ctx: ToolContext, change: Change, args: dict[str, Any]) 
     summary = change.summary
     request = ActionRequest(change.action, change.target, summary, dict(args))
 
+    limited = ctx.policy.limit(request, change.before, preview)
+    if limited is not None:
+        return _denied(change, True, summary, limited.reason, diff=diff)
     decision = await ctx.policy.decide(request)
     if not decision.allowed:
-        return _result(False, change, "denied", True, summary, error=f"denied: {decision.reason}", diff=diff)
+        return _denied(change, True, summary, decision.reason, diff=diff)
     if decision.mode == "dry-run":
+        ctx.policy.record(request)
         note = f"not applied: {decision.reason}"
         return _result(True, change, "dry-run", True, summary, diff=diff, note=note, **change.extra)
 
@@ -92,6 +119,7 @@ async def guarded_write(ctx: ToolContext, change: Change, args: dict[str, Any]) 
         await change.apply(False)
     except ToolError as err:
         return _result(False, change, "failed", True, summary, error=f"the change failed: {err}", diff=diff)
+    ctx.policy.record(request)
     return _result(True, change, "applied", True, summary, diff=diff, revert=change.revert, **change.extra)
 
 
@@ -105,16 +133,10 @@ def kubectl_kind(kind: str) -> str:
 
 
 def refuse(action: str, target: str, summary: str, reason: str) -> ToolResult:
-    """A write the toolbox does not offer at all (Secret edits, deleting a Deployment): denied up front."""
-    error = f"denied: {reason}"
-    record = {
-        "action": action,
-        "target": target,
-        "mode": "denied",
-        "change": summary,
-        "revert": "",
-        "dry_run_ok": False,
-    }
+    """A write denied before its object was read: by the policy's screen, or one the toolbox does not offer
+    at all (Secret edits, deleting a Deployment)."""
+    error = denial(reason)
+    record = _record(action, target, "denied", False, summary, "", reason)
     body = {"object": target, "mode": "denied", "applied": False, "change": summary, "error": error}
     return ToolResult(False, body, error=error, targets=[target], write=record)
 

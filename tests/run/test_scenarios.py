@@ -76,6 +76,7 @@ def test_scenario_resolves_with_the_right_root_cause(name: str, runs_root: Path,
         f"builtin:{name}",
         summary=f"Alerts are firing in {ns}; users report errors and slow pages",
         scope={"namespaces": [ns]},
+        remediation={"allowFaultedObjects": True},  # as the scenario's own example: a cordoned Node may be undone
     )
     out = runs_root / f"scenario-{name}"
     code, stdout, _ = run_cli("run", str(inc), "--output", str(out), "--quiet")

@@ -19,7 +19,7 @@ from orchestrator.sim import (
 )
 from orchestrator.sim.cluster import Cluster
 from orchestrator.sim.faults import FaultError
-from orchestrator.sim.scenario import ScenarioError, load_scenario
+from orchestrator.sim.scenario import ScenarioError, inject_faults, load_scenario
 
 SHOP = {
     "apiVersion": "sim.sre-agent.dev/v1alpha1",
@@ -49,13 +49,16 @@ def write(path: Path, doc: object) -> Path:
     return path
 
 
-def scenario(apps: list, faults: list | None = None) -> dict:
-    return {
-        "apiVersion": "sim.sre-agent.dev/v1alpha1",
-        "kind": "Scenario",
-        "metadata": {"name": "t"},
-        "spec": {"applications": apps, "faults": faults or [], "warmup": 60},
-    }
+def scenario(apps: list, faults: list | None = None, objects: list | None = None) -> dict:
+    spec: dict = {"applications": apps, "faults": faults or [], "warmup": 60}
+    if objects is not None:
+        spec["objects"] = objects
+    return {"apiVersion": "sim.sre-agent.dev/v1alpha1", "kind": "Scenario", "metadata": {"name": "t"}, "spec": spec}
+
+
+def web_fault(fault: str) -> dict:
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "tiny"}}
+    return {"id": fault, "args": {"kubernetesObject": target}}
 
 
 def test_own_application_file_installs_and_serves_traffic(tmp_path: Path) -> None:
@@ -80,11 +83,30 @@ def test_own_application_file_installs_and_serves_traffic(tmp_path: Path) -> Non
             },
         }
     ]
-    from orchestrator.sim.scenario import inject_faults
-
     inject_faults(cluster, cluster_faults)
     cluster.advance(30)
     assert cluster.traffic.services[("tiny", "web")].error_rps > 0
+
+
+def test_a_scenario_brings_objects_of_its_own_and_records_what_its_faults_changed_cluster_wide(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "shop.yaml", SHOP)
+    note = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "runbook", "namespace": "tiny"}}
+    extra = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "extra"}}
+    doc = scenario(
+        [{"file": "shop.yaml"}], [web_fault("cordoned-kubernetes-worker-node")], [note | {"data": {"a": "b"}}, extra]
+    )
+    cluster = Cluster()
+    load_scenario(cluster, write(tmp_path / "scenario.yaml", doc))
+    assert cluster.store.get(cluster.rt("ConfigMap"), "tiny", "runbook")["data"] == {"a": "b"}
+    assert cluster.store.find(cluster.rt("Namespace"), "", "extra") is not None
+    # The fault cordoned the node web runs on: the one cluster-scoped object it changed, recorded by name.
+    cordoned = [n["metadata"]["name"] for n in cluster.store.list(cluster.rt("Node")) if n["spec"].get("unschedulable")]
+    assert [record["clusterObjects"] for record in cluster.injected] == [[f"Node/{name}" for name in cordoned]]
+    assert len(cordoned) == 1
+    inject_faults(cluster, [web_fault("scaled-to-zero-kubernetes-workload")])  # a namespaced change only
+    assert cluster.injected[-1]["clusterObjects"] == []
 
 
 @pytest.mark.parametrize(
@@ -100,6 +122,12 @@ def test_own_application_file_installs_and_serves_traffic(tmp_path: Path) -> Non
             scenario(["opentelemetry-demo"], [{"id": "scaled-to-zero-kubernetes-workload", "args": {}}]),
             FaultError,
             "args.kubernetesObject.metadata.name is required",
+        ),
+        (scenario([], objects=[{"kind": "ConfigMap"}]), ScenarioError, "spec.objects[0]: a Kubernetes object needs"),
+        (
+            scenario([], objects=[{"apiVersion": "v1", "kind": "Gadget", "metadata": {"name": "x"}}]),
+            ScenarioError,
+            "spec.objects[0] (Gadget/x): the server doesn't have a resource type 'Gadget'",
         ),
     ],
 )

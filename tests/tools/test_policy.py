@@ -1,11 +1,14 @@
-"""The ActionPolicy in front of every write: modes, allowed actions and namespaces, the approver, and the
-server-side dry run that always comes first."""
+"""The ActionPolicy in front of every write: modes, allowed actions and namespaces, cluster-scoped objects
+allowed by name, the blast-radius limits, the approver, and the server-side dry run that comes before the
+approver. Every rule is driven through the real tools against the simulator."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from orchestrator.tools import ActionPolicy, ActionRequest
+from orchestrator.tools import ActionPolicy, ActionRequest, Toolbox
 from tests.tools.conftest import NS, Cluster
 
 SCALE_CART = {"kind": "Deployment", "name": "cart", "namespace": NS, "replicas": 2}
@@ -36,7 +39,14 @@ async def test_decide_per_mode() -> None:
         and elsewhere.reason == "namespace otel-demo is not allowed (allowed namespaces: book-info)"
     )
     node = ActionRequest("uncordon", "/Node/sim-worker", "uncordon node sim-worker", {})
-    assert (await ActionPolicy(mode="auto", allowed_namespaces={"book-info"}).decide(node)).allowed
+    unnamed = await ActionPolicy(mode="auto").decide(node)  # no namespace bounds a Node: only its name does
+    assert not unnamed.allowed and unnamed.reason == (
+        "Node/sim-worker is cluster-scoped and the incident does not allow it by name (remediation.allowedClusterObjects)"
+    )
+    named = ActionPolicy(mode="auto", allowed_namespaces={"book-info"}, allowed_cluster_objects={"Node/sim-worker"})
+    assert (await named.decide(node)).allowed
+    other = ActionRequest("uncordon", "/Node/sim-worker2", "uncordon node sim-worker2", {})
+    assert not (await named.decide(other)).allowed
 
 
 def test_allowed_actions_must_be_write_tools() -> None:
@@ -54,14 +64,15 @@ def test_unknown_mode_is_rejected() -> None:
 async def test_mode_off_denies_without_touching_the_cluster(cluster: Cluster) -> None:
     before = stamp(cluster)
     r = await cluster.toolbox(ActionPolicy(mode="off")).call("scale", SCALE_CART)
-    assert not r.ok and r.error == "denied: remediation mode is off: read-only run"
-    assert r.write == {
+    assert not r.ok and r.error == "denied by policy: remediation mode is off: read-only run"
+    assert r.write == {  # denied from the arguments alone: the workload was never read
         "action": "scale",
         "target": f"{NS}/Deployment/cart",
         "mode": "denied",
-        "change": "scale deployment otel-demo/cart from 1 to 2 replicas",
-        "revert": "kubectl scale deployment/cart -n otel-demo --replicas=1",
+        "change": f"scale {NS}/Deployment/cart",
+        "revert": "",
         "dry_run_ok": False,
+        "reason": "remediation mode is off: read-only run",
     }
     assert r.targets == [f"{NS}/Deployment/cart"]
     assert stamp(cluster) == before
@@ -99,7 +110,7 @@ async def test_approve_mode_asks_the_approver_after_the_dry_run(cluster: Cluster
 
     before = stamp(cluster)
     declined = await cluster.toolbox(ActionPolicy(mode="approve", approver=no)).call("scale", SCALE_CART)
-    assert not declined.ok and declined.error == "denied: approval required and the approver declined"
+    assert not declined.ok and declined.error == "denied by policy: approval required and the approver declined"
     assert declined.write["mode"] == "denied" and declined.write["dry_run_ok"] is True
     assert stamp(cluster) == before
     assert seen[0].action == "scale" and seen[0].target == f"{NS}/Deployment/cart"
@@ -107,7 +118,7 @@ async def test_approve_mode_asks_the_approver_after_the_dry_run(cluster: Cluster
     assert seen[0].args == SCALE_CART
 
     nobody = await cluster.toolbox(ActionPolicy(mode="approve")).call("scale", SCALE_CART)
-    assert not nobody.ok and nobody.error == "denied: approval required and nobody approved"
+    assert not nobody.ok and nobody.error == "denied by policy: approval required and nobody approved"
 
     approved = await cluster.toolbox(ActionPolicy(mode="approve", approver=yes)).call("scale", SCALE_CART)
     assert approved.ok and approved.write["mode"] == "applied"
@@ -117,10 +128,12 @@ async def test_approve_mode_asks_the_approver_after_the_dry_run(cluster: Cluster
 async def test_allowed_actions_and_namespaces(cluster: Cluster) -> None:
     narrow = cluster.toolbox(ActionPolicy(mode="auto", allowed_actions={"rollout_undo"}))
     r = await narrow.call("scale", SCALE_CART)
-    assert not r.ok and r.error == "denied: action scale is not allowed (allowed actions: rollout_undo)"
+    assert not r.ok and r.error == "denied by policy: action scale is not allowed (allowed actions: rollout_undo)"
     elsewhere = cluster.toolbox(ActionPolicy(mode="auto", allowed_namespaces={"book-info"}))
     r = await elsewhere.call("scale", SCALE_CART)
-    assert not r.ok and r.error == "denied: namespace otel-demo is not allowed (allowed namespaces: book-info)"
+    assert (
+        not r.ok and r.error == "denied by policy: namespace otel-demo is not allowed (allowed namespaces: book-info)"
+    )
     assert stamp(cluster)[2] == 1
 
 
@@ -146,9 +159,143 @@ async def test_secret_edits_and_other_deletions_are_not_offered(cluster: Cluster
     secret = await tb.call(
         "patch", {"kind": "secret", "name": "valkey-credentials", "namespace": NS, "patch": {"data": {}}}
     )
-    assert not secret.ok and secret.error == "denied: Secret edits are not offered by this toolbox"
+    assert not secret.ok and secret.error == "denied by policy: Secret edits are not offered by this toolbox"
     deployment = await tb.call("delete_resource", {"kind": "deploy", "name": "cart", "namespace": NS})
-    assert not deployment.ok and deployment.error.startswith("denied: deleting a Deployment is not offered")
+    assert not deployment.ok and deployment.error.startswith("denied by policy: deleting a Deployment is not offered")
     assert cluster.apps.read_namespaced_deployment("cart", NS).metadata.name == "cart"
     assert secret.write["mode"] == deployment.write["mode"] == "denied"
     assert deployment.targets == [f"{NS}/Deployment/cart"]
+
+
+# ---------------------------------------------------------------------------------------------- before any read
+WRITES_ELSEWHERE: list[tuple[str, dict[str, Any]]] = [
+    ("scale", {"kind": "deploy", "name": "coredns", "namespace": "kube-system", "replicas": 0}),
+    ("delete_pod", {"namespace": "kube-system", "name": "no-such-pod"}),
+    ("patch", {"kind": "cm", "name": "no-such-map", "namespace": "kube-system", "patch": {"data": {"a": "b"}}}),
+    ("rollout_restart", {"kind": "Deployment", "name": "no-such-app", "namespace": "nowhere"}),
+    ("uncordon", {"node": "sim-worker"}),
+    ("uncordon", {"node": "no-such-node"}),
+    ("patch", {"kind": "no", "name": "sim-worker", "patch": {"spec": {"unschedulable": True}}}),
+    ("patch", {"kind": "nodes", "name": "no-such-node", "patch": {"spec": {"unschedulable": True}}}),
+    ("delete_resource", {"kind": "ns", "name": "otel-demo", "namespace": NS}),
+    ("restore_service", {"namespace": "kube-system", "name": "no-such-svc", "workload": "Deployment/coredns"}),
+]
+
+
+@pytest.mark.parametrize(("tool", "args"), WRITES_ELSEWHERE)
+async def test_a_write_outside_the_policy_is_denied_before_any_cluster_call(
+    cluster: Cluster, tool: str, args: dict
+) -> None:
+    """Every request to the API server fails while these run: an answer that is a denial made no call, so
+    whether the object exists cannot show through ("not found" never comes back)."""
+    tb = cluster.toolbox(ActionPolicy(mode="auto", allowed_namespaces={NS}))
+    cluster.fail_requests(".", 500)
+    try:
+        r = await tb.call(tool, args)
+        read = await tb.call("describe", {"kind": "deploy", "name": "cart", "namespace": NS})
+    finally:
+        cluster.heal_requests()
+    assert not read.ok and "(500)" in str(read.error)  # any call that reached the API server failed
+    assert not r.ok and r.error.startswith("denied by policy: "), r.error
+    assert "not found" not in r.error and "500" not in r.error
+    assert r.write is not None and r.write["mode"] == "denied" and r.write["reason"] == r.error.split(": ", 1)[1]
+
+
+async def test_an_unknown_kind_is_an_argument_error_before_any_cluster_call(cluster: Cluster) -> None:
+    tb = cluster.toolbox(ActionPolicy(mode="auto"))
+    cluster.fail_requests(".", 500)
+    try:
+        r = await tb.call("patch", {"kind": "ClusterRole", "name": "admin", "patch": {"rules": []}})
+    finally:
+        cluster.heal_requests()
+    assert not r.ok and r.error.startswith("unknown kind 'ClusterRole'") and r.write is None
+
+
+# ---------------------------------------------------------------------------------------------- cluster-scoped objects
+async def test_a_node_is_changed_only_when_allowed_by_name(cluster: Cluster) -> None:
+    def cordoned(name: str) -> bool:
+        return bool(cluster.core.read_node(name).spec.unschedulable)
+
+    cordon = {"spec": {"unschedulable": True}}
+    tb = cluster.toolbox(ActionPolicy(mode="auto", allowed_cluster_objects={"Node/sim-worker2"}))
+    r = await tb.call("patch", {"kind": "node", "name": "sim-worker", "patch": cordon})
+    assert not r.ok and r.error.startswith("denied by policy: Node/sim-worker is cluster-scoped")
+    assert not cordoned("sim-worker")
+    r = await tb.call("patch", {"kind": "node", "name": "sim-worker2", "patch": cordon})
+    assert r.ok and r.write["mode"] == "applied" and r.write["target"] == "/Node/sim-worker2"
+    assert cordoned("sim-worker2")
+    r = await tb.call("uncordon", {"node": "sim-worker2"})
+    assert r.ok and not cordoned("sim-worker2")
+
+
+async def test_a_namespace_is_never_deleted_even_when_allowed_by_name(cluster: Cluster) -> None:
+    tb = cluster.toolbox(ActionPolicy(mode="auto", allowed_cluster_objects={f"Namespace/{NS}"}))
+    r = await tb.call("delete_resource", {"kind": "Namespace", "name": NS, "namespace": NS})
+    assert not r.ok and r.error == "denied by policy: deleting a Namespace is never offered"
+    assert cluster.core.read_namespace(NS).status.phase == "Active"
+
+
+# ---------------------------------------------------------------------------------------------- blast radius
+async def test_a_serving_workload_is_not_scaled_to_zero(cluster: Cluster) -> None:
+    tb = cluster.toolbox(ActionPolicy(mode="auto"))
+    assert cluster.apps.read_namespaced_deployment("frontend", NS).status.ready_replicas
+    scaled = await tb.call("scale", {"kind": "deploy", "name": "frontend", "namespace": NS, "replicas": 0})
+    assert not scaled.ok and scaled.error.startswith("denied by policy: Deployment/frontend is serving (1 ready")
+    assert scaled.write["mode"] == "denied" and scaled.write["dry_run_ok"] is True  # judged on the dry run
+    zero = {"spec": {"replicas": 0}}
+    patched = await tb.call("patch", {"kind": "deploy", "name": "frontend", "namespace": NS, "patch": zero})
+    assert not patched.ok and patched.error == scaled.error  # the same rule, whichever tool asks
+    assert cluster.apps.read_namespaced_deployment("frontend", NS).spec.replicas == 1
+    assert (await tb.call("scale", {"kind": "deploy", "name": "frontend", "namespace": NS, "replicas": 2})).ok
+
+    # A workload that serves nothing may be scaled to 0: that stops no traffic.
+    broken = {
+        "metadata": {"name": "never-ready", "labels": {"app": "never-ready"}},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "never-ready"}},
+            "template": {
+                "metadata": {"labels": {"app": "never-ready"}},
+                "spec": {"containers": [{"name": "c", "image": "registry.invalid/none:1"}]},
+            },
+        },
+    }
+    cluster.apps.create_namespaced_deployment(NS, broken)
+    cluster.advance(60)
+    r = await tb.call("scale", {"kind": "deploy", "name": "never-ready", "namespace": NS, "replicas": 0})
+    assert r.ok and r.write["mode"] == "applied", r.error
+
+
+async def test_a_run_changes_at_most_its_limit_of_objects(cluster: Cluster) -> None:
+    async def restart(tb: Toolbox, name: str) -> Any:
+        return await tb.call("rollout_restart", {"kind": "deploy", "name": name, "namespace": NS})
+
+    tb = cluster.toolbox(ActionPolicy(mode="auto", max_objects=2))
+    assert (await restart(tb, "cart")).ok and (await restart(tb, "ad")).ok
+    generation = cluster.apps.read_namespaced_deployment("frontend", NS).metadata.generation
+    third = await restart(tb, "frontend")
+    assert not third.ok and third.error == (
+        "denied by policy: this run has already changed 2 objects, its limit (remediation.maxObjectsChanged: 2); "
+        f"{NS}/Deployment/frontend would be one more"
+    )
+    assert cluster.apps.read_namespaced_deployment("frontend", NS).metadata.generation == generation
+    assert (await restart(tb, "cart")).ok  # an object already changed is no further spread
+
+    dry = cluster.toolbox(ActionPolicy(mode="dry-run", max_objects=1))  # what a dry run would change counts too
+    assert (await restart(dry, "cart")).ok
+    assert (await restart(dry, "ad")).error.startswith("denied by policy: this run has already changed 1 objects")
+
+
+async def test_the_approver_is_never_asked_about_a_write_the_rules_deny(cluster: Cluster) -> None:
+    asked: list[ActionRequest] = []
+
+    async def yes(request: ActionRequest) -> bool:
+        asked.append(request)
+        return True
+
+    tb = cluster.toolbox(ActionPolicy(mode="approve", approver=yes, allowed_namespaces={NS}))
+    for tool, args in WRITES_ELSEWHERE:
+        assert not (await tb.call(tool, args)).ok
+    assert not (await tb.call("scale", {"kind": "deploy", "name": "frontend", "namespace": NS, "replicas": 0})).ok
+    assert asked == []
+    assert (await tb.call("scale", SCALE_CART)).ok and [r.target for r in asked] == [f"{NS}/Deployment/cart"]

@@ -252,6 +252,10 @@ async def test_uncordon_heals_a_cordoned_node(cluster: Cluster) -> None:
     nodes = (await tb.call("list_resources", {"kind": "node"})).content["items"]
     cordoned = [n["name"] for n in nodes if n["summary"]["unschedulable"]]
     assert len(cordoned) == 1
+    # A Node is cluster-scoped: no namespace bounds it, so it is changed only when allowed by name.
+    denied = await tb.call("uncordon", {"node": cordoned[0]})
+    assert not denied.ok and denied.error.startswith(f"denied by policy: Node/{cordoned[0]} is cluster-scoped")
+    tb.ctx.policy.allowed_cluster_objects = {f"Node/{cordoned[0]}"}
     r = await tb.call("uncordon", {"node": cordoned[0]})
     applied(r, "uncordon", f"/Node/{cordoned[0]}")
     assert r.write["revert"] == f"kubectl cordon {cordoned[0]}"

@@ -99,11 +99,31 @@ def validate_fault(fid: str | None, args: dict) -> Fault:
 
 def inject(cluster: Cluster, fid: str, args: dict) -> dict:
     f = validate_fault(fid, args)
+    since = cluster.store.resource_version
     changes = f.inject(cluster, args)
-    record = {"id": fid, "index": f.index, "target": target_name(args), "changes": changes, "at": cluster.now()}
+    record = {
+        "id": fid,
+        "index": f.index,
+        "target": target_name(args),
+        "changes": changes,
+        "clusterObjects": _cluster_scoped_writes(cluster, since),
+        "at": cluster.now(),
+    }
     cluster.injected.append(record)
     cluster.reconcile()
     return record
+
+
+def _cluster_scoped_writes(cluster: Cluster, since: int) -> list[str]:
+    """`Kind/name` of the cluster-scoped objects written after resourceVersion `since`: what an injector
+    changed outside any namespace (a cordoned Node), which an incident may allow its run to change back."""
+    written = {
+        f"{rt.kind}/{event.obj['metadata']['name']}"
+        for rt in cluster.store.registry.types
+        if not rt.namespaced
+        for event in cluster.store.events_since(rt, since, None, lambda _: True)
+    }
+    return sorted(written)
 
 
 def target_name(args: dict) -> str:
