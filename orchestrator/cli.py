@@ -36,8 +36,11 @@ EXIT_BAD_INPUT = 2
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    """One line on stderr and the exit code: the way every user mistake ends."""
-    typer.echo(f"error: {message}", err=True)
+    """One line on stderr and the exit code: the way every user mistake ends (secrets masked: an error may
+    quote the cluster)."""
+    from .redaction import mask_text
+
+    typer.echo(f"error: {mask_text(message)}", err=True)
     raise typer.Exit(code)
 
 

@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
+from ..redaction import mask_text, scrub
 from .base import Access, Tool, ToolResult
 from .context import ToolContext
 from .errors import ToolError, one_line
 from .kinds import KINDS, ref
-from .redact import mask_text, scrub
 from .schema import validate
 
 Handler = Callable[[ToolContext, dict[str, Any]], Awaitable["ToolResult | dict[str, Any]"]]
