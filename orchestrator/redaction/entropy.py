@@ -19,6 +19,9 @@ from .table import Entropy
 
 CANDIDATE = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 _EDGES = "+/_-="
+_SEPARATORS = re.compile(r"[+/_=-]")
+_MIN_PIECE = 4  # shorter pieces between separators say nothing either way
+_RANDOM_SHARE = 0.6  # of a candidate's letters and digits, in random-looking pieces
 
 
 def _class(ch: str) -> str:
@@ -46,10 +49,18 @@ def class_changes(s: str) -> float:
 
 def looks_random(s: str, rule: Entropy) -> bool:
     core = s.strip(_EDGES)
-    if len(core) < rule.min_length:
+    if len(core) < rule.min_length or bits_per_char(core) < rule.min_bits_per_char:
         return False
+    # Judged piece by piece between separators: `Pod/cart-64qqkb4v2c-2d96g` mixes cases and digits only
+    # across its pieces (a CamelCase kind, lower-case names), a random key within each of them.
+    pieces = [p for p in _SEPARATORS.split(core) if p]
+    random_chars = sum(len(p) for p in pieces if len(p) >= _MIN_PIECE and _random_piece(p, rule))
+    return random_chars >= _RANDOM_SHARE * sum(map(len, pieces))
+
+
+def _random_piece(piece: str, rule: Entropy) -> bool:
     has_upper = has_lower = has_digit = False
-    for ch in core:
+    for ch in piece:
         if ch.isdigit():
             has_digit = True
         elif ch.isupper():
@@ -58,9 +69,8 @@ def looks_random(s: str, rule: Entropy) -> bool:
             has_lower = True
     if not (has_upper and has_lower):
         return False
-    changes = class_changes(core)
     needed = rule.min_class_changes if has_digit else rule.no_digit_min_class_changes
-    return changes >= needed and bits_per_char(core) >= rule.min_bits_per_char
+    return class_changes(piece) >= needed
 
 
 def mask_random(text: str, rule: Entropy, not_secrets: tuple[re.Pattern[str], ...]) -> str:

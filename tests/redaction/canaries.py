@@ -148,6 +148,51 @@ class Forge:
         pw = self.password()
         return Canary("credential-assignment", f"Server=sql.shop.svc;Database=orders;User Id=sa;Password={pw};", pw)
 
+    def gitlab(self) -> Canary:
+        token = f"glpat-{self.mixed(URLSAFE, 20)}"
+        return Canary("gitlab-token", token, token)
+
+    def stripe(self) -> Canary:
+        key = f"sk_live_{self.mixed(ALNUM, 24)}"
+        return Canary("stripe-key", key, key)
+
+    def huggingface(self) -> Canary:
+        token = f"hf_{self.chars(string.ascii_letters, 34)}"
+        return Canary("huggingface-token", token, token)
+
+    def npm(self) -> Canary:
+        token = f"npm_{self.mixed(ALNUM, 36)}"
+        return Canary("npm-token", token, token)
+
+    def azure(self) -> Canary:
+        key = base64.b64encode(self.rng.randbytes(64)).decode()
+        text = f"DefaultEndpointsProtocol=https;AccountName=shopdata;AccountKey={key};EndpointSuffix=core.windows.net"
+        return Canary("azure-key", text, key)
+
+    def registry_auth(self) -> Canary:
+        auth = base64.b64encode(f"robot$shop:{self.password(32)}".encode()).decode()
+        return Canary("registry-auth", json.dumps({"auths": {"registry.example.com": {"auth": auth}}}), auth)
+
+    def manifest_env_json(self) -> Canary:
+        pw = self.password(12)
+        return Canary("manifest-credential", json.dumps({"name": "DB_PASSWORD", "value": pw}), pw)
+
+    def manifest_env_yaml(self) -> Canary:
+        pw = self.password(12)
+        return Canary("manifest-credential", f"- name: SMTP_PASS\n  value: {pw}\n", pw)
+
+    def quoted(self) -> Canary:
+        phrase = " ".join(self.chars(string.ascii_lowercase, 7) for _ in range(4))
+        return Canary("quoted-credential", f"passphrase='{phrase}' # set by ops", phrase)
+
+    def assignment(self) -> Canary:
+        pw = self.password(14)
+        return Canary("credential-assignment", f"export REGISTRY_TOKEN={pw}", pw)
+
+    def flag(self) -> Canary:
+        pw = self.password(14)
+        return Canary("credential-flag", f"redis-server --requirepass {pw} --port 6379", pw)
+
     def high_entropy(self) -> Canary:
         key = self.mixed(URLSAFE, 48)
         return Canary("high-entropy", key, key)
@@ -181,6 +226,26 @@ def every_format(seed: int = 15) -> list[Canary]:
         f.url_password("redis"),
         f.connection_string(),
         f.high_entropy(),
+    ]
+
+
+def every_entry(seed: int = 16) -> list[Canary]:
+    """`every_format` plus a canary for each other entry of the table (vendors and contexts the issue did
+    not list), so every row of formats.yaml is tested."""
+    f = Forge(seed)
+    return [
+        *every_format(seed),
+        f.gitlab(),
+        f.stripe(),
+        f.huggingface(),
+        f.npm(),
+        f.azure(),
+        f.registry_auth(),
+        f.manifest_env_json(),
+        f.manifest_env_yaml(),
+        f.quoted(),
+        f.assignment(),
+        f.flag(),
     ]
 
 

@@ -293,7 +293,9 @@ def _pod_name(body: dict[str, Any], app: str) -> str:
 
 def curious(body: dict[str, Any]) -> dict[str, Any]:
     """Reads everything a state offers, once, then does what the state asks: a plan, a diagnosis naming the
-    crashing worker, a restart of it, a mitigation report."""
+    crashing worker, a restart of it (a dry run). It never reports the mitigation done: on a cluster given
+    by kubeconfig the settle time before any verification is real time, which a test cannot wait for, so
+    each run ends escalated (the gate's masking is tested on its own in test_boundaries.py)."""
     offered = {t["function"]["name"] for t in body.get("tools") or []}
     recent = _since_instruction(body)
     called = [
@@ -319,10 +321,7 @@ def curious(body: dict[str, Any]) -> dict[str, Any]:
         return _call("submit_diagnosis", diagnosis | {"mitigations": [{"action": "rollout_restart", "args": WORKER}]})
     if "rollout_restart" in offered and "rollout_restart" not in names:
         return _call("rollout_restart", WORKER)
-    if "submit_mitigation" in offered:
-        action = {"action": "rollout_restart", "args": WORKER, "result": "dry-run"}
-        return _call("submit_mitigation", {"summary": "restarted", "actions": [action], "remediated": []})
-    return {"content": "nothing more to do"}
+    return {"content": "Still looking."}
 
 
 def _call(name: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -389,7 +388,7 @@ def test_a_scripted_model_reads_every_canary_masked(
             "run", str(inc), "--output", str(out), "--model", "openai/canary", "--base-url", stub.base_url,
             "--mitigations", mitigations, "--model-class", model_class,
         )  # fmt: skip
-    assert proc.returncode in (0, 3), proc.stderr
+    assert proc.returncode == 3, proc.stderr
     sent = model_saw(stub)
     assert stub.requests and leaks(sent, c) == []
     assert_nothing_leaked(c, out, proc)
@@ -420,3 +419,94 @@ def test_every_format_is_planted(planted: Planted) -> None:
     assert set(planted.by_place) == places
     planted_formats = {x.format for items in planted.by_place.values() for x in items}
     assert planted_formats == {x.format for x in planted.canaries}
+
+
+def _embedded_scenario(tmp: Path, c: list[Canary]) -> Path:
+    """A shop the embedded simulator installs itself, canaries in its command, args, env, labels, ConfigMap
+    and start-up logs, whose web Deployment is then rolled out with an image tag that does not exist."""
+    ghp, xoxb, hook, proj, akia, aws_secret, jwt, rsa, basic, pg, random_key = (
+        c[0], c[3], c[6], c[8], c[10], c[12], c[14], c[15], c[18], c[20], c[23],
+    )  # fmt: skip
+    app = {
+        "apiVersion": "sim.sre-agent.dev/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "canary-shop"},
+        "spec": {
+            "namespace": NS,
+            "services": [
+                {
+                    "name": "web",
+                    "image": "registry.example.com/shop/web:1.0",
+                    "port": 8080,
+                    "protocol": "http",
+                    "command": ["/web"],
+                    "args": ["--notify", hook.text, f"--upstream-key={proj.text}"],
+                    "env": {"DATABASE_URL": pg.text, "UPSTREAM_SIGNATURE": random_key.text, "CI_JOB_JWT": jwt.text},
+                    "labels": {"git-token": ghp.text},
+                    "configMaps": {"web-config": {"tls.key": rsa.text, "aws.conf": f"{akia.text}:{aws_secret.text}"}},
+                    "logs": {"ready": [f"listening; webhook auth {basic.text}", f"slack bot {xoxb.text} connected"]},
+                }
+            ],
+        },
+    }
+    (tmp / "canary-shop.yaml").write_text(yaml.safe_dump(app, sort_keys=False))
+    web = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": NS}}
+    scenario = {
+        "apiVersion": "sim.sre-agent.dev/v1alpha1",
+        "kind": "Scenario",
+        "metadata": {"name": "canary-shop"},
+        "spec": {
+            "applications": [{"file": "canary-shop.yaml"}],
+            "images": [
+                {
+                    "repository": "registry.example.com/shop/web",
+                    "tags": ["1.0"],
+                    "entrypoint": ["/web"],
+                    "programs": {"/web": {"serve": {"port": 8080}}},
+                }
+            ],
+            "faults": [
+                {
+                    "id": "nonexistent-kubernetes-workload-container-image",
+                    "args": {"kubernetesObject": web, "container": {"name": "web"}},
+                }
+            ],
+        },
+    }
+    path = tmp / "canary-shop.scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    return path
+
+
+def test_a_run_that_fixes_and_verifies_on_the_embedded_simulator_leaks_nothing(tmp_path: Path) -> None:
+    """The whole machine, verifier and gate included, on a cluster the run starts itself."""
+    c = every_format(seed=23)
+    doc = {
+        "apiVersion": "sre-agent.dev/v1alpha1",
+        "kind": "Incident",
+        "metadata": {"name": "canary-embedded"},
+        "spec": {
+            "summary": f"web pods are not ready; deploy log: {c[16].text}",
+            "scope": {"namespaces": [NS]},
+            "cluster": {"simulate": {"scenario": str(_embedded_scenario(tmp_path, c))}},
+            "model": "builtin/playbook",
+            "remediation": {"mode": "auto"},
+        },
+    }
+    inc = tmp_path / "canary-embedded.yaml"
+    inc.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with SimulatorServer.start(scenario=doc["spec"]["cluster"]["simulate"]["scenario"]) as sim:  # what it holds
+        core = client.CoreV1Api(client.ApiClient(sim.client_configuration()))
+        dep = client.AppsV1Api(core.api_client).read_namespaced_deployment("web", NS)
+        assert dep.spec.template.spec.containers[0].args[1] == c[6].text
+        assert dep.spec.template.metadata.labels["git-token"] == c[0].text
+        assert core.read_namespaced_config_map("web-config", NS).data["tls.key"] == c[15].text
+    out = tmp_path / "run"
+    proc = sre_agent("run", str(inc), "--output", str(out), "-o", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_nothing_leaked(c, out, proc)
+    trace = [json.loads(line) for line in (out / "trace.jsonl").read_text().splitlines()]
+    assert [e for e in trace if e["kind"] == "verifier_verdict" and e["data"]["passed"]]
+    (start,) = [e["data"] for e in trace if e["kind"] == "run_start"]
+    assert start["incident"]["summary"] == "web pods are not ready; deploy log: <redacted:private-key>"
+    assert json.loads(proc.stdout)["status"] == "resolved"
