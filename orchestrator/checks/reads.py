@@ -16,6 +16,8 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+from ..redaction import mask_text
+
 T = TypeVar("T")
 
 # kind -> (client API class, method stem, plural for messages); Node is the one cluster-scoped kind read here.
@@ -41,7 +43,7 @@ class ReadError(Exception):
 
 
 def one_line(text: object) -> str:
-    line = " ".join(str(text).split())
+    line = " ".join(mask_text(str(text)).split())  # masked before the cut, which could halve a secret
     # urllib3 prefixes connection errors with the repr of its connection object: noise for a human.
     line = re.sub(r"<[\w.]+ object at 0x[0-9a-f]+>:\s*", "", line)
     return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 1] + "…"

@@ -10,23 +10,30 @@ place:
   (`analyzers/run.py`), the verifier gate's checks (`verify.py`), the incident (`engine/loop.py`);
 - where text goes out: every model request (`agents.py` MeteredClient), the trace (`trace.py`, hence the
   progress view and every file derived from it), structlog (`logs.py`), the run's result (`engine/loop.py`:
-  report.json/md/html, agent_output.json, stdout) and one-line errors (`cli.py`).
+  report.json/md/html, agent_output.json, stdout), one-line errors and the approval prompt (`cli.py`).
 
-Masking is idempotent (a mask is never masked again), so text may cross several boundaries.
+Masking is idempotent (a mask is never masked again), so text may cross several boundaries; what was
+masked once is remembered by digest, so a model's growing context is not scanned again at each call.
+Helpers that cut text to a length mask it first (a cut could halve a secret past recognition).
 Secret objects' values and credential-named env vars are handled before this, in `tools/redact.py`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from functools import cache, lru_cache
+import threading
+from collections import OrderedDict
+from functools import cache
 from typing import Any
 
 from .entropy import mask_random
 from .table import Table, table
 
 MASK = "<redacted>"
-_CACHED_CHARS = 20_000  # strings up to this long are memoised: the same text crosses several boundaries
+_MEMO_SIZE = 16_384  # texts remembered; an unchanged one costs its digest only
+_memo: OrderedDict[bytes, str | None] = OrderedDict()
+_memo_lock = threading.Lock()
 
 
 def mask_text(text: str) -> str:
@@ -34,14 +41,18 @@ def mask_text(text: str) -> str:
     that says what it is: `password=<redacted>`)."""
     if not text:
         return text
-    if len(text) <= _CACHED_CHARS:
-        return _masked(text)
-    return _mask(text, table())
-
-
-@lru_cache(maxsize=8192)
-def _masked(text: str) -> str:
-    return _mask(text, table())
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    with _memo_lock:
+        if key in _memo:
+            _memo.move_to_end(key)
+            masked = _memo[key]
+            return text if masked is None else masked
+    masked = _mask(text, table())
+    with _memo_lock:
+        _memo[key] = None if masked == text else masked
+        if len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    return masked
 
 
 def _mask(text: str, t: Table) -> str:
