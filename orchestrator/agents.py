@@ -2,9 +2,10 @@
 
 - `AgentTool` exposes one of our tools (or a submission) to an AssistantAgent with our JSON schema and
   hands every call to the engine's dispatcher, which traces it, checks it and runs it.
-- `MeteredClient` wraps any ChatCompletionClient: it counts each request's tokens against the class
-  budget, records an llm_call event, and remembers the action the model declared for the call that
-  follows, so a mismatched call can be rejected before it runs.
+- `MeteredClient` wraps any ChatCompletionClient: it masks secrets in every message it sends (the last
+  boundary before a model), counts each request's tokens against the class budget, records an llm_call
+  event, and remembers the action the model declared for the call that follows, so a mismatched call can
+  be rejected before it runs.
 - `RoleAgent` is one role's AssistantAgent plus its budgeted context, stepped one model call at a time.
 """
 
@@ -24,6 +25,7 @@ from pydantic import BaseModel
 
 from .context import FINDINGS_HEADER
 from .models.base import TurnModel
+from .redaction import mask_text
 from .tokens import count_message
 from .trace import Trace
 
@@ -104,6 +106,7 @@ class MeteredClient(TurnModel):
     ) -> CreateResult:
         if self.offer_only is not None:
             tools = [t for t in tools if _tool_name(t) in self.offer_only]
+        messages = [redacted(m) for m in messages]
         counted = self.count_tokens(messages, tools=tools)
         if counted > self.budget_tokens:
             self.trace.emit(
@@ -200,6 +203,35 @@ class RoleAgent:
             return await self.step(message)
         finally:
             self.client.offer_only = None
+
+
+def redacted(message: LLMMessage) -> LLMMessage:
+    """The message with secrets masked in its text and in the tool results it carries (a model's own tool
+    calls are left as it made them)."""
+    update: dict[str, Any] = {}
+    content = getattr(message, "content", None)
+    if isinstance(content, str):
+        if (masked := mask_text(content)) != content:
+            update["content"] = masked
+    elif isinstance(content, list):
+        items = [_redacted_item(x) for x in content]
+        if any(a is not b for a, b in zip(items, content, strict=True)):
+            update["content"] = items
+    thought = getattr(message, "thought", None)
+    if isinstance(thought, str) and (masked := mask_text(thought)) != thought:
+        update["thought"] = masked
+    return message.model_copy(update=update) if update else message
+
+
+def _redacted_item(item: Any) -> Any:
+    if isinstance(item, str):
+        masked = mask_text(item)
+        return item if masked == item else masked
+    text = getattr(item, "content", None)
+    if isinstance(text, str) and hasattr(item, "call_id"):  # a FunctionExecutionResult: a tool's answer
+        masked = mask_text(text)
+        return item if masked == text else item.model_copy(update={"content": masked})
+    return item
 
 
 def _is_findings(message: LLMMessage) -> bool:

@@ -36,8 +36,11 @@ EXIT_BAD_INPUT = 2
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    """One line on stderr and the exit code: the way every user mistake ends."""
-    typer.echo(f"error: {message}", err=True)
+    """One line on stderr and the exit code: the way every user mistake ends (secrets masked: an error may
+    quote the cluster)."""
+    from .redaction import mask_text
+
+    typer.echo(f"error: {mask_text(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -56,7 +59,9 @@ def _load_incident(path: Path):  # noqa: ANN202 - Incident, imported lazily
     try:
         return load_checked_incident(path)
     except IncidentError as err:
-        for line in str(err).splitlines():
+        from .redaction import mask_text
+
+        for line in mask_text(str(err)).splitlines():  # an error may quote a value of the file
             typer.echo(f"error: {line}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
@@ -178,7 +183,9 @@ def _override(doc, namespace: str | None, kube_context: str | None, kubeconfig: 
 async def _ask_approval(request) -> bool:  # noqa: ANN001 - tools.policy.ActionRequest, imported lazily
     import asyncio
 
-    question = f"apply {request.action} to {request.target}: {request.change}?"
+    from .redaction import mask_text
+
+    question = mask_text(f"apply {request.action} to {request.target}: {request.change}?")
     return await asyncio.to_thread(typer.confirm, question, default=False, err=True)
 
 

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .redaction import mask_text
+
 REQUEST_TIMEOUT_SECONDS = 10.0
 REACHABLE_TIMEOUT_SECONDS = 5.0
 DEFAULT_KUBECONFIG = "~/.kube/config"
@@ -126,4 +128,4 @@ def _reason(err: BaseException) -> str:
 
 
 def _one_line(err: object) -> str:
-    return " ".join(str(err).split())[:300]
+    return " ".join(mask_text(str(err)).split())[:300]  # masked before the cut, which could halve a secret

@@ -1,6 +1,6 @@
 """structlog setup: JSON lines everywhere. Each run gets its own logger writing to the run directory
 (engine.log.jsonl, run id bound); the process-wide logger only reports warnings on stderr, so stdout
-stays clean for `-o json`."""
+stays clean for `-o json`. Both mask secrets in every field before rendering."""
 
 from __future__ import annotations
 
@@ -11,10 +11,19 @@ from typing import IO, Any
 
 import structlog
 
+from .redaction import scrub
+
+
+def redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Secrets masked in every field, the formatted traceback included (it quotes exception messages)."""
+    return {key: scrub(value) for key, value in event.items()}
+
+
 _PROCESSORS: list[Any] = [
     structlog.processors.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
     structlog.processors.format_exc_info,
+    redact,
     structlog.processors.JSONRenderer(),
 ]
 

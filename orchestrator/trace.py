@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from .redaction import scrub
+
 # Event kinds; subscribers switch on these strings (engine/events.py maps them to typed progress events).
 KINDS = (
     "run_start",
@@ -82,7 +84,7 @@ class Trace:
             state=self.state,
             role=role if role is not None else self.role,
             model=self.model,
-            data=data,
+            data=scrub(data),  # the trace, its subscribers and every file derived from it never see a secret
         )
         self.events.append(event)
         if self._file is not None:

@@ -23,6 +23,7 @@ from .checks import CHECKS, Context, ReadError, Reads, Target, TargetError, pars
 from .checks.reads import one_line
 from .checks.relations import affected_workloads
 from .checks.targets import WORKLOAD_KINDS
+from .redaction import mask_text, scrub
 
 WORKLOAD_CHECKS = ("workload_available", "no_pending_or_crashlooping", "no_recent_restarts")
 SERVICE_CHECKS = ("service_selects_pods", "endpoints_ready", "service_ports_match")
@@ -214,6 +215,7 @@ class Gate:
         """Run every check on fresh reads (nothing is reused from an earlier verdict) and decide."""
         ctx = Context(self._reads(), self.namespaces, self.restart_window)
         results = list(await asyncio.gather(*(asyncio.to_thread(run_check, ctx, spec) for spec in checks)))
+        results = [masked(r) for r in results]  # evidence quotes the cluster; objections go back to a model
         objections = [r.objection() for r in results if not r.passed]
         if not results:
             objections = ["no check was required: nothing proves the incident is resolved"]
@@ -224,6 +226,14 @@ class Gate:
             objections=objections,
             at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
+
+
+def masked(result: CheckResult) -> CheckResult:
+    """The result with secrets masked in what it quotes from the cluster."""
+    result.value = scrub(result.value)
+    result.evidence = mask_text(result.evidence)
+    result.error = mask_text(result.error) if result.error else result.error
+    return result
 
 
 def run_check(ctx: Context, spec: CheckSpec) -> CheckResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..redaction import mask_text
 from .finding import ref
 from .snapshot import Snapshot, event_time
 
@@ -24,7 +25,7 @@ def ns_of(obj: dict) -> str | None:
 
 
 def quote(text: Any, limit: int = MAX_QUOTE) -> str:
-    line = " ".join(str(text or "").split())
+    line = " ".join(mask_text(str(text or "")).split())  # masked before the cut, which could halve a secret
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..tools.redact import mask_text
+from ..redaction import mask_text
 from .finding import Finding, rank
 from .registry import REGISTRY, AnalyzerDef, Registry
 from .remedies import remedy
@@ -36,7 +36,7 @@ def analyze(reads: Snapshot, scope: Scope, kinds: Iterable[str] | None = None, r
         try:
             found = d.run(reads, scope)
         except Exception as err:  # an analyzer bug must not hide the other analyzers' findings
-            report.errors.append(f"analyzer {d.name} ({d.kind}) failed: {type(err).__name__}: {err}")
+            report.errors.append(mask_text(f"analyzer {d.name} ({d.kind}) failed: {type(err).__name__}: {err}"))
             continue
         for f in found:
             f.analyzer = f.analyzer or d.name
@@ -48,10 +48,11 @@ def analyze(reads: Snapshot, scope: Scope, kinds: Iterable[str] | None = None, r
 
 
 def scrub(f: Finding) -> Finding:
-    """Credential-looking text masked in everything a finding carries out (logs and events quote freely)."""
+    """Secrets masked in everything a finding carries out (logs, events and commands are quoted freely)."""
     f.cause = mask_text(f.cause)
     f.evidence = [mask_text(line) for line in f.evidence]
     f.remedy = [mask_text(line) for line in f.remedy]
+    f.field = mask_text(f.field)
     return f
 
 

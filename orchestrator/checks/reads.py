@@ -16,6 +16,7 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+from ..redaction import mask_text
 from ..tools.kinds import KINDS
 
 T = TypeVar("T")
@@ -50,7 +51,7 @@ class ReadError(Exception):
 
 
 def one_line(text: object) -> str:
-    line = " ".join(str(text).split())
+    line = " ".join(mask_text(str(text)).split())  # masked before the cut, which could halve a secret
     # urllib3 prefixes connection errors with the repr of its connection object: noise for a human.
     line = re.sub(r"<[\w.]+ object at 0x[0-9a-f]+>:\s*", "", line)
     return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 1] + "…"

@@ -17,6 +17,7 @@ from ..analyzers.snapshot import parse_time
 from ..dispatch import StateScope
 from ..machines import StateSpec
 from ..models.errors import ModelError
+from ..redaction import mask_text
 from ..roles import load_role
 from ..verify import CheckSpec, Verdict
 from .state import RunState, Step, cancelled
@@ -68,7 +69,8 @@ async def _first_pass(run: RunState, w: Wiring, firing: list[dict[str, Any]]) ->
         result.snapshot.alerts = list(firing)
         report = analyze(result.snapshot, Scope(tuple(scope)))
     except Exception as exc:  # unreachable or a reader bug: never the run's end, the agents can still read
-        w.trace.emit("analysis", namespaces=scope, error=f"{type(exc).__name__}: {exc}"[:300], findings=[])
+        error = mask_text(f"{type(exc).__name__}: {exc}")[:300]  # masked before the cut, which could halve a secret
+        w.trace.emit("analysis", namespaces=scope, error=error, findings=[])
         return
     run.findings = [f.to_dict() for f in report.findings]
     run.recent_changes = recent_rollouts(result.snapshot)

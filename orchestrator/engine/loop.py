@@ -24,6 +24,7 @@ from ..logs import run_logger
 from ..machines import UNGUARDED, load_machine
 from ..models import canonical_model
 from ..models.classes import class_profile, resolve_class
+from ..redaction import mask_text, scrub
 from ..tools.policy import Approver
 from ..trace import Trace
 from .events import EventSink, to_trace_sink
@@ -95,13 +96,14 @@ class _Run:
         if events is not None:
             self.trace.subscribe(to_trace_sink(events))
         self.log, self._log_file = run_logger(self.out_dir / "engine.log.jsonl", run_id=self.run_id)
+        # The incident is often pasted from a page or an alert: what the run keeps of it is masked once, here.
         self.run = RunState(
             incident_name=incident.metadata.name,
-            summary=spec.summary,
+            summary=mask_text(spec.summary),
             mode=spec.remediation.mode,
             max_verify_rounds=self.machine.max_verify_rounds,
             namespaces=list(spec.scope.namespaces) if spec.scope else [],
-            alerts=[a.model_dump() if hasattr(a, "model_dump") else dict(a) for a in spec.alerts or []],
+            alerts=scrub([a.model_dump() if hasattr(a, "model_dump") else dict(a) for a in spec.alerts or []]),
         )
         self.session: ClusterSession | None = None
         self.wiring: Wiring | None = None
@@ -114,7 +116,7 @@ class _Run:
         self.trace.state = self.machine.initial
         self.trace.emit(
             "run_start",
-            incident={"name": run.incident_name, "summary": spec.summary, "namespaces": run.namespaces},
+            incident={"name": run.incident_name, "summary": run.summary, "namespaces": run.namespaces},
             model=self.model,
             model_class=self.model_class,
             machine=self.machine.source and Path(self.machine.source).name,
@@ -215,6 +217,8 @@ class _Run:
         self.log.info("state_transition", source=source, trigger=trigger, dest=dest)
 
     def _result(self, status: str, exit_code: int) -> RunResult:
+        """What the run returns to its front-end and writes to its reports, secrets masked (a reason quotes
+        errors, a diagnosis and a verdict quote the cluster)."""
         run, w = self.run, self.wiring
         if w is not None:  # a step cut short by a crash still reports the writes it made
             run.writes.extend(w.dispatcher.take().writes)
@@ -222,21 +226,21 @@ class _Run:
             run_id=self.run_id,
             status=status,
             exit_code=exit_code,
-            reason=run.end_reason or why_it_ended(run, self.machine, status),
+            reason=mask_text(run.end_reason or why_it_ended(run, self.machine, status)),
             output_dir=self.out_dir,
             model=self.model,
             model_class=self.model_class,
             ended_by=run.ended_by,
-            diagnosis=run.diagnosis,
-            mitigation=run.mitigation,
-            verdict=run.verdict,
-            writes=list(run.writes),
+            diagnosis=scrub(run.diagnosis),
+            mitigation=scrub(run.mitigation),
+            verdict=scrub(run.verdict),
+            writes=scrub(list(run.writes)),
             path=[self.machine.initial] + [dest for _, _, dest in run.path],
             steps=w.budget.used_steps if w else 0,
             tokens=w.crew.tokens_used if w else 0,
             llm_calls=w.crew.llm_calls if w else 0,
             seconds=round(time.monotonic() - self.started, 2),
-            assumptions=run.assumptions,
+            assumptions=scrub(run.assumptions),
         )
 
 

@@ -12,7 +12,8 @@ import copy
 import json
 from typing import Any
 
-from .redact import env_value, mask_text, redact_argv
+from ..redaction import mask_text
+from .redact import env_value, redact_argv
 
 HASH_LABELS = ("pod-template-hash", "controller-revision-hash")
 MAX_VALUE_CHARS = 120

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..redaction import mask_text
+
 
 class ToolError(Exception):
     """A cluster or user problem the model can read and act on (`deployment otel-demo/foo not found`)."""
@@ -15,6 +17,7 @@ class ToolError(Exception):
 
 
 def one_line(text: str, limit: int = 400) -> str:
-    """Collapse whitespace so an error never spans lines, and cap its length."""
-    flat = " ".join(str(text).split())
+    """Collapse whitespace so an error never spans lines, and cap its length (secrets are masked first: a
+    secret cut in two would no longer be recognised)."""
+    flat = " ".join(mask_text(str(text)).split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -9,11 +9,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from ..redaction import mask_text
 from .context import ToolContext
 from .errors import ToolError
 from .kinds import KINDS, ref, split_object
 from .kube_api import NotFound
-from .redact import mask_text
 from .rows import condition, parse_time
 from .schema import params, prop
 from .spec import ToolSpec

@@ -7,6 +7,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+from ..redaction import mask_text
+
 REVISION = "deployment.kubernetes.io/revision"
 MAX_ROWS = 50
 
@@ -168,7 +170,7 @@ def pod_reasons(pod: dict) -> tuple[list[str], str | None]:
         add("ContainersNotReady", None if messages else ready.get("message"))
     # "back-off restarting failed container" says less than why it failed (the termination message).
     telling = [m for m in messages if not m.lower().startswith("back-off")] or messages
-    message = telling[0] if telling else None
+    message = mask_text(telling[0]) if telling else None  # before the cut, which could halve a secret
     if message and len(message) > 240:
         message = message[:240] + "..."
     return reasons, message

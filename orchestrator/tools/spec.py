@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
+from ..redaction import mask_text, scrub
 from .base import Access, Tool, ToolResult
 from .context import ToolContext
 from .errors import ToolError, one_line
 from .kinds import KINDS, ref, resolve_kind
-from .redact import mask_text, scrub
 from .schema import validate
 from .writes import screen
 

@@ -55,7 +55,7 @@ def _incident(run: Replay, tmp: Path) -> Path:
 
 
 def test_every_case_says_what_the_agent_should_do() -> None:
-    assert CASES == case_names()
+    assert case_names() == CASES
     for name in CASES:
         agent = load_spec(name)["agent"]
         assert set(agent) <= AGENT_KEYS and agent["summary"] and agent["exit"] in (0, 3, 4), name

@@ -8,8 +8,9 @@ import json
 
 import pytest
 
+from orchestrator.redaction import mask_text
 from orchestrator.tools import ActionPolicy, Toolbox
-from orchestrator.tools.redact import config_value, mask_text, redact_argv, redact_env, secret_sizes
+from orchestrator.tools.redact import config_value, redact_argv, redact_env, secret_sizes
 from tests.tools.conftest import NS, Cluster
 
 VALKEY_PASSWORD = "v4lk3y-c4rt-s3cr3t"  # orchestrator/sim/applications/otel-demo.yaml, valkey-credentials
