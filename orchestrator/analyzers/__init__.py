@@ -10,6 +10,7 @@ One module per kind registers its analyzer with `@analyzer("Kind")`; see registr
 
 from . import (  # noqa: F401  (each module registers its analyzers)
     addresses,
+    alerted,
     blame,
     dns,
     events,

@@ -80,6 +80,21 @@ def _rule_group(f: Finding) -> list[str]:
     ]
 
 
+def _hpa_max(f: Finding) -> list[str]:
+    return [
+        f'kubectl {_ns(f)}patch hpa {f.name} --type merge -p \'{{"spec":{{"maxReplicas":MORE}}}}\''
+        "   # if the nodes and the quota have room; else give each replica more capacity"
+    ]
+
+
+def _cpu_limit(f: Finding) -> list[str]:
+    container = m[1] if (m := re.search(r"containers\[([^\]]+)\]", f.field)) else ""
+    return [
+        f"kubectl {_ns(f)}set resources {f.kind.lower()}/{f.name} -c {container} --limits=cpu=HIGHER"
+        "   # the container needs more CPU than its limit allows"
+    ]
+
+
 # (kind, a test of the finding, the remedy): the first that matches speaks.
 RULES: tuple[tuple[str, Callable[[Finding], bool], Remedy], ...] = (
     ("Job", lambda f: f.field.startswith("status.conditions[Failed]"), _job),
@@ -87,6 +102,10 @@ RULES: tuple[tuple[str, Callable[[Finding], bool], Remedy], ...] = (
     ("Secret", lambda f: f.analyzer == "log_blame", _config_value),
     ("Pod", lambda f: f.field == "status.conditions[PodScheduled]", _pod_unschedulable),
     ("PrometheusRule", lambda f: f.analyzer == "failing_rules", _rule_group),
+    ("HorizontalPodAutoscaler", lambda f: f.analyzer == "hpa_maxed_out", _hpa_max),
+    ("Deployment", lambda f: f.analyzer == "cpu_throttled", _cpu_limit),
+    ("StatefulSet", lambda f: f.analyzer == "cpu_throttled", _cpu_limit),
+    ("DaemonSet", lambda f: f.analyzer == "cpu_throttled", _cpu_limit),
     ("Pod", lambda f: "exiting with code" in f.cause or "exited with code" in f.cause, _crash),
 )
 
@@ -96,4 +115,8 @@ def remedy(f: Finding) -> list[str]:
     for kind, test, make in RULES:
         if f.kind == kind and test(f):
             return make(f)
+    if f.field.startswith("spec") and f.kind not in ("Pod", "Node"):
+        # The field the analyzer found wrong, to edit by hand (a Pod's spec is mostly immutable; a Node's
+        # problems are rarely its spec).
+        return [f"kubectl {_ns(f)}edit {f.kind.lower()} {f.name}   # {f.field}: {f.cause}"]
     return []

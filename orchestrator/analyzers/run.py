@@ -70,4 +70,13 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def _ranked(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (-rank(f.confidence), not f.explains, f.namespace or "", f.kind, f.name))
+    """Strongest first; among equals, a cause before what it explains, and a cause of another finding's
+    object (an autoscaler at its maximum behind a throttled Deployment) before a cause of symptoms only."""
+    found = {f.object for f in findings}
+
+    def depth(f: Finding) -> int:
+        return sum(1 for e in f.explains if e in found and e != f.object)
+
+    return sorted(
+        findings, key=lambda f: (-rank(f.confidence), -depth(f), not f.explains, f.namespace or "", f.kind, f.name)
+    )

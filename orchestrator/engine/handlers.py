@@ -123,13 +123,14 @@ def _dropped_safeguards(reads: Snapshot, rs: dict[str, Any]) -> bool:
     if before is None:
         return False
 
-    def containers(obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        spec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
-        return {c.get("name", ""): c for c in spec.get("containers") or []}
+    def containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
+        return list((((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [])
 
     now = containers(rs)
-    for name, old in containers(before).items():
-        new = now.get(name, {})
+    by_name = {c.get("name"): c for c in now}
+    for i, old in enumerate(containers(before)):
+        # The same container, by name, or by position when it was renamed.
+        new = by_name.get(old.get("name")) or (now[i] if i < len(now) else {})
         for key in SAFEGUARDS:
             if old.get(key) and not new.get(key):
                 return True
