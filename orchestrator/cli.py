@@ -103,12 +103,16 @@ def run(
 ) -> None:
     """Run an incident to a verified resolution, an escalation, or a finding that nothing is wrong.
 
-    Exit codes: 0 resolved and verified; 3 not resolved (escalated: the reason says why, e.g. no change
-    was applied, or the mitigation had no effect); 4 no fault found (no alert in scope, no recent rollout,
-    no finding above low confidence; nothing changed); 2 bad input (incident file, flags, model name or
-    key, base URL, kubeconfig, --output); 5 the cluster does not answer or refuses the credentials, or a
-    namespace in scope does not exist; 6 the model does not answer or its replies cannot be used, after
-    retries; 1 internal error. The run directory is written in every case but 2.
+    Exit codes (the one-line reason says what happened):
+    0 resolved and verified
+    1 internal error
+    2 bad input: incident file, flags, model, base URL, kubeconfig, --output
+    3 escalated: e.g. no change applied, or the mitigation had no effect
+    4 no fault found: no alert, no recent rollout, no finding; nothing changed
+    5 cluster unreachable or refusing the credentials, or namespace not found
+    6 model unreachable, or its replies unusable, after retries
+    The run directory is written once the run starts (a bad file or flag
+    stops it before).
     """
     import asyncio
 

@@ -98,7 +98,9 @@ def _url_port(url: str) -> str:
     try:
         urlsplit(url).port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        raise PydanticCustomError("url_port", "has a port that is not a number from 0 to 65535: {url!r}", {"url": url}) from None
+        raise PydanticCustomError(
+            "url_port", "has a port that is not a number from 0 to 65535: {url!r}", {"url": url}
+        ) from None
     return url.rstrip("/")
 
 

@@ -101,15 +101,13 @@ class _BoundedLoader(yaml.SafeLoader):
         self.max_depth = max_depth
         self.depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         self.depth += 1
         try:
             if self.depth > self.max_depth:
                 mark = self.peek_event().start_mark
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested more than {self.max_depth} levels deep", mark
-                )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                raise yaml.composer.ComposerError(None, None, f"nested more than {self.max_depth} levels deep", mark)
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
@@ -119,7 +117,7 @@ class _BoundedLoader(yaml.SafeLoader):
             raise yaml.constructor.ConstructorError(
                 None, None, f"an integer of {digits:,} digits is too long", node.start_mark
             )
-        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+        return super().construct_yaml_int(node)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
