@@ -174,7 +174,13 @@ def _check_model_choice(doc, model: str | None, model_class: str | None, base_ur
 
 def _override(doc, namespace: str | None, kube_context: str | None, kubeconfig: Path | None) -> None:  # noqa: ANN001
     """Apply kubectl-style flags to a loaded Incident."""
+    import re
+
+    from .incident import DNS_LABEL, PATTERN_HINTS
+
     spec = doc.spec
+    if namespace is not None and not re.match(DNS_LABEL, namespace):
+        fail(f"--namespace {PATTERN_HINTS[DNS_LABEL]}, not {namespace!r}")
     if namespace:
         scoped_by_default = spec.remediation.allowed_namespaces == spec.scope.namespaces
         spec.scope.namespaces = [namespace]
@@ -266,10 +272,15 @@ ANALYZE_STEP_SECONDS = 30
 def _start_simulator(name: str):  # noqa: ANN202 - (SimulatorServer, ApiClient), imported lazily
     from kubernetes import client
 
+    from .cluster import scenario_file_problem
     from .sim import FaultError, ScenarioError, SimulatorServer, resolve_scenario
 
     try:
-        sim = SimulatorServer.start(scenario=resolve_scenario(name))
+        path = resolve_scenario(name)
+        problem = scenario_file_problem(path)
+        if problem is not None:
+            fail(problem)
+        sim = SimulatorServer.start(scenario=path)
     except (ScenarioError, FaultError, FileNotFoundError, ValueError) as err:
         fail(str(err))
     waited = 0
