@@ -8,15 +8,13 @@ under 5 s of it."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import signal
 import socket
 import string
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,28 +52,36 @@ def sre_agent() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "orchestrator.cli"]
 
 
+# Runs the CLI and reports its rusage. A child's peak RSS counts its parent's pages at the moment it
+# executes (fork copies the parent's memory map, and Linux keeps that high-water mark across exec), and
+# pytest is large by the time this module runs; a small middle process makes the CLI's count its own.
+MEASURE = """
+import json, os, signal, sys, threading, time
+argv, cwd, env, out, err, kill_after = json.loads(sys.argv[1])
+o = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+e = os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+null = os.open(os.devnull, os.O_RDONLY)
+started = time.monotonic()
+pid = os.posix_spawn(argv[0], argv, env, file_actions=[
+    (os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, o, 1), (os.POSIX_SPAWN_DUP2, e, 2)])
+watchdog = threading.Timer(kill_after, os.kill, (pid, signal.SIGKILL))
+watchdog.start()
+_, status, usage = os.wait4(pid, 0)
+watchdog.cancel()
+print(json.dumps([os.waitstatus_to_exitcode(status), time.monotonic() - started,
+                  usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024]))
+"""
+
+
 def run_measured(argv: list[str], cwd: Path, env: dict[str, str]) -> Outcome:
     """Run the CLI; its exit code, output, wall and CPU time and peak RSS (ru_maxrss is in KiB on Linux)."""
     out, err = cwd / ".stdout", cwd / ".stderr"
-    with out.open("wb") as o, err.open("wb") as e:
-        started = time.monotonic()
-        proc = subprocess.Popen([*sre_agent(), *argv], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=o, stderr=e)
-        watchdog = threading.Timer(KILL_AFTER_SECONDS, lambda: os.kill(proc.pid, signal.SIGKILL))
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            watchdog.cancel()
-        seconds = time.monotonic() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: keep Popen from waiting again
-    return Outcome(
-        proc.returncode,
-        out.read_text(errors="replace"),
-        err.read_text(errors="replace"),
-        seconds,
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss * 1024,
+    job = [[*sre_agent(), *argv], str(cwd), env, str(out), str(err), KILL_AFTER_SECONDS]
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE, json.dumps(job)], cwd=cwd, capture_output=True, text=True, check=True
     )
+    code, seconds, cpu, rss = json.loads(measured.stdout)
+    return Outcome(code, out.read_text(errors="replace"), err.read_text(errors="replace"), seconds, cpu, rss)
 
 
 def make_files(base: Path, files: dict[str, Any], values: dict[str, str]) -> None:
