@@ -33,6 +33,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(mast_app, name="mast")
 
 EXIT_BAD_INPUT = 2
+EXIT_CLUSTER = 5  # as orchestrator.engine.state says; the CLI does not import the engine to print --help
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
@@ -107,9 +108,16 @@ def run(
 ) -> None:
     """Run an incident to a verified resolution, an escalation, or a finding that nothing is wrong.
 
-    Exit codes: 0 resolved and verified; 3 not resolved (escalated, with the reason); 4 no fault found (no
-    alert in scope, no recent rollout, no finding above low confidence; nothing changed); 2 bad input;
-    1 internal error.
+    Exit codes (the one-line reason says what happened):
+    0 resolved and verified
+    1 internal error
+    2 bad input: incident file, flags, model, base URL, kubeconfig, --output
+    3 escalated: e.g. no change applied, or the mitigation had no effect
+    4 no fault found: no alert, no recent rollout, no finding; nothing changed
+    5 cluster unreachable or refusing the credentials, or namespace not found
+    6 model unreachable, or its replies unusable, after retries
+    The run directory is written once the run starts (a bad file or flag
+    stops it before).
     """
     import asyncio
 
@@ -119,18 +127,10 @@ def run(
         fail(f"--mitigations must be on or off, not {mitigations!r}")
     doc = _load_incident(incident)
     _override(doc, namespace, kube_context, kubeconfig)
+    _check_model_choice(doc, model, model_class, base_url)
     from .engine import OutputDirError, RunOptions, run_incident
     from .logs import configure
-    from .models import check_model
-    from .models.classes import resolve_class
-    from .models.errors import ModelError
 
-    chosen = model or doc.spec.model or "builtin/playbook"
-    try:
-        resolve_class(chosen, model_class or doc.spec.model_class)
-        check_model(chosen, base_url)
-    except (ModelError, ValueError) as err:
-        fail(str(err))
     configure("warning")
     progress = None
     if not quiet and output == "text":
@@ -157,14 +157,35 @@ def run(
         if progress is None:  # the progress display already printed the outcome
             typer.echo(f"{result.status}: {result.reason}")
         typer.echo(f"run directory: {result.output_dir}")
-    if result.exit_code == EXIT_BAD_INPUT or result.exit_code == 1:
+    if result.status == "error":
         typer.echo(f"error: {result.reason}", err=True)
     raise typer.Exit(result.exit_code)
 
 
+def _check_model_choice(doc, model: str | None, model_class: str | None, base_url: str | None) -> None:  # noqa: ANN001
+    """What `run` would refuse about the model before contacting it: the name, the class, the base URL,
+    a missing key. `validate` asks the same."""
+    from .models import check_model
+    from .models.classes import resolve_class
+    from .models.errors import ModelError
+
+    chosen = model or doc.spec.model or "builtin/playbook"
+    try:
+        resolve_class(chosen, model_class or doc.spec.model_class)
+        check_model(chosen, base_url)
+    except (ModelError, ValueError) as err:
+        fail(str(err))
+
+
 def _override(doc, namespace: str | None, kube_context: str | None, kubeconfig: Path | None) -> None:  # noqa: ANN001
     """Apply kubectl-style flags to a loaded Incident."""
+    import re
+
+    from .incident import DNS_LABEL, PATTERN_HINTS
+
     spec = doc.spec
+    if namespace is not None and not re.match(DNS_LABEL, namespace):
+        fail(f"--namespace {PATTERN_HINTS[DNS_LABEL]}, not {namespace!r}")
     if namespace:
         scoped_by_default = spec.remediation.allowed_namespaces == spec.scope.namespaces
         spec.scope.namespaces = [namespace]
@@ -192,9 +213,14 @@ async def _ask_approval(request) -> bool:  # noqa: ANN001 - tools.policy.ActionR
 @app.command()
 def validate(
     incident: Annotated[Path, typer.Argument(help="Incident file to check, or builtin:NAME (a scenario's example).")],
+    model: Annotated[str | None, typer.Option("--model", help="As for run: override spec.model.")] = None,
+    model_class: Annotated[str | None, typer.Option("--model-class", help="As for run: override the class.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="As for run: the model's server.")] = None,
 ) -> None:
-    """Check an incident file; every error is reported with its field path and line."""
+    """Check an incident file, and the model choice, as `run` would before it contacts anything; every
+    error in the file is reported with its field path and line. Exit codes: 0 valid, 2 not."""
     doc = _load_incident(incident)
+    _check_model_choice(doc, model, model_class, base_url)
     typer.echo(f"{incident}: valid Incident {doc.metadata.name}")
 
 
@@ -223,7 +249,8 @@ def analyze_command(
 ) -> None:
     """Find what is wrong in the namespaces from Kubernetes' own semantics (no model involved).
 
-    Exit codes: 0 analyzed (with or without findings); 2 bad input or an unreachable cluster.
+    Exit codes: 0 analyzed (with or without findings); 2 bad input (or reads the cluster refused);
+    5 the cluster does not answer or refuses the credentials.
     """
     from .analyzers import REGISTRY, ReadFailure, Scope, UnknownKind, analyze, needed_kinds, read_snapshot
     from .analyzers.reader import read_alerts
@@ -264,10 +291,15 @@ ANALYZE_STEP_SECONDS = 30
 def _start_simulator(name: str):  # noqa: ANN202 - (SimulatorServer, ApiClient), imported lazily
     from kubernetes import client
 
+    from .cluster import scenario_file_problem
     from .sim import FaultError, ScenarioError, SimulatorServer, resolve_scenario
 
     try:
-        sim = SimulatorServer.start(scenario=resolve_scenario(name))
+        path = resolve_scenario(name)
+        problem = scenario_file_problem(path)
+        if problem is not None:
+            fail(problem)
+        sim = SimulatorServer.start(scenario=path)
     except (ScenarioError, FaultError, FileNotFoundError, ValueError) as err:
         fail(str(err))
     waited = 0
@@ -280,11 +312,13 @@ def _start_simulator(name: str):  # noqa: ANN202 - (SimulatorServer, ApiClient),
 
 
 def _connect(kube_context: str | None, kubeconfig: Path | None):  # noqa: ANN202 - kubernetes ApiClient
-    from .kube import ClusterError, check_reachable, connect
+    from .kube import ClusterError, ClusterUnreachable, check_reachable, connect
 
     try:
         api = connect(kubeconfig=str(kubeconfig) if kubeconfig else None, context=kube_context)
         check_reachable(api)
+    except ClusterUnreachable as err:
+        fail(str(err), EXIT_CLUSTER)
     except ClusterError as err:
         fail(str(err))
     return api
@@ -469,6 +503,7 @@ def sim_serve(
         fail(f"--alert-for-scale cannot be negative ({alert_for_scale})")
     if clock_lead < 0:
         fail(f"--clock-lead cannot be negative ({clock_lead})")
+    from .cluster import scenario_file_problem
     from .sim import (
         CatalogueError,
         FaultError,
@@ -482,6 +517,9 @@ def sim_serve(
     try:
         shape = shape_from_flags(nodes, node_cpu, node_memory, node_labels, node_taints, gpus)
         path = resolve_scenario(scenario) if scenario else None
+        problem = scenario_file_problem(path) if path is not None else None
+        if problem is not None:
+            fail(problem)
         server = SimulatorServer.create(
             path,
             clock=clock,

@@ -12,6 +12,7 @@ This is also where an incident meets the simulator: `load_checked_incident` read
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,24 @@ from .incident import (
     load_incident,
     parse_incident,
 )
+from .userfiles import MIB, UserFileError, read_user_file
+from .yamlsource import YamlSyntaxError, load_yaml
 
 # How long the simulator lets a scenario's fault develop before the on-call engineer is "paged":
 # until an alert fires, at most this long (ITBench alerts fire within 10 minutes).
 PAGE_WITHIN_SECONDS = 600
 PAGE_STEP_SECONDS = 30
+NAMESPACE_HINT = 20  # namespaces named when the incident's is not there
+SCENARIO_FILE_LIMIT = 4 * MIB  # scenario and application model files; the largest built-in one is 30 KiB
 
 
 class ClusterSetupError(Exception):
     """The cluster could not be reached or started; the message is one line."""
+
+
+class ClusterUnavailable(ClusterSetupError):
+    """The cluster is configured right but cannot be used now: its API server does not answer, refuses the
+    credentials, or lacks a namespace the incident names."""
 
 
 @dataclass
@@ -83,7 +93,55 @@ def scenario_problem(ref: Path | str) -> str | None:
         if name not in known:
             return f"no built-in scenario {name!r} (built-in: {', '.join(known)})"
         return None
-    return problem_of(ref)
+    problem = scenario_file_problem(ref)
+    if problem is not None:
+        return problem
+    try:
+        return problem_of(ref)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as err:
+        # The simulator reads the fields it knows; a document of the wrong shape (a list where a mapping
+        # belongs) trips it. The user's file is at fault, so they hear it in one line.
+        return f"{ref}: not a scenario the simulator can read: {type(err).__name__}: {_one_line(str(err))}"
+
+
+def scenario_file_problem(path: Path | str) -> str | None:
+    """Whether a scenario file, and the application model files it names, can be read safely: regular
+    files within SCENARIO_FILE_LIMIT whose YAML (or JSON) stays within the parser's bounds. Run before the
+    simulator parses them, since its own parser has no such bounds."""
+    path = Path(path)
+    problem, data = _bounded_document(path)
+    if problem is not None:
+        return problem
+    spec = data.get("spec") if isinstance(data, dict) else None
+    apps = spec.get("applications") if isinstance(spec, dict) else None
+    for app in apps if isinstance(apps, list) else []:
+        if isinstance(app, dict) and isinstance(app.get("file"), str):
+            problem, _ = _bounded_document(path.parent / app["file"])
+            if problem is not None:
+                return problem
+    return None
+
+
+def _bounded_document(path: Path) -> tuple[str | None, Any]:
+    try:
+        text = read_user_file(path, limit=SCENARIO_FILE_LIMIT, what="scenario files")
+    except UserFileError as err:
+        return str(err), None
+    if path.suffix == ".json":
+        try:
+            return None, json.loads(text)
+        except RecursionError:
+            return f"{path}: not valid JSON: nested too deeply", None
+        except ValueError as err:
+            return f"{path}: not valid JSON: {_one_line(str(err))}", None
+    try:
+        return None, load_yaml(text).data
+    except YamlSyntaxError as err:
+        return f"{path}:{err.line}: {err.message}" if err.line else f"{path}: {err.message}", None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
 
 
 def load_checked_incident(path: str | Path) -> Incident:
@@ -91,12 +149,24 @@ def load_checked_incident(path: str | Path) -> Incident:
     checked; raises IncidentError listing every problem with its field path and line."""
     if str(path).startswith(BUILTIN_PREFIX):
         return example_incident(str(path)[len(BUILTIN_PREFIX) :])
-    return load_incident(path, check_scenario=scenario_problem)
+    return load_incident(path, check_scenario=scenario_problem, check_model=model_problem)
 
 
 def parse_checked_incident(text: str, source: str = "<string>", base_dir: Path | None = None) -> Incident:
-    """`parse_incident` with the scenario check of `load_checked_incident`."""
-    return parse_incident(text, source, base_dir, check_scenario=scenario_problem)
+    """`parse_incident` with the scenario and model checks of `load_checked_incident`."""
+    return parse_incident(text, source, base_dir, check_scenario=scenario_problem, check_model=model_problem)
+
+
+def model_problem(model: str) -> str | None:
+    """Why no run could use `model` (no such built-in model, no provider litellm knows), or None."""
+    from .models import check_model_name
+    from .models.errors import ModelError
+
+    try:
+        check_model_name(model)
+    except ModelError as err:
+        return str(err)
+    return None
 
 
 def example_incident(name: str) -> Incident:
@@ -170,7 +240,7 @@ def open_cluster(incident: Any) -> ClusterSession:
         if obs is not None and obs.prometheus:
             session.prometheus_url = str(obs.prometheus)
         return session
-    from .kube import ClusterError, check_reachable, connect
+    from .kube import ClusterError, ClusterUnreachable, check_reachable, connect
 
     try:
         api = connect(
@@ -178,9 +248,13 @@ def open_cluster(incident: Any) -> ClusterSession:
             context=cluster.context if cluster else None,
             in_cluster=bool(cluster and cluster.in_cluster),
         )
-        check_reachable(api)
     except ClusterError as exc:
         raise ClusterSetupError(str(exc)) from None
+    try:
+        check_reachable(api)
+    except ClusterUnreachable as exc:
+        api.close()
+        raise ClusterUnavailable(str(exc)) from None
     virtual = _served_virtual_clock(api)
     return ClusterSession(
         api=api,
@@ -211,3 +285,44 @@ def _served_virtual_clock(api: Any) -> bool:
         return status == 200 and json.loads(data).get("clock") == "virtual"
     except Exception:
         return False
+
+
+def missing_namespace(session: ClusterSession, namespaces: list[str]) -> str | None:
+    """The first of `namespaces` the cluster does not have, as a one-line problem; None when all exist or
+    the cluster will not say (no permission to read namespaces: the run's reads will tell)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    core = client.CoreV1Api(session.api)
+    for name in namespaces:
+        try:
+            core.read_namespace(name)
+        except ApiException as err:
+            if err.status != 404:
+                return None
+            return f"namespace {name} not found in the {session.description}{_known_namespaces(core)}"
+        except Exception:  # gone since it answered: the run's reads, then its end, will say so
+            return None
+    return None
+
+
+def _known_namespaces(core: Any) -> str:
+    try:
+        names = sorted(ns.metadata.name for ns in core.list_namespace(limit=NAMESPACE_HINT).items)
+    except Exception:  # a hint only: no permission to list is no reason to say less about the problem
+        return ""
+    return f" (namespaces there: {', '.join(names)}{', ...' if len(names) >= NAMESPACE_HINT else ''})"
+
+
+def unreachable(session: ClusterSession) -> str | None:
+    """Why a real cluster no longer answers, or None; asked once a run has escalated, so that a cluster that
+    went away mid-run is reported as such, not as whatever the run could no longer do."""
+    if session.simulated:
+        return None
+    from .kube import ClusterUnreachable, check_reachable
+
+    try:
+        check_reachable(session.api)
+    except ClusterUnreachable as err:
+        return str(err)
+    return None

@@ -21,6 +21,20 @@ from .tools.errors import ToolError
 from .tools.kinds import ref, resolve_kind
 from .trace import Trace
 
+# One tool answer, as sent to the model. Reads summarise (the largest in the calibrated bench is 5 KB), so
+# only a runaway output (a log of megabytes on one line, say) reaches this.
+MAX_TOOL_OUTPUT_CHARS = 256 * 1024
+
+
+def cap_answer(text: str, ok: bool, error: str | None) -> str:
+    """A tool answer over MAX_TOOL_OUTPUT_CHARS keeps its start and says so. The context trims every result
+    to the class's token budget, but measuring that costs a tokeniser pass over the whole text: megabytes
+    of logs would cost seconds per call."""
+    if len(text) <= MAX_TOOL_OUTPUT_CHARS:
+        return text
+    note = f"the output was {len(text):,} characters, over the {MAX_TOOL_OUTPUT_CHARS:,}-character cap; only its start is kept"
+    return json.dumps({"ok": ok, "error": error, "note": note, "start": text[: MAX_TOOL_OUTPUT_CHARS // 2]})
+
 
 def signature(name: str, args: dict[str, Any]) -> str:
     """Identity of a call (tool + canonical arguments), for spotting repetitions."""
@@ -278,6 +292,7 @@ class Dispatcher:
             result_digest=digest,
             facts=facts,
         )
+        text = cap_answer(text, result.ok, result.error)
         if result.write is None:  # writes are never answered from memory
             self.history.setdefault(sig, []).append(PastCall(call.seq, digest, len(self.ledger.lines()), text))
         return text

@@ -19,10 +19,12 @@ from __future__ import annotations
 import copy
 import difflib
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -42,14 +44,18 @@ from pydantic_core import PydanticCustomError
 
 from .tools.policy import CLUSTER_SCOPED_KINDS, DEFAULT_MAX_OBJECTS
 from .tools.registry import write_names
+from .userfiles import MIB, UserFileError, check_user_file, read_user_file
 from .yamlsource import FieldPath, SourcedYaml, YamlSyntaxError, load_yaml
 
 API_VERSION = "sre-agent.dev/v1alpha1"
 KIND = "Incident"
 BUILTIN_PREFIX = "builtin:"
+INCIDENT_FILE_LIMIT = 1 * MIB  # an incident is a few hundred bytes; anything near this is the wrong file
 
 # A scenario reference ("builtin:NAME" or a resolved file) -> what would stop it loading, or None.
 ScenarioCheck = Callable[[Path | str], str | None]
+# A model name -> why no run could use it (no such built-in model, no known provider), or None.
+ModelCheck = Callable[[str], str | None]
 
 ModelClassName = Literal["auto", "frontier", "mid", "open"]
 RemediationMode = Literal["auto", "approve", "dry-run", "off"]
@@ -93,7 +99,20 @@ PATTERN_HINTS = {
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL)]
-BaseUrl = Annotated[str, StringConstraints(pattern=HTTP_URL), AfterValidator(lambda url: url.rstrip("/"))]
+
+
+def _url_port(url: str) -> str:
+    """A URL the pattern admits may still carry a port no client can use (`:99999`, `:http`)."""
+    try:
+        urlsplit(url).port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise PydanticCustomError(
+            "url_port", "has a port that is not a number from 0 to 65535: {url!r}", {"url": url}
+        ) from None
+    return url.rstrip("/")
+
+
+BaseUrl = Annotated[str, StringConstraints(pattern=HTTP_URL), AfterValidator(_url_port)]
 LocalPath = Annotated[Path, WithJsonSchema({"type": "string"})]
 
 
@@ -141,8 +160,12 @@ def _scenario_ref(value: Any, info: ValidationInfo) -> Path | str:
         _check_scenario(value, info)
         return value
     path = _resolve(Path(value), info)
-    if not path.is_file():
+    if not path.exists():
         raise PydanticCustomError("scenario_ref", "no such scenario file: {path}", {"path": str(path)})
+    try:
+        check_user_file(path, limit=sys.maxsize)  # the size cap is the loader's (orchestrator.cluster)
+    except UserFileError as err:
+        raise PydanticCustomError("scenario_ref", "{problem}", {"problem": str(err)}) from None
     _check_scenario(path, info)
     return path
 
@@ -315,6 +338,16 @@ class IncidentSpec(SpecModel):
     budget: Budget = Field(default_factory=Budget)
     success: Success = Field(default_factory=Success)
 
+    @field_validator("model", mode="after")
+    @classmethod
+    def _known_model(cls, model: str, info: ValidationInfo) -> str:
+        # As with scenarios, which names exist is the models' to say: whoever loads passes `check_model`.
+        check: ModelCheck | None = (info.context or {}).get("check_model")
+        problem = check(model) if check is not None else None
+        if problem:
+            raise PydanticCustomError("model_name", "{problem}", {"problem": problem})
+        return model
+
     @model_validator(mode="after")
     def _default_allowed_namespaces(self) -> IncidentSpec:
         if self.remediation.allowed_namespaces is None:
@@ -358,22 +391,26 @@ class Incident(SpecModel):
 
 
 # ============================================================================================ loading
-def load_incident(path: str | Path, check_scenario: ScenarioCheck | None = None) -> Incident:
+def load_incident(
+    path: str | Path, check_scenario: ScenarioCheck | None = None, check_model: ModelCheck | None = None
+) -> Incident:
     """Read and validate an incident file; raises IncidentError listing every problem with its line.
-    `check_scenario` says what is wrong with a simulated cluster's scenario, if anything."""
+    `check_scenario` says what is wrong with a simulated cluster's scenario, `check_model` with the model
+    name, if anything."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise IncidentError(str(path), [FieldError("", None, "not a UTF-8 text file")]) from None
-    except OSError as err:
-        reason = err.strerror or str(err)
-        raise IncidentError(str(path), [FieldError("", None, f"cannot read the file: {reason}")]) from None
-    return parse_incident(text, str(path), p.expanduser().resolve().parent, check_scenario)
+        text = read_user_file(p, limit=INCIDENT_FILE_LIMIT, what="incident files")
+    except UserFileError as err:
+        raise IncidentError(str(path), [FieldError("", None, err.problem)]) from None
+    return parse_incident(text, str(path), p.expanduser().resolve().parent, check_scenario, check_model)
 
 
 def parse_incident(
-    text: str, source: str = "<string>", base_dir: Path | None = None, check_scenario: ScenarioCheck | None = None
+    text: str,
+    source: str = "<string>",
+    base_dir: Path | None = None,
+    check_scenario: ScenarioCheck | None = None,
+    check_model: ModelCheck | None = None,
 ) -> Incident:
     """Validate incident YAML; relative paths in it resolve from base_dir (default: the cwd)."""
     try:
@@ -393,7 +430,8 @@ def parse_incident(
         for d in doc.duplicates
     ]
     try:
-        incident = Incident.model_validate(doc.data, context={"base_dir": base_dir, "check_scenario": check_scenario})
+        context = {"base_dir": base_dir, "check_scenario": check_scenario, "check_model": check_model}
+        incident = Incident.model_validate(doc.data, context=context)
     except ValidationError as exc:
         errors += [_field_error(e, doc) for e in exc.errors()]
         raise IncidentError(source, errors) from None

@@ -15,14 +15,28 @@ from pathlib import Path
 from typing import Any
 
 from .redaction import mask_text
+from .userfiles import MIB, UserFileError, read_user_file
+from .yamlsource import YamlSyntaxError, load_yaml
 
 REQUEST_TIMEOUT_SECONDS = 10.0
 REACHABLE_TIMEOUT_SECONDS = 5.0
+REACHABLE_ATTEMPTS = 2
+REACHABLE_BACKOFF_SECONDS = 1.0
 DEFAULT_KUBECONFIG = "~/.kube/config"
+KUBECONFIG_FILE_LIMIT = 4 * MIB  # kubeconfigs with many clusters and embedded certificates stay far below
 
 
 class ClusterError(Exception):
     """The cluster cannot be used: missing kubeconfig, unknown context, unreachable API server."""
+
+
+class ClusterUnreachable(ClusterError):
+    """The configuration was fine but the API server did not answer usefully: connection refused, a
+    timeout, a TLS failure, a server error, or credentials it refused. `transient`: worth asking again soon."""
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def kubeconfig_path(kubeconfig: str | None = None) -> Path:
@@ -47,8 +61,7 @@ def connect(kubeconfig: str | None = None, context: str | None = None, in_cluste
             raise ClusterError(f"not running inside a Kubernetes pod ({err}); use a kubeconfig instead") from None
     else:
         path = kubeconfig_path(kubeconfig)
-        if not path.is_file():
-            raise ClusterError(f"kubeconfig {path} not found")
+        _check_kubeconfig_file(path)
         _check_context(path, context)
         try:
             config.load_kube_config(
@@ -60,6 +73,20 @@ def connect(kubeconfig: str | None = None, context: str | None = None, in_cluste
     api = client.ApiClient(cfg)
     _default_timeout(api, REQUEST_TIMEOUT_SECONDS)
     return api
+
+
+def _check_kubeconfig_file(path: Path) -> None:
+    """A kubeconfig is a file a person names: the client's loader reads whatever it is given (a FIFO blocks
+    it, an alias bomb or deep nesting exhausts it), so it is read within bounds here first."""
+    if not path.exists():
+        raise ClusterError(f"kubeconfig {path} not found")
+    try:
+        load_yaml(read_user_file(path, limit=KUBECONFIG_FILE_LIMIT, what="kubeconfig files"))
+    except UserFileError as err:
+        raise ClusterError(f"kubeconfig {path} is not usable: {err.problem}") from None
+    except YamlSyntaxError as err:
+        where = f" (line {err.line})" if err.line else ""
+        raise ClusterError(f"kubeconfig {path} is not usable{where}: {err.message}") from None
 
 
 def _check_context(path: Path, context: str | None) -> None:
@@ -96,8 +123,23 @@ def _default_timeout(api: Any, seconds: float) -> None:
     api.rest_client.request = request
 
 
-def check_reachable(api: Any) -> None:
-    """Ask the API server for /version; ClusterError("cannot reach the cluster at URL: reason") if it fails."""
+def check_reachable(api: Any, attempts: int = REACHABLE_ATTEMPTS, backoff: float = REACHABLE_BACKOFF_SECONDS) -> None:
+    """Ask the API server for /version; ClusterUnreachable("cannot reach the cluster at URL: reason") if it
+    fails. A refused connection or a server error is tried again after `backoff` seconds (doubling), since
+    an API server restarting is back within seconds; refused credentials and timeouts are not."""
+    import time
+
+    for attempt in range(1, attempts + 1):
+        try:
+            _ask_version(api)
+            return
+        except ClusterUnreachable as err:
+            if attempt == attempts or not err.transient:
+                raise
+        time.sleep(backoff * 2 ** (attempt - 1))
+
+
+def _ask_version(api: Any) -> None:
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
@@ -113,10 +155,19 @@ def check_reachable(api: Any) -> None:
             client.CoreV1Api(api).get_api_resources(_request_timeout=REACHABLE_TIMEOUT_SECONDS)
     except ApiException as err:
         if err.status in (401, 403):
-            raise ClusterError(f"the cluster at {host} refused the credentials: {err.status} {err.reason}") from None
-        raise ClusterError(f"cannot reach the cluster at {host}: {err.status} {err.reason}") from None
+            raise ClusterUnreachable(
+                f"the cluster at {host} refused the credentials: {err.status} {err.reason}"
+            ) from None
+        message = f"cannot reach the cluster at {host}: {err.status} {err.reason}"
+        raise ClusterUnreachable(message, transient=err.status >= 500) from None
     except Exception as err:  # urllib3 connection errors, timeouts, TLS problems
-        raise ClusterError(f"cannot reach the cluster at {host}: {_reason(err)}") from None
+        message = f"cannot reach the cluster at {host}: {_reason(err)}"
+        raise ClusterUnreachable(message, transient=not _timed_out(err)) from None
+
+
+def _timed_out(err: BaseException) -> bool:
+    text = f"{type(err).__name__} {err}".lower()
+    return "timeout" in text or "timed out" in text
 
 
 def _reason(err: BaseException) -> str:

@@ -93,3 +93,15 @@ def test_incident_examples_validate(tmp_path: Path) -> None:
 def test_python_examples_run() -> None:
     for text in blocks("python"):
         exec(compile(text, "README.md", "exec"), {})
+
+
+def test_every_exit_code_is_documented_in_the_readme_and_the_run_help() -> None:
+    from orchestrator import cli
+    from orchestrator.engine import state
+
+    codes = {value for name, value in vars(state).items() if name.startswith("EXIT_")}
+    assert codes == set(range(7))
+    assert {int(c) for c in re.findall(r"^\| \*\*(\d)\*\* \|", README, flags=re.M)} == codes
+    shown = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "100"}).stdout
+    assert {int(c) for c in re.findall(r"^\W*(\d) [a-z]", shown, flags=re.M)} == codes
+    assert (cli.EXIT_BAD_INPUT, cli.EXIT_CLUSTER) == (state.EXIT_BAD_INPUT, state.EXIT_CLUSTER)

@@ -138,7 +138,7 @@ def test_mast_modes_link_to_their_events_and_injections_stand_apart(escalated_ru
     assert injections
     for e in injections:
         assert f'href="#ev-{e["seq"]}"' in injected
-    assert "ESCALATED" in section(html, "summary") and escape("the mitigation applied no change") in html
+    assert "ESCALATED" in section(html, "summary") and escape("no change was attempted") in html
 
 
 @pytest.mark.parametrize("run", ["resolved_run", "escalated_run"])

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..cluster import ClusterSession
+from ..cluster import ClusterSession, unreachable
 from ..logs import run_logger
 from ..machines import UNGUARDED, load_machine
 from ..models import canonical_model
@@ -32,7 +32,9 @@ from .handlers import HANDLERS
 from .mitigations import LiveMitigations
 from .outputs import write_outputs
 from .state import (
+    EXIT_CLUSTER,
     EXIT_INTERNAL,
+    EXIT_MODEL,
     EXIT_NO_FAULT,
     EXIT_RESOLVED,
     EXIT_UNRESOLVED,
@@ -48,6 +50,7 @@ from .wiring import Wiring, connect, open_model, open_session
 
 __all__ = ["RunOptions", "RunResult", "run_incident"]
 
+ENDED_BY = {EXIT_CLUSTER: "cluster", EXIT_MODEL: "model_error"}  # what a RunFailed's code says ended the run
 MODEL_STATES = {"agent", "verify"}  # the state kinds that call the model, and so spend the run's budget
 
 
@@ -133,9 +136,11 @@ class _Run:
             terminal = self.machine.states[run.state]
             exit_code = terminal.exit_code if terminal.exit_code is not None else EXIT_UNRESOLVED
             status = {EXIT_RESOLVED: "resolved", EXIT_NO_FAULT: "no-fault"}.get(exit_code, "escalated")
+            if exit_code == EXIT_UNRESOLVED:
+                exit_code, status = await self._why_unresolved()
         except RunFailed as exc:
             exit_code, status = exc.exit_code, "error"
-            run.end("error", str(exc))
+            run.end(ENDED_BY.get(exc.exit_code, "error"), str(exc))
         except Exception as exc:  # a bug: keep the trace and say so in one line
             self.log.exception("run_crashed")
             exit_code, status = EXIT_INTERNAL, "error"
@@ -156,6 +161,18 @@ class _Run:
         self.trace.close()
         self._log_file.close()
         return result
+
+    async def _why_unresolved(self) -> tuple[int, str]:
+        """An escalation's exit code: a model that failed, or a cluster that stopped answering, is what
+        happened (6, 5), not whatever the run could no longer do because of it (3)."""
+        run = self.run
+        if run.ended_by == "model_error":
+            return EXIT_MODEL, "error"
+        gone = await asyncio.to_thread(unreachable, self.session) if self.session is not None else None
+        if gone is not None:
+            run.end("cluster", f"{gone} (the run stopped: {why_it_ended(run, self.machine, 'escalated')})")
+            return EXIT_CLUSTER, "error"
+        return EXIT_UNRESOLVED, "escalated"
 
     async def _connect(self) -> Wiring:
         client = open_model(self.model, self.options, self.trace)

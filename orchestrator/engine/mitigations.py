@@ -140,8 +140,10 @@ class LiveMitigations:
         scope.closing = True
         try:
             await agent.closing_step(nudge, st.submit)
-        except (ModelError, BudgetExceeded) as exc:
-            return ("exhausted", {"reason": f"closing step: {exc}", "by": "model_error"}), None
+        except ModelError as exc:
+            return ("exhausted", {"reason": f"closing step: model error: {exc}", "by": "model_error"}), None
+        except BudgetExceeded as exc:
+            return ("exhausted", {"reason": f"closing step: {exc}", "by": "budget"}), None
         finally:
             scope.closing = False
         step = dispatcher.take()

@@ -16,7 +16,15 @@ from typing import Any
 from ..facts import Ledger
 from ..machines import MachineSpec
 
-EXIT_RESOLVED, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNRESOLVED, EXIT_NO_FAULT = 0, 1, 2, 3, 4
+# The run's exit codes (README "Exit codes", `sre-agent run --help`). 2 is what can be told before anything
+# is contacted; 5 and 6 are a service that failed once contacted, so a retry later may go differently.
+EXIT_RESOLVED = 0  # resolved and verified
+EXIT_INTERNAL = 1  # a bug
+EXIT_BAD_INPUT = 2  # incident file, flags, model name or key, kubeconfig, --output
+EXIT_UNRESOLVED = 3  # escalated: the reason says why (no change attempted or applied, no effect, budget)
+EXIT_NO_FAULT = 4  # nothing wrong found; nothing changed
+EXIT_CLUSTER = 5  # the cluster does not answer (or refuses the credentials), or a scope namespace is missing
+EXIT_MODEL = 6  # the model does not answer, refuses, or its replies cannot be read, after retries
 Clarifier = Callable[[str, list[str]], Awaitable[str | None]]
 Step = tuple[str, dict[str, Any]]  # what a state handler returns: the machine's trigger and why
 
@@ -185,12 +193,17 @@ def why_it_ended(run: RunState, machine: MachineSpec, status: str) -> str:
         return "read-only run: diagnosis only, nothing changed" + assumed
     source, trigger, _ = run.last_transition
     if run.objections and trigger == "failed":
+        changed = sorted({str(w.get("target")) for w in run.round_writes if w.get("mode") == "applied"})
+        if changed:  # the change went in and the checks still fail on fresh reads
+            return f"the mitigation had no effect: {', '.join(changed[:3])} changed, yet " + "; ".join(
+                run.objections[:3]
+            )
         return "not verified: " + "; ".join(run.objections[:3])
     if trigger == "step_cap":
         return f"{source} used its {machine.states[source].step_cap} steps without a result"
     if machine.states.get(source) is not None and machine.states[source].writes and run.nothing_applied:
         modes = sorted({w.get("mode", "?") for w in run.round_writes})
-        ended = f"no change was applied ({', '.join(modes)})" if modes else "the mitigation applied no change"
+        ended = f"no change was applied ({', '.join(modes)})" if modes else "no change was attempted"
         # An escalation with a diagnosis says what a person should look at first.
         entities = (run.diagnosis or {}).get("entities") or []
         roots = [str(e.get("name")) for e in entities if isinstance(e, dict) and e.get("contributing_factor")]

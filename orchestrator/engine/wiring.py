@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..cluster import ClusterSession, ClusterSetupError, open_cluster
+from ..cluster import ClusterSession, ClusterSetupError, ClusterUnavailable, missing_namespace, open_cluster
 from ..dispatch import Budget, Dispatcher
 from ..machines import MachineSpec
 from ..models import create_client
@@ -20,7 +20,7 @@ from ..trace import Trace
 from ..verify import Gate
 from .crew import Crew
 from .mitigations import LiveMitigations
-from .state import EXIT_BAD_INPUT, RunFailed, RunOptions, RunState
+from .state import EXIT_BAD_INPUT, EXIT_CLUSTER, RunFailed, RunOptions, RunState
 
 
 @dataclass
@@ -65,10 +65,19 @@ def open_model(model: str, options: RunOptions, trace: Trace) -> Any:
 
 
 async def open_session(incident: Any) -> ClusterSession:
+    """The incident's cluster, checked to hold the namespaces the incident names: a run over a namespace
+    that is not there could only end saying it changed nothing, which is not what happened."""
     try:
-        return await asyncio.to_thread(open_cluster, incident)
+        session = await asyncio.to_thread(open_cluster, incident)
+    except ClusterUnavailable as exc:
+        raise RunFailed(EXIT_CLUSTER, str(exc)) from None
     except ClusterSetupError as exc:
         raise RunFailed(EXIT_BAD_INPUT, str(exc)) from None
+    problem = await asyncio.to_thread(missing_namespace, session, list(incident.spec.scope.namespaces))
+    if problem is not None:
+        session.close()
+        raise RunFailed(EXIT_CLUSTER, problem)
+    return session
 
 
 def connect(

@@ -24,17 +24,47 @@ def canonical_model(model: str) -> str:
 
 
 def check_model(model: str, base_url: str | None = None) -> None:
-    """Fail early, in one line, for a model that cannot work (unknown builtin, missing API key)."""
+    """Fail early, in one line, for a model that cannot work (unknown builtin, unknown provider, a base URL
+    that is not one, missing API key)."""
+    if base_url is not None:
+        check_base_url(base_url)
     model = canonical_model(model)
+    check_model_name(model)
     if model.startswith("builtin/"):
-        if model not in BUILTIN_MODELS:
-            from .errors import ModelError
-
-            raise ModelError(f"unknown built-in model {model!r}; built-in models: {', '.join(BUILTIN_MODELS)}")
         return
     from .litellm_client import check_credentials
 
     check_credentials(model, base_url)
+
+
+def check_model_name(model: str) -> None:
+    """ModelError when `model` names no built-in model, or (for any other) no provider litellm knows."""
+    from .errors import ModelError
+
+    model = canonical_model(model)
+    if model.startswith("builtin/"):
+        if model not in BUILTIN_MODELS:
+            raise ModelError(f"unknown built-in model {model!r}; built-in models: {', '.join(BUILTIN_MODELS)}")
+        return
+    from .litellm_client import check_provider
+
+    check_provider(model)
+
+
+def check_base_url(url: str) -> None:
+    """ModelError unless `url` is an http(s) URL with a host (and a valid port, if any)."""
+    from urllib.parse import urlsplit
+
+    from .errors import ModelError
+
+    example = "e.g. http://127.0.0.1:8000/v1"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as err:
+        raise ModelError(f"base URL {url!r} is not a valid URL ({err}); {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise ModelError(f"base URL {url!r} must be an http:// or https:// URL with a host, {example}")
 
 
 def create_client(model: str, base_url: str | None = None, timeout: float = 60.0, seed: int = 0) -> Any:

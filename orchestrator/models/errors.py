@@ -81,6 +81,15 @@ class ModelError(Exception):
         )
 
     @classmethod
+    def invalid_reply(cls, model: str, where: str, attempts: int, detail: str) -> ModelError:
+        return cls(
+            f"model {model}: invalid reply from {where} after {_attempts(attempts)}: {one_line(detail)}",
+            model=model,
+            attempts=attempts,
+            retryable=True,
+        )
+
+    @classmethod
     def http_status(
         cls, model: str, provider: str, status: int, detail: str = "", attempts: int = 1, retryable: bool = False
     ) -> ModelError:

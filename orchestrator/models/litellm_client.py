@@ -15,7 +15,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from autogen_core import CancellationToken, FunctionCall
@@ -41,6 +41,9 @@ T = TypeVar("T")
 
 DEFAULT_CONTEXT_WINDOW = 32_768  # when litellm does not know the model (typical of local servers): stay modest
 _BACKOFF_CAP = 8.0  # seconds; longest wait between two attempts
+# Text, reasoning and tool-call arguments of one reply together. The largest reply a class reserves room for
+# is a few thousand tokens; a reply of megabytes is a broken server or a runaway model, never an answer.
+MAX_REPLY_CHARS = 256 * 1024
 _NO_KEY = "sk-no-key-required"  # local OpenAI-compatible servers ignore the key, but the SDK insists on one
 # litellm's exception text: "litellm.InternalServerError: InternalServerError: OpenAIException - <provider's words>"
 _WRAPPER_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*)?(?:\w+(?:Error|Exception)\s*(?:-|:)\s+)*")
@@ -116,20 +119,25 @@ def _litellm() -> Any:
 # -- credentials -------------------------------------------------------------------------------------------
 
 
-def check_credentials(model: str, base_url: str | None = None, api_key: str | None = None) -> None:
-    """Raise a one-line ModelError when `model` names no provider or needs a key the environment lacks.
-
-    A base_url (a local or proxy server) or an explicit api_key needs no environment variable.
-    """
-    litellm = _litellm()
+def check_provider(model: str) -> str:
+    """The litellm provider `model` names; a one-line ModelError when it names none."""
     try:
-        provider = litellm.get_llm_provider(model)[1]
+        return str(_litellm().get_llm_provider(model)[1])
     except Exception:
         raise ModelError(
             f"model {model} names no known provider: write provider/model, e.g. openai/gpt-4o "
             "(openai/<name> for an OpenAI-compatible server given with a base URL)",
             model=model,
         ) from None
+
+
+def check_credentials(model: str, base_url: str | None = None, api_key: str | None = None) -> None:
+    """Raise a one-line ModelError when `model` names no provider or needs a key the environment lacks.
+
+    A base_url (a local or proxy server) or an explicit api_key needs no environment variable.
+    """
+    litellm = _litellm()
+    provider = check_provider(model)
     if base_url or api_key or provider in _KEYLESS_PROVIDERS:
         return
     # An exported but empty key (OPENAI_API_KEY=) is as good as none; litellm only checks presence.
@@ -312,8 +320,7 @@ class LiteLLMClient(TurnModel):
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         request = self._request(messages, tools, tool_choice, json_output, extra_create_args)
-        response = await self._complete(request, cancellation_token)
-        result = self._result(response, messages)
+        response, result = await self._complete(request, cancellation_token, lambda r: self._result(r, messages))
         self._account(response, result.usage)
         return result
 
@@ -347,13 +354,24 @@ class LiteLLMClient(TurnModel):
             request["response_format"] = json_output  # litellm turns a pydantic model into a JSON schema
         return {**request, **self.extra, **dict(extra_create_args)}
 
-    async def _complete(self, request: dict[str, Any], cancellation_token: CancellationToken | None) -> Any:
-        """One litellm completion with up to max_retries retries of transient failures."""
+    async def _complete(
+        self,
+        request: dict[str, Any],
+        cancellation_token: CancellationToken | None,
+        read: Callable[[Any], CreateResult],
+    ) -> tuple[Any, CreateResult]:
+        """One litellm completion and its reading, with up to max_retries retries of transient failures:
+        timeouts, connection failures, 429, 5xx and replies that cannot be read (a garbled or oversized
+        body is often a one-off of the server or the sampling)."""
         litellm = _litellm()
         attempts = self.max_retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                return await _linked(litellm.acompletion(**request), cancellation_token)
+                response = await _linked(litellm.acompletion(**request), cancellation_token)
+                return response, read(response)
+            except _InvalidReply as exc:
+                if attempt == attempts:
+                    raise ModelError.invalid_reply(self.model, self._where(), attempt, str(exc)) from None
             except Exception as exc:
                 if not _is_provider_failure(exc):
                     raise  # a bug on our side: keep the traceback
@@ -363,18 +381,22 @@ class LiteLLMClient(TurnModel):
             await _linked(asyncio.sleep(delay), cancellation_token)
         raise AssertionError("unreachable: the loop returns or raises")
 
+    def _where(self) -> str:
+        return self.base_url or f"the {self._provider()} API"
+
     def _error(self, exc: Exception, attempts: int) -> ModelError:
         """The one-line ModelError for a provider failure."""
         if _in_chain(exc, _timeout_types()):
             return ModelError.timed_out(self.model, attempts, self.timeout)
         if _is_connection_failure(exc):
-            where = self.base_url or f"the {self._provider()} API"
-            return ModelError.unreachable(self.model, where, attempts, _root_cause(exc))
+            return ModelError.unreachable(self.model, self._where(), attempts, _root_cause(exc))
         provider = getattr(exc, "llm_provider", None) or self._provider()
         detail = _provider_message(exc)
         status = _answered_status(exc)
         if status is not None:
             return ModelError.http_status(self.model, provider, status, detail, attempts, _is_transient(exc))
+        if _is_unreadable_answer(exc):
+            return ModelError.invalid_reply(self.model, self._where(), attempts, detail)
         # litellm or the SDK refused before anything was sent (no key, unknown provider, bad parameter)
         return ModelError(
             f"model {self.model}: call to {provider} not sent: {detail}", model=self.model, provider=provider
@@ -399,10 +421,15 @@ class LiteLLMClient(TurnModel):
             return "unknown provider"
 
     def _result(self, response: Any, messages: Sequence[LLMMessage]) -> CreateResult:
+        """The reply as a CreateResult; _InvalidReply when it has no choice or is over MAX_REPLY_CHARS (checked
+        before anything counts its tokens: tokenising megabytes costs seconds, every turn it stays in context)."""
         if not getattr(response, "choices", None):
-            raise ModelError(f"model {self.model}: the provider answered with no choices", model=self.model)
+            raise _InvalidReply("the reply has no choices")
         choice = response.choices[0]
         message = choice.message
+        size = _reply_chars(message)
+        if size > MAX_REPLY_CHARS:
+            raise _InvalidReply(f"the reply is {size:,} characters, over the {MAX_REPLY_CHARS:,}-character cap")
         text = _field(message, "content") or ""
         reasoning = _field(message, "reasoning_content") or None
         calls = [_function_call(call) for call in (_field(message, "tool_calls") or [])]
@@ -475,6 +502,20 @@ class LiteLLMClient(TurnModel):
 # -- failure classification ------------------------------------------------------------------------------------
 
 
+class _InvalidReply(Exception):
+    """A reply that arrived but cannot be used (no choices, over the size cap); retried like a 5xx."""
+
+
+def _reply_chars(message: Any) -> int:
+    size = len(str(_field(message, "content") or "")) + len(str(_field(message, "reasoning_content") or ""))
+    for call in _field(message, "tool_calls") or []:
+        function = _field(call, "function") or {}
+        arguments = _field(function, "arguments")
+        size += len(json.dumps(arguments) if isinstance(arguments, Mapping) else str(arguments or ""))
+        size += len(str(_field(function, "name") or ""))
+    return size
+
+
 def _timeout_types() -> tuple[type[BaseException], ...]:
     import openai
 
@@ -496,11 +537,21 @@ def _is_connection_failure(exc: BaseException) -> bool:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    """Worth another attempt: timeouts, connection failures, rate limits and server errors."""
+    """Worth another attempt: timeouts, connection failures, rate limits, server errors, unreadable replies."""
     if _in_chain(exc, _timeout_types()) or _is_connection_failure(exc):
         return True
     status = _answered_status(exc)
-    return status is not None and (status == 429 or status >= 500)
+    if status is not None:
+        return status == 429 or status >= 500
+    return _is_unreadable_answer(exc)
+
+
+def _is_unreadable_answer(exc: BaseException) -> bool:
+    """A server answered 200 with a body that is not a chat completion (not JSON, `choices` of the wrong
+    shape). litellm reports it as an InternalServerError with no HTTP status error behind it; what it
+    refuses before sending (no key, an unknown provider, a bad parameter) it reports as other types."""
+    litellm = _litellm()
+    return isinstance(exc, litellm.InternalServerError | litellm.APIError | litellm.APIResponseValidationError)
 
 
 def _answered_status(exc: BaseException) -> int | None:

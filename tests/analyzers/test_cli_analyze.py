@@ -78,7 +78,7 @@ def test_unknown_filter_kind_lists_the_analyzers() -> None:
     assert "HorizontalPodAutoscaler" in out and len(out.strip().splitlines()) == 1
 
 
-def test_unreachable_cluster_is_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_unreachable_cluster_is_one_line_and_exit_5(tmp_path: Path) -> None:
     config = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -90,7 +90,7 @@ def test_unreachable_cluster_is_one_line_and_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(config))
     code, out = _analyze("-n", "x", "--kubeconfig", str(path), "--context", "dead")
-    assert code == 2
+    assert code == 5
     assert (
         out.startswith("error: cannot reach the cluster at https://127.0.0.1:1") and len(out.strip().splitlines()) == 1
     )

@@ -18,7 +18,8 @@ A script entry (or what a callable script returns for a request body) is one of:
 - a str: the assistant's text;
 - a dict with any of `content` (str), `tool_calls` (list of {name, arguments: str | dict, id?}; an `id` of None
   leaves the id out), `finish_reason`, `usage` ({prompt_tokens, completion_tokens}), `delay` (seconds),
-  `status` (an HTTP error status; `error` sets its message), `message` (a raw assistant message sent as is);
+  `status` (an HTTP error status; `error` sets its message), `message` (a raw assistant message sent as is),
+  `raw` (the response body as is, bytes or str, with status 200: a reply that is not JSON);
   `"usage": None` leaves the usage block out, as some local servers do.
 Stub-wide `delay` and `status` apply to every request (set them on the instance at any time).
 """
@@ -100,7 +101,7 @@ class OpenAIStub:
 
     # -- answering -------------------------------------------------------------------------------------
 
-    def _respond(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
+    def _respond(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | bytes, float]:
         """Pick the scripted response for one request: (HTTP status, JSON body, delay seconds)."""
         with self._lock:
             self.requests.append(body)
@@ -120,6 +121,9 @@ class OpenAIStub:
         status = spec.get("status", self.status)
         if status is not None and status >= 400:
             return status, _error_body(status, spec.get("error")), delay
+        if "raw" in spec:
+            raw = spec["raw"]
+            return 200, raw if isinstance(raw, bytes) else str(raw).encode(), delay
         return 200, _completion(body, spec, index), delay
 
     def _sleep(self, seconds: float) -> None:
@@ -146,8 +150,8 @@ def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             stub._sleep(delay)
             self._send(status, payload)
 
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
+        def _send(self, status: int, payload: dict[str, Any] | bytes) -> None:
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -259,6 +259,44 @@ async def test_unreachable_server_names_the_address() -> None:
     assert "\n" not in message
 
 
+async def test_an_unreadable_reply_is_retried_and_can_recover() -> None:
+    with OpenAIStub([{"raw": "<html>502 Bad Gateway</html>"}, "recovered"]) as stub:
+        result = await client_for(stub).create(TASK)
+        attempts = len(stub.requests)
+
+    assert (result.content, attempts) == ("recovered", 2)
+
+
+@pytest.mark.parametrize("body", ["not json at all", '{"choices": 5}', '{"choices": []}'])
+async def test_unreadable_replies_are_an_invalid_reply_not_a_call_never_sent(body: str) -> None:
+    with OpenAIStub([{"raw": body}] * 3) as stub:
+        with pytest.raises(ModelError) as caught:
+            await client_for(stub, max_retries=2).create(TASK)
+        attempts, where = len(stub.requests), stub.base_url
+
+    message = str(caught.value)
+    assert attempts == 3 and caught.value.retryable and caught.value.attempts == 3
+    assert message.startswith(f"model {MODEL}: invalid reply from {where} after 3 attempts: ")
+    assert "not sent" not in message and "\n" not in message
+
+
+async def test_a_reply_over_the_cap_is_refused_before_its_tokens_are_counted() -> None:
+    import time
+
+    from orchestrator.models.litellm_client import MAX_REPLY_CHARS
+
+    huge = "y" * (20 * 1024 * 1024)  # no usage block: counting it locally would take tens of seconds
+    script = [{"content": huge, "usage": None}, {"tool_calls": [{"name": "get_pods", "arguments": {"x": huge}}]}]
+    with OpenAIStub(script) as stub:
+        started = time.process_time()
+        with pytest.raises(ModelError) as caught:
+            await client_for(stub, max_retries=1).create(TASK, tools=[GET_PODS])
+        cpu = time.process_time() - started  # the stub's threads too: they build and send the replies
+
+    assert f"over the {MAX_REPLY_CHARS:,}-character cap" in str(caught.value)
+    assert caught.value.attempts == 2 and cpu < 5.0
+
+
 async def test_local_server_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with OpenAIStub(["served locally"]) as stub:

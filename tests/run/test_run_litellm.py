@@ -40,6 +40,8 @@ def test_a_model_that_lies_about_the_fix_never_exits_0(runs_root: Path, tmp_path
     assert verdicts and all(v["proposed"] == "PASS" and not v["gate_passed"] and not v["passed"] for v in verdicts)
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "escalated"
+    # the restart went in and the checks still fail: the reason says the change did nothing for them
+    assert report["reason"].startswith("the mitigation had no effect: otel-demo/Deployment/frontend changed, yet ")
     acted = [e["data"] for e in events(out) if e["kind"] == "mitigation"]
     refused = [m for m in acted if m["mode"] == "3.3" and m["detector"] == "verdict_contradicted"]
     assert len(refused) == len(verdicts)  # every contradicted PASS was refused, live

@@ -104,3 +104,19 @@ def test_every_request_gets_a_timeout(cluster: Cluster, tmp_path: Path, monkeypa
             client.CoreV1Api(api).list_namespace()
     finally:
         api.close()
+
+
+def test_a_server_error_is_asked_again_once_and_a_refusal_is_not(cluster: Cluster) -> None:
+    from orchestrator.kube import ClusterUnreachable
+
+    cluster.control("POST", "reliability", {"path": "/version", "status": 503, "times": 1})
+    check_reachable(cluster.api, backoff=0.01)  # the second ask is answered
+    cluster.fail_requests("/version", 503)
+    with pytest.raises(ClusterUnreachable) as gone:
+        check_reachable(cluster.api, attempts=3, backoff=0.01)
+    assert gone.value.transient and str(gone.value).startswith(f"cannot reach the cluster at {cluster.url}: 503")
+    cluster.heal_requests()
+    cluster.fail_requests("/version", 401)
+    with pytest.raises(ClusterUnreachable) as refused:
+        check_reachable(cluster.api, backoff=60)  # not transient: no second ask, so no minute's wait
+    assert not refused.value.transient and "refused the credentials: 401" in str(refused.value)
