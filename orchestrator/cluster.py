@@ -260,7 +260,7 @@ def open_cluster(incident: Any) -> ClusterSession:
         api=api,
         alertmanager_url=str(obs.alertmanager) if obs and obs.alertmanager else None,
         prometheus_url=str(obs.prometheus) if obs and obs.prometheus else None,
-        description=f"{'simulator with a virtual clock' if virtual else 'cluster'} at {api.configuration.host}",
+        description=f"cluster at {api.configuration.host}",
         virtual_clock=virtual,
     )
 

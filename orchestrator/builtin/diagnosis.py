@@ -148,8 +148,10 @@ def deeper_cause(diagnosis: dict[str, Any], findings: list[AnalyzerFinding]) -> 
     playbook's root stays as affected. The playbook's mitigation treated the symptom, and no playbook vouches
     for a change to the cause, so none is proposed: the run escalates with the diagnosis."""
     roots = {e["name"] for e in diagnosis["entities"] if e["contributing_factor"]}
-    cause = next((f for f in findings if f.confidence == "high" and roots & set(f.explains)), None)
-    if cause is None:
+    cause = next(
+        (f for f in findings if f.confidence == "high" and roots & set(f.explains) and f.object not in roots), None
+    )
+    if cause is None:  # none deeper than what the playbook named (it may name the cause itself)
         return derived_fix(diagnosis, findings, roots)
     for e in diagnosis["entities"]:
         if e["name"] in cause.explains:

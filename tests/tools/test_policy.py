@@ -205,10 +205,13 @@ async def test_an_unknown_kind_is_an_argument_error_before_any_cluster_call(clus
     tb = cluster.toolbox(ActionPolicy(mode="auto"))
     cluster.fail_requests(".", 500)
     try:
-        r = await tb.call("patch", {"kind": "ClusterRole", "name": "admin", "patch": {"rules": []}})
+        r = await tb.call("patch", {"kind": "Gadget", "name": "admin", "patch": {"rules": []}})
+        # A kind the tools know that is cluster-scoped (RBAC included) is a policy matter, also before any call.
+        denied = await tb.call("patch", {"kind": "ClusterRole", "name": "admin", "patch": {"rules": []}})
     finally:
         cluster.heal_requests()
-    assert not r.ok and r.error.startswith("unknown kind 'ClusterRole'") and r.write is None
+    assert not r.ok and r.error.startswith("unknown kind 'Gadget'") and r.write is None
+    assert not denied.ok and denied.error.startswith("denied by policy: ClusterRole/admin is cluster-scoped")
 
 
 # ---------------------------------------------------------------------------------------------- cluster-scoped objects
