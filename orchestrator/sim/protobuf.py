@@ -117,6 +117,11 @@ def decode_message(buf: bytes, td: TypeDef) -> dict:
         if f is None:
             continue
         kind, arg = f.type
+        if f.wrapped is not None:  # unwrap the embedded message's one field
+            inner = [(w, v) for n, w, v in fields(value) if n == f.wrapped]
+            if not inner:
+                continue
+            wire, value = inner[0]
         if kind == "list":
             items = out.setdefault(f.name, [])
             if wire == 2 and arg[0] == "prim" and arg[1] in ("int", "long", "bool"):

@@ -39,6 +39,9 @@ class Field:
     strategy: str | None = None  # "merge", "retainKeys" or "merge,retainKeys"
     pointer: bool = False  # a zero value is meaningful (Go pointer): protobuf zeros are kept
     description: str = ""
+    # protobuf only: the value travels as field `wrapped` of the message at `tag` (Go's embedded struct,
+    # e.g. IngressRule.http inside IngressRuleValue), while JSON has it inline
+    wrapped: int | None = None
 
 
 @dataclass
@@ -79,6 +82,7 @@ def _parse_field(name: str, spec: str) -> Field:
     merge_key = None
     strategies: list[str] = []
     pointer = False
+    wrapped = None
     for w in words[1:]:
         if w.isdigit():
             tag = int(w)
@@ -93,9 +97,12 @@ def _parse_field(name: str, spec: str) -> Field:
             pointer = True
         elif w == "retainKeys":
             strategies.append("retainKeys")
+        elif w.startswith("wrapped="):
+            wrapped = int(w.split("=", 1)[1])
         else:
             raise ValueError(f"schemas.yaml: unknown flag {w!r} on field {name}")
-    return Field(name, ftype, tag, required, merge_key, ",".join(strategies) or None, pointer, description.strip())
+    strategy = ",".join(strategies) or None
+    return Field(name, ftype, tag, required, merge_key, strategy, pointer, description.strip(), wrapped)
 
 
 @dataclass

@@ -227,6 +227,54 @@ MANIFESTS: dict[str, dict] = {
         "subjects": [{"kind": "Group", "name": "ops", "apiGroup": "rbac.authorization.k8s.io"}],
         "roleRef": {"kind": "ClusterRole", "name": "node-viewer", "apiGroup": "rbac.authorization.k8s.io"},
     },
+    "Job": {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "demo-job"},
+        "spec": {
+            "backoffLimit": 2,
+            "activeDeadlineSeconds": 600,
+            "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}},
+        },
+    },
+    "CronJob": {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "demo-cron"},
+        "spec": {
+            "schedule": "*/5 * * * *",
+            "concurrencyPolicy": "Forbid",
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {"restartPolicy": "OnFailure", "containers": [{"name": "c", "image": "busybox"}]}
+                    }
+                }
+            },
+        },
+    },
+    "Ingress": {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "demo"},
+        "spec": {
+            "tls": [{"hosts": ["demo.example"], "secretName": "demo-tls"}],
+            "rules": [
+                {
+                    "host": "demo.example",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "demo", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ],
+        },
+    },
 }
 
 
@@ -387,6 +435,20 @@ def test_create_run_expose_label_annotate_delete(kubectl: Kubectl) -> None:
     kubectl.run("annotate", "deployment", "web", "owner=team-a", "-n", "x")
     meta = kubectl.json("get", "deployment", "web", "-n", "x")["metadata"]
     assert meta["labels"]["tier"] == "front" and meta["annotations"]["owner"] == "team-a"
+    # batch/v1 and networking.k8s.io/v1 from protobuf (an Ingress rule's `http` is an embedded message there).
+    kubectl.run("create", "job", "once", "--image=busybox", "-n", "x", "--", "echo", "hi")
+    job = kubectl.json("get", "job", "once", "-n", "x")["spec"]
+    assert job["template"]["spec"]["containers"][0]["command"] == ["echo", "hi"] and job["backoffLimit"] == 6
+    kubectl.run("create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "-n", "x")
+    assert kubectl.json("get", "cronjob", "tick", "-n", "x")["spec"]["schedule"] == "*/5 * * * *"
+    kubectl.run("create", "ingress", "in", "--rule=foo.example/api=web:80,tls=cert", "-n", "x")
+    (rule,) = kubectl.json("get", "ingress", "in", "-n", "x")["spec"]["rules"]
+    (path,) = rule["http"]["paths"]
+    assert (rule["host"], path["path"], path["backend"]["service"]) == (
+        "foo.example",
+        "/api",
+        {"name": "web", "port": {"number": 80}},
+    )
     kubectl.run("delete", "deployment", "web", "-n", "x")
     assert kubectl.run("get", "deployment", "web", "-n", "x", check=False).returncode != 0
     kubectl.run("delete", "namespace", "x", "--wait=false")
