@@ -25,17 +25,21 @@ def node_problems(node: dict) -> list[str]:
     return problems
 
 
+def _nodes(ctx: Context, target: Target | None) -> list[dict] | None:
+    """The target Node (None when it does not exist), or every node for a namespace or no target."""
+    if target is not None and target.kind == "Node":
+        node = ctx.reads.get("Node", None, target.name or "")
+        return None if node is None else [node]
+    return ctx.reads.list("Node")
+
+
 @check("node_schedulable", kinds={"Node"}, namespace=True)
 def node_schedulable(ctx: Context, target: Target | None, alert: str | None) -> Outcome:
     """The node (for a namespace: every node) is Ready and not cordoned."""
     assert target is not None
-    if target.kind == "Node":
-        node = ctx.reads.get("Node", None, target.name or "")
-        if node is None:
-            return Outcome(False, {"exists": False}, f"{target} not found")
-        nodes = [node]
-    else:
-        nodes = ctx.reads.list("Node")
+    nodes = _nodes(ctx, target)
+    if nodes is None:
+        return Outcome(False, {"exists": False}, f"{target} not found")
     bad = {meta(n).get("name"): p for n in nodes if (p := node_problems(n))}
     value = {"nodes": len(nodes), "unschedulable": bad}
     if bad:
@@ -71,13 +75,9 @@ def pressure_problems(node: dict) -> list[str]:
 def node_pressure_cleared(ctx: Context, target: Target | None, alert: str | None) -> Outcome:
     """No MemoryPressure, DiskPressure or PIDPressure condition is True on the node (for a namespace or
     without a target: on any node), and no pressure taint is left."""
-    if target is not None and target.kind == "Node":
-        node = ctx.reads.get("Node", None, target.name or "")
-        if node is None:
-            return Outcome(False, {"exists": False}, f"{target} not found")
-        nodes = [node]
-    else:
-        nodes = ctx.reads.list("Node")
+    nodes = _nodes(ctx, target)
+    if nodes is None:
+        return Outcome(False, {"exists": False}, f"{target} not found")
     scope = str(target) if target is not None else "the cluster"
     bad = {meta(n).get("name"): p for n in nodes if (p := pressure_problems(n))}
     value = {"nodes": len(nodes), "under_pressure": bad}
