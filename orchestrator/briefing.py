@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -188,11 +189,27 @@ def _observed_text(alerts: Sequence[dict[str, Any]], findings: Sequence[dict[str
     return "\n".join(parts).lower()
 
 
+def _hits(s: Signal, seen: str, words: set[str]) -> int:
+    """How many of the signal's patterns were observed: whole words for the keys a playbook matches whole
+    (a pod reason, an alert name), substrings for the others (event messages, log lines)."""
+    from .builtin.library import EXACT_KEYS
+
+    exact = s.key in EXACT_KEYS
+    if exact:
+        return sum(1 for p in s.patterns if p.lower() in words)
+    return sum(1 for p in s.patterns if len(p) > 2 and p.lower() in seen)
+
+
 def _relevance(cause: Cause, seen: str) -> int:
-    """How much of what was observed the cause's signals name: required lines count double."""
+    """How much of what was observed the cause's signals name: each observed pattern counts its line's
+    weight, a required line double; a cause with a required line unobserved counts half, one an exclusion
+    rules out counts nothing."""
+    words = {w.strip(":.,;()[]\"'") for w in re.split(r"[\s=]+", seen)}
     score = 0
     for weight, signals in ((2, cause.require), (1, cause.support)):
-        for s in signals:
-            if any(p.lower() in seen for p in s.patterns if len(p) > 2):
-                score += weight * max(1, s.weight)
+        score += sum(weight * max(1, s.weight) * _hits(s, seen, words) for s in signals)
+    if any(_hits(s, seen, words) == 0 for s in cause.require):
+        score //= 2
+    if any(_hits(s, seen, words) for s in cause.exclude):
+        score = 0
     return score
