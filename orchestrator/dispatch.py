@@ -52,6 +52,19 @@ def _target_of(args: dict[str, Any]) -> str | None:
     return args.get("workload") or args.get("pod") or args.get("node") or name or ns
 
 
+def _proposed_changes(diagnosis: dict[str, Any]) -> set[str]:
+    """`namespace/Kind/name` of each object the diagnosis's mitigations would write, by the write tools'
+    own declaration of what they change."""
+    from .tools.registry import get
+
+    out = set()
+    for m in diagnosis.get("mitigations") or []:
+        spec = get(str(m.get("action"))) if isinstance(m, dict) else None
+        if spec is not None and spec.access == "write" and isinstance(m.get("args"), dict):
+            out.add(spec.changed_object(m["args"]))
+    return out - {""}
+
+
 @dataclass
 class Budget:
     steps: int
@@ -302,14 +315,17 @@ class Dispatcher:
 
     async def _absent_root(self, args: dict[str, Any]) -> str | None:
         """Why a root-cause entity (contributing_factor true) cannot be the root cause because the cluster
-        has no such object, as one line the model can act on; None when each exists or a read cannot
-        tell (an unreachable cluster is no reason to refuse a diagnosis)."""
+        has no such object, as one line the model can act on; None when each exists, is what a proposed
+        mitigation writes, or a read cannot tell (an unreachable cluster is no reason to refuse a diagnosis)."""
         ctx = getattr(self.toolbox, "ctx", None)
         if ctx is None:
             return None
+        recreated = _proposed_changes(args)
         for entity in args.get("entities") or []:
             if not isinstance(entity, dict) or not entity.get("contributing_factor"):
                 continue
+            if entity.get("name") in recreated:
+                continue  # a deleted object the diagnosis's own mitigation puts back (restore_service, say)
             namespace, kind, name = str(entity.get("name")).split("/", 2)  # the schema's pattern holds
             try:
                 try:
