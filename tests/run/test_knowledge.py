@@ -144,3 +144,42 @@ def test_a_root_cause_that_does_not_exist_is_refused_with_the_reason(runs_root: 
     # It corrected itself and the run went on to a verified fix.
     assert code == 0, stdout
     assert root_causes(out) == {CULPRIT_REF}
+
+
+def test_a_deleted_root_cause_is_accepted_only_with_the_mitigation_that_puts_it_back(
+    runs_root: Path, tmp_path: Path
+) -> None:
+    service = f"{NS}/Service/product-catalog"  # deleted by the scenario
+    restore = {"namespace": NS, "name": "product-catalog", "workload": "Deployment/product-catalog"}
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        tools, seen = _offered(body), _results_since_instruction(body)
+        if "submit_plan" in tools:
+            return _call("submit_plan", {"hypotheses": ["the Service is gone"], "steps": []})
+        if "submit_diagnosis" in tools:
+            if not seen:
+                return _call("list_resources", {"namespace": NS, "kind": "Service"})
+            fix = {"action": "restore_service", "args": restore}
+            if not any("does not exist" in s for s in seen):  # first a fix that would not bring it back
+                fix = {"action": "rollout_restart", "args": CULPRIT}
+            root = {"name": service, "contributing_factor": True, "evidence": ["no Service product-catalog"]}
+            return _call("submit_diagnosis", {"summary": "deleted", "entities": [root], "mitigations": [fix]})
+        if "submit_mitigation" in tools:
+            if not seen:
+                return _call("restore_service", restore)
+            done = [{"action": "restore_service", "args": restore, "result": "applied"}]
+            return _call("submit_mitigation", {"summary": "re-created", "actions": done, "remediated": [service]})
+        if "submit_verdict" in tools:
+            return _call("submit_verdict", {"verdict": "PASS", "checks": [{"name": "service back", "passed": True}]})
+        return {"content": "nothing to do"}
+
+    inc = write_incident(
+        tmp_path, "deleted", "builtin:deleted-service", scope={"namespaces": [NS]}, model="openai/stub-model"
+    )
+    out = runs_root / "knowledge-deleted"
+    with OpenAIStub(answer) as stub:
+        code, stdout, _ = run_cli("run", str(inc), "--output", str(out), "--base-url", stub.base_url, "--quiet")
+    refused = [e for e in events(out) if e["kind"] == "tool_result" and e["data"].get("reason") == "absent_root_cause"]
+    assert len(refused) == 1  # the restart; the diagnosis that re-creates the Service went through
+    assert code == 0, stdout
+    assert root_causes(out) == {service}
