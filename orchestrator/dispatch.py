@@ -18,7 +18,7 @@ from typing import Any
 from .facts import Ledger, facts_from
 from .roles import Role, submission_errors
 from .tools.errors import ToolError
-from .tools.kinds import ref, resolve_kind
+from .tools.kinds import UnknownKind, ref, resolve_kind
 from .trace import Trace
 
 # One tool answer, as sent to the model. Reads summarise (the largest in the calibrated bench is 5 KB), so
@@ -50,6 +50,19 @@ def _target_of(args: dict[str, Any]) -> str | None:
             kind = resolve_kind(kind).kind
         return ref(str(kind), ns, str(name))
     return args.get("workload") or args.get("pod") or args.get("node") or name or ns
+
+
+def _proposed_changes(diagnosis: dict[str, Any]) -> set[str]:
+    """`namespace/Kind/name` of each object the diagnosis's mitigations would write, by the write tools'
+    own declaration of what they change."""
+    from .tools.registry import get
+
+    out = set()
+    for m in diagnosis.get("mitigations") or []:
+        spec = get(str(m.get("action"))) if isinstance(m, dict) else None
+        if spec is not None and spec.access == "write" and isinstance(m.get("args"), dict):
+            out.add(spec.changed_object(m["args"]))
+    return out - {""}
 
 
 @dataclass
@@ -232,6 +245,9 @@ class Dispatcher:
             errors = submission_errors(role_subs[name], args)
             if errors:
                 return answer(False, {}, f"{name} rejected: {'; '.join(errors[:5])}", status="invalid")
+            absent = await self._absent_root(args)
+            if absent is not None:
+                return answer(False, {}, f"{name} rejected: {absent}", status="rejected", reason="absent_root_cause")
             recorded = {"name": name, "args": args, "seq": call.seq}
             if name == scope.submit:
                 self._submission = recorded
@@ -296,6 +312,41 @@ class Dispatcher:
         if result.write is None:  # writes are never answered from memory
             self.history.setdefault(sig, []).append(PastCall(call.seq, digest, len(self.ledger.lines()), text))
         return text
+
+    async def _absent_root(self, args: dict[str, Any]) -> str | None:
+        """Why a root-cause entity (contributing_factor true) cannot be the root cause because the cluster
+        has no such object, as one line the model can act on; None when each exists, is what a proposed
+        mitigation writes, or a read cannot tell (an unreachable cluster is no reason to refuse a diagnosis)."""
+        ctx = getattr(self.toolbox, "ctx", None)
+        if ctx is None:
+            return None
+        recreated = _proposed_changes(args)
+        for entity in args.get("entities") or []:
+            if not isinstance(entity, dict) or not entity.get("contributing_factor"):
+                continue
+            if entity.get("name") in recreated:
+                continue  # a deleted object the diagnosis's own mitigation puts back (restore_service, say)
+            namespace, kind, name = str(entity.get("name")).split("/", 2)  # the schema's pattern holds
+            try:
+                try:
+                    info = resolve_kind(kind)
+                except UnknownKind:
+                    found_kind = await ctx.discovery.find(kind)
+                    if found_kind is None:
+                        return f"root cause {entity['name']}: the cluster serves no kind {kind!r}; name it with its real kind"
+                    info = found_kind
+                if info.namespaced and not namespace:
+                    continue
+                obj = await ctx.kube.find(info, name, namespace if info.namespaced else None)
+            except ToolError:
+                continue
+            if obj is None:
+                where = f" in namespace {namespace}" if info.namespaced else ""
+                return (
+                    f"root cause {entity['name']} does not exist: the cluster has no {info.kind} {name!r}{where}; "
+                    "name an object you have read"
+                )
+        return None
 
     def _trace_undispatched(self, requested: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> None:
         """Calls autogen answered itself (arguments not JSON, unknown tool): trace them too."""

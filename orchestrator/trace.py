@@ -29,6 +29,7 @@ KINDS = (
     "context_prune",
     "clarification",
     "analysis",  # the analyzers' first pass at intake: findings over the scope, or why it failed
+    "briefing",  # the playbook knowledge put in front of a model that is not built in
     "submission",
     "verifier_verdict",
     "closure_audit",  # mitigations off: the gate's checks after the model closed, for annotation only

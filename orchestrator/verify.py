@@ -76,6 +76,7 @@ class Verdict:
     required: list[CheckSpec]
     objections: list[str]  # one line per failed check
     at: str  # when it was judged (UTC, RFC 3339)
+    advisory: list[str] = field(default_factory=list)  # checks the diagnosis named that the gate does not know
 
     @property
     def summary(self) -> str:
@@ -89,6 +90,7 @@ class Verdict:
             "required": [asdict(c) for c in self.required],
             "results": [r.to_dict() for r in self.results],
             "objections": list(self.objections),
+            "advisory": list(self.advisory),
         }
 
 
@@ -109,6 +111,7 @@ class Gate:
         self.incident_alerts = list(incident_alerts)
         self.restart_window = restart_window
         self.timeout = timeout
+        self.advisory: list[str] = []  # set by required_checks: playbook check names no check answers to
 
     def _reads(self) -> Reads:
         return Reads(self.api, self.alertmanager_url, timeout=self.timeout)
@@ -120,7 +123,11 @@ class Gate:
         """The checks a PASS needs: each remediated object's health (and the workloads it affects), no
         alert firing in the incident's namespaces (and those of the remediated objects) nor any alert the
         incident names, the playbook's checks aimed at what was remediated, and the incident's extra
-        checks. Each appears once. Reads the cluster to resolve what an object affects."""
+        checks. Each appears once. Reads the cluster to resolve what an object affects.
+
+        A playbook check name no check answers to ("pods are healthy again") is advisory: kept in
+        `self.advisory` for the report, never required, since the checks derived from the writes already
+        say whether the fix worked."""
         reads = self._reads()
         specs: list[CheckSpec] = []
         entities: list[Target] = []
@@ -139,8 +146,10 @@ class Gate:
         specs += [CheckSpec("alerts_cleared", ns, name) for name, ns in self._named_alerts()]
         if not entities:
             specs += [CheckSpec("no_pending_or_crashlooping", ns) for ns in scope]
+        self.advisory = list(dict.fromkeys(n for n in playbook_checks if n not in CHECKS))
         for name in playbook_checks:
-            specs += self._playbook_checks(name, entities, affected, scope)
+            if name in CHECKS:
+                specs += self._playbook_checks(name, entities, affected, scope)
         for spec in extra:
             specs += self._scoped(spec, scope)
         return list(dict.fromkeys(specs))
@@ -184,9 +193,7 @@ class Gate:
     ) -> list[CheckSpec]:
         """A playbook names checks, not targets: aim each at what was remediated (or what that affects), or
         at the namespaces when it is a namespace-wide check."""
-        definition = CHECKS.get(name)
-        if definition is None:
-            return [CheckSpec(name)]  # evaluates to an "unknown check" error
+        definition = CHECKS[name]
         if name == "alerts_cleared":
             return []  # always required for every namespace in scope
         targets = [t for t in entities if definition.accepts(t)]
@@ -225,6 +232,7 @@ class Gate:
             required=list(checks),
             objections=objections,
             at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            advisory=list(self.advisory),
         )
 
 

@@ -511,6 +511,19 @@ def test_required_checks_compose_remediated_alerts_playbook_and_extra(healthy: S
     assert judge(gate, checks).passed
 
 
+def test_a_check_name_the_gate_does_not_know_is_advisory_not_required(healthy: Served) -> None:
+    gate = healthy.gate()
+    with_words = gate.required_checks([DEP_CATALOG], ["pods are healthy again", "workload_available"], [])
+    assert with_words == gate.required_checks([DEP_CATALOG], ["workload_available"], [])
+    assert gate.required_checks([DEP_CATALOG], ["pods are healthy again", "workload_available"], []) == with_words
+    assert gate.advisory == ["pods are healthy again"]
+    verdict = judge(gate, with_words)
+    assert verdict.passed and verdict.advisory == ["pods are healthy again"]
+    assert verdict.to_dict()["advisory"] == ["pods are healthy again"]
+    gate.required_checks([DEP_CATALOG], ["workload_available"], [])
+    assert gate.advisory == []  # each composition says what it set aside, nothing carried over
+
+
 def test_nothing_remediated_still_requires_alerts_and_pods_for_every_namespace(healthy: Served) -> None:
     gate = healthy.gate(namespaces=(NS, "book-info"), alerts=({"labels": {"alertname": "KubeNodeUnschedulable"}},))
     assert gate.required_checks([], [], []) == [

@@ -11,7 +11,7 @@ from typing import Any
 from autogen_core.models import SystemMessage, UserMessage
 
 from ..agents import AgentTool, Handler, MeteredClient, RoleAgent
-from ..briefing import Briefing, instruction, system_prompt
+from ..briefing import Briefing, instruction, knowledge_lines, offered_schema, system_prompt
 from ..context import BudgetedContext
 from ..dispatch import Budget
 from ..machines import MachineSpec, StateSpec
@@ -22,6 +22,10 @@ from ..tools import Toolbox
 from ..tools.policy import ActionPolicy
 from ..trace import Trace
 from .state import RunState
+
+# The share of a call's context budget the head start (findings and playbook knowledge) may take: it is
+# sent only when it fits beside everything else, so a modest share keeps it in front of the model.
+KNOWLEDGE_SHARE = 8
 
 
 class Crew:
@@ -43,6 +47,10 @@ class Crew:
         self.budget, self.handle = budget, handle
         self.clients: list[MeteredClient] = []
         self.contexts: dict[str, BudgetedContext] = {}
+        # The built-in models read playbooks/ themselves and parse what they are sent: they get none of this.
+        self.informed = not model.startswith("builtin/")
+        self.gate_checks = _gate_checks() if self.informed else []
+        self._head_start: tuple[tuple[Any, ...], list[str]] | None = None
 
     @property
     def tokens_used(self) -> int:
@@ -67,7 +75,9 @@ class Crew:
                 tools.append(AgentTool(tool.name, tool.description, tool.parameters, self.handle))
         for name in ([st.submit] if st.submit else []) + list(st.records):
             sub = role.submissions[name]
-            tools.append(AgentTool(sub.name, sub.description, sub.schema, self.handle))
+            tools.append(
+                AgentTool(sub.name, sub.description, offered_schema(sub.schema, self.gate_checks), self.handle)
+            )
         schemas = [t.schema for t in tools]
         # The verifier always starts fresh; open models start every state fresh (the ledger carries over).
         fresh = role.name == "verifier" or self.machine.reset_context_between_states
@@ -110,9 +120,43 @@ class Crew:
             allowed_actions=allowed,
             mode="off" if run.read_only else run.mode,
             tokens_left=max(0, self.budget.tokens - self.budget_used),
+            gate_checks=self.gate_checks,
         )
         continues_in = self.machine.continues_after_cap(st.name)
         source, trigger, _ = run.last_transition
         continues_from = self.machine.takes_over_from(st.name, source, trigger)
         text = instruction(st, role, briefing, continues_in, continues_from)
         agent.context.pin(UserMessage(content=text, source="engine"))
+
+    def head_start(self, run: RunState) -> list[str]:
+        """What goes beside the ledger before a diagnosis exists: the analyzers' findings and, for a model
+        that is not built in, the playbooks' causes most relevant to the alerts and findings, all within
+        the class's allowance. Its tokens are not charged to the run's budget (see budget_used)."""
+        if not self.informed:
+            return run.finding_lines
+        key = (id(run.findings), len(run.findings or []), len(run.alerts), tuple(run.finding_lines))
+        if self._head_start is None or self._head_start[0] != key:
+            self._head_start = (key, self._knowledge(run))
+        return self._head_start[1]
+
+    def _knowledge(self, run: RunState) -> list[str]:
+        from ..builtin.library import PlaybookError, load_library
+        from ..tokens import count_text
+
+        lines = list(run.finding_lines)
+        allowance = self.profile.context_tokens // KNOWLEDGE_SHARE
+        allowance -= sum(count_text(line, self.model) + 2 for line in lines)
+        try:
+            library = load_library()
+        except PlaybookError as err:  # a broken playbook folder costs the model its knowledge, not the run
+            self.trace.emit("briefing", error=str(err), playbook_causes=[])
+            return lines
+        knowledge = knowledge_lines(library, run.alerts, run.findings or [], max(0, allowance), self.model)
+        self.trace.emit("briefing", playbook_causes=[line.split(":", 1)[0].split(" ", 1)[1] for line in knowledge])
+        return lines + knowledge
+
+
+def _gate_checks() -> list[str]:
+    from ..checks import CHECKS
+
+    return sorted(CHECKS)

@@ -187,7 +187,7 @@ def typed(ev: Event) -> RunEvent | None:
             steps=d["steps"],
             tokens=d["tokens"],
         )
-    return None  # llm_call, context_prune, budget, injection, analysis
+    return None  # llm_call, context_prune, budget, injection, analysis, briefing
 
 
 def _answered(ev: Event, base: dict[str, Any]) -> ToolAnswered:

@@ -271,6 +271,7 @@ async def _judge(run: RunState, w: Wiring, proposal: dict[str, Any] | None) -> S
         "results": [asdict(r) for r in verdict.results],
         "objections": objections,
         "at": verdict.at,
+        "advisory": list(verdict.advisory),
     }
     w.trace.emit("verifier_verdict", role="verifier", **run.verdict)
     run.objections = [] if passed else objections
@@ -316,7 +317,7 @@ async def _converse(run: RunState, w: Wiring, st: StateSpec) -> tuple[Step, dict
             speaker.context.set_ledger(run.ledger.lines())
             # A head start for the diagnosis: once one exists they have served, and a verifier judges alone.
             head_start = run.diagnosis is None and role.name != "verifier"
-            speaker.context.set_findings(run.finding_lines if head_start else [])
+            speaker.context.set_findings(w.crew.head_start(run) if head_start else [])
             try:
                 outcome = await speaker.step(nudge)
             except ModelError as exc:

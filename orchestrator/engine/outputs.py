@@ -211,6 +211,13 @@ def render_markdown(run: RunState, result: RunResult, mast: dict[str, Any] | Non
         )
         if v.get("objections"):
             lines += ["", "Objections:", ""] + [f"- {o}" for o in v["objections"]]
+        if v.get("advisory"):
+            lines += [
+                "",
+                "Advisory checks (named in the diagnosis; no gate check has that name, so none was required):",
+                "",
+            ]
+            lines += [f"- {name}" for name in v["advisory"]]
     else:
         lines.append("The verifier did not run.")
     if mast is not None:
