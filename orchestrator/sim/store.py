@@ -139,6 +139,12 @@ class Store:
     ) -> list[dict]:
         return [e.obj for e in self.entries(rt, namespace) if where is None or where(e.obj)]
 
+    def dependents(self, rt: ResourceType, owner_uid: str) -> builtins.list[dict]:
+        """Objects of one kind that name `owner_uid` in their ownerReferences, in `list` order."""
+        bucket = self._bucket(rt)
+        hits = [bucket[key] for rtype_key, key in self._dependents_of.get(owner_uid, ()) if rtype_key == rt.key]
+        return [e.obj for e in sorted(hits, key=lambda e: e.seq)]
+
     # ----------------------------------------------------------------- writes
     def create(self, rt: ResourceType, obj: dict, namespace: str | None = None) -> dict:
         obj = copy.deepcopy(obj)
