@@ -4,6 +4,10 @@ One store holds every object, stamps metadata the way the API server does (uid, 
 generation, timestamps), keeps a bounded log of changes for watches, and garbage-collects dependents
 through ownerReferences. Everything runs on the server's event loop thread, so there are no locks.
 
+Two indexes keep reads off the whole cluster: objects by namespace (a namespaced LIST or a namespace
+delete touches only that namespace) and dependents by owner uid (garbage collection). Both keep the
+order a scan of the whole bucket would give, so nothing downstream sees a different sequence.
+
 Objects returned by `get` and `list` are the stored dicts: treat them as read-only and write through
 `create`, `replace` or `mutate`, which keep resourceVersion and the watch log right.
 """
@@ -34,6 +38,8 @@ WATCH_LOG_SIZE = 20_000
 class Entry:
     obj: dict
     _raw: bytes | None = None
+    # Position of the key in its bucket (kept across updates, renewed after a delete): orders index hits.
+    seq: int = 0
 
     @property
     def raw(self) -> bytes:
@@ -65,6 +71,9 @@ class Store:
         self.clock = clock
         self.registry = registry or Registry()
         self._buckets: dict[tuple[str, str], dict[Key, Entry]] = {}
+        self._by_namespace: dict[tuple[str, str], dict[str, dict[Key, Entry]]] = {}
+        self._dependents_of: dict[str, dict[tuple[tuple[str, str], Key], None]] = {}
+        self._seq = 0
         self._rv = 0
         self._log: deque[WatchEvent] = deque(maxlen=WATCH_LOG_SIZE)
         self._watchers: list[Watcher] = []
@@ -120,14 +129,21 @@ class Store:
         if namespace is None or not rt.namespaced:
             yield from bucket.values()
         else:
-            for (ns, _), entry in bucket.items():
-                if ns == namespace:
-                    yield entry
+            yield from self._namespace_bucket(rt.key, namespace).values()
+
+    def _namespace_bucket(self, rtype_key: tuple[str, str], namespace: str) -> dict[Key, Entry]:
+        return self._by_namespace.get(rtype_key, {}).get(namespace, {})
 
     def list(
         self, rt: ResourceType, namespace: str | None = None, where: Callable[[dict], bool] | None = None
     ) -> list[dict]:
         return [e.obj for e in self.entries(rt, namespace) if where is None or where(e.obj)]
+
+    def dependents(self, rt: ResourceType, owner_uid: str) -> builtins.list[dict]:
+        """Objects of one kind that name `owner_uid` in their ownerReferences, in `list` order."""
+        bucket = self._bucket(rt)
+        hits = [bucket[key] for rtype_key, key in self._dependents_of.get(owner_uid, ()) if rtype_key == rt.key]
+        return [e.obj for e in sorted(hits, key=lambda e: e.seq)]
 
     # ----------------------------------------------------------------- writes
     def create(self, rt: ResourceType, obj: dict, namespace: str | None = None) -> dict:
@@ -270,8 +286,18 @@ class Store:
     def _commit(self, etype: str, rt: ResourceType, key: Key, obj: dict, old: dict | None) -> dict:
         self._rv += 1
         obj["metadata"]["resourceVersion"] = str(self._rv)
-        entry = Entry(obj)
-        self._bucket(rt)[key] = entry
+        bucket = self._bucket(rt)
+        previous = bucket.get(key)
+        if previous is None:
+            self._seq += 1
+            entry = Entry(obj, seq=self._seq)
+        else:
+            entry = Entry(obj, seq=previous.seq)
+            self._unindex_owners(rt, key, previous.obj)
+        bucket[key] = entry
+        self._by_namespace.setdefault(rt.key, {}).setdefault(key[0], {})[key] = entry
+        for uid in _owner_uids(obj):
+            self._dependents_of.setdefault(uid, {})[(rt.key, key)] = None
         self._publish(etype, rt, entry)
         for hook in self._hooks:
             hook(etype, rt, obj, old)
@@ -279,6 +305,11 @@ class Store:
 
     def _remove(self, rt: ResourceType, key: Key) -> dict:
         entry = self._bucket(rt).pop(key)
+        in_namespace = self._by_namespace[rt.key][key[0]]
+        del in_namespace[key]
+        if not in_namespace:
+            del self._by_namespace[rt.key][key[0]]
+        self._unindex_owners(rt, key, entry.obj)
         self._rv += 1
         obj = copy.deepcopy(entry.obj)
         obj["metadata"]["resourceVersion"] = str(self._rv)
@@ -297,18 +328,29 @@ class Store:
                 with contextlib.suppress(asyncio.QueueFull):
                     w.queue.put_nowait(event)
 
+    def _unindex_owners(self, rt: ResourceType, key: Key, obj: dict) -> None:
+        for uid in _owner_uids(obj):
+            owned = self._dependents_of.get(uid)
+            if owned is not None:
+                owned.pop((rt.key, key), None)
+                if not owned:
+                    del self._dependents_of[uid]
+
     def _dependents(self, uid: str) -> builtins.list[tuple[ResourceType, Key]]:
-        out = []
-        for bucket_key, bucket in self._buckets.items():
-            rt = self.registry.by_key(*bucket_key)
-            if rt is None:
+        """Objects naming `uid` as an owner, in bucket order and then in key order within a bucket."""
+        owned = self._dependents_of.get(uid)
+        if not owned:
+            return []
+        bucket_order = {k: i for i, k in enumerate(self._buckets)}
+        ranked = []
+        for rtype_key, key in owned:
+            rt = self.registry.by_key(*rtype_key)
+            entry = self._buckets[rtype_key].get(key)
+            if rt is None or entry is None:
                 continue
-            for key, entry in bucket.items():
-                for ref in entry.obj["metadata"].get("ownerReferences") or ():
-                    if ref.get("uid") == uid:
-                        out.append((rt, key))
-                        break
-        return out
+            ranked.append((bucket_order[rtype_key], entry.seq, rt, key))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        return [(rt, key) for _, _, rt, key in ranked]
 
     def _collect(self, uid: str) -> None:
         for rt, key in self._dependents(uid):
@@ -330,7 +372,7 @@ class Store:
             rt = self.registry.by_key(*bucket_key)
             if rt is None or not rt.namespaced:
                 continue
-            for key in [k for k in self._bucket(rt) if k[0] == namespace]:
+            for key in list(self._namespace_bucket(rt.key, namespace)):
                 if key in self._bucket(rt):
                     self._remove(rt, key)
 
@@ -364,6 +406,10 @@ class Store:
         meta = obj["metadata"]
         found = self.find(rt, meta.get("namespace", ""), meta["name"])
         return found if found is not None else self.create(rt, obj)
+
+
+def _owner_uids(obj: dict) -> set[str]:
+    return {ref["uid"] for ref in obj["metadata"].get("ownerReferences") or () if ref.get("uid")}
 
 
 def _same_but_rv(a: dict, b: dict) -> bool:

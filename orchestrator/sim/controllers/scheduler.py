@@ -92,11 +92,16 @@ class NodeInfo:
     ports: set[tuple[str, int]] = field(default_factory=set)
     extended: dict[str, float] = field(default_factory=dict)  # allocatable extended resources
     used_extended: dict[str, float] = field(default_factory=dict)
+    # controller uid -> its pods here: the spread score reads a count, not every pod on the node
+    by_controller: Counter[str] = field(default_factory=Counter)
 
     def add(
         self, pod: dict, cpu: float | None = None, mem: float | None = None, ext: dict[str, float] | None = None
     ) -> None:
         self.pods.append(pod)
+        owner = controller_uid(pod)
+        if owner:
+            self.by_controller[owner] += 1
         cpu = pod_amount(pod, "requests", "cpu") if cpu is None else cpu
         mem = pod_amount(pod, "requests", "memory") if mem is None else mem
         ext = pod_extended(pod) if ext is None else ext
@@ -111,7 +116,7 @@ class NodeInfo:
     def remove(self, uid: str) -> None:
         kept = [p for p in self.pods if p["metadata"]["uid"] != uid]
         self.pods, self.used_cpu, self.used_memory, self.score_cpu, self.score_memory = [], 0.0, 0.0, 0.0, 0.0
-        self.ports, self.used_extended = set(), {}
+        self.ports, self.used_extended, self.by_controller = set(), {}, Counter()
         for p in kept:
             self.add(p)
 
@@ -565,7 +570,7 @@ class Scheduler:
         owner = controller_uid(pod)
 
         def score(info: NodeInfo) -> tuple[int, float, str]:
-            siblings = sum(1 for p in info.pods if owner and controller_uid(p) == owner)
+            siblings = info.by_controller[owner] if owner else 0
             cpu_free = 1 - (info.score_cpu + (needs.cpu or DEFAULT_SCORE_CPU)) / max(info.cpu, 1e-9)
             mem_free = 1 - (info.score_memory + (needs.memory or DEFAULT_SCORE_MEMORY)) / max(info.memory, 1.0)
             return (siblings, -round((cpu_free + mem_free) / 2, 6), info.name)

@@ -204,7 +204,11 @@ class ReplicaSetController:
                     _delete_pod(cluster, rs, pod)
             if store.resource_version != before:  # pods came or went: count them afresh
                 ns = rs["metadata"]["namespace"]
-                pods = [p for p in store.list(pod_rt, ns) if owned_by(p, rs) and pod_active(p)]
+                pods = [
+                    p
+                    for p in store.dependents(pod_rt, rs["metadata"]["uid"])
+                    if p["metadata"]["namespace"] == ns and owned_by(p, rs) and pod_active(p)
+                ]
             self._status(cluster, rs, pods)
 
     def _status(self, cluster: Cluster, rs: dict, pods: list[dict]) -> None:
@@ -239,8 +243,11 @@ class DeploymentController:
                 self._sync(cluster, dep)
 
     def _owned_sets(self, cluster: Cluster, dep: dict) -> list[dict]:
+        ns = dep["metadata"]["namespace"]
         return [
-            rs for rs in cluster.store.list(cluster.rt("ReplicaSet"), dep["metadata"]["namespace"]) if owned_by(rs, dep)
+            rs
+            for rs in cluster.store.dependents(cluster.rt("ReplicaSet"), dep["metadata"]["uid"])
+            if rs["metadata"]["namespace"] == ns and owned_by(rs, dep)
         ]
 
     def _sync(self, cluster: Cluster, dep: dict) -> None:
