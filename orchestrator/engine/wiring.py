@@ -15,6 +15,7 @@ from ..models import create_client
 from ..models.classes import ClassProfile
 from ..models.errors import ModelError
 from ..tools import Toolbox, ToolContext
+from ..tools.journal import WriteJournal
 from ..tools.policy import ActionPolicy, Approver
 from ..trace import Trace
 from ..verify import Gate
@@ -95,6 +96,7 @@ def connect(
     approver: Approver | None,
     cancel: asyncio.Event | None,
     started: float,
+    journal: WriteJournal | None = None,
 ) -> Wiring:
     spec = incident.spec
     rem = spec.remediation
@@ -117,6 +119,7 @@ def connect(
             prometheus_url=session.prometheus_url,
             namespaces=run.namespaces,
             policy=policy,
+            journal=journal,
         )
     )
     budget = Budget(steps=spec.budget.steps, tokens=spec.budget.tokens, seconds=float(spec.budget.seconds))
