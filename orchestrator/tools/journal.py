@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..redaction import scrub
+from ..redaction import is_credential_name, scrub
 
 FILENAME = "journal.jsonl"
 KEPT_METADATA = ("name", "namespace", "labels", "annotations", "ownerReferences")
@@ -52,7 +52,19 @@ def restorable(obj: Any) -> dict | None:
     meta = obj.get("metadata") or {}
     kept = {k: v for k, v in obj.items() if k not in ("status", "metadata")}
     kept["metadata"] = {k: meta[k] for k in KEPT_METADATA if k in meta}
-    return kept if scrub(kept) == kept else None
+    return None if scrub(kept) != kept or _credential_entry(kept) else kept
+
+
+def _credential_entry(value: Any) -> bool:
+    """A {name, value} entry (a container's env) whose name says its value is a credential."""
+    if isinstance(value, list):
+        return any(_credential_entry(v) for v in value)
+    if not isinstance(value, dict):
+        return False
+    name, literal = value.get("name"), value.get("value")
+    if isinstance(name, str) and isinstance(literal, str) and literal and is_credential_name(name):
+        return True
+    return any(_credential_entry(v) for v in value.values())
 
 
 def read_journal(path: Path) -> list[dict[str, Any]]:
