@@ -12,6 +12,7 @@ each change through the action policy, and writes the run's reports with the out
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from pathlib import Path
@@ -22,13 +23,13 @@ from ..models.classes import class_profile
 from ..redaction import mask_text, scrub
 from ..tools import ToolContext
 from ..tools.journal import FILENAME, WriteJournal, journaled_writes, read_journal
-from ..tools.policy import ActionPolicy, Approver
+from ..tools.policy import Approver
 from ..tools.revert import revert_write
 from ..verify import CheckSpec, Gate
 from .handlers import SETTLE_SECONDS_BY_KIND
 from .outputs import write_outputs
 from .state import EXIT_RESOLVED, EXIT_UNRESOLVED, RunOptions, RunResult, RunState
-from .wiring import open_session
+from .wiring import action_policy, open_session
 
 RESOLVED, ESCALATED, REVERTED = "resolved-after-resume", "escalated", "reverted"
 
@@ -99,6 +100,8 @@ async def resume_run(out_dir: Path, *, revert: bool = False, approver: Approver 
         namespaces=list(spec.scope.namespaces) if spec.scope else [],
         alerts=scrub([a.model_dump() for a in spec.alerts or []]),
     )
+    # The run's own writes: those after `resuming` are an earlier resume's reverts, cut short.
+    entries = list(itertools.takewhile(lambda e: e.get("event") != "resuming", entries))
     changed = [w for w in journaled_writes(entries) if w["outcome"] != "failed"]
     path = [str(e.get("state")) for e in events[:1]] + [
         str(e["data"].get("dest")) for e in events if e.get("kind") == "state_transition" and e.get("data")
@@ -123,8 +126,9 @@ async def resume_run(out_dir: Path, *, revert: bool = False, approver: Approver 
         run.verdict = {**verdict.to_dict(), "gate_passed": verdict.passed, "proposed": None}
         reverts: list[dict[str, Any]] = []
         if revert:
-            ctx = ToolContext(api=session.api, namespaces=run.namespaces, policy=_policy(incident, run, approver),
+            ctx = ToolContext(api=session.api, namespaces=run.namespaces, policy=action_policy(incident, run.namespaces, approver, session),
                               journal=journal)  # fmt: skip
+            journal.append("resuming", revert=True)
             for w in reversed(changed):
                 reverts.append(await revert_write(ctx, w))
             run.writes += reverts
@@ -155,18 +159,6 @@ def _as_write(w: dict[str, Any]) -> dict[str, Any]:
     mode = {"applied": "applied", "unknown": "sent, outcome unknown"}.get(w["outcome"], "failed")
     return {"action": w.get("action"), "target": w.get("target"), "mode": mode, "change": w.get("change"),
             "revert": w.get("revert")}  # fmt: skip
-
-
-def _policy(incident: Any, run: RunState, approver: Approver | None) -> ActionPolicy:
-    rem = incident.spec.remediation
-    return ActionPolicy(
-        mode=rem.mode,
-        allowed_actions=set(rem.allowed_actions) if rem.allowed_actions else None,
-        allowed_namespaces=set(rem.allowed_namespaces or run.namespaces) or None,
-        approver=approver,
-        allowed_cluster_objects=set(rem.allowed_cluster_objects),
-        max_objects=rem.max_objects_changed,
-    )
 
 
 def _finish(

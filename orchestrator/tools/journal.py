@@ -4,8 +4,9 @@ disk before the next step, so a run killed at any point leaves a record of what 
 The first line (`start`) holds the incident as the run read it, so `sre-agent resume` can reconnect. Then,
 for each write, `sent` before the request goes out (action, target, change, revert note and the object as
 it was, which is what a revert restores) and `applied` or `failed` once the API server has answered. A
-`sent` with no answer after it is a write whose outcome the run never learnt. `resumed` closes a run that
-`sre-agent resume` completed. Values a secret could hide in are never kept: an object whose text the
+`sent` with no answer after it is a write whose outcome the run never learnt. `resuming` opens the reverts
+of `sre-agent resume --revert` (journaled like any write, and never taken for the run's own), `resumed`
+closes a run that resume completed. Values a secret could hide in are never kept: an object whose text the
 redaction would mask is recorded without its content (`before_withheld`), and is then reverted by hand.
 """
 
