@@ -196,6 +196,8 @@ def resume(
         fail(str(err))
     except RunFailed as err:
         fail(str(err), err.exit_code)
+    except Exception as err:  # a bug: one line, as a run reports its own
+        fail(f"internal error: {type(err).__name__}: {err}", 1)
     if output == "json":
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:

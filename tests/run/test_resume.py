@@ -138,3 +138,10 @@ def test_a_run_dir_missing_its_journal_or_trace_is_refused(tmp_path: Path, cut: 
     (tmp_path / cut).unlink()
     code, _, stderr = run_cli("resume", str(tmp_path))
     assert code == 2 and "needs trace.jsonl and journal.jsonl" in stderr and "Traceback" not in stderr
+
+
+def test_a_journal_with_an_invalid_incident_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "journal.jsonl").write_text('{"event":"start","incident":{"kind":"Incident"}}\n{"event":"se')
+    (tmp_path / "trace.jsonl").write_text('{"seq":1,"kind":"run_start","data":{}}\n')
+    code, _, stderr = run_cli("resume", str(tmp_path))
+    assert code == 2 and "is not valid: " in stderr and stderr.count("\n") == 1
