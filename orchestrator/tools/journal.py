@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..redaction import is_credential_name, scrub
+from ..redaction import is_credential_name, mask_text, scrub
 
 FILENAME = "journal.jsonl"
 KEPT_METADATA = ("name", "namespace", "labels", "annotations", "ownerReferences")
@@ -38,11 +38,12 @@ class WriteJournal:
     def sent(self, action: str, target: str, change: str, revert: str, before: Any) -> None:
         kept = restorable(before)
         withheld = isinstance(before, dict) and kept is None
-        self.append("sent", action=action, target=target, change=change, revert=revert, before=kept,
-                    before_withheld=withheld)  # fmt: skip
+        # The texts are masked like the trace's (a bare pod's revert note quotes its whole manifest).
+        self.append("sent", action=action, target=target, change=mask_text(change), revert=mask_text(revert),
+                    before=kept, before_withheld=withheld)  # fmt: skip
 
     def outcome(self, target: str, applied: bool, error: str | None = None) -> None:
-        self.append("applied" if applied else "failed", target=target, **({"error": error} if error else {}))
+        self.append("applied" if applied else "failed", target=target, **({"error": mask_text(error)} if error else {}))
 
 
 def restorable(obj: Any) -> dict | None:
