@@ -82,8 +82,8 @@ async def resume_run(out_dir: Path, *, revert: bool = False, approver: Approver 
     try:
         incident = Incident.model_validate(start["incident"])
     except ValueError as err:
-        first = str(err).splitlines()[0]
-        raise NothingToResume(f"the incident recorded in {out_dir / FILENAME} is not valid: {first}") from None
+        line = str(err).splitlines()[0]
+        raise NothingToResume(f"the incident recorded in {out_dir / FILENAME} is not valid: {line}") from None
     spec = incident.spec
     if spec.cluster is not None and spec.cluster.simulate is not None:
         raise NothingToResume(
