@@ -65,7 +65,8 @@ def _interrupted(out_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], l
     start = next((e for e in entries if e.get("event") == "start"), None)
     if start is None or not isinstance(start.get("incident"), dict):
         raise NothingToResume(f"{journal} does not record the run's incident: nothing to resume from")
-    if any(e.get("kind") == "run_end" for e in events):
+    # A run killed after its last event but before its reports is resumed for them.
+    if any(e.get("kind") == "run_end" for e in events) and (out_dir / "report.md").is_file():
         raise NothingToResume(f"the run in {out_dir} ended normally: nothing to resume")
     if any(e.get("event") == "resumed" for e in entries):
         raise NothingToResume(f"the run in {out_dir} was resumed already: nothing to resume")
