@@ -162,6 +162,50 @@ def run(
     raise typer.Exit(result.exit_code)
 
 
+@app.command()
+def resume(
+    run_dir: Annotated[Path, typer.Argument(help="The run directory of an interrupted run.")],
+    revert: Annotated[
+        bool, typer.Option("--revert", help="Put back every change the run made (through the action policy).")
+    ] = False,
+    output: Annotated[str, typer.Option("-o", help="text or json (the result on stdout)")] = "text",
+) -> None:
+    """Complete a run that was interrupted: verify what it changed, optionally revert it, write its report.
+
+    Reads the run's journal (journal.jsonl: the incident and every write sent), reconnects to its
+    cluster, waits the stabilisation window and runs the verifier gate's checks (no model).
+    Exit codes:
+    0 resolved-after-resume: the gate passes on what the run changed
+    2 nothing to resume: no run there, or it ended normally, or it ran on an embedded simulator
+    3 escalated (the gate fails, or a revert was not made), or reverted
+    5 cluster unreachable or refusing the credentials, or namespace not found
+    """
+    import asyncio
+
+    if output not in ("text", "json"):
+        fail(f"-o must be text or json, not {output!r}")
+    from .engine.resume import NothingToResume, resume_run
+    from .engine.state import RunFailed
+    from .logs import configure
+
+    configure("warning")
+    approver = _ask_approval if sys.stdin.isatty() else None
+    try:
+        result = asyncio.run(resume_run(run_dir, revert=revert, approver=approver))
+    except NothingToResume as err:
+        fail(str(err))
+    except RunFailed as err:
+        fail(str(err), err.exit_code)
+    except Exception as err:  # a bug: one line, as a run reports its own
+        fail(f"internal error: {type(err).__name__}: {err}", 1)
+    if output == "json":
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        typer.echo(f"{result.status}: {result.reason}")
+        typer.echo(f"run directory: {result.output_dir}")
+    raise typer.Exit(result.exit_code)
+
+
 def _check_model_choice(doc, model: str | None, model_class: str | None, base_url: str | None) -> None:  # noqa: ANN001
     """What `run` would refuse about the model before contacting it: the name, the class, the base URL,
     a missing key. `validate` asks the same."""

@@ -25,12 +25,14 @@ from ..machines import UNGUARDED, load_machine
 from ..models import canonical_model
 from ..models.classes import class_profile, resolve_class
 from ..redaction import mask_text, scrub
+from ..tools.journal import WriteJournal
 from ..tools.policy import Approver
 from ..trace import Trace
 from .events import EventSink, to_trace_sink
 from .handlers import HANDLERS
 from .mitigations import LiveMitigations
 from .outputs import write_outputs
+from .resume import start_journal
 from .state import (
     EXIT_CLUSTER,
     EXIT_INTERNAL,
@@ -109,6 +111,7 @@ class _Run:
             alerts=scrub([a.model_dump() if hasattr(a, "model_dump") else dict(a) for a in spec.alerts or []]),
         )
         self.session: ClusterSession | None = None
+        self.journal: WriteJournal | None = None  # opened once the run has started
         self.wiring: Wiring | None = None
         self.started = time.monotonic()
 
@@ -129,6 +132,7 @@ class _Run:
             context_tokens=self.profile.context_tokens,
             fresh_context_per_state=self.machine.reset_context_between_states,
         )
+        self.journal = start_journal(self.out_dir, self.run_id, self.incident, self.model, self.model_class)
         exit_code, status = EXIT_INTERNAL, "error"
         try:
             self.wiring = await self._connect()
@@ -191,6 +195,7 @@ class _Run:
             approver=self.approver,
             cancel=self.cancel,
             started=self.started,
+            journal=self.journal,
         )
 
     def _close_session(self, exit_code: int) -> None:

@@ -227,7 +227,7 @@ def render_markdown(run: RunState, result: RunResult, mast: dict[str, Any] | Non
         "## Files",
         "",
         "trace.jsonl (every event), agent_output.json (ITBench format), report.json, mast.json (MAST annotation),",
-        "machine.mmd (the path taken), engine.log.jsonl.",
+        "machine.mmd (the path taken), engine.log.jsonl, journal.jsonl (each write as it was sent and answered).",
         "",
     ]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from ..models import create_client
 from ..models.classes import ClassProfile
 from ..models.errors import ModelError
 from ..tools import Toolbox, ToolContext
+from ..tools.journal import WriteJournal
 from ..tools.policy import ActionPolicy, Approver
 from ..trace import Trace
 from ..verify import Gate
@@ -80,6 +81,24 @@ async def open_session(incident: Any) -> ClusterSession:
     return session
 
 
+def action_policy(
+    incident: Any, namespaces: list[str], approver: Approver | None, session: ClusterSession
+) -> ActionPolicy:
+    """The incident's `remediation` as the policy every write of a run (or of its resume) goes through."""
+    rem = incident.spec.remediation
+    cluster_objects = set(rem.allowed_cluster_objects)
+    if rem.allow_faulted_objects:
+        cluster_objects |= set(session.faulted_objects)
+    return ActionPolicy(
+        mode=rem.mode,
+        allowed_actions=set(rem.allowed_actions) if rem.allowed_actions else None,
+        allowed_namespaces=set(rem.allowed_namespaces or namespaces) or None,
+        approver=approver,
+        allowed_cluster_objects=cluster_objects,
+        max_objects=rem.max_objects_changed,
+    )
+
+
 def connect(
     incident: Any,
     options: RunOptions,
@@ -95,20 +114,10 @@ def connect(
     approver: Approver | None,
     cancel: asyncio.Event | None,
     started: float,
+    journal: WriteJournal | None = None,
 ) -> Wiring:
     spec = incident.spec
-    rem = spec.remediation
-    cluster_objects = set(rem.allowed_cluster_objects)
-    if rem.allow_faulted_objects:
-        cluster_objects |= set(session.faulted_objects)
-    policy = ActionPolicy(
-        mode=rem.mode,
-        allowed_actions=set(rem.allowed_actions) if rem.allowed_actions else None,
-        allowed_namespaces=set(rem.allowed_namespaces or run.namespaces) or None,
-        approver=approver,
-        allowed_cluster_objects=cluster_objects,
-        max_objects=rem.max_objects_changed,
-    )
+    policy = action_policy(incident, run.namespaces, approver, session)
     # The tools share the run's namespace list until a clarification replaces it.
     toolbox = Toolbox(
         ToolContext(
@@ -117,6 +126,7 @@ def connect(
             prometheus_url=session.prometheus_url,
             namespaces=run.namespaces,
             policy=policy,
+            journal=journal,
         )
     )
     budget = Budget(steps=spec.budget.steps, tokens=spec.budget.tokens, seconds=float(spec.budget.seconds))

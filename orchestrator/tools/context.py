@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .discovery import Discovery
+from .journal import WriteJournal
 from .kube_api import KubeApi
 from .policy import ActionPolicy
 
@@ -18,6 +19,7 @@ class ToolContext:
     prometheus_url: str | None = None
     namespaces: list[str] = field(default_factory=list)  # the incident's scope; may be empty
     policy: ActionPolicy = field(default_factory=ActionPolicy)
+    journal: WriteJournal | None = None  # where every real write is recorded before and after it is sent
     kube: KubeApi = field(init=False, repr=False)
     discovery: Discovery = field(init=False, repr=False)  # kinds beyond the tools' table, read once
 

@@ -120,8 +120,9 @@ async def _delete(ctx: ToolContext, info: KindInfo, name: str, namespace: str, a
         return await ctx.kube.delete(info, name, namespace, dry_run)
 
     change = Change(
-        action, info, name, namespace, summary, revert, apply, diff=[f"{info.kind}/{name}: deleted"], extra=extra
-    )
+        action, info, name, namespace, summary, revert, apply, before=obj, diff=[f"{info.kind}/{name}: deleted"],
+        extra=extra,
+    )  # fmt: skip
     return await guarded_write(ctx, change, args)
 
 

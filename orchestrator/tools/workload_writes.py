@@ -110,7 +110,8 @@ async def rollout_undo(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     if lines:
         summary += ": " + "; ".join(lines[:4]) + (f" (+{len(lines) - 4} more)" if len(lines) > 4 else "")
     revert = f"kubectl rollout undo {kubectl_kind(info.kind)}/{name} -n {namespace} --to-revision={h.current}"
-    change = Change("rollout_undo", info, name, namespace, summary, revert, apply, diff=lines)
+    # `before` is what a resumed run's revert restores (the diff is the templates').
+    change = Change("rollout_undo", info, name, namespace, summary, revert, apply, before=h.workload, diff=lines)
     return await guarded_write(ctx, change, args)
 
 

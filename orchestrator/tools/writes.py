@@ -7,7 +7,8 @@
 4. the ActionPolicy's blast-radius limit on the object as it is and as the dry run says it would be;
 5. the ActionPolicy's decision (dry-run mode stops here; approve mode asks the approver, who sees a
    change the API server has already accepted);
-6. the real request; an applied (or dry-run) change counts toward the run's limit of changed objects.
+6. the real request, recorded in the run's write journal (tools/journal.py) before it is sent and once it
+   is answered; an applied (or dry-run) change counts toward the run's limit of changed objects.
 
 The result's `write` record says what was attempted and how it ended: {action, target, mode, change,
 revert, dry_run_ok}, and for a denial the policy's `reason`; mode is applied, dry-run, denied, or failed
@@ -115,10 +116,17 @@ async def guarded_write(ctx: ToolContext, change: Change, args: dict[str, Any]) 
         note = f"not applied: {decision.reason}"
         return _result(True, change, "dry-run", True, summary, diff=diff, note=note, **change.extra)
 
+    journal = ctx.journal
+    if journal is not None:
+        journal.sent(change.action, change.target, summary, change.revert, change.before)
     try:
         await change.apply(False)
     except ToolError as err:
+        if journal is not None:
+            journal.outcome(change.target, False, str(err))
         return _result(False, change, "failed", True, summary, error=f"the change failed: {err}", diff=diff)
+    if journal is not None:
+        journal.outcome(change.target, True)
     ctx.policy.record(request)
     return _result(True, change, "applied", True, summary, diff=diff, revert=change.revert, **change.extra)
 
