@@ -25,19 +25,11 @@ def node_problems(node: dict) -> list[str]:
     return problems
 
 
-def _nodes(ctx: Context, target: Target | None) -> list[dict] | None:
-    """The target Node (None when it does not exist), or every node for a namespace or no target."""
-    if target is not None and target.kind == "Node":
-        node = ctx.reads.get("Node", None, target.name or "")
-        return None if node is None else [node]
-    return ctx.reads.list("Node")
-
-
 @check("node_schedulable", kinds={"Node"}, namespace=True)
 def node_schedulable(ctx: Context, target: Target | None, alert: str | None) -> Outcome:
     """The node (for a namespace: every node) is Ready and not cordoned."""
     assert target is not None
-    nodes = _nodes(ctx, target)
+    nodes = ctx.subjects("Node", target)
     if nodes is None:
         return Outcome(False, {"exists": False}, f"{target} not found")
     bad = {meta(n).get("name"): p for n in nodes if (p := node_problems(n))}
@@ -75,7 +67,7 @@ def pressure_problems(node: dict) -> list[str]:
 def node_pressure_cleared(ctx: Context, target: Target | None, alert: str | None) -> Outcome:
     """No MemoryPressure, DiskPressure or PIDPressure condition is True on the node (for a namespace or
     without a target: on any node), and no pressure taint is left."""
-    nodes = _nodes(ctx, target)
+    nodes = ctx.subjects("Node", target)
     if nodes is None:
         return Outcome(False, {"exists": False}, f"{target} not found")
     scope = str(target) if target is not None else "the cluster"

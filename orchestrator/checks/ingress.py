@@ -15,13 +15,9 @@ def ingress_backends_ready(ctx: Context, target: Target | None, alert: str | Non
     """Each Service backend of the Ingress exists, has the port the Ingress names, and has ready endpoints;
     an Ingress with no backend at all fails. For a namespace: every Ingress."""
     assert target is not None
-    if target.kind == "Ingress":
-        ing = ctx.reads.get("Ingress", target.namespace, target.name or "")
-        if ing is None:
-            return Outcome(False, {"exists": False}, f"{target} not found")
-        ingresses = [ing]
-    else:
-        ingresses = ctx.reads.list("Ingress", target.namespace)
+    ingresses = ctx.subjects("Ingress", target)
+    if ingresses is None:
+        return Outcome(False, {"exists": False}, f"{target} not found")
     services = {meta(s).get("name", ""): s for s in ctx.reads.list("Service", target.namespace)}
     endpoints = {meta(e).get("name", ""): e for e in ctx.reads.list("Endpoints", target.namespace)}
     value, problems, served = {}, [], 0

@@ -73,6 +73,8 @@ class Reads:
         return self._once(("get", kind, namespace, name), lambda: self._call(kind, "read", namespace, name))
 
     def list(self, kind: str, namespace: str | None = None) -> list[dict]:
+        if not KINDS[kind].namespaced:
+            namespace = None  # one list of a cluster-scoped kind, whatever namespace the caller judges
         body = self._once(("list", kind, namespace), lambda: self._call(kind, "list", namespace, None))
         return list((body or {}).get("items") or [])
 

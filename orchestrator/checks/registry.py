@@ -32,6 +32,14 @@ class Context:
     namespaces: list[str]
     restart_window: float = 120.0  # seconds before the server's "now" in which a restart counts as recent
 
+    def subjects(self, kind: str, target: Target | None) -> list[dict] | None:
+        """What a check of `kind` judges: the target object (None when it does not exist), or every object
+        of that kind in the target's namespace (the whole cluster for a cluster-scoped kind or no target)."""
+        if target is not None and target.kind == kind:
+            obj = self.reads.get(kind, target.namespace, target.name or "")
+            return None if obj is None else [obj]
+        return self.reads.list(kind, target.namespace if target is not None else None)
+
 
 CheckFn = Callable[[Context, "Target | None", "str | None"], Outcome]
 

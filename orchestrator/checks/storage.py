@@ -38,13 +38,9 @@ def _why_pending(ctx: Context, pvc: dict) -> str:
 def pvc_bound(ctx: Context, target: Target | None, alert: str | None) -> Outcome:
     """The PersistentVolumeClaim is Bound to a volume; for a namespace every claim is."""
     assert target is not None
-    if target.kind == "PersistentVolumeClaim":
-        pvc = ctx.reads.get("PersistentVolumeClaim", target.namespace, target.name or "")
-        if pvc is None:
-            return Outcome(False, {"exists": False}, f"{target} not found")
-        claims = [pvc]
-    else:
-        claims = ctx.reads.list("PersistentVolumeClaim", target.namespace)
+    claims = ctx.subjects("PersistentVolumeClaim", target)
+    if claims is None:
+        return Outcome(False, {"exists": False}, f"{target} not found")
     value = {
         "claims": {
             meta(c).get("name"): {"phase": status(c).get("phase") or "Pending", "volume": spec(c).get("volumeName")}
