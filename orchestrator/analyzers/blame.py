@@ -1,7 +1,8 @@
 """What a container's logs blame on its configuration: a host name that does not resolve, an expired or
-invalid certificate. The finding is on the object that holds the bad value (the ConfigMap or Secret key
-the container reads it from, or the workload whose template sets it literally), not on the pod that
-shows the symptom: that is where the fix goes."""
+invalid certificate. The finding is on the object that holds the bad value (the ConfigMap key the
+container reads a host from, the workload whose template sets it literally, or the ConfigMap or Secret
+mounted with the certificate), not on the pod that shows the symptom: that is where the fix goes. Secret
+values are never read (only their key names), so a host kept in a Secret is not traced."""
 
 from __future__ import annotations
 
