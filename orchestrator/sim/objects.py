@@ -72,6 +72,19 @@ def pod_active(pod: dict) -> bool:
     return not pod["metadata"].get("deletionTimestamp") and phase not in ("Succeeded", "Failed")
 
 
+def object_reference(obj: dict, api_version: str, kind: str) -> dict:
+    """A core/v1 ObjectReference to a namespaced object, as controllers write them into status and specs."""
+    meta = obj["metadata"]
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "namespace": meta["namespace"],
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "resourceVersion": meta.get("resourceVersion"),
+    }
+
+
 def owned_by(obj: dict, owner: dict) -> bool:
     uid = owner["metadata"]["uid"]
     return any(r.get("uid") == uid and r.get("controller") for r in obj["metadata"].get("ownerReferences") or ())

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..clock import parse_rfc3339, rfc3339
 from ..errors import ApiError
+from ..objects import object_reference
 from ..store import owner_reference
 from .cron import CronError, most_recent, parse_cron, zone
 from .jobs import job_finished
@@ -22,18 +23,6 @@ if TYPE_CHECKING:
 
 COMPONENT = "cronjob-controller"
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
-
-
-def _ref(job: dict) -> dict:
-    meta = job["metadata"]
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "name": meta["name"],
-        "namespace": meta["namespace"],
-        "uid": meta["uid"],
-        "resourceVersion": meta.get("resourceVersion"),
-    }
 
 
 def _owned(job: dict, uid: str) -> bool:
@@ -79,7 +68,9 @@ class CronJobController:
                 active.append(created)
                 status["lastScheduleTime"] = created["metadata"]["annotations"][SCHEDULED_ANNOTATION]
         if active:
-            status["active"] = [_ref(j) for j in sorted(active, key=lambda j: j["metadata"]["name"])]
+            status["active"] = [
+                object_reference(j, "batch/v1", "Job") for j in sorted(active, key=lambda j: j["metadata"]["name"])
+            ]
         else:
             status.pop("active", None)
         if status != (cj.get("status") or {}):

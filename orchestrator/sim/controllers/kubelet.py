@@ -131,8 +131,6 @@ def image_size(image: str) -> int:
 def image_platforms(cluster: Cluster, namespace: str, image: str) -> list[str] | None:
     """Platforms the registry has for the image, or None when it does not exist."""
     ref = normalize_image(image)
-    if "nonexistent" in image.lower() or "invalid" in image.lower():
-        return None
     app = cluster.application_for(namespace)
     if app is not None:
         known = {normalize_image(i): p for i, p in app.known_images().items()}
@@ -910,7 +908,18 @@ def _argv_is_app(argv: list[str], svc: Service | None, image: str) -> bool:
     return base in app_programs(svc)
 
 
-def _start_error(exe: str) -> str:
+def mounted_program(cluster: Cluster, pod: dict, container: dict, exe: str) -> Program | None:
+    """An executable path that a volume mounts (a script from a ConfigMap): run it, or the runtime's
+    error when it lacks the exec bit; None when nothing is mounted there."""
+    found = mounted_file(cluster, pod, container, exe) if "/" in exe else None
+    if found is None:
+        return None
+    if not found[1] & 0o111:
+        return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": permission denied: unknown')
+    return Program("script", found[0])
+
+
+def start_error(exe: str) -> str:
     if "/" in exe:
         return f'{RUNC_PREFIX}exec: "{exe}": stat {exe}: no such file or directory: unknown'
     return f'{RUNC_PREFIX}exec: "{exe}": executable file not found in $PATH: unknown'
@@ -961,15 +970,12 @@ def resolve_program(cluster: Cluster, pod: dict, container: dict, svc: Service |
         return Program("app" if svc is not None else "server")
     if posixpath.basename(exe) in _BUILTINS:
         return Program("script", shlex.join(argv))
-    if "/" in exe:
-        found = mounted_file(cluster, pod, container, exe)
-        if found is not None:
-            if not found[1] & 0o111:
-                return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": permission denied: unknown')
-            return Program("script", found[0])
-    if svc is None and _image_base(image) not in SHELL_IMAGES and "invalid" not in exe and "nonexistent" not in exe:
+    mounted = mounted_program(cluster, pod, container, exe)
+    if mounted is not None:
+        return mounted
+    if svc is None and _image_base(image) not in SHELL_IMAGES:
         return Program("server")  # an image we know nothing about: trust its author
-    return Program("error", error=_start_error(exe))
+    return Program("error", error=start_error(exe))
 
 
 def service_for(cluster: Cluster, pod: dict, container: dict) -> Service | None:

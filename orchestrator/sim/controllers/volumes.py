@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..admission_kinds import PV_PROTECTION, PVC_PROTECTION, default_storage_class
 from ..clock import rfc3339
-from ..objects import quantity
+from ..objects import object_reference, quantity
 from ..selectors import SelectorError, selector_from_spec
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ class VolumeController:
             "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy", "Delete"),
             "storageClassName": sc["metadata"]["name"],
             "volumeMode": spec.get("volumeMode", "Filesystem"),
-            "claimRef": _claim_ref(pvc),
+            "claimRef": object_reference(pvc, "v1", "PersistentVolumeClaim"),
         }
         if sc.get("provisioner") == LOCAL_PATH and node:
             volume["hostPath"] = {
@@ -254,7 +254,7 @@ class VolumeController:
         now = rfc3339(cluster.now())
 
         def bind_volume(v: dict) -> None:
-            v["spec"]["claimRef"] = _claim_ref(pvc)
+            v["spec"]["claimRef"] = object_reference(pvc, "v1", "PersistentVolumeClaim")
             v.setdefault("metadata", {}).setdefault("annotations", {})["pv.kubernetes.io/bound-by-controller"] = "yes"
             v["status"] = {"phase": "Bound", "lastPhaseTransitionTime": now}
 
@@ -358,15 +358,3 @@ class VolumeController:
             v["status"] = {"phase": phase, "lastPhaseTransitionTime": now}
 
         cluster.store.mutate(cluster.rt("PersistentVolume"), "", pv["metadata"]["name"], put, status=True)
-
-
-def _claim_ref(pvc: dict) -> dict:
-    meta = pvc["metadata"]
-    return {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "namespace": meta["namespace"],
-        "name": meta["name"],
-        "uid": meta["uid"],
-        "resourceVersion": meta.get("resourceVersion"),
-    }

@@ -34,7 +34,7 @@ def image_argv(entry: ImageEntry, container: dict) -> list[str]:
 
 def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program | None:
     """The process of a container whose image the catalogue lists; None for other images."""
-    from ..controllers.kubelet import _BUILTINS, RUNC_PREFIX, SHELLS, Program, _lookup, _shell_program, mounted_file
+    from ..controllers.kubelet import _BUILTINS, SHELLS, Program, _lookup, _shell_program, mounted_program, start_error
 
     entry = catalogue_for(cluster).lookup(container.get("image", "")).entry
     if entry is None:
@@ -65,14 +65,7 @@ def catalogue_program(cluster: Cluster, pod: dict, container: dict) -> Program |
         return _shell_program(cluster, pod, container, argv)
     if base in COMMANDS or base in _BUILTINS:
         return Program("script", shlex.join(argv), argv=tuple(argv))
-    if "/" in exe:
-        found = mounted_file(cluster, pod, container, exe)
-        if found is not None:
-            if not found[1] & 0o111:
-                return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": permission denied: unknown')
-            return Program("script", found[0])
-        return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": stat {exe}: no such file or directory: unknown')
-    return Program("error", error=f'{RUNC_PREFIX}exec: "{exe}": executable file not found in $PATH: unknown')
+    return mounted_program(cluster, pod, container, exe) or Program("error", error=start_error(exe))
 
 
 def _unresolved(cluster: Cluster, pod: dict, spec: ProgramSpec, env: dict[str, str]) -> tuple[str, int] | None:
