@@ -171,6 +171,8 @@ class Gate:
             specs.append(CheckSpec("workload_available", str(w)))
             if pod_checks:
                 specs.append(CheckSpec("no_pending_or_crashlooping", str(w)))
+        if target.kind == "Pod" and affected == []:  # a bare pod: nothing else speaks for it
+            specs.append(CheckSpec("no_pending_or_crashlooping", str(target)))
         if affected is None or target.kind == "Node":
             namespaces = [target.namespace] if target.namespace else self.namespaces
             specs += [CheckSpec("no_pending_or_crashlooping", ns) for ns in namespaces]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .common import condition, event_lines, meta, name_of, ns_of, owner_ref, quote
 from .finding import Finding
@@ -27,7 +28,7 @@ SLOW_READY_SECONDS = 120.0
 LOG_LINES = 5
 
 
-@analyzer("Pod", reads={"Event", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"})
+@analyzer("Pod", reads={"Event", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Node"})
 def pods(reads: Snapshot, scope: Scope) -> list[Finding]:
     """Pods that cannot run: waiting containers, crash loops, OOM kills, unschedulable, stuck init, unready."""
     out: list[Finding] = []
@@ -55,7 +56,9 @@ def _pod(reads: Snapshot, pod: dict, now: float | None) -> list[Finding]:
     if phase == "Pending" and scheduled and scheduled.get("status") == "False":
         message = scheduled.get("message") or ""
         evidence = [f"status.conditions[PodScheduled]: {scheduled.get('reason', '')}: {quote(message)}"]
-        out.append(finding(_unschedulable_cause(message), evidence, "high", "status.conditions[PodScheduled]"))
+        unschedulable = finding(_unschedulable_cause(message), evidence, "high", "status.conditions[PodScheduled]")
+        unschedulable.fix = _selector_fix(reads, pod, owner)
+        out.append(unschedulable)
     if status.get("reason") == "Evicted" or phase == "Failed":
         evidence = [f"status.phase={phase} reason={status.get('reason', '')}: {quote(status.get('message'))}"]
         out.append(finding("the pod was evicted or failed as a whole", evidence, "medium", "status.phase"))
@@ -191,6 +194,41 @@ def _unschedulable_cause(message: str) -> str:
             if needle in reason:
                 return cause
     return _fallback_cause(message)
+
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+def _selector_fix(reads: Snapshot, pod: dict, owner: str | None) -> dict | None:
+    """Drop the nodeSelector entries that no node of the cluster carries: such a pod can never be placed,
+    whatever else changes. The change goes to the pod's workload template, or to a bare pod itself (which
+    the patch tool re-creates, a Pod's spec being immutable). None when every entry matches some node, or
+    when the nodes are unknown (a selector may aim at nodes an autoscaler adds: then the cluster would show
+    a node group, which a snapshot cannot tell, so nothing is derived without nodes to compare with)."""
+    selector = (pod.get("spec") or {}).get("nodeSelector") or {}
+    nodes = reads.of("Node") if reads.fetched("Node") else []
+    if not selector or not nodes:
+        return None
+    labels = [(n.get("metadata") or {}).get("labels") or {} for n in nodes]
+    unmatched = sorted(k for k, v in selector.items() if not any(lab.get(k) == v for lab in labels))
+    if not unmatched:
+        return None
+    drop: dict[str, Any] = {k: None for k in unmatched}
+    pairs = ", ".join(f"{k}={selector[k]}" for k in unmatched)
+    rationale = f"no node of the {len(nodes)} in the cluster has the label {pairs}"
+    if owner is None:
+        args = {"kind": "Pod", "name": name_of(pod), "namespace": ns_of(pod), "patch": {"spec": {"nodeSelector": drop}}}
+    else:
+        ns, kind, name = owner.split("/", 2)
+        if kind not in WORKLOAD_KINDS:
+            return None
+        args = {
+            "kind": kind,
+            "name": name,
+            "namespace": ns,
+            "patch": {"spec": {"template": {"spec": {"nodeSelector": drop}}}},
+        }
+    return {"action": "patch", "args": {**args, "patch_type": "merge"}, "rationale": rationale}
 
 
 def _fallback_cause(message: str) -> str:

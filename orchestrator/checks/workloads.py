@@ -105,15 +105,18 @@ def workload_available(ctx: Context, target: Target | None, alert: str | None) -
 def _pods(ctx: Context, target: Target) -> tuple[list[dict], Outcome | None]:
     if target.is_namespace:
         return live(ctx.reads.list("Pod", target.namespace)), None
+    if target.kind == "Pod":  # a bare pod, judged by itself
+        pod = _read(ctx, target)
+        return ([pod], None) if pod is not None else ([], _not_found(target))
     workload = _read(ctx, target)
     if workload is None:
         return [], _not_found(target)
     return workload_pods(ctx.reads, workload), None
 
 
-@check("no_pending_or_crashlooping", kinds=WORKLOAD_KINDS, namespace=True)
+@check("no_pending_or_crashlooping", kinds={*WORKLOAD_KINDS, "Pod"}, namespace=True)
 def no_pending_or_crashlooping(ctx: Context, target: Target | None, alert: str | None) -> Outcome:
-    """No pod of the workload (or namespace) is Pending, waiting (CrashLoopBackOff, ImagePullBackOff,
+    """No pod of the workload (or namespace, or the bare pod itself) is Pending, waiting (CrashLoopBackOff, ImagePullBackOff,
     CreateContainerConfigError...) or not Ready."""
     assert target is not None
     pods, missing = _pods(ctx, target)

@@ -1,5 +1,8 @@
 """Write tools for other objects: patch, delete_pod, delete_resource, uncordon, restore_service.
 
+A patch of a bare, unscheduled Pod that the API server refuses because a Pod's spec may not change in place
+re-creates the Pod with the patched spec (`pod_recreate.py`), as `kubectl replace --force` would.
+
 The toolbox has put each call before the ActionPolicy's screen already; each then reads the object and goes
 through `guarded_write`. Secret edits are not offered, and only
 NetworkPolicies, ResourceQuotas, Pods and HorizontalPodAutoscalers may be deleted.
@@ -17,6 +20,7 @@ from .diff import object_changes, undo_patch
 from .errors import ToolError
 from .history import ROLLOUT_KINDS
 from .kinds import KINDS, KindInfo, ref, resolve_kind, split_object, who
+from .pod_recreate import IMMUTABLE_POD_FIELDS, manifest, merged, recreatable, recreate_change
 from .schema import params, prop
 from .spec import ToolSpec
 from .writes import Change, guarded_write, kubectl_kind, nothing_to_change, refuse
@@ -35,15 +39,6 @@ PATCHABLE = (
     "Pod",
 )
 DELETABLE = ("NetworkPolicy", "ResourceQuota", "Pod", "HorizontalPodAutoscaler")
-CLEAN_METADATA = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink")
-
-
-def _clean_manifest(obj: dict) -> dict:
-    out = {k: copy.deepcopy(v) for k, v in obj.items() if k != "status"}
-    meta = out.get("metadata") or {}
-    for key in CLEAN_METADATA:
-        meta.pop(key, None)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- any object
@@ -62,6 +57,14 @@ async def patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     if patch_type != "json" and not isinstance(body, dict):
         raise ToolError(f"argument 'patch' must be an object when patch_type is {patch_type}")
     obj = await ctx.kube.get(info, name, namespace)
+    if info.kind == "Pod" and await _immutable(ctx, info, name, namespace, body, patch_type):
+        why = recreatable(obj)
+        if why is not None:
+            raise ToolError(f"{who('Pod', namespace, name)} may not change these fields in place, and {why}")
+        summary = f"re-create {who('Pod', namespace, name)}"
+        return await guarded_write(
+            ctx, recreate_change(ctx, "patch", obj, merged(obj, body, patch_type), summary), args
+        )
     ns_flag = f" -n {namespace}" if namespace else ""
 
     def explain(preview: dict) -> tuple[str, str]:
@@ -83,6 +86,17 @@ async def patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     summary = f"{patch_type} patch of {who(info.kind, namespace, name)}: {json.dumps(body, separators=(',', ':'))}"
     change = Change("patch", info, name, namespace, summary, "", apply, before=obj, explain=explain)
     return await guarded_write(ctx, change, args)
+
+
+async def _immutable(
+    ctx: ToolContext, info: KindInfo, name: str, namespace: str | None, body: Any, patch_type: str
+) -> bool:
+    """True when the API server refuses the patch because a Pod's spec may not change there (a dry run)."""
+    try:
+        await ctx.kube.patch(info, name, namespace, body, patch_type, True)
+    except ToolError as err:
+        return IMMUTABLE_POD_FIELDS in err.message
+    return False
 
 
 async def delete_pod(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -113,8 +127,7 @@ async def _delete(ctx: ToolContext, info: KindInfo, name: str, namespace: str, a
     if owner:
         revert = f"nothing to undo: {owner} replaces the pod"
     else:
-        manifest = json.dumps(_clean_manifest(obj), separators=(",", ":"))
-        revert = f"echo '{manifest}' | kubectl create -f -"
+        revert = f"echo '{json.dumps(manifest(obj), separators=(',', ':'))}' | kubectl create -f -"
 
     async def apply(dry_run: bool) -> dict:
         return await ctx.kube.delete(info, name, namespace, dry_run)

@@ -79,6 +79,40 @@ def test_unschedulable_pod_quotes_the_scheduler() -> None:
     assert any(line.startswith("event FailedScheduling") for line in f.evidence)
 
 
+def _pending(name: str, selector: dict, **rest: object) -> dict:
+    message = "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."
+    cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}
+    spec = {"containers": [{"name": "app", "image": "app:1"}], "nodeSelector": selector}
+    return pod(name, spec=spec, status={"phase": "Pending", "conditions": [cond]}, **rest)
+
+
+NODES = [obj("Node", n, ns=None, labels={"kubernetes.io/os": "linux", "pool": p}) for n, p in (("a", "x"), ("b", "y"))]
+
+
+def test_a_node_selector_no_node_carries_is_dropped() -> None:
+    bare = _pending("solo", {"kubernetes.io/os": "linux", "disk": "ssd", "pool": "x"})
+    f = only(run({"Pod": [bare], "Node": NODES}, ["Pod"]), "Pod", "solo")
+    assert f.cause == "no node matches the pod's nodeSelector or node affinity" and f.confidence == "high"
+    assert f.fix is not None and f.fix["action"] == "patch" and "disk=ssd" in f.fix["rationale"]
+    patch = {"spec": {"nodeSelector": {"disk": None}}}
+    assert f.fix["args"] == {"kind": "Pod", "name": "solo", "namespace": NS, "patch": patch, "patch_type": "merge"}
+    rs = obj("ReplicaSet", "web-1", ownerReferences=owned_by("Deployment", "web"))
+    owned = _pending("web-1-a", {"pool": "z"}, ownerReferences=owned_by("ReplicaSet", "web-1"))
+    f = only(
+        run({"Pod": [owned], "Node": NODES, "ReplicaSet": [rs], "Deployment": [obj("Deployment", "web")]}, ["Pod"]),
+        "Pod",
+        "web-1-a",
+    )
+    assert f.fix is not None and f.fix["args"]["kind"] == "Deployment" and f.fix["args"]["name"] == "web"
+    assert f.fix["args"]["patch"] == {"spec": {"template": {"spec": {"nodeSelector": {"pool": None}}}}}
+
+
+def test_no_selector_change_without_nodes_or_when_some_node_matches() -> None:
+    assert only(run({"Pod": [_pending("solo", {"disk": "ssd"})]}, ["Pod"]), "Pod", "solo").fix is None
+    matched = _pending("solo", {"pool": "y"})  # a node has it: something else keeps the pod off
+    assert only(run({"Pod": [matched], "Node": NODES}, ["Pod"]), "Pod", "solo").fix is None
+
+
 def test_stuck_init_container() -> None:
     p = pod(
         "mail",

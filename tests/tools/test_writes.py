@@ -347,3 +347,55 @@ async def test_delete_pod_lets_the_owner_replace_it(cluster: Cluster) -> None:
         return [p["name"] for p in pods if p["name"] != pod["name"]] and await workload_healthy(tb, "ad")
 
     assert await wait_for(cluster, replaced)
+
+
+# ---------------------------------------------------------------------------------------------- bare pods
+def bare_pod(cluster: Cluster, name: str, selector: dict[str, str]) -> None:
+    container = {"name": "app", "image": "nginx:1.27"}
+    cluster.core.create_namespaced_pod(
+        NS, {"metadata": {"name": name}, "spec": {"containers": [container], "nodeSelector": selector}}
+    )
+
+
+async def test_patch_re_creates_a_bare_pod_whose_spec_may_not_change(cluster: Cluster) -> None:
+    tb = cluster.toolbox()
+    bare_pod(cluster, "importer", {"disk": "nvme", "kubernetes.io/os": "linux"})
+    cluster.advance(30)
+    drop = {"spec": {"nodeSelector": {"disk": None}}}
+    r = await tb.call(
+        "patch", {"kind": "pod", "name": "importer", "namespace": NS, "patch": drop, "patch_type": "merge"}
+    )
+    applied(r, "patch", f"{NS}/Pod/importer")
+    assert (
+        r.write["change"].startswith(f"re-create bare pod {NS}/importer")
+        and "nodeSelector.disk: removed" in r.write["change"]
+    )
+    assert '"disk":"nvme"' in r.write["revert"] and r.write["revert"].endswith("kubectl replace --force -f -")
+    pod = cluster.core.read_namespaced_pod("importer", NS)
+    assert pod.spec.node_selector == {"kubernetes.io/os": "linux"}
+
+    async def running() -> bool:
+        return cluster.core.read_namespaced_pod("importer", NS).status.phase == "Running"
+
+    assert await wait_for(cluster, running)
+
+
+async def test_patch_does_not_re_create_what_an_owner_or_a_node_holds(cluster: Cluster) -> None:
+    tb = cluster.toolbox()
+    owned = (await tb.call("list_pods", {"namespace": NS, "selector": "app.kubernetes.io/name=ad"})).content["pods"][0]
+    patch = {"spec": {"nodeSelector": {"disk": "nvme"}}}
+    r = await tb.call(
+        "patch", {"kind": "pod", "name": owned["name"], "namespace": NS, "patch": patch, "patch_type": "merge"}
+    )
+    assert not r.ok and r.write is None and "change the owner instead" in r.error
+    bare_pod(cluster, "placed", {"kubernetes.io/os": "linux"})
+    cluster.advance(30)
+    r = await tb.call(
+        "patch", {"kind": "pod", "name": "placed", "namespace": NS, "patch": patch, "patch_type": "merge"}
+    )
+    assert not r.ok and "already bound to a node" in r.error
+    bare_pod(cluster, "waiting", {"disk": "nvme"})
+    ops = [{"op": "remove", "path": "/spec/nodeSelector"}]
+    r = await tb.call("patch", {"kind": "pod", "name": "waiting", "namespace": NS, "patch": ops, "patch_type": "json"})
+    assert not r.ok and "takes a merge patch" in r.error
+    assert cluster.core.read_namespaced_pod("waiting", NS).spec.node_selector == {"disk": "nvme"}
