@@ -35,6 +35,7 @@ KIND_CHECKS = {
     "Job": "job_complete",
     "CronJob": "job_complete",
     "Ingress": "ingress_backends_ready",
+    "PrometheusRule": "rules_evaluate",
 }
 
 

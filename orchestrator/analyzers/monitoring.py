@@ -6,6 +6,8 @@ the PrometheusRuleFailures alert; the Prometheus Operator writes each Prometheus
 
 from __future__ import annotations
 
+from typing import Any
+
 from .common import meta, name_of, ns_of, quote
 from .finding import Finding
 from .registry import analyzer
@@ -32,12 +34,38 @@ def failing_rules(reads: Snapshot, scope: Scope) -> list[Finding]:
                 evidence = [
                     f"alert {alert.get('name') or labels.get('alertname')}: rule_group={quote(labels['rule_group'], 160)}"
                 ]
-                for g in (rule.get("spec") or {}).get("groups") or []:
+                fix = None
+                for index, g in enumerate((rule.get("spec") or {}).get("groups") or []):
                     if g.get("name") == group:
-                        for r in (g.get("rules") or [])[:MAX_RULES]:
+                        rules = g.get("rules") or []
+                        for r in rules[:MAX_RULES]:
                             evidence.append(f"{r.get('alert') or r.get('record')}: expr {quote(r.get('expr'), 160)}")
+                        if len(rules) == 1:
+                            fix = _remove_rule(rule, index, rules[0])
                 cause = f"Prometheus fails to evaluate rule group {group or '(unnamed)'}: an expression in it is invalid at query time"
                 out[name_of(rule)] = Finding(
-                    "PrometheusRule", ns_of(rule), name_of(rule), cause, evidence, "high", "spec.groups"
+                    "PrometheusRule", ns_of(rule), name_of(rule), cause, evidence, "high", "spec.groups", fix=fix
                 )
     return list(out.values())
+
+
+def _remove_rule(obj: dict, group: int, rule: dict) -> dict[str, Any]:
+    """Take out the one rule of a failing group: it has never evaluated, so no alert it could raise is lost,
+    while its failures keep PrometheusRuleFailures firing and hide real rule errors. The `test` operation
+    makes the patch apply only to the rule quoted here."""
+    path = f"/spec/groups/{group}/rules/0"
+    name = rule.get("alert") or rule.get("record") or "the rule"
+    return {
+        "action": "patch",
+        "args": {
+            "kind": "PrometheusRule",
+            "name": name_of(obj),
+            "namespace": ns_of(obj),
+            "patch_type": "json",
+            "patch": [
+                {"op": "test", "path": f"{path}/expr", "value": rule.get("expr")},
+                {"op": "remove", "path": path},
+            ],
+        },
+        "rationale": f"{name} is the only rule of the group Prometheus fails to evaluate; it never worked",
+    }

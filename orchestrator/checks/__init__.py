@@ -6,7 +6,7 @@ alerts (nothing firing), capacity (nodes, node pressure, quotas, autoscalers), j
 which of them a verdict needs and runs them on fresh reads.
 """
 
-from . import alerts, capacity, ingress, jobs, services, storage, workloads  # noqa: F401  (registers the checks)
+from . import alerts, capacity, ingress, jobs, monitoring, services, storage, workloads  # noqa: F401  (registers the checks)
 from .reads import ReadError, Reads
 from .registry import CHECKS, CheckDef, Context, Outcome, check
 from .targets import Target, TargetError, parse_target

@@ -110,7 +110,8 @@ class KubeApi:
         name: str | None,
         namespace: str | None,
         query: Query | None,
-        body: dict | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
     ) -> dict:
         from kubernetes.client.exceptions import ApiException
 
@@ -121,7 +122,7 @@ class KubeApi:
                 method,
                 "/" + path.lstrip("/"),
                 query_params=query or [],
-                header_params={"Accept": "application/json", "Content-Type": "application/json"},
+                header_params={"Accept": "application/json", "Content-Type": content_type},
                 body=body,
                 auth_settings=["BearerToken"],
             )
@@ -147,6 +148,12 @@ class KubeApi:
         patch_type: str = "strategic",
         dry_run: bool = False,
     ) -> dict:
+        if kind.discovered:  # a custom resource: no client class, and no strategic merge (a CRD has no schema tags)
+            query = [("dryRun", "All")] if dry_run else []
+            content = PATCH_CONTENT_TYPES["merge" if patch_type == "strategic" else patch_type]
+            return await self._raw(
+                "PATCH", _path(kind, namespace, name), kind.kind, name, namespace, query, body, content
+            )
         opts = {"_content_type": PATCH_CONTENT_TYPES[patch_type], **_dry(dry_run)}
         if kind.namespaced:
             return await self._json(

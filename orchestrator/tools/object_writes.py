@@ -17,13 +17,14 @@ from typing import Any
 from .base import ToolResult
 from .context import ToolContext
 from .diff import object_changes, undo_patch
+from .discovery import kind_for
 from .errors import ToolError
 from .history import ROLLOUT_KINDS
 from .kinds import KINDS, KindInfo, ref, resolve_kind, split_object, who
 from .pod_recreate import IMMUTABLE_POD_FIELDS, manifest, merged, recreatable, recreate_change
 from .schema import params, prop
 from .spec import ToolSpec
-from .writes import Change, guarded_write, kubectl_kind, nothing_to_change, refuse
+from .writes import Change, guarded_write, kubectl_kind, nothing_to_change, refuse, screen
 
 PATCHABLE = (
     "Deployment",
@@ -37,13 +38,14 @@ PATCHABLE = (
     "Node",
     "PersistentVolumeClaim",
     "Pod",
+    "PrometheusRule",
 )
 DELETABLE = ("NetworkPolicy", "ResourceQuota", "Pod", "HorizontalPodAutoscaler")
 
 
 # ---------------------------------------------------------------------------------------------- any object
 async def patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
-    info = resolve_kind(args["kind"])
+    info = await kind_for(ctx, args["kind"])
     if info.kind == "Secret":
         target = ref(info.kind, args.get("namespace"), args["name"])
         return refuse("patch", target, f"patch secret {target}", "Secret edits are not offered by this toolbox")
@@ -51,6 +53,8 @@ async def patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         raise ToolError(f"patching a {info.kind} is not offered; patchable kinds: {', '.join(PATCHABLE)}")
     name = args["name"]
     namespace = ctx.namespace_for(args.get("namespace"), info.kind) if info.namespaced else None
+    if info.discovered and (denied := screen(ctx, "patch", ref(info.kind, namespace, name), args)) is not None:
+        return denied  # the scope discovery found, screened before the object is read
     body, patch_type = args["patch"], args["patch_type"]
     if patch_type == "json" and not isinstance(body, list):
         raise ToolError("argument 'patch' must be a list of operations when patch_type is json")
@@ -212,8 +216,8 @@ TOOLS = [
     ToolSpec(
         "patch",
         "Patch an object (`kubectl patch`): Deployment, StatefulSet, DaemonSet, Service, ConfigMap, "
-        "NetworkPolicy, ResourceQuota, HorizontalPodAutoscaler, Node, PersistentVolumeClaim or Pod. "
-        "patch_type strategic (default), merge, or json (a list of operations).",
+        "NetworkPolicy, ResourceQuota, HorizontalPodAutoscaler, Node, PersistentVolumeClaim, Pod or PrometheusRule. "
+        "patch_type strategic (default), merge, json (operations).",
         params(
             ["kind", "name", "patch"],
             kind=prop("string", "kind or kubectl alias"),

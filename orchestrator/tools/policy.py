@@ -57,9 +57,10 @@ class ActionRequest:
 
     @property
     def cluster_scoped(self) -> bool:
-        """A kind the tools do not know counts as cluster-scoped: no namespace would bound it."""
+        """A kind of the tools' table by its scope; a custom kind by the target's namespace, which the tool
+        that resolved the kind through discovery left empty for a cluster-scoped one (and screens again)."""
         info = KINDS.get(self.kind)
-        return info is None or not info.namespaced
+        return not self.namespace if info is None else not info.namespaced
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from ..redaction import mask_text, scrub
 from .base import Access, Tool, ToolResult
 from .context import ToolContext
 from .errors import ToolError, one_line
-from .kinds import KINDS, ref, resolve_kind
+from .kinds import KINDS, UnknownKind, ref, resolve_kind
 from .schema import validate
 from .writes import screen
 
@@ -64,7 +64,10 @@ class ToolSpec:
         """The object a write call changes, from its arguments alone (no cluster call): an unknown kind or a
         namespaced object without a namespace is the caller's mistake (ToolError)."""
         kind, name = self._changed(args)
-        info = resolve_kind(kind)
+        try:
+            info = resolve_kind(kind)
+        except UnknownKind:  # a custom resource: screened as namespaced here, and again once the tool resolved it
+            return ref(kind, ctx.namespace_for(args.get("namespace"), kind), name)
         namespace = ctx.namespace_for(args.get("namespace"), info.kind) if info.namespaced else None
         return ref(info.kind, namespace, name)
 

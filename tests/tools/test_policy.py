@@ -201,16 +201,19 @@ async def test_a_write_outside_the_policy_is_denied_before_any_cluster_call(
     assert r.write is not None and r.write["mode"] == "denied" and r.write["reason"] == r.error.split(": ", 1)[1]
 
 
-async def test_an_unknown_kind_is_an_argument_error_before_any_cluster_call(cluster: Cluster) -> None:
+async def test_an_unknown_kind_is_an_argument_error_and_a_cluster_scoped_one_is_denied_before_any_call(
+    cluster: Cluster,
+) -> None:
     tb = cluster.toolbox(ActionPolicy(mode="auto"))
+    # A kind neither the tools nor the cluster's discovery know (a custom resource is looked up there).
+    r = await tb.call("patch", {"kind": "Gadget", "name": "admin", "patch": {"rules": []}})
+    assert not r.ok and r.error.startswith("unknown kind 'Gadget'") and r.write is None
     cluster.fail_requests(".", 500)
     try:
-        r = await tb.call("patch", {"kind": "Gadget", "name": "admin", "patch": {"rules": []}})
-        # A kind the tools know that is cluster-scoped (RBAC included) is a policy matter, also before any call.
+        # A kind the tools know that is cluster-scoped (RBAC included) is a policy matter, before any call.
         denied = await tb.call("patch", {"kind": "ClusterRole", "name": "admin", "patch": {"rules": []}})
     finally:
         cluster.heal_requests()
-    assert not r.ok and r.error.startswith("unknown kind 'Gadget'") and r.write is None
     assert not denied.ok and denied.error.startswith("denied by policy: ClusterRole/admin is cluster-scoped")
 
 
