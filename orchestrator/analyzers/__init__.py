@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (each module registers its analyzers)
     blame,
     dns,
     events,
+    evictions,
     hpa,
     ingress,
     jobs,

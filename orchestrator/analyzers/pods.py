@@ -177,7 +177,9 @@ SCHEDULING_REASONS = (
     ("node affinity/selector", "no node matches the pod's nodeSelector or node affinity"),
     ("untolerated taint", "every node carries a taint the pod does not tolerate"),
 )
-NODE_COUNT = re.compile(r"(\d+) (node\(s\) [^,.]+|insufficient [^,.]+)", re.IGNORECASE)
+NODE_COUNT = re.compile(r"(\d+) (node\(s\) [^,]+|insufficient [^,]+)", re.IGNORECASE)
+TAINT_KEY = re.compile(r"untolerated taint\(?s?\)? \{([^:}]+)")
+ROLE_TAINT = "node-role.kubernetes.io/"  # keeps workloads off the control plane by design
 
 
 def _unschedulable_cause(message: str) -> str:
@@ -186,12 +188,14 @@ def _unschedulable_cause(message: str) -> str:
     node affinity/selector`); nodes excluded by the pod's own selector or by a role taint are excluded by
     design, so any other reason speaks first, then the most frequent."""
     head = message.split("preemption:", 1)[0]
-    counted = [(int(n), reason.lower()) for n, reason in NODE_COUNT.findall(head)]
-    by_design = ("node affinity/selector", "untolerated taint")
-    counted.sort(key=lambda c: (any(d in c[1] for d in by_design), -c[0]))
+    counted = [(int(n), reason) for n, reason in NODE_COUNT.findall(head)]
+    counted.sort(key=lambda c: (_by_design(c[1]), -c[0]))
     for _, reason in counted:
+        taint = TAINT_KEY.search(reason)
+        if taint and not _by_design(reason):
+            return f"the nodes the pod may run on carry the taint {taint[1]}, which it does not tolerate"
         for needle, cause in SCHEDULING_REASONS:
-            if needle in reason:
+            if needle in reason.lower():
                 return cause
     return _fallback_cause(message)
 
@@ -229,6 +233,12 @@ def _selector_fix(reads: Snapshot, pod: dict, owner: str | None) -> dict | None:
             "patch": {"spec": {"template": {"spec": {"nodeSelector": drop}}}},
         }
     return {"action": "patch", "args": {**args, "patch_type": "merge"}, "rationale": rationale}
+
+
+def _by_design(reason: str) -> bool:
+    """Nodes excluded by the pod's own selector, or by a role taint, are excluded on purpose."""
+    text = reason.lower()
+    return "node affinity/selector" in text or ("untolerated taint" in text and ROLE_TAINT in text)
 
 
 def _fallback_cause(message: str) -> str:

@@ -95,6 +95,20 @@ def _cpu_limit(f: Finding) -> list[str]:
     ]
 
 
+def _memory_hog(f: Finding) -> list[str]:
+    """Stop the evictions first, then give the workload what it uses, so the scheduler places it only where
+    that fits (a scale to 0 of a workload with ready replicas is for a person to decide, not the agent)."""
+    m = next((m for line in f.evidence if (m := re.search(r"largest use: container (\S+) (\d+Mi)", line))), None)
+    kind = f"{f.kind.lower()}/{f.name}"
+    lines = [f"kubectl {_ns(f)}scale {kind} --replicas=0   # stop the evictions: its pods are the largest memory users"]
+    if m:
+        lines.append(
+            f"kubectl {_ns(f)}set resources {kind} -c {m[1]} --requests=memory={m[2]} --limits=memory={m[2]}"
+            "   # then scale it back: each pod is placed only where its memory fits"
+        )
+    return lines
+
+
 # (kind, a test of the finding, the remedy): the first that matches speaks.
 RULES: tuple[tuple[str, Callable[[Finding], bool], Remedy], ...] = (
     ("Job", lambda f: f.field.startswith("status.conditions[Failed]"), _job),
@@ -106,6 +120,10 @@ RULES: tuple[tuple[str, Callable[[Finding], bool], Remedy], ...] = (
     ("Deployment", lambda f: f.analyzer == "cpu_throttled", _cpu_limit),
     ("StatefulSet", lambda f: f.analyzer == "cpu_throttled", _cpu_limit),
     ("DaemonSet", lambda f: f.analyzer == "cpu_throttled", _cpu_limit),
+    *(
+        (kind, lambda f: f.analyzer == "memory_evictions", _memory_hog)
+        for kind in ("Deployment", "StatefulSet", "DaemonSet")
+    ),
     ("Pod", lambda f: "exiting with code" in f.cause or "exited with code" in f.cause, _crash),
 )
 

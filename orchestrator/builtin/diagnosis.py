@@ -177,10 +177,13 @@ def deeper_cause(diagnosis: dict[str, Any], findings: list[AnalyzerFinding]) -> 
 def derived_fix(diagnosis: dict[str, Any], findings: list[AnalyzerFinding], roots: set[str]) -> dict[str, Any]:
     """The playbook named the root but proposes no change; an analyzer that found the same root wrong
     and derived the right value from the cluster (the host the namespace uses, the port the pods serve)
-    supplies the change, and its account of the cause."""
+    supplies the change, and its account of the cause. Without a change, an analyzer that found the same
+    root wrong still gives its account (read from the object's own status, where the playbook matched a
+    symptom's text), and the run escalates with it."""
     if diagnosis["mitigations"]:
         return diagnosis
-    f = next((f for f in findings if f.confidence == "high" and f.fix and f.object in roots), None)
+    on_root = [f for f in findings if f.confidence == "high" and f.object in roots]
+    f = next((f for f in on_root if f.fix), on_root[0] if on_root else None)
     if f is None:
         return diagnosis
     entities = [
@@ -195,9 +198,9 @@ def derived_fix(diagnosis: dict[str, Any], findings: list[AnalyzerFinding], root
     ]
     return {
         **diagnosis,
-        "summary": clip(f"{f.object}: {f.cause}."),
+        "summary": clip(f"{f.object}: {f.cause}." + ("" if f.fix else " Escalate to a human; nothing was changed.")),
         "entities": entities,
-        "mitigations": [_mitigation(f)],
+        "mitigations": [_mitigation(f)] if f.fix else [],
     }
 
 

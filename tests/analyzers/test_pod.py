@@ -107,6 +107,20 @@ def test_a_node_selector_no_node_carries_is_dropped() -> None:
     assert f.fix["args"]["patch"] == {"spec": {"template": {"spec": {"nodeSelector": {"pool": None}}}}}
 
 
+def test_a_pressure_taint_on_the_only_node_a_pod_may_use_speaks_before_its_selector() -> None:
+    message = (
+        "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+        "1 node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }, 2 node(s) didn't match Pod's "
+        "node affinity/selector. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling."
+    )
+    cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}
+    f = only(run({"Pod": [pod("solo", status={"phase": "Pending", "conditions": [cond]})]}, ["Pod"]), "Pod", "solo")
+    assert (
+        f.cause
+        == "the nodes the pod may run on carry the taint node.kubernetes.io/memory-pressure, which it does not tolerate"
+    )
+
+
 def test_no_selector_change_without_nodes_or_when_some_node_matches() -> None:
     assert only(run({"Pod": [_pending("solo", {"disk": "ssd"})]}, ["Pod"]), "Pod", "solo").fix is None
     matched = _pending("solo", {"pool": "y"})  # a node has it: something else keeps the pod off
