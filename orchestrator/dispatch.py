@@ -18,7 +18,7 @@ from typing import Any
 from .facts import Ledger, facts_from
 from .roles import Role, submission_errors
 from .tools.errors import ToolError
-from .tools.kinds import UnknownKind, ref, resolve_kind
+from .tools.kinds import KINDS, UnknownKind, ref, resolve_kind
 from .trace import Trace
 
 # One tool answer, as sent to the model. Reads summarise (the largest in the calibrated bench is 5 KB), so
@@ -50,6 +50,11 @@ def _target_of(args: dict[str, Any]) -> str | None:
             kind = resolve_kind(kind).kind
         return ref(str(kind), ns, str(name))
     return args.get("workload") or args.get("pod") or args.get("node") or name or ns
+
+
+async def _has_events(ctx: Any, kind: str, namespace: str | None, name: str) -> bool:
+    selector = f"involvedObject.kind={kind},involvedObject.name={name}"
+    return bool(await ctx.kube.list(KINDS["Event"], namespace, field_selector=selector))
 
 
 def _proposed_changes(diagnosis: dict[str, Any]) -> set[str]:
@@ -338,6 +343,10 @@ class Dispatcher:
                 if info.namespaced and not namespace:
                     continue
                 obj = await ctx.kube.find(info, name, namespace if info.namespaced else None)
+                # An object that is gone but whose events the cluster still serves (a preempted bare pod)
+                # existed: it may be the root cause of its own disappearance.
+                if obj is None and await _has_events(ctx, info.kind, namespace if info.namespaced else None, name):
+                    continue
             except ToolError:
                 continue
             if obj is None:

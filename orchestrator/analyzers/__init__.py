@@ -23,6 +23,7 @@ from . import (  # noqa: F401  (each module registers its analyzers)
     nodes,
     pdb,
     pods,
+    preemption,
     quota,
     rbac,
     references,

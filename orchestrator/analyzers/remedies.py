@@ -109,6 +109,14 @@ def _memory_hog(f: Finding) -> list[str]:
     return lines
 
 
+def _preempted(f: Finding) -> list[str]:
+    return [
+        "kubectl describe nodes | grep -A 8 'Allocated resources'   # no room for both pods: add a node or lower requests",
+        f"kubectl {_ns(f)}get events --field-selector involvedObject.name={f.name}   # then re-create the pod from its "
+        "manifest, under a Deployment or Job so it comes back after a preemption",
+    ]
+
+
 # (kind, a test of the finding, the remedy): the first that matches speaks.
 RULES: tuple[tuple[str, Callable[[Finding], bool], Remedy], ...] = (
     ("Job", lambda f: f.field.startswith("status.conditions[Failed]"), _job),
@@ -124,6 +132,7 @@ RULES: tuple[tuple[str, Callable[[Finding], bool], Remedy], ...] = (
         (kind, lambda f: f.analyzer == "memory_evictions", _memory_hog)
         for kind in ("Deployment", "StatefulSet", "DaemonSet")
     ),
+    ("Pod", lambda f: f.analyzer == "preempted", _preempted),
     ("Pod", lambda f: "exiting with code" in f.cause or "exited with code" in f.cause, _crash),
 )
 
