@@ -106,6 +106,8 @@ class MeteredClient(TurnModel):
     ) -> CreateResult:
         if self.offer_only is not None:
             tools = [t for t in tools if _tool_name(t) in self.offer_only]
+            if tools:
+                tool_choice = "required"  # the closing step: a reply without the submission is wasted
         messages = [redacted(m) for m in messages]
         counted = self.count_tokens(messages, tools=tools)
         if counted > self.budget_tokens:

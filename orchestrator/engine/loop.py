@@ -179,7 +179,7 @@ class _Run:
         return EXIT_UNRESOLVED, "escalated"
 
     async def _connect(self) -> Wiring:
-        client = open_model(self.model, self.options, self.trace)
+        client = open_model(self.model, self.options, self.trace, self.profile.reply_tokens)
         self.session = await open_session(self.incident)
         return connect(
             self.incident,

@@ -55,9 +55,10 @@ class Wiring:
         return Gate(self.session.api, self.session.alertmanager_url, run.namespaces, run.alerts)
 
 
-def open_model(model: str, options: RunOptions, trace: Trace) -> Any:
+def open_model(model: str, options: RunOptions, trace: Trace, reply_tokens: int | None = None) -> Any:
+    """The run's model client; `reply_tokens` (the class's) caps every reply a provider sends."""
     try:
-        client = create_client(model, base_url=options.base_url, seed=options.seed)
+        client = create_client(model, base_url=options.base_url, seed=options.seed, max_tokens=reply_tokens)
     except ModelError as exc:
         raise RunFailed(EXIT_BAD_INPUT, str(exc)) from None
     if hasattr(client, "on_injection"):  # failure-prone built-in models: ground truth, never read by MAST

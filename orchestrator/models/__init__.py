@@ -67,8 +67,11 @@ def check_base_url(url: str) -> None:
         raise ModelError(f"base URL {url!r} must be an http:// or https:// URL with a host, {example}")
 
 
-def create_client(model: str, base_url: str | None = None, timeout: float = 60.0, seed: int = 0) -> Any:
-    """`seed` drives the failure injections of the flaky models (builtin/flaky-*); others ignore it."""
+def create_client(
+    model: str, base_url: str | None = None, timeout: float = 60.0, seed: int = 0, max_tokens: int | None = None
+) -> Any:
+    """`seed` drives the failure injections of the flaky models (builtin/flaky-*); others ignore it.
+    `max_tokens` is sent with every request to a provider (without it some ask for the model's maximum)."""
     model = canonical_model(model)
     check_model(model, base_url)
     if model == "builtin/playbook":
@@ -83,4 +86,4 @@ def create_client(model: str, base_url: str | None = None, timeout: float = 60.0
         return FlakyModel(model.removeprefix(FLAKY_PREFIX), seed=seed, profile_path=Path(own) if own else None)
     from .litellm_client import LiteLLMClient
 
-    return LiteLLMClient(model, base_url=base_url, timeout=timeout)
+    return LiteLLMClient(model, base_url=base_url, timeout=timeout, max_tokens=max_tokens)

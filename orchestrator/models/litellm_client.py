@@ -293,6 +293,7 @@ class LiteLLMClient(TurnModel):
         extra: dict[str, Any] | None = None,
         *,
         backoff: float = 1.0,
+        max_tokens: int | None = None,
     ) -> None:
         super().__init__()
         self.model = self.token_model = model
@@ -303,6 +304,7 @@ class LiteLLMClient(TurnModel):
         self.temperature = temperature
         self.extra = dict(extra or {})
         self.backoff = backoff
+        self.max_tokens = max_tokens
         self._cost_usd = 0.0
         self._context_window: int | None = None
         self._needs_placeholder: bool | None = None
@@ -340,6 +342,8 @@ class LiteLLMClient(TurnModel):
             "num_retries": 0,  # retries are ours (see _complete); this also turns off the SDK's own retries
             "drop_params": True,  # e.g. reasoning models reject temperature; drop rather than fail
         }
+        if self.max_tokens:
+            request["max_tokens"] = self.max_tokens
         if self.base_url:
             request["base_url"] = self.base_url
         api_key = self._api_key or self._placeholder_key()

@@ -116,6 +116,8 @@ def test_briefing_carries_findings_and_playbooks_and_plain_checks_do_not_fail_a_
     assert len(calls) == len(stub.requests)
     assert all(c["within_budget"] and c["sent"] and c["budget"] == budget for c in calls)
     assert max(c["prompt_tokens"] for c in calls) <= budget
+    # Every request caps the reply at the class's reply tokens (a provider would otherwise pick its maximum).
+    assert {b.get("max_tokens") for b in stub.requests} == {class_profile("open").reply_tokens}
 
     # The plain-language checks were set aside as advice, named in the report; the derived checks passed.
     report = json.loads((out / "report.json").read_text())
