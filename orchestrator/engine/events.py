@@ -89,6 +89,7 @@ class ModelCalled(RunEvent):
 class Submitted(RunEvent):
     submission: str
     ends_state: bool
+    summary: str | None = None  # the submission's own one-line summary (a diagnosis's root cause), if any
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,7 +170,14 @@ def typed(ev: Event) -> RunEvent | None:
         prompt = d.get("provider_prompt_tokens") or d.get("prompt_tokens") or 0
         return ModelCalled(**base, tokens=int(prompt) + int(d.get("completion_tokens") or 0))
     if ev.kind == "submission":
-        return Submitted(**base, submission=d["submission"], ends_state=bool(d.get("ends_state")))
+        content = d.get("content")
+        summary = content.get("summary") if isinstance(content, dict) else None
+        return Submitted(
+            **base,
+            submission=d["submission"],
+            ends_state=bool(d.get("ends_state")),
+            summary=summary if isinstance(summary, str) else None,
+        )
     if ev.kind == "clarification":
         return Clarification(
             **base,

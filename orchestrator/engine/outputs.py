@@ -183,10 +183,7 @@ def render_markdown(run: RunState, result: RunResult, mast: dict[str, Any] | Non
     if result.writes:
         lines += _table(
             ["Action", "Target", "Mode", "Change", "Revert"],
-            [
-                [w.get("action"), w.get("target"), mode_line(w), w.get("change"), w.get("revert")]
-                for w in result.writes
-            ],
+            [[w.get("action"), w.get("target"), mode_line(w), w.get("change"), w.get("revert")] for w in result.writes],
         )
     else:
         lines.append("No write was attempted.")

@@ -47,9 +47,7 @@ def incident_for(
         spec["model"] = settings.model
     doc = {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": _name(name_hint)}, "spec": spec}
     try:
-        return Incident.model_validate(
-            doc, context={"check_scenario": scenario_problem, "check_model": model_problem}
-        )
+        return Incident.model_validate(doc, context={"check_scenario": scenario_problem, "check_model": model_problem})
     except Exception as err:  # pydantic's ValidationError: the first problem, in one line
         errors = getattr(err, "errors", None)
         first = errors()[0] if callable(errors) else {"msg": str(err), "loc": ()}
@@ -60,4 +58,3 @@ def incident_for(
 def _name(hint: str) -> str:
     slug = re.sub(r"[^a-z0-9-]+", "-", hint.lower()).strip("-")[:40].strip("-")
     return f"slack-{slug}" if slug else "slack"
-

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..incident import DNS_LABEL
 
@@ -59,7 +60,7 @@ class SlackSettings:
         return frozenset(a for a in self.approvers if GROUP_ID.match(a))
 
 
-def settings_from(env: Mapping[str, str] | None = None, **flags: object) -> SlackSettings:
+def settings_from(env: Mapping[str, str] | None = None, **flags: Any) -> SlackSettings:
     """Settings from the environment (tokens) and the command's flags, checked: SettingsError says what is
     wrong in one line without echoing any token."""
     env = os.environ if env is None else env
@@ -75,7 +76,7 @@ def settings_from(env: Mapping[str, str] | None = None, **flags: object) -> Slac
     if app_token is not None and not app_token.startswith("xapp-"):
         raise SettingsError(f"${ENV_APP_TOKEN} is not an app-level token (it should begin with xapp-)")
     values = {k: v for k, v in flags.items() if v is not None}
-    approvers = tuple(values.pop("approvers", ()) or ())
+    approvers: tuple[str, ...] = tuple(values.pop("approvers", ()) or ())
     for who in approvers:
         if not (USER_ID.match(who) or GROUP_ID.match(who)):
             raise SettingsError(f"--approvers takes Slack user ids (U…) or user group ids (S…), not {who!r}")
@@ -85,7 +86,7 @@ def settings_from(env: Mapping[str, str] | None = None, **flags: object) -> Slac
     ns = values.get("namespace")
     if ns is not None and not re.match(DNS_LABEL, str(ns)):
         raise SettingsError(f"--namespace must be a DNS label (lower-case letters, digits, '-'), not {ns!r}")
-    if int(values.get("concurrency", 2)) < 1:  # type: ignore[call-overload]
+    if int(values.get("concurrency", 2)) < 1:
         raise SettingsError("--concurrency must be at least 1")
     if values.get("scenario") and (values.get("kube_context") or values.get("kubeconfig")):
         raise SettingsError("--scenario runs the embedded simulator; it does not take --context or --kubeconfig")
@@ -97,5 +98,5 @@ def settings_from(env: Mapping[str, str] | None = None, **flags: object) -> Slac
         signing_secret=secret,
         api_url=env.get(ENV_API_URL) or None,
         approvers=approvers,
-        **values,  # type: ignore[arg-type]
+        **values,
     )

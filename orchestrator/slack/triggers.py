@@ -3,7 +3,7 @@
 A mention or slash command reads like a kubectl line: `investigate -n shop checkout is failing`
 (the verb may be left out). An Alertmanager Slack-receiver post is read from its attachment (title, text,
 fields) or its text: `[FIRING:3] HighErrorRate shop (checkout critical)` with label lines such as
-`namespace: shop` or `• *alertname:* \`HighErrorRate\``. Its dedupe key is the alert group the title
+`namespace: shop` or `• *alertname:* HighErrorRate` (backticks allowed). Its dedupe key is the alert group the title
 names, so every re-notification of one group (an alert storm) lands in one thread.
 """
 

@@ -139,9 +139,7 @@ async def guarded_write(ctx: ToolContext, change: Change, args: dict[str, Any]) 
         journal.outcome(change.target, True)
     ctx.policy.record(request)
     answered = {"answered_by": decision.answered_by} if decision.answered_by else {}
-    return _result(
-        True, change, "applied", True, summary, diff=diff, revert=change.revert, **answered, **change.extra
-    )
+    return _result(True, change, "applied", True, summary, diff=diff, revert=change.revert, **answered, **change.extra)
 
 
 def nothing_to_change(what: str) -> ToolError:
