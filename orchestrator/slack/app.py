@@ -203,7 +203,7 @@ class SlackFrontEnd:
             await tell(f":warning: {err}")
             return
         root = await self.client.chat_postMessage(
-            channel=channel, text=f"<@{user}> asked: investigate {blocks.esc(parsed.summary)}"
+            channel=channel, text=f"{blocks.mention(user or '')} asked: investigate {blocks.esc(parsed.summary)}"
         )
         await self._investigate(parsed, channel=channel, thread_ts=root["ts"], user=user, reply=tell)
 

@@ -37,11 +37,11 @@ class Approvals:
 
     def who(self, requester: str | None) -> str:
         """Who may answer, as the request message says it."""
-        names = [f"<@{u}>" for u in sorted(self.settings.approver_users)]
+        names = [blocks.mention(u) for u in sorted(self.settings.approver_users)]
         names += [f"<!subteam^{g}>" for g in sorted(self.settings.approver_groups)]
         if names:
             return ", ".join(names)
-        return f"<@{requester}>" if requester else "nobody (start sre-agent slack with --approvers)"
+        return blocks.mention(requester) if requester else "nobody (start sre-agent slack with --approvers)"
 
     async def ask(
         self, request: ActionRequest, *, channel: str, thread_ts: str, requester: str | None
@@ -73,7 +73,7 @@ class Approvals:
             return f"only {self.who(pending.requester)} may approve or reject changes; nothing was done"
         pending.answer.set_result(Approval(approve, user))
         verb = ":white_check_mark: approved" if approve else ":no_entry: rejected"
-        await self._close(pending, f"{verb} by <@{user}>")
+        await self._close(pending, f"{verb} by {blocks.mention(user)}")
         return None
 
     async def may_approve(self, user: str, requester: str | None) -> bool:

@@ -4,6 +4,7 @@ place messages are made."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..redaction import mask_text
@@ -15,6 +16,8 @@ REJECT = "sre_agent_reject"
 CANCEL = "sre_agent_cancel"
 SECTION_LIMIT = 2900  # Slack refuses a section text over 3000 characters
 DIFF_LINES = 12
+
+USER = re.compile(r"^[UW][A-Z0-9]+$")
 
 Blocks = list[dict[str, Any]]
 
@@ -32,6 +35,11 @@ PHASE_ICON = {
 def esc(text: object) -> str:
     """Masked, and safe inside mrkdwn (Slack reads only &, < and > as markup characters)."""
     return mask_text(str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(user: str) -> str:
+    """A user mention; anything that is not a Slack user id is shown as text."""
+    return f"<@{user}>" if USER.match(user) else esc(user)
 
 
 def _cut(text: str, limit: int = SECTION_LIMIT) -> str:
@@ -64,8 +72,10 @@ def progress(view: RunView) -> tuple[str, Blocks]:
     head = f"{icon} *{esc(view.phase)}* · investigation `{view.key}` in `{esc(view.namespace)}`"
     if view.phase == "queued" and view.queue_position:
         head += f" · position {view.queue_position} in the queue"
+    if view.cancelled_by:
+        head += f" · cancelled by {mention(view.cancelled_by)}"
     if view.cancelling and not view.finished:
-        head += " · cancelling at the next step"
+        head += " · stopping at the next step"
     blocks: Blocks = [_section(f"{head}\n>{esc(view.summary)}")]
     facts = []
     if view.state:
@@ -145,7 +155,9 @@ def verdict(report: dict[str, Any], mast: dict[str, Any] | None) -> tuple[str, B
         lines = []
         for w in writes:
             who = w.get("approved_by") or w.get("declined_by")
-            answered_by = f" ({'approved' if w.get('approved_by') else 'declined'} by <@{who}>)" if who else ""
+            answered_by = (
+                f" ({'approved' if w.get('approved_by') else 'declined'} by {mention(str(who))})" if who else ""
+            )
             line = f"• *{esc(w.get('mode'))}*{answered_by} `{esc(w.get('action'))}` {esc(w.get('change'))}"
             if w.get("mode") == "applied" and w.get("revert"):
                 line += f"\n   revert: `{esc(w['revert'])}`"

@@ -128,13 +128,16 @@ class Investigations:
         namespaces = incident.spec.scope.namespaces
         view = RunView(key, incident.spec.summary, namespaces[0] if namespaces else "", requester)
         inv = Investigation(key, incident, channel, thread_ts, view, requester, alert_key)
+        # Known before the first await, so an alert re-posted meanwhile finds its thread.
+        self.all[key] = inv
+        if alert_key:
+            self.by_alert[alert_key] = inv
         text, body = blocks.progress(view)
         posted = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=body)
         inv.progress = ThreadProgress(self.client, channel, posted["ts"], view, self.settings.update_interval)
         inv.progress.on_start.append(lambda ev: self._started(inv, ev))
-        self.all[key] = inv
-        if alert_key:
-            self.by_alert[alert_key] = inv
+        if view.repeats:
+            inv.progress.touch()
         self._record(inv)
         self.queue.append(inv)
         await self._pump()
@@ -243,7 +246,7 @@ class Investigations:
             return f"investigation {inv.key} has already ended ({inv.view.phase})"
         if inv in self.queue:
             self.queue.remove(inv)
-            inv.view.phase, inv.view.reason = "escalated", f"cancelled by <@{by}> before it started"
+            inv.view.phase, inv.view.reason, inv.view.cancelled_by = "escalated", "cancelled before it started", by
             inv.ended_at = time.monotonic()
             self.in_flight.drop(inv.key)
             if inv.progress is not None:
@@ -251,7 +254,7 @@ class Investigations:
             await self._pump()
             return f"investigation {inv.key} was cancelled before it started"
         inv.cancel.set()
-        inv.view.cancelling = True
+        inv.view.cancelling, inv.view.cancelled_by = True, by
         if inv.progress is not None:
             inv.progress.touch()
         return f"investigation {inv.key} stops at its next step"

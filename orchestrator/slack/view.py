@@ -40,6 +40,7 @@ class RunView:
     tokens: int = 0
     repeats: int = 0  # further alert posts of the same group that joined this thread
     cancelling: bool = False
+    cancelled_by: str | None = None  # the Slack user who asked to stop it
     reason: str = ""
     recent_tools: deque[str] = field(default_factory=lambda: deque(maxlen=TOOLS_SHOWN))
     findings: list[str] = field(default_factory=list)
