@@ -17,8 +17,8 @@ ENV_APP_TOKEN = "SLACK_APP_TOKEN"  # Socket Mode
 ENV_SIGNING_SECRET = "SLACK_SIGNING_SECRET"  # HTTP mode
 ENV_API_URL = "SLACK_API_URL"  # another Web API base URL (an Enterprise Grid proxy, or a local stub)
 REMEDIATION_MODES = ("approve", "dry-run", "off")  # `auto` is no choice for a chat trigger anyone can pull
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+GROUP_ID = re.compile(r"^S[A-Z0-9]+$")
 
 
 class SettingsError(ValueError):
