@@ -114,9 +114,10 @@ class SlackFrontEnd:
     async def _on_mention(self, event: dict[str, Any]) -> None:
         channel, user = event.get("channel", ""), event.get("user")
         thread_ts = event.get("thread_ts") or event.get("ts", "")
-        self._later(self._mentioned(event.get("text", ""), channel, thread_ts, user))
+        in_reply = thread_ts != event.get("ts")
+        self._later(self._mentioned(event.get("text", ""), channel, thread_ts, user, in_reply))
 
-    async def _mentioned(self, text: str, channel: str, thread_ts: str, user: str | None) -> None:
+    async def _mentioned(self, text: str, channel: str, thread_ts: str, user: str | None, in_reply: bool) -> None:
         async def reply(message: str) -> None:
             await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message)
 
@@ -136,7 +137,25 @@ class SlackFrontEnd:
         if current is not None and not current.view.finished:
             await reply(f"investigation `{current.key}` is already under way in this thread")
             return
-        await self._investigate(command, channel=channel, thread_ts=thread_ts, user=user, reply=reply)
+        alerts = None
+        if in_reply and (command.namespace is None or not command.summary):
+            command, alerts = await self._from_parent(command, channel, thread_ts)
+        await self._investigate(command, channel=channel, thread_ts=thread_ts, user=user, reply=reply, alerts=alerts)
+
+    async def _from_parent(self, command: Command, channel: str, thread_ts: str) -> tuple[Command, Any]:
+        """A mention in reply to a message: what the mention leaves out comes from the message it answers
+        (an alert's namespace, description and labels, or a person's words)."""
+        try:
+            replies = await self.client.conversations_replies(channel=channel, ts=thread_ts, limit=1)
+            parent = (replies.get("messages") or [{}])[0]
+        except Exception as err:  # no history scope, or the message is gone: the mention stands alone
+            log.warning("slack_parent_unreadable", error=type(err).__name__)
+            return command, None
+        post = parse_alert(parent)
+        if post is not None:
+            alerts = [{"name": post.alertname, "labels": post.labels}]
+            return Command("investigate", command.namespace or post.namespace, command.summary or post.summary), alerts
+        return Command("investigate", command.namespace, command.summary or plain(parent.get("text", ""))), None
 
     async def _investigate(
         self, command: Command, *, channel: str, thread_ts: str, user: str | None, reply: Any, alerts: Any = None

@@ -60,6 +60,7 @@ class SlackStub:
         self.files: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.usergroups = usergroups or {}
+        self.seeded: dict[tuple[str, str], dict[str, Any]] = {}
         self.acks: dict[str, tuple[float, dict[str, Any]]] = {}
         self.sent: dict[str, float] = {}
         self.ws: web.WebSocketResponse | None = None
@@ -141,6 +142,16 @@ class SlackStub:
         )
         self.messages.append(msg)
         return {"ok": True, "channel": msg.channel, "ts": msg.ts, "message": {"text": msg.text}}
+
+    def seed(self, channel: str, ts: str, **fields: Any) -> None:
+        """A message someone else posted (Alertmanager, a person), readable through conversations.replies."""
+        self.seeded[(channel, ts)] = {"ts": ts, **fields}
+
+    def m_conversations_replies(self, args: dict[str, Any], auth: str) -> dict[str, Any]:
+        root = self.seeded.get((args["channel"], args["ts"]))
+        if root is None:
+            return {"ok": False, "error": "thread_not_found"}
+        return {"ok": True, "messages": [root], "has_more": False}
 
     def m_chat_update(self, args: dict[str, Any], auth: str) -> dict[str, Any]:
         for msg in self.messages:

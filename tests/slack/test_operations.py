@@ -65,6 +65,24 @@ async def test_twenty_posts_of_one_alert_make_one_thread(slack: SlackStub, tmp_p
     assert len(list((tmp_path / "runs").glob("*/report.json"))) == 2
 
 
+async def test_a_mention_in_reply_to_an_alert_investigates_that_alert(slack: SlackStub, tmp_path: Path) -> None:
+    front = await started(tmp_path, slack, mode="dry-run")
+    try:
+        alert = alert_post("3500.000000", 1, "checkout")["event"]
+        slack.seed(CHANNEL, "3500.000000", **{k: v for k, v in alert.items() if k not in ("channel", "ts")})
+        await slack.acked(
+            await slack.send("events_api", mention("investigate", "3500.000009", thread_ts="3500.000000"))
+        )
+        await slack.wait_for(
+            lambda: [m for m in slack.thread(CHANNEL, "3500.000000") if "*What changed*" in m.shown], 60
+        )
+    finally:
+        await front.close()
+    inc = front.investigations.find(channel=CHANNEL, thread_ts="3500.000000").incident
+    assert inc.spec.scope.namespaces == ["otel-demo"] and inc.spec.summary == "checkout returns errors"
+    assert [a.name for a in inc.spec.alerts] == ["HighRequestErrorRate"]
+
+
 async def test_the_queue_cancel_and_a_restart_tell_their_threads(slack: SlackStub, tmp_path: Path) -> None:
     front = await started(tmp_path, slack, concurrency=1)
     try:
@@ -129,3 +147,33 @@ async def test_an_unanswered_approval_is_rejected_and_a_running_run_can_be_cance
     assert "cancelled" in reports
     writes = [w for p in (tmp_path / "runs").glob("*/report.json") for w in json.loads(p.read_text())["writes"]]
     assert writes and all(w["mode"] == "denied" and "declined_by" not in w for w in writes)
+
+
+async def test_the_message_shortcut_investigates_what_the_message_says(slack: SlackStub, tmp_path: Path) -> None:
+    front = await started(tmp_path, slack, mode="off", namespace="otel-demo")
+    try:
+        shortcut = {
+            "type": "message_action",
+            "callback_id": "investigate_message",
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "user": {"id": "UASKER"},
+            "channel": {"id": CHANNEL},
+            "message": {"type": "message", "user": "UPERSON", "ts": "6000.000001", "text": "product pages are slow"},
+            "trigger_id": "t",
+            "response_url": "http://127.0.0.1:9/none",
+        }
+        await slack.acked(await slack.send("interactive", shortcut))
+        await slack.wait_for(
+            lambda: [m for m in slack.thread(CHANNEL, "6000.000001") if "*What changed*" in m.shown], 60
+        )
+        await slack.acked(await slack.send("events_api", mention("help", "6000.000009", thread_ts="6000.000001")))
+        await slack.wait_for(lambda: [m for m in slack.thread(CHANNEL, "6000.000001") if "/sre-agent status" in m.text])
+    finally:
+        await front.close()
+    inc = front.investigations.find(channel=CHANNEL, thread_ts="6000.000001").incident
+    assert (inc.spec.summary, inc.spec.scope.namespaces, inc.spec.remediation.mode) == (
+        "product pages are slow",
+        ["otel-demo"],
+        "off",
+    )
