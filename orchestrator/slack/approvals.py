@@ -57,8 +57,8 @@ class Approvals:
             try:
                 return await asyncio.wait_for(asyncio.shield(pending.answer), self.settings.approval_timeout)
             except TimeoutError:
-                minutes = max(1, round(self.settings.approval_timeout / 60))
-                await self._close(pending, f":hourglass: no answer within {minutes} min: *rejected*, nothing applied")
+                waited = blocks.duration(self.settings.approval_timeout)
+                await self._close(pending, f":hourglass: no answer within {waited}: *rejected*, nothing applied")
                 return False  # nobody answered: no person to record
         finally:
             self.pending.pop(approval_id, None)

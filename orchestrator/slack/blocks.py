@@ -37,6 +37,10 @@ def esc(text: object) -> str:
     return mask_text(str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def duration(seconds: float) -> str:
+    return f"{round(seconds / 60)} min" if seconds >= 60 else f"{seconds:g} s"
+
+
 def mention(user: str) -> str:
     """A user mention; anything that is not a Slack user id is shown as text."""
     return f"<@{user}>" if USER.match(user) else esc(user)
@@ -110,7 +114,7 @@ def approval(request: ActionRequest, approval_id: str, timeout: float, who: str)
         _section(f"*Change*\n{esc(request.change)}"),
         _section(f"*Server-side dry run*: accepted\n```{esc(diff)}```"),
         _section(f"*To revert*\n`{esc(request.revert or 'no revert note')}`"),
-        _context(f"{who} may answer; no answer within {int(timeout // 60)} min rejects it."),
+        _context(f"{who} may answer; no answer within {duration(timeout)} rejects it."),
         {
             "type": "actions",
             "block_id": f"approval-{approval_id}",
