@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -14,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ..engine import RunOptions
+from ..incident import Incident
 from . import blocks
 from .approvals import Approvals
 from .incidents import incident_for
@@ -44,6 +46,7 @@ class SlackFrontEnd:
             request_verification_enabled=not settings.socket_mode,
         )
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.refused_alerts: set[str] = set()  # alert groups that could not become an incident
         self._socket: Any = None
         self._runner: Any = None
         self.url: str | None = None  # HTTP mode: where Slack posts
@@ -137,12 +140,14 @@ class SlackFrontEnd:
         if current is not None and not current.view.finished:
             await reply(f"investigation `{current.key}` is already under way in this thread")
             return
-        alerts = None
+        alerts: list[dict[str, Any]] | None = None
         if in_reply and (command.namespace is None or not command.summary):
             command, alerts = await self._from_parent(command, channel, thread_ts)
         await self._investigate(command, channel=channel, thread_ts=thread_ts, user=user, reply=reply, alerts=alerts)
 
-    async def _from_parent(self, command: Command, channel: str, thread_ts: str) -> tuple[Command, Any]:
+    async def _from_parent(
+        self, command: Command, channel: str, thread_ts: str
+    ) -> tuple[Command, list[dict[str, Any]] | None]:
         """A mention in reply to a message: what the mention leaves out comes from the message it answers
         (an alert's namespace, description and labels, or a person's words)."""
         try:
@@ -158,7 +163,14 @@ class SlackFrontEnd:
         return Command("investigate", command.namespace, command.summary or plain(parent.get("text", ""))), None
 
     async def _investigate(
-        self, command: Command, *, channel: str, thread_ts: str, user: str | None, reply: Any, alerts: Any = None
+        self,
+        command: Command,
+        *,
+        channel: str,
+        thread_ts: str,
+        user: str | None,
+        reply: Callable[[str], Awaitable[None]],
+        alerts: list[dict[str, Any]] | None = None,
     ) -> None:
         try:
             incident = incident_for(
@@ -184,9 +196,17 @@ class SlackFrontEnd:
             return  # edits, deletions, joins
         post = parse_alert(event)
         if post is not None:
-            self._later(self.investigations.alert(post, self._alert_incident, channel=channel, ts=event.get("ts", "")))
+            self._later(self._alerted(post, channel, event.get("ts", "")))
 
-    def _alert_incident(self, post: AlertPost) -> Any:
+    async def _alerted(self, post: AlertPost, channel: str, ts: str) -> None:
+        try:
+            await self.investigations.alert(post, self._alert_incident, channel=channel, ts=ts)
+        except TriggerError as err:
+            if post.key not in self.refused_alerts:  # said once per alert group, not once per re-post
+                self.refused_alerts.add(post.key)
+                await self.client.chat_postMessage(channel=channel, thread_ts=ts, text=f":warning: {err}")
+
+    def _alert_incident(self, post: AlertPost) -> Incident:
         alerts = [{"name": post.alertname, "labels": post.labels}]
         return incident_for(
             self.settings, namespace=post.namespace, summary=post.summary, name_hint=post.alertname, alerts=alerts
@@ -261,7 +281,7 @@ class SlackFrontEnd:
         post = parse_alert(message)
         if post is not None:
             command = Command("investigate", post.namespace, post.summary)
-            alerts = [{"name": post.alertname, "labels": post.labels}]
+            alerts: list[dict[str, Any]] | None = [{"name": post.alertname, "labels": post.labels}]
         else:
             try:
                 command = parse_command(message.get("text", ""))

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,9 +144,11 @@ class Investigations:
         await self._pump()
         return inv
 
-    async def alert(self, post: AlertPost, incident_for: Any, *, channel: str, ts: str) -> Investigation | None:
+    async def alert(
+        self, post: AlertPost, make_incident: Callable[[AlertPost], Incident], *, channel: str, ts: str
+    ) -> Investigation | None:
         """An Alertmanager post: a new thread for a new alert group, else a count on the group's thread.
-        `incident_for(post)` makes the incident (raising TriggerError when it cannot)."""
+        `make_incident(post)` makes the incident (raising TriggerError when it cannot)."""
         known = self.by_alert.get(post.key)
         if known is not None and not self._expired(known):
             known.view.repeats += 1
@@ -154,7 +157,7 @@ class Investigations:
             return None
         if not post.firing:
             return None  # a resolved notice for a group we do not follow
-        return await self.start(incident_for(post), channel=channel, thread_ts=ts, alert_key=post.key)
+        return await self.start(make_incident(post), channel=channel, thread_ts=ts, alert_key=post.key)
 
     def _expired(self, inv: Investigation) -> bool:
         return inv.ended_at is not None and time.monotonic() - inv.ended_at > self.settings.dedupe_window

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -177,3 +178,18 @@ async def test_the_message_shortcut_investigates_what_the_message_says(slack: Sl
         ["otel-demo"],
         "off",
     )
+
+
+async def test_an_alert_without_a_namespace_is_answered_once_per_group(slack: SlackStub, tmp_path: Path) -> None:
+    front = await started(tmp_path, slack, alert_channels=(ALERTS,))
+    try:
+        for i in range(3):
+            post = alert_post(f"7000.{i:06d}", 1, "checkout")
+            post["event"]["attachments"][0]["text"] = "*Description:* checkout returns errors"
+            await slack.acked(await slack.send("events_api", post))
+        await slack.wait_for(lambda: [m for m in slack.messages if "which namespace" in m.text])
+        await asyncio.sleep(0.3)  # the other two posts' tasks have long run by now
+    finally:
+        await front.close()
+    warnings = [m for m in slack.messages if m.channel == ALERTS]
+    assert len(warnings) == 1 and warnings[0].thread_ts == "7000.000000" and not front.investigations.all
