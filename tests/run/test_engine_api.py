@@ -24,7 +24,7 @@ from orchestrator.engine.events import (
 )
 from orchestrator.incident import load_incident
 from orchestrator.progress import ConsoleProgress
-from orchestrator.tools.policy import ActionRequest
+from orchestrator.tools.policy import ActionRequest, Approval
 
 from .helpers import events, write_incident
 
@@ -74,14 +74,20 @@ def test_the_front_ends_approver_decides_each_write(runs_root: Path, tmp_path: P
     )
     asked: list[ActionRequest] = []
 
-    async def approve(request: ActionRequest) -> bool:
+    async def approve(request: ActionRequest) -> Approval:
         asked.append(request)
-        return True
+        return Approval(True, "U42")  # a front-end that knows who answered says so
 
-    result = asyncio.run(run_incident(inc, RunOptions(output_dir=runs_root / "approved"), approver=approve))
+    out = runs_root / "approved"
+    result = asyncio.run(run_incident(inc, RunOptions(output_dir=out), approver=approve))
     assert result.exit_code == 0, result.reason
     assert asked and all(r.target.startswith("otel-demo/") and r.change for r in asked)
+    # the person sees how to undo it and what the API server's dry run said
+    assert all(r.revert and r.dry_run for r in asked)
     assert {w["mode"] for w in result.writes} == {"applied"}
+    assert {w["approved_by"] for w in result.writes} == {"U42"}
+    assert "applied (approved by U42)" in (out / "report.md").read_text()
+    assert "applied (approved by U42)" in (out / "report.html").read_text()
 
 
 def test_a_cancelled_run_stops_at_the_next_step_escalated_with_its_record(runs_root: Path, tmp_path: Path) -> None:
