@@ -47,6 +47,16 @@ class RunFiles:
     problems: list[str] = field(default_factory=list)
 
 
+def mode_line(record: dict[str, Any]) -> str:
+    """A write record's mode for a report: "applied (approved by U123)" when a person answered."""
+    mode = str(record.get("mode") or "")
+    if record.get("approved_by"):
+        return f"{mode} (approved by {record['approved_by']})"
+    if record.get("declined_by"):
+        return f"{mode} (declined by {record['declined_by']})"
+    return mode
+
+
 def read_run(run_dir: Path) -> RunFiles:
     run_dir = Path(run_dir)
     trace = run_dir / "trace.jsonl"
@@ -244,7 +254,7 @@ def _diagnosis_section(run: RunFiles, known: set[int]) -> str:
             w = e["data"]["write"]
             rows.append(
                 f"<tr><td>{_ev_link(e['seq'], known)}</td><td>{esc(w.get('action'))}</td><td>{esc(w.get('target'))}</td>"
-                f"<td>{esc(w.get('mode'))}</td><td>{esc(w.get('change'))}</td><td><code>{esc(w.get('revert'))}</code></td></tr>"
+                f"<td>{esc(mode_line(w))}</td><td>{esc(w.get('change'))}</td><td><code>{esc(w.get('revert'))}</code></td></tr>"
             )
         parts.append(_table(["Event", "Action", "Target", "Mode", "Change", "Revert"], rows, "writes"))
     else:

@@ -1,8 +1,9 @@
 """The run's progress as typed events, for any front-end (the terminal today) to render.
 
 They are derived from the trace, in one place (`typed`), so a front-end never parses trace dicts and the
-trace stays the one record. Model calls, context pruning and a simulated model's injections are not
-progress a person follows, so they have no typed event.
+trace stays the one record. A model call is reduced to the tokens it cost (a chat shows what a run has
+spent so far); context pruning and a simulated model's injections are not progress a person follows, so
+they have no typed event.
 """
 
 from __future__ import annotations
@@ -78,9 +79,17 @@ class WriteApplied(ToolAnswered):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ModelCalled(RunEvent):
+    """One model request that was sent: its tokens (prompt and completion) as counted for the run."""
+
+    tokens: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Submitted(RunEvent):
     submission: str
     ends_state: bool
+    summary: str | None = None  # the submission's own one-line summary (a diagnosis's root cause), if any
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,8 +163,21 @@ def typed(ev: Event) -> RunEvent | None:
         )
     if ev.kind == "tool_result":
         return _answered(ev, base)
+    if ev.kind == "llm_call":
+        if d.get("sent") is False:  # refused before it was sent: it cost nothing
+            return None
+        # As the run counts them: the provider's prompt tokens when it reported them, else our own count.
+        prompt = d.get("provider_prompt_tokens") or d.get("prompt_tokens") or 0
+        return ModelCalled(**base, tokens=int(prompt) + int(d.get("completion_tokens") or 0))
     if ev.kind == "submission":
-        return Submitted(**base, submission=d["submission"], ends_state=bool(d.get("ends_state")))
+        content = d.get("content")
+        summary = content.get("summary") if isinstance(content, dict) else None
+        return Submitted(
+            **base,
+            submission=d["submission"],
+            ends_state=bool(d.get("ends_state")),
+            summary=summary if isinstance(summary, str) else None,
+        )
     if ev.kind == "clarification":
         return Clarification(
             **base,
@@ -187,7 +209,7 @@ def typed(ev: Event) -> RunEvent | None:
             steps=d["steps"],
             tokens=d["tokens"],
         )
-    return None  # llm_call, context_prune, budget, injection, analysis, briefing
+    return None  # context_prune, budget, injection, analysis, briefing
 
 
 def _answered(ev: Event, base: dict[str, Any]) -> ToolAnswered:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..files import write_atomic
 from ..machines import MachineSpec, mermaid
+from ..report_html import mode_line
 from .state import RunOptions, RunResult, RunState
 
 
@@ -182,10 +183,7 @@ def render_markdown(run: RunState, result: RunResult, mast: dict[str, Any] | Non
     if result.writes:
         lines += _table(
             ["Action", "Target", "Mode", "Change", "Revert"],
-            [
-                [w.get("action"), w.get("target"), w.get("mode"), w.get("change"), w.get("revert")]
-                for w in result.writes
-            ],
+            [[w.get("action"), w.get("target"), mode_line(w), w.get("change"), w.get("revert")] for w in result.writes],
         )
     else:
         lines.append("No write was attempted.")

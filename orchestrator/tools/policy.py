@@ -40,6 +40,10 @@ class ActionRequest:
     target: str  # "namespace/Kind/name" ("/Node/name" when cluster-scoped)
     change: str  # one human line: what will change
     args: dict[str, Any] = field(default_factory=dict)
+    # Known once the API server's dry run answered, for the person asked to approve: how to undo the change
+    # and what the dry run said it would do (the diff lines).
+    revert: str = ""
+    dry_run: tuple[str, ...] = ()
 
     @property
     def namespace(self) -> str:
@@ -68,6 +72,18 @@ class Decision:
     allowed: bool
     mode: Outcome
     reason: str
+    answered_by: str | None = None  # the person who approved or declined, when the approver named them
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approver's answer that names who gave it, so the write's record can say who approved it."""
+
+    approved: bool
+    by: str
+
+    def __bool__(self) -> bool:
+        return self.approved
 
 
 def denial(reason: str) -> str:
@@ -79,8 +95,9 @@ class Approver(Protocol):
     """Supplied by the front-end (the terminal prompt today); asked only in `approve` mode, after the rules
     and the API server's dry run accepted the change. Without one, approve mode denies."""
 
-    async def __call__(self, request: ActionRequest, /) -> bool:
-        """True to apply `request`, False to deny it (an exception denies it too)."""
+    async def __call__(self, request: ActionRequest, /) -> bool | Approval:
+        """True to apply `request`, False to deny it (an exception denies it too); an `Approval` says the
+        same and who answered."""
         ...
 
 
@@ -166,12 +183,13 @@ class ActionPolicy:
             if self.approver is None:
                 return _deny("approval required and nobody approved")
             try:
-                approved = bool(await self.approver(request))
+                answer = await self.approver(request)
             except Exception as err:  # an approver that fails has not approved
                 return _deny(f"approval required and the approver failed: {err}")
-            if not approved:
-                return _deny("approval required and the approver declined")
-            return Decision(True, "applied", "approved")
+            by = answer.by if isinstance(answer, Approval) else None
+            if not answer:
+                return Decision(False, "denied", "approval required and the approver declined", by)
+            return Decision(True, "applied", "approved", by)
         return Decision(True, "applied", "remediation mode is auto")
 
 

@@ -52,7 +52,14 @@ class Change:
 
 
 def _record(
-    action: str, target: str, mode: str, dry_run_ok: bool, summary: str, revert: str, reason: str | None = None
+    action: str,
+    target: str,
+    mode: str,
+    dry_run_ok: bool,
+    summary: str,
+    revert: str,
+    reason: str | None = None,
+    answered_by: str | None = None,
 ) -> dict[str, Any]:
     record = {
         "action": action,
@@ -64,16 +71,19 @@ def _record(
     }
     if reason is not None:
         record["reason"] = reason
+    if answered_by is not None:  # who approved or declined it; the model is not told
+        record["approved_by" if mode == "applied" else "declined_by"] = answered_by
     return record
 
 
 def _result(ok: bool, change: Change, mode: str, dry_run_ok: bool, summary: str, **content: Any) -> ToolResult:
     error = content.pop("error", None)
     reason = content.pop("reason", None)
+    answered_by = content.pop("answered_by", None)
     body = {"object": change.target, "mode": mode, "applied": mode == "applied", "change": summary, **content}
     if error:
         body["error"] = error
-    record = _record(change.action, change.target, mode, dry_run_ok, summary, change.revert, reason)
+    record = _record(change.action, change.target, mode, dry_run_ok, summary, change.revert, reason, answered_by)
     return ToolResult(ok, body, error=error, targets=[change.target], write=record)
 
 
@@ -103,14 +113,14 @@ async def guarded_write(ctx: ToolContext, change: Change, args: dict[str, Any]) 
     if change.explain is not None:
         change.summary, change.revert = change.explain(preview)
     summary = change.summary
-    request = ActionRequest(change.action, change.target, summary, dict(args))
+    request = ActionRequest(change.action, change.target, summary, dict(args), change.revert, tuple(diff or ()))
 
     limited = ctx.policy.limit(request, change.before, preview)
     if limited is not None:
         return _denied(change, True, summary, limited.reason, diff=diff)
     decision = await ctx.policy.decide(request)
     if not decision.allowed:
-        return _denied(change, True, summary, decision.reason, diff=diff)
+        return _denied(change, True, summary, decision.reason, diff=diff, answered_by=decision.answered_by)
     if decision.mode == "dry-run":
         ctx.policy.record(request)
         note = f"not applied: {decision.reason}"
@@ -128,7 +138,8 @@ async def guarded_write(ctx: ToolContext, change: Change, args: dict[str, Any]) 
     if journal is not None:
         journal.outcome(change.target, True)
     ctx.policy.record(request)
-    return _result(True, change, "applied", True, summary, diff=diff, revert=change.revert, **change.extra)
+    answered = {"answered_by": decision.answered_by} if decision.answered_by else {}
+    return _result(True, change, "applied", True, summary, diff=diff, revert=change.revert, **answered, **change.extra)
 
 
 def nothing_to_change(what: str) -> ToolError:

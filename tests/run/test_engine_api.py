@@ -13,6 +13,7 @@ from rich.console import Console
 from orchestrator.engine import RunOptions, RunResult, run_incident
 from orchestrator.engine.events import (
     Mitigation,
+    ModelCalled,
     RunEnded,
     RunEvent,
     RunStarted,
@@ -23,7 +24,7 @@ from orchestrator.engine.events import (
 )
 from orchestrator.incident import load_incident
 from orchestrator.progress import ConsoleProgress
-from orchestrator.tools.policy import ActionRequest
+from orchestrator.tools.policy import ActionRequest, Approval
 
 from .helpers import events, write_incident
 
@@ -51,8 +52,15 @@ def test_a_run_reports_typed_events_the_terminal_renders(runs_root: Path, tmp_pa
     assert [e for e in seen if isinstance(e, Verdict)][-1].passed
     # one typed event per trace event a person follows, in trace order
     seqs = [e.seq for e in seen]
-    not_progress = ("llm_call", "context_prune", "budget", "injection", "analysis")
-    assert seqs == [e["seq"] for e in events(out) if e["kind"] not in not_progress]
+    not_progress = ("context_prune", "budget", "injection", "analysis")
+    trace = events(out)
+    assert seqs == [
+        e["seq"]
+        for e in trace
+        if e["kind"] not in not_progress and not (e["kind"] == "llm_call" and e["data"].get("sent") is False)
+    ]
+    # the model calls' tokens add up to what the run reports it spent
+    assert sum(e.tokens for e in seen if isinstance(e, ModelCalled)) == result.tokens
     lines = screen.getvalue().splitlines()
     assert lines[0].startswith(f"run {result.run_id}") and lines[-1].startswith("resolved (exit 0)")
     assert any("✎ applied:" in line for line in lines) and any("verdict PASS" in line for line in lines)
@@ -66,14 +74,20 @@ def test_the_front_ends_approver_decides_each_write(runs_root: Path, tmp_path: P
     )
     asked: list[ActionRequest] = []
 
-    async def approve(request: ActionRequest) -> bool:
+    async def approve(request: ActionRequest) -> Approval:
         asked.append(request)
-        return True
+        return Approval(True, "U42")  # a front-end that knows who answered says so
 
-    result = asyncio.run(run_incident(inc, RunOptions(output_dir=runs_root / "approved"), approver=approve))
+    out = runs_root / "approved"
+    result = asyncio.run(run_incident(inc, RunOptions(output_dir=out), approver=approve))
     assert result.exit_code == 0, result.reason
     assert asked and all(r.target.startswith("otel-demo/") and r.change for r in asked)
+    # the person sees how to undo it and what the API server's dry run said
+    assert all(r.revert and r.dry_run for r in asked)
     assert {w["mode"] for w in result.writes} == {"applied"}
+    assert {w["approved_by"] for w in result.writes} == {"U42"}
+    assert "applied (approved by U42)" in (out / "report.md").read_text()
+    assert "applied (approved by U42)" in (out / "report.html").read_text()
 
 
 def test_a_cancelled_run_stops_at_the_next_step_escalated_with_its_record(runs_root: Path, tmp_path: Path) -> None:

@@ -1,0 +1,60 @@
+"""A Slack request as an Incident: the summary and namespace asked about, the alerts Alertmanager posted,
+and the cluster, model and remediation mode `sre-agent slack` was started with."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..cluster import model_problem, scenario_problem
+from ..incident import API_VERSION, KIND, Incident
+from .settings import SlackSettings
+from .triggers import TriggerError
+
+
+def incident_for(
+    settings: SlackSettings,
+    *,
+    namespace: str | None,
+    summary: str,
+    name_hint: str,
+    alerts: list[dict[str, Any]] | None = None,
+) -> Incident:
+    """The incident to run; raises TriggerError (one line, for the thread) when it cannot be one."""
+    namespace = namespace or settings.namespace
+    if not namespace:
+        raise TriggerError("which namespace? add `-n NAMESPACE` (or start sre-agent slack with `-n`)")
+    if not summary.strip():
+        raise TriggerError("what is wrong? add a summary, e.g. `investigate -n shop checkout returns 500s`")
+    cluster: dict[str, Any] = {}
+    remediation: dict[str, Any] = {"mode": settings.mode}
+    if settings.scenario:
+        cluster["simulate"] = {"scenario": settings.scenario}
+        remediation["allowFaultedObjects"] = True  # the scenario's own faults may be undone, as its example does
+    else:
+        if settings.kube_context:
+            cluster["context"] = settings.kube_context
+        if settings.kubeconfig:
+            cluster["kubeconfig"] = str(settings.kubeconfig)
+    spec: dict[str, Any] = {
+        "summary": summary.strip()[:2000],
+        "scope": {"namespaces": [namespace]},
+        "cluster": cluster,
+        "remediation": remediation,
+        "alerts": alerts or [],
+    }
+    if settings.model:
+        spec["model"] = settings.model
+    doc = {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": _name(name_hint)}, "spec": spec}
+    try:
+        return Incident.model_validate(doc, context={"check_scenario": scenario_problem, "check_model": model_problem})
+    except Exception as err:  # pydantic's ValidationError: the first problem, in one line
+        errors = getattr(err, "errors", None)
+        first = errors()[0] if callable(errors) else {"msg": str(err), "loc": ()}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise TriggerError(f"cannot make an incident of it: {where}: {first.get('msg')}") from None
+
+
+def _name(hint: str) -> str:
+    slug = re.sub(r"[^a-z0-9-]+", "-", hint.lower()).strip("-")[:40].strip("-")
+    return f"slack-{slug}" if slug else "slack"
