@@ -307,6 +307,7 @@ async def _converse(run: RunState, w: Wiring, st: StateSpec) -> tuple[Step, dict
     w.crew.pin_instruction(speaker, role, st)
     nudge = None
     steps = free = 0
+    idle = 0  # replies in a row without a usable tool call
     try:
         while steps < st.step_cap:
             reason = w.budget_reason()
@@ -337,7 +338,12 @@ async def _converse(run: RunState, w: Wiring, st: StateSpec) -> tuple[Step, dict
                 run.round_writes = [x for x in run.writes if x.get("state") == st.name]
             if outcome.text is not None:
                 w.trace.emit("agent_message", text=outcome.text[:2000])
+                idle = 0 if outcome.requested else idle + 1
+                if idle >= NO_CALL_LIMIT and w.crew.informed:
+                    return ("exhausted", {"reason": no_call_reason(idle, outcome.text), "by": "model_error"}), None
                 nudge = f"Reply with a tool call. When you are done in this state, call {st.submit}."
+            else:
+                idle = 0
             for rec in step.recorded:
                 run.record_submission(rec["name"], rec["args"])
             step, note = w.live.after_step(step)
@@ -352,6 +358,19 @@ async def _converse(run: RunState, w: Wiring, st: StateSpec) -> tuple[Step, dict
         return await w.live.closing_step(speaker, scope, st, w.dispatcher, w.budget_reason)
     finally:
         w.trace.role = None
+
+
+NO_CALL_LIMIT = 3  # replies in a row without a usable tool call before a model's state ends
+
+
+def no_call_reason(replies: int, last: str) -> str:
+    """Why a model that answers only in prose cannot go on, and what to do about it."""
+    said = " ".join(last.split())[:120]
+    return (
+        f"model replies unusable: {replies} replies in a row carried no usable tool call (last: {said!r}); "
+        'a model without native tool calling may answer {"name": TOOL, "arguments": {...}}: set '
+        "SRE_AGENT_TOOL_CALLS=text, or choose a model that calls tools"
+    )
 
 
 HANDLERS: dict[str, Handler] = {

@@ -34,6 +34,7 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
+from orchestrator.models import text_tools
 from orchestrator.models.base import TurnModel
 from orchestrator.models.errors import ModelError, one_line
 
@@ -44,6 +45,7 @@ _BACKOFF_CAP = 8.0  # seconds; longest wait between two attempts
 # Text, reasoning and tool-call arguments of one reply together. The largest reply a class reserves room for
 # is a few thousand tokens; a reply of megabytes is a broken server or a runaway model, never an answer.
 MAX_REPLY_CHARS = 256 * 1024
+TOOL_CALLS_ENV = "SRE_AGENT_TOOL_CALLS"  # text or native: how tools reach a model, whatever litellm knows
 _NO_KEY = "sk-no-key-required"  # local OpenAI-compatible servers ignore the key, but the SDK insists on one
 # litellm's exception text: "litellm.InternalServerError: InternalServerError: OpenAIException - <provider's words>"
 _WRAPPER_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*)?(?:\w+(?:Error|Exception)\s*(?:-|:)\s+)*")
@@ -305,6 +307,7 @@ class LiteLLMClient(TurnModel):
         self.extra = dict(extra or {})
         self.backoff = backoff
         self.max_tokens = max_tokens
+        self.text_tools: bool | None = None  # tool calls as text (text_tools.py); None: not decided yet
         self._cost_usd = 0.0
         self._context_window: int | None = None
         self._needs_placeholder: bool | None = None
@@ -321,10 +324,39 @@ class LiteLLMClient(TurnModel):
         extra_create_args: Mapping[str, Any] = {},
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
+        offered = {_function_spec(t)["name"] for t in tools}
         request = self._request(messages, tools, tool_choice, json_output, extra_create_args)
-        response, result = await self._complete(request, cancellation_token, lambda r: self._result(r, messages))
+        try:
+            response, result = await self._complete(
+                request, cancellation_token, lambda r: self._result(r, messages, offered)
+            )
+        except ModelError as exc:
+            # A provider that refuses the request's tools: the same request again, with the tools as text.
+            if not (tools and not self.text_tools and exc.status == 400 and "tool" in str(exc).lower()):
+                raise
+            self.text_tools = True
+            request = self._request(messages, tools, tool_choice, json_output, extra_create_args)
+            response, result = await self._complete(
+                request, cancellation_token, lambda r: self._result(r, messages, offered)
+            )
         self._account(response, result.usage)
         return result
+
+    def uses_text_tools(self) -> bool:
+        """Whether tools are described in the prompt instead of sent natively: SRE_AGENT_TOOL_CALLS=text|native
+        decides, else litellm's capability data for a model it knows (native for one it does not, until the
+        provider refuses the tools)."""
+        if self.text_tools is None:
+            chosen = os.environ.get(TOOL_CALLS_ENV, "").strip().lower()
+            if chosen in ("text", "native"):
+                self.text_tools = chosen == "text"
+            else:
+                try:
+                    info = _litellm().get_model_info(self.model)
+                    self.text_tools = info.get("supports_function_calling") is False
+                except Exception:  # a model litellm does not know (a local server's): try native first
+                    self.text_tools = False
+        return self.text_tools
 
     def _request(
         self,
@@ -349,7 +381,9 @@ class LiteLLMClient(TurnModel):
         api_key = self._api_key or self._placeholder_key()
         if api_key:
             request["api_key"] = api_key
-        if tools:
+        if tools and self.uses_text_tools():
+            request["messages"] = text_tools.as_text(request["messages"], to_openai_tools(tools))
+        elif tools:
             request["tools"] = to_openai_tools(tools)
             request["tool_choice"] = _tool_choice(tool_choice)
         if json_output is True:
@@ -424,7 +458,9 @@ class LiteLLMClient(TurnModel):
         except Exception:
             return "unknown provider"
 
-    def _result(self, response: Any, messages: Sequence[LLMMessage]) -> CreateResult:
+    def _result(
+        self, response: Any, messages: Sequence[LLMMessage], offered: frozenset[str] | set[str] = frozenset()
+    ) -> CreateResult:
         """The reply as a CreateResult; _InvalidReply when it has no choice or is over MAX_REPLY_CHARS (checked
         before anything counts its tokens: tokenising megabytes costs seconds, every turn it stays in context)."""
         if not getattr(response, "choices", None):
@@ -437,6 +473,8 @@ class LiteLLMClient(TurnModel):
         text = _field(message, "content") or ""
         reasoning = _field(message, "reasoning_content") or None
         calls = [_function_call(call) for call in (_field(message, "tool_calls") or [])]
+        if not calls and offered and (parsed := text_tools.parse_call(text, offered)):
+            calls = [FunctionCall(id=f"call_{uuid.uuid4().hex[:24]}", name=parsed[0], arguments=json.dumps(parsed[1]))]
         content: str | list[FunctionCall] = calls if calls else text
         # With tool calls, the text beside them is the model's reasoning (and carries its "Action:" line).
         thought = (text.strip() or reasoning) if calls else reasoning
