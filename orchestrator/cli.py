@@ -26,6 +26,25 @@ bench_app = typer.Typer(help="Benchmarks that print their figures.")
 machines_app = typer.Typer(help="The per-model-class state machines.", no_args_is_help=True)
 mast_app = typer.Typer(help="MAST failure-mode annotation of runs.", no_args_is_help=True)
 schema_app = typer.Typer(help="JSON schemas of the files sre-agent reads.", no_args_is_help=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Multi-agent SRE orchestrator for Kubernetes incidents."""
+
+
 app.add_typer(sim_app, name="sim")
 app.add_typer(bench_app, name="bench")
 app.add_typer(machines_app, name="machines")

@@ -10,7 +10,7 @@ PROBE = """
 import sys
 from typer.testing import CliRunner
 from orchestrator.cli import app
-for argv in (["--help"], ["run", "--help"], ["slack", "--help"], ["machines", "show", "open"]):
+for argv in (["--help"], ["--version"], ["run", "--help"], ["slack", "--help"], ["machines", "show", "open"]):
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 0, (argv, result.output)
 heavy = sorted(m for m in ("litellm", "autogen_agentchat", "autogen_core", "kubernetes", "tiktoken", "slack_bolt", "slack_sdk") if m in sys.modules)
@@ -21,3 +21,15 @@ print(",".join(heavy))
 def test_help_imports_no_heavy_library() -> None:
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_version_and_python_dash_m() -> None:
+    from orchestrator import __version__
+
+    for argv in (["-m", "orchestrator", "--version"], ["-m", "orchestrator", "version"]):
+        out = subprocess.run([sys.executable, *argv], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == __version__
+    helped = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "Usage: python -m orchestrator" in helped.stdout and "run" in helped.stdout
