@@ -10,7 +10,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -64,6 +64,25 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     raise typer.Exit(code)
 
 
+def check_output(output: str, plain: str = "text") -> None:
+    """-o is the plain rendering (text or table), json or yaml, for every command."""
+    if output not in (plain, "json", "yaml"):
+        fail(f"-o must be {plain}, json or yaml, not {output!r}")
+
+
+def print_structured(output: str, doc: Any) -> bool:
+    """Print `doc` as -o json or yaml; False when the plain rendering was asked for."""
+    if output == "json":
+        typer.echo(json.dumps(doc, indent=2, default=str))
+    elif output == "yaml":
+        import yaml
+
+        typer.echo(yaml.safe_dump(json.loads(json.dumps(doc, default=str)), sort_keys=False), nl=False)
+    else:
+        return False
+    return True
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -96,7 +115,7 @@ def run(
             help="Run directory (default runs/<timestamp>-<name>-<id>/); one that holds another run is refused.",
         ),
     ] = None,
-    output: Annotated[str, typer.Option("-o", help="text or json (the result on stdout)")] = "text",
+    output: Annotated[str, typer.Option("-o", help="text, json or yaml (the result on stdout)")] = "text",
     model: Annotated[str | None, typer.Option("--model", help="Override spec.model, e.g. openai/gpt-4o.")] = None,
     model_class: Annotated[
         str | None, typer.Option("--model-class", help="Override the class: auto, frontier, mid or open.")
@@ -140,8 +159,7 @@ def run(
     """
     import asyncio
 
-    if output not in ("text", "json"):
-        fail(f"-o must be text or json, not {output!r}")
+    check_output(output)
     if mitigations not in ("on", "off"):
         fail(f"--mitigations must be on or off, not {mitigations!r}")
     doc = _load_incident(incident)
@@ -170,9 +188,7 @@ def run(
         result = asyncio.run(run_incident(doc, options, events=progress, approver=approver))
     except OutputDirError as err:
         fail(str(err))
-    if output == "json":
-        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
-    else:
+    if not print_structured(output, result.to_dict()):
         if progress is None:  # the progress display already printed the outcome
             typer.echo(f"{result.status}: {result.reason}")
         typer.echo(f"run directory: {result.output_dir}")
@@ -187,7 +203,7 @@ def resume(
     revert: Annotated[
         bool, typer.Option("--revert", help="Put back every change the run made (through the action policy).")
     ] = False,
-    output: Annotated[str, typer.Option("-o", help="text or json (the result on stdout)")] = "text",
+    output: Annotated[str, typer.Option("-o", help="text, json or yaml (the result on stdout)")] = "text",
 ) -> None:
     """Complete a run that was interrupted: verify what it changed, optionally revert it, write its report.
 
@@ -201,8 +217,7 @@ def resume(
     """
     import asyncio
 
-    if output not in ("text", "json"):
-        fail(f"-o must be text or json, not {output!r}")
+    check_output(output)
     from .engine.resume import NothingToResume, resume_run
     from .engine.state import RunFailed
     from .logs import configure
@@ -217,9 +232,7 @@ def resume(
         fail(str(err), err.exit_code)
     except Exception as err:  # a bug: one line, as a run reports its own
         fail(f"internal error: {type(err).__name__}: {err}", 1)
-    if output == "json":
-        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
-    else:
+    if not print_structured(output, result.to_dict()):
         typer.echo(f"{result.status}: {result.reason}")
         typer.echo(f"run directory: {result.output_dir}")
     raise typer.Exit(result.exit_code)
@@ -501,9 +514,10 @@ def mast_annotate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (with trace.jsonl).")],
     judge: Annotated[str | None, typer.Option("--judge", help="LLM judge for undecided modes.")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server for the judge.")] = None,
-    output: Annotated[str, typer.Option("-o", help="text or json")] = "text",
+    output: Annotated[str, typer.Option("-o", help="text, json or yaml")] = "text",
 ) -> None:
     """Re-annotate a saved run with MAST's 14 failure modes; rewrites RUN_DIR/mast.json."""
+    check_output(output)
     from .mast.annotate import MastInputError, annotate_run_dir
 
     try:
@@ -515,8 +529,7 @@ def mast_annotate(
             mast = judge_undecided(run_dir, mast, judge, report.get("model"), base_url)
     except (MastInputError, ValueError) as err:
         fail(str(err))
-    if output == "json":
-        typer.echo(json.dumps(mast, indent=2, default=str))
+    if print_structured(output, mast):
         return
     for key, value in mast["mast_annotation"].items():
         info = mast["modes"].get(key, {})
@@ -529,9 +542,10 @@ def mast_annotate(
 @mast_app.command("summarize")
 def mast_summarize(
     run_dirs: Annotated[list[Path], typer.Argument(help="Run directories.")],
-    output: Annotated[str, typer.Option("-o", help="text or json")] = "text",
+    output: Annotated[str, typer.Option("-o", help="text, json or yaml")] = "text",
 ) -> None:
     """Per model: runs, task recall, failed runs, modes per failed run, mode rates in failed vs successful runs."""
+    check_output(output)
     from .mast.annotate import MastInputError
     from .mast.summarize import render_table, summarize
 
@@ -539,7 +553,8 @@ def mast_summarize(
         summary = summarize(run_dirs)
     except MastInputError as err:
         fail(str(err))
-    typer.echo(json.dumps(summary, indent=2, default=str) if output == "json" else render_table(summary))
+    if not print_structured(output, summary):
+        typer.echo(render_table(summary))
 
 
 @machines_app.command("show")
@@ -701,13 +716,13 @@ def sim_serve(
 
 
 @sim_app.command("faults")
-def sim_faults(output: Annotated[str, typer.Option("--output", "-o", help="table or json")] = "table") -> None:
+def sim_faults(output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml")] = "table") -> None:
     """List the fault ids the simulator implements."""
+    check_output(output, "table")
     from .sim import NOT_SIMULATED, simulated_faults
 
     rows = [{"index": f.index, "id": f.id, "targets": list(f.targets)} for f in simulated_faults()]
-    if output == "json":
-        typer.echo(json.dumps({"faults": rows, "notSimulated": NOT_SIMULATED}, indent=2))
+    if print_structured(output, {"faults": rows, "notSimulated": NOT_SIMULATED}):
         return
     for f in simulated_faults():
         typer.echo(f"{f.index:>3}  {f.id:<62} {','.join(f.targets)}")
@@ -744,7 +759,7 @@ def bench(
     out: Annotated[Path | None, typer.Option(help="Folder for results.json, reports and every run.")] = None,
     only: Annotated[str | None, typer.Option(help="Comma-separated scenario names to keep.")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server for litellm models.")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="table or json")] = "table",
+    output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml")] = "table",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run models x mitigations x seeds over a scenario suite and score every run against ground truth.
@@ -757,6 +772,7 @@ def bench(
     if suite is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
+    check_output(output, "table")
     import os
     import time
 
@@ -774,15 +790,14 @@ def bench(
     jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     out = out or Path("runs") / time.strftime("bench-%Y%m%d-%H%M%S")
     tasks = len(plan.tasks())
-    if quiet or output == "json":
+    if quiet or output != "table":
         results = run_plan(plan, out, jobs=jobs)
     else:
         from .bench.progress import BenchProgress
 
         with BenchProgress(tasks, f"{len(plan.cases)} scenarios, {jobs} jobs") as progress:
             results = run_plan(plan, out, jobs=jobs, on_done=progress.advance)
-    if output == "json":
-        typer.echo(json.dumps({k: results[k] for k in ("arms", "detectors", "wall_seconds")}, indent=2))
+    if print_structured(output, {k: results[k] for k in ("arms", "detectors", "wall_seconds")}):
         return
     typer.echo(markdown_table(results))
     typer.echo(f"\n{tasks} runs in {results['wall_seconds']} s; results and report.html in {out}")
@@ -792,9 +807,10 @@ def bench(
 def bench_sim(
     pods: Annotated[str, typer.Option(help="Comma-separated pod counts for the list/patch figures.")] = "100,1000",
     samples: Annotated[int, typer.Option(help="Requests per latency measurement.")] = 200,
-    output: Annotated[str, typer.Option("--output", "-o", help="table or json")] = "table",
+    output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml")] = "table",
 ) -> None:
     """Simulator figures: scenario load time, list/patch latency over HTTP, reconcile cost."""
+    check_output(output, "table")
     from .sim import run_benchmark
 
     try:
@@ -802,9 +818,7 @@ def bench_sim(
     except ValueError:
         fail(f"--pods must be comma-separated integers, not {pods!r}")
     results = run_benchmark(counts, samples)
-    if output == "json":
-        typer.echo(json.dumps(results, indent=2))
-    else:
+    if not print_structured(output, results):
         for line in results["lines"]:
             typer.echo(line)
 

@@ -33,3 +33,19 @@ def test_version_and_python_dash_m() -> None:
         [sys.executable, "-m", "orchestrator", "--help"], capture_output=True, text=True, check=True
     )
     assert "Usage: python -m orchestrator" in helped.stdout and "run" in helped.stdout
+
+
+def test_yaml_output_is_the_json_document() -> None:
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from orchestrator.cli import app
+
+    runner = CliRunner()
+    as_json = json.loads(runner.invoke(app, ["sim", "faults", "-o", "json"]).stdout)
+    as_yaml = yaml.safe_load(runner.invoke(app, ["sim", "faults", "-o", "yaml"]).stdout)
+    assert as_json == as_yaml and as_json["faults"]
+    bad = runner.invoke(app, ["sim", "faults", "-o", "xml"])
+    assert bad.exit_code == 2 and "-o must be table, json or yaml, not 'xml'" in bad.output
