@@ -52,6 +52,8 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(mast_app, name="mast")
 
 EXIT_BAD_INPUT = 2
+# The model settings' precedence: the flag, then these variables, then the incident's spec.model.
+MODEL_ENV, BASE_URL_ENV = "SRE_AGENT_MODEL", "SRE_AGENT_BASE_URL"
 EXIT_CLUSTER = 5  # as orchestrator.engine.state says; the CLI does not import the engine to print --help
 
 
@@ -116,12 +118,16 @@ def run(
         ),
     ] = None,
     output: Annotated[str, typer.Option("-o", help="text, json or yaml (the result on stdout)")] = "text",
-    model: Annotated[str | None, typer.Option("--model", help="Override spec.model, e.g. openai/gpt-4o.")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", envvar=MODEL_ENV, help="Override spec.model, e.g. openai/gpt-4o."),
+    ] = None,
     model_class: Annotated[
         str | None, typer.Option("--model-class", help="Override the class: auto, frontier, mid or open.")
     ] = None,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible server for the model (no key needed).")
+        str | None,
+        typer.Option("--base-url", envvar=BASE_URL_ENV, help="OpenAI-compatible server for the model (no key needed)."),
     ] = None,
     namespace: Annotated[
         str | None, typer.Option("--namespace", "-n", help="Override spec.scope.namespaces with one namespace.")
@@ -373,9 +379,13 @@ def slack_command(
 @app.command()
 def validate(
     incident: Annotated[Path, typer.Argument(help="Incident file to check, or builtin:NAME (a scenario's example).")],
-    model: Annotated[str | None, typer.Option("--model", help="As for run: override spec.model.")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", envvar=MODEL_ENV, help="As for run: override spec.model.")
+    ] = None,
     model_class: Annotated[str | None, typer.Option("--model-class", help="As for run: override the class.")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="As for run: the model's server.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", envvar=BASE_URL_ENV, help="As for run: the model's server.")
+    ] = None,
 ) -> None:
     """Check an incident file, and the model choice, as `run` would before it contacts anything; every
     error in the file is reported with its field path and line. Exit codes: 0 valid, 2 not."""

@@ -23,9 +23,21 @@ def canonical_model(model: str) -> str:
     return ALIASES.get(model, model)
 
 
+# OpenAI's own SDK variables for a server of your own; litellm reads them too, so no key is needed with one.
+OPENAI_BASE_URL_ENV = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
+
+
+def default_base_url(model: str, base_url: str | None) -> str | None:
+    """The base URL given, else for an openai/ model the one OPENAI_BASE_URL (or OPENAI_API_BASE) names."""
+    if base_url or not canonical_model(model).startswith("openai/"):
+        return base_url
+    return next((os.environ[k].strip() for k in OPENAI_BASE_URL_ENV if os.environ.get(k, "").strip()), None)
+
+
 def check_model(model: str, base_url: str | None = None) -> None:
     """Fail early, in one line, for a model that cannot work (unknown builtin, unknown provider, a base URL
     that is not one, missing API key)."""
+    base_url = default_base_url(model, base_url)
     if base_url is not None:
         check_base_url(base_url)
     model = canonical_model(model)
@@ -73,6 +85,7 @@ def create_client(
     """`seed` drives the failure injections of the flaky models (builtin/flaky-*); others ignore it.
     `max_tokens` is sent with every request to a provider (without it some ask for the model's maximum)."""
     model = canonical_model(model)
+    base_url = default_base_url(model, base_url)
     check_model(model, base_url)
     if model == "builtin/playbook":
         from ..builtin.agent import PlaybookModel

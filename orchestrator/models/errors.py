@@ -58,7 +58,8 @@ class ModelError(Exception):
     @classmethod
     def missing_credentials(cls, model: str, variables: list[str], *, any_of: bool = False) -> ModelError:
         joiner = " or " if any_of else " and "
-        return cls(f"model {model} needs {joiner.join(variables)} in the environment", model=model)
+        own = " (or --base-url URL for a server of your own)" if model.startswith("openai/") else ""
+        return cls(f"model {model} needs {joiner.join(variables)} in the environment{own}", model=model)
 
     @classmethod
     def timed_out(cls, model: str, attempts: int, timeout: float) -> ModelError:

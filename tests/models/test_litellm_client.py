@@ -420,7 +420,10 @@ def test_missing_provider_key_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ModelError) as caught:
         check_credentials("openai/gpt-4o", None)
-    assert str(caught.value) == "model openai/gpt-4o needs OPENAI_API_KEY in the environment"
+    assert (
+        str(caught.value)
+        == "model openai/gpt-4o needs OPENAI_API_KEY in the environment (or --base-url URL for a server of your own)"
+    )
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     check_credentials("openai/gpt-4o", None)
