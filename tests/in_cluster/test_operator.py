@@ -45,3 +45,49 @@ def test_an_incident_for_a_fault_ends_resolved_with_its_root_cause(tmp_path: Pat
         assert reasons[0] == "Claimed" and "ChangeApplied" in reasons and "Diagnosed" in reasons
         assert reasons.index("Diagnosed") < reasons.index("Mitigating") < reasons.index("ChangeApplied")
         assert reasons[-2:] == ["Verifying", "Resolved"]
+
+
+def pending(cluster, name: str) -> dict | None:  # noqa: ANN001
+    return (cluster.get(name).get("status") or {}).get("pendingApproval")
+
+
+def test_approve_mode_waits_for_the_annotation_and_records_who(tmp_path: Path) -> None:
+    with served(tmp_path) as cluster:
+        config = OperatorConfig(executor=cluster.settings(tmp_path / "runs"), namespaces=["otel-demo"])
+        before = catalog_image(cluster.api)
+        with operator(config, cluster.kubeconfig):
+            cluster.create("catalog-approve", summary=SUMMARY, remediation={"mode": "approve"})
+            asked = wait_until(lambda: pending(cluster, "catalog-approve"))
+            assert asked and asked["target"] == ROOT and asked["action"] and asked["change"]
+            cluster.sim.advance(600)  # time passes on the cluster: nothing is applied without an answer
+            assert catalog_image(cluster.api) == before and phase(cluster.get("catalog-approve")) == "Mitigating"
+            cluster.annotate("catalog-approve", {"sre-agent.dev/approve": "not-the-id"})
+            assert wait_until(lambda: pending(cluster, "catalog-approve"), timeout=2) == asked  # another id: no answer
+            cluster.annotate("catalog-approve", {"sre-agent.dev/approve": asked["id"], "sre-agent.dev/approved-by": "alice"})
+            wait_until(lambda: phase(cluster.get("catalog-approve")) in ("Resolved", "Escalated", "Failed"))
+            status = cluster.get("catalog-approve")["status"]
+        assert status["phase"] == "Resolved", status.get("reason")
+        assert "pendingApproval" not in status  # answered: cleared
+        (record,) = status["approvals"]
+        assert (record["id"], record["decision"], record["by"]) == (asked["id"], "approved", "approved-by alice")
+        assert catalog_image(cluster.api) != before
+        reasons = [e.reason for e in cluster.events("catalog-approve")]
+        assert reasons.index("ApprovalRequested") < reasons.index("ChangeApproved") < reasons.index("ChangeApplied")
+
+
+def test_a_rejected_change_leaves_the_cluster_unchanged(tmp_path: Path) -> None:
+    with served(tmp_path) as cluster:
+        config = OperatorConfig(executor=cluster.settings(tmp_path / "runs"), namespaces=["otel-demo"])
+        dep = client.AppsV1Api(cluster.api).read_namespaced_deployment("product-catalog", "otel-demo").metadata
+        with operator(config, cluster.kubeconfig):
+            cluster.create("catalog-reject", summary=SUMMARY, remediation={"mode": "approve"})
+            asked = wait_until(lambda: pending(cluster, "catalog-reject"))
+            assert asked
+            cluster.annotate("catalog-reject", {"sre-agent.dev/reject": asked["id"]})
+            wait_until(lambda: phase(cluster.get("catalog-reject")) in ("Resolved", "Escalated", "Failed"))
+            status = cluster.get("catalog-reject")["status"]
+        assert status["phase"] == "Escalated" and status["exitCode"] == 3, status.get("reason")
+        assert [(r["id"], r["decision"]) for r in status["approvals"]][:1] == [(asked["id"], "rejected")]
+        assert not status.get("mitigation")
+        after = client.AppsV1Api(cluster.api).read_namespaced_deployment("product-catalog", "otel-demo").metadata
+        assert (after.generation, after.resource_version) == (dep.generation, dep.resource_version)
