@@ -185,7 +185,7 @@ class Controller:
                 status.finished_at = now_iso()
                 await asyncio.to_thread(self.api.write_status, ref, status)
                 with contextlib.suppress(Exception):
-                    await asyncio.to_thread(self.api.post_event, obj, "DeadlinePassed", status.reason, True)
+                    await asyncio.to_thread(self.api.post_event, obj, "Failed", status.reason, True)
             return
         self.observe(obj)
 
