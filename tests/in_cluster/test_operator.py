@@ -67,15 +67,15 @@ def test_approve_mode_waits_for_the_annotation_and_records_who(tmp_path: Path) -
             assert catalog_image(cluster.api) == before and phase(cluster.get("catalog-approve")) == "Mitigating"
             cluster.annotate("catalog-approve", {"sre-agent.dev/approve": "not-the-id"})
             assert wait_until(lambda: pending(cluster, "catalog-approve"), timeout=2) == asked  # another id: no answer
-            cluster.annotate(
-                "catalog-approve", {"sre-agent.dev/approve": asked["id"], "sre-agent.dev/approved-by": "alice"}
-            )
+            cluster.annotate("catalog-approve", {"sre-agent.dev/approved-by": "alice"}, manager="someone")
+            cluster.annotate("catalog-approve", {"sre-agent.dev/approve": asked["id"]}, manager="kubectl-annotate")
             wait_until(lambda: phase(cluster.get("catalog-approve")) in ("Resolved", "Escalated", "Failed"))
             status = cluster.get("catalog-approve")["status"]
         assert status["phase"] == "Resolved", status.get("reason")
         assert "pendingApproval" not in status  # answered: cleared
         (record,) = status["approvals"]
-        assert (record["id"], record["decision"], record["by"]) == (asked["id"], "approved", "approved-by alice")
+        assert (record["id"], record["decision"]) == (asked["id"], "approved")
+        assert record["by"] == "manager kubectl-annotate; approved-by alice"  # the one who set the approve key
         assert catalog_image(cluster.api) != before
         reasons = [e.reason for e in cluster.events("catalog-approve")]
         assert reasons.index("ApprovalRequested") < reasons.index("ChangeApproved") < reasons.index("ChangeApplied")
