@@ -17,12 +17,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .claims import budget_seconds as claim_budget
 from .claims import claimed as claim_status
 from .claims import holder_name, is_overdue, is_stale, new_run_id
 from .crd import GROUP, PLURAL, VERSION
 from .executor import ExecutorSettings, execute
 from .incidents import IncidentApi, Ref
-from .jobs import JobTemplate, job_manifest
+from .jobs import JobTemplate, job_manifest, job_name
 from .status import Claim, IncidentStatus, now_iso
 
 log = logging.getLogger(__name__)
@@ -136,9 +137,10 @@ class Controller:
         assert self.config.jobs is not None
         ref = Ref.of(obj)
         run_id = new_run_id()
-        job = job_manifest(ref, run_id, previous, self.config.executor.target, self.config.jobs)
-        holder = f"job/{job['metadata']['name']}"
+        holder = f"job/{job_name(ref, run_id)}"
         claimed = claim_status(obj, status, holder, self.config.grace_seconds, executor="job", run_id=run_id)
+        budget = claim_budget(obj) + self.config.grace_seconds
+        job = job_manifest(ref, run_id, previous, self.config.executor.target, self.config.jobs, int(budget))
         try:
             stored = await asyncio.to_thread(self.api.replace_status, obj, claimed)
         except ApiException as err:
@@ -204,7 +206,7 @@ async def serve(config: OperatorConfig, api: Any, *, stop: threading.Event | asy
         return connection_info(api)
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
-    def on_event(event: Any, body: Any, **_: Any) -> None:
+    async def on_event(event: Any, body: Any, **_: Any) -> None:  # async: kopf runs it in the loop, not a thread
         obj = dict(body)
         if event.get("type") == "DELETED":
             controller.forget(obj)
