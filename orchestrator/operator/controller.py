@@ -23,7 +23,7 @@ from .claims import holder_name, is_overdue, is_stale, new_run_id
 from .crd import GROUP, PLURAL, VERSION
 from .executor import ExecutorSettings, execute
 from .incidents import IncidentApi, Ref
-from .jobs import JobTemplate, job_manifest, job_name
+from .jobs import JOB_HOLDER, JobTemplate, job_manifest, job_name
 from .status import Claim, IncidentStatus, now_iso
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,8 @@ class Controller:
 
     def _stale(self, claim: Claim) -> bool:
         lease = self.config.lease_seconds
-        if claim.executor == "job":
-            lease = max(lease, self.config.job_start_seconds)
+        if claim.holder.startswith(JOB_HOLDER) and claim.renewed_at <= claim.claimed_at:
+            lease = max(lease, self.config.job_start_seconds)  # the Job's pod has not started beating yet
         return is_stale(claim, self.config.holder, lease)
 
     # -- workers -------------------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ class Controller:
         assert self.config.jobs is not None
         ref = Ref.of(obj)
         run_id = new_run_id()
-        holder = f"job/{job_name(ref, run_id)}"
+        holder = f"{JOB_HOLDER}{job_name(ref, run_id)}"
         claimed = claim_status(obj, status, holder, self.config.grace_seconds, executor="job", run_id=run_id)
         budget = claim_budget(obj) + self.config.grace_seconds
         job = job_manifest(ref, run_id, previous, self.config.executor.target, self.config.jobs, int(budget))

@@ -130,3 +130,43 @@ def test_an_operator_killed_during_its_write_is_finished_from_the_journal_never_
         assert "the gate fails" in status["reason"]
         reasons = [e.reason for e in cluster.events("catalog-midwrite")]
         assert reasons.count("Escalated") == 1 and reasons.count("Claimed") == 2
+
+
+def test_a_run_that_ended_before_its_status_was_written_is_recorded_from_its_report(tmp_path: Path) -> None:
+    from orchestrator.operator.controller import OperatorConfig
+
+    from .helpers import operator
+
+    runs = tmp_path / "runs"
+    with served(tmp_path) as cluster:
+        cluster.create("catalog-unrecorded", summary=SUMMARY)
+        # Every status write of this Incident hangs in the API server: the run goes on, its record does not.
+        control(cluster, "POST", "reliability", {"path": "incidents/catalog-unrecorded/status", "methods": ["PATCH"],
+                                                 "latency": 60})  # fmt: skip
+        env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig), "SRE_AGENT_RUNS_DIR": str(runs)}
+        argv = [sys.executable, "-c", "from orchestrator.cli import main; main()", "operator", "execute",
+                "otel-demo/catalog-unrecorded", "--alertmanager", cluster.sim.url, "--prometheus", cluster.sim.url]  # fmt: skip
+        job = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            report = wait_until(
+                lambda: next(runs.glob("otel-demo/catalog-unrecorded/*/report.json"), None), timeout=120
+            )
+            assert report is not None
+        finally:
+            job.send_signal(signal.SIGKILL)
+            job.wait(30)
+        control(cluster, "DELETE", "reliability")
+        stale = cluster.get("catalog-unrecorded")["status"]
+        assert stale["phase"] == "Investigating" and not stale.get("diagnosis")  # only the claim was written
+        changed = catalog_image(cluster.api)
+        config = OperatorConfig(executor=cluster.settings(runs), namespaces=["otel-demo"], lease_seconds=1,
+                                sweep_seconds=0.5)  # fmt: skip
+        with operator(config, cluster.kubeconfig):
+            wait_until(lambda: phase(cluster.get("catalog-unrecorded")) in ("Resolved", "Escalated", "Failed"))
+            status = cluster.get("catalog-unrecorded")["status"]
+        assert status["phase"] == "Resolved" and status["diagnosis"]["rootCauses"] == [ROOT]
+        assert status["report"] == str(report.parent) and status["claim"]["attempt"] == 2
+        assert [d.name for d in (runs / "otel-demo" / "catalog-unrecorded").iterdir()] == [report.parent.name]
+        assert catalog_image(cluster.api) == changed  # nothing ran again
+        reasons = [e.reason for e in cluster.events("catalog-unrecorded")]
+        assert "TakenOver" in reasons and reasons.count("Resolved") == 1
