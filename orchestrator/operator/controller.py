@@ -22,11 +22,14 @@ from .claims import claimed as claim_status
 from .claims import holder_name, is_overdue, is_stale, new_run_id
 from .crd import GROUP, PLURAL, VERSION
 from .executor import ExecutorSettings, execute
-from .incidents import IncidentApi, Ref
+from .incidents import IncidentApi, Ref, scope_of
 from .jobs import JOB_HOLDER, JobTemplate, job_manifest, job_name
 from .status import Claim, IncidentStatus, now_iso
 
 log = logging.getLogger(__name__)
+
+CONFIRM_ROUNDS = 20  # of listing the rival claims before a pending claim is withdrawn
+CONFIRM_WAIT_SECONDS = 0.25
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Controller:
         self.queued: set[tuple[str, str]] = set()
         self.running: dict[tuple[str, str], asyncio.Event] = {}  # key → the run's cancel event
         self.overdue: set[tuple[str, str]] = set()
+        self.waiting: dict[tuple[str, str], Ref] = {}  # deferred while another run holds their namespaces
+        self.reserved: dict[str, tuple[str, str]] = {}  # namespace → the Incident a worker here runs in it
 
     # -- what to do about an Incident -------------------------------------------------------------------
     def observe(self, obj: dict[str, Any]) -> None:
@@ -91,8 +96,15 @@ class Controller:
                 log.exception("incident %s", ref)
             finally:
                 self.queued.discard(key)
-                self.running.pop(key, None)
+                self._release(key)
+                ran = self.running.pop(key, None) is not None
                 self.overdue.discard(key)
+            if ran:  # what waited on this run's namespaces may go now
+                waiting, self.waiting = self.waiting, {}
+                for other in waiting.values():
+                    if (other.namespace, other.name) not in self.queued:
+                        self.queued.add((other.namespace, other.name))
+                        self.queue.put_nowait(other)
 
     async def _work(self, ref: Ref) -> None:
         from kubernetes.client.rest import ApiException
@@ -106,18 +118,25 @@ class Controller:
         status = IncidentStatus.read(obj.get("status"))
         if status.terminal or (status.claim is not None and not self._stale(status.claim)):
             return
+        key = (ref.namespace, ref.name)
+        blocker = self._reserve(key, scope_of(obj)) or await self._blocker(obj)
+        if blocker is not None:
+            self._release(key)
+            self.waiting[key] = ref
+            reason = f"waiting: Incident {blocker} is being worked on in the same namespace"
+            if status.reason != reason:
+                status.reason = reason
+                await asyncio.to_thread(self.api.write_status, ref, status)
+            return
         previous = status.claim.run_id if status.claim is not None else None
         if self.config.jobs is not None:
             await self._start_job(obj, status, previous)
             return
         claimed = claim_status(obj, status, self.config.holder, self.config.grace_seconds)
-        try:
-            stored = await asyncio.to_thread(self.api.replace_status, obj, claimed)
-        except ApiException as err:
-            if err.status in (404, 409):
-                return  # deleted, or another replica claimed it first
-            raise
-        key = (ref.namespace, ref.name)
+        stored = await self._claim(obj, status, claimed)
+        if stored is None:
+            self.waiting[key] = ref
+            return
         cancel = asyncio.Event()
         self.running[key] = cancel
         run_id = claimed.claim.run_id if claimed.claim is not None else ""
@@ -128,6 +147,86 @@ class Controller:
             )
         await execute(self.api, stored, claimed, self.config.executor, previous_run=previous, cancel=cancel,
                       overdue=lambda: key in self.overdue)  # fmt: skip
+
+    async def _claim(
+        self, obj: dict[str, Any], status: IncidentStatus, claimed: IncidentStatus
+    ) -> dict[str, Any] | None:
+        """Write `claimed` (a pending claim) if `obj` is still the stored version, then confirm it unless
+        another Incident on the same namespaces was claimed first; the stored object, or None (withdrawn,
+        or someone else claimed this one)."""
+        from kubernetes.client.rest import ApiException
+
+        assert claimed.claim is not None
+        claimed.claim.confirmed = False
+        try:
+            stored = await asyncio.to_thread(self.api.replace_status, obj, claimed)
+        except ApiException as err:
+            if err.status in (404, 409):
+                return None  # deleted, or another replica claimed it first
+            raise
+        mine = claimed.claim.run_id
+        for _ in range(CONFIRM_ROUNDS):
+            rivals = await self._rivals(stored)
+            # A confirmed rival, or a pending one that sorts first, wins; a pending one that sorts after
+            # this claim either sees it and withdraws or confirms: wait for it to do either.
+            if any(c.confirmed or c.run_id < mine for c in rivals):
+                break
+            if not rivals:
+                claimed.claim.confirmed = True
+                try:
+                    return await asyncio.to_thread(self.api.replace_status, stored, claimed)
+                except ApiException as err:
+                    if err.status in (404, 409):
+                        return None
+                    raise
+            await asyncio.sleep(CONFIRM_WAIT_SECONDS)
+        with contextlib.suppress(ApiException):  # withdraw: the Incident is as it was before the claim
+            await asyncio.to_thread(self.api.write_status, Ref.of(stored), status)
+        return None
+
+    async def _rivals(self, obj: dict[str, Any]) -> list[Claim]:
+        """The live claims of the other Incidents on this one's namespaces."""
+        ref, mine = Ref.of(obj), scope_of(obj)
+        found = []
+        for other in await asyncio.to_thread(self.api.list, self.config.namespaces):
+            theirs = Ref.of(other)
+            if (theirs.namespace, theirs.name) == (ref.namespace, ref.name) or not scope_of(other) & mine:
+                continue
+            status = IncidentStatus.read(other.get("status"))
+            if not status.terminal and status.claim is not None and not self._stale(status.claim):
+                found.append(status.claim)
+        return found
+
+    def _reserve(self, key: tuple[str, str], namespaces: set[str]) -> str | None:
+        """Hold `namespaces` for `key` in this process (no await between the check and the hold, so two of
+        its workers never both pass); the Incident holding one of them instead, if any."""
+        for ns in sorted(namespaces):
+            holder = self.reserved.get(ns)
+            if holder is not None and holder != key:
+                return f"{holder[0]}/{holder[1]}"
+        for ns in namespaces:
+            self.reserved[ns] = key
+        return None
+
+    def _release(self, key: tuple[str, str]) -> None:
+        for ns in [ns for ns, holder in self.reserved.items() if holder == key]:
+            del self.reserved[ns]
+
+    async def _blocker(self, obj: dict[str, Any]) -> str | None:
+        """Another Incident with a live claim on one of this one's namespaces, if any: two runs changing the
+        same namespace at once would undo each other's fixes, so one waits for the other."""
+        ref = Ref.of(obj)
+        mine = scope_of(obj)
+        for other in await asyncio.to_thread(self.api.list, self.config.namespaces):
+            theirs = Ref.of(other)
+            if (theirs.namespace, theirs.name) == (ref.namespace, ref.name):
+                continue
+            status = IncidentStatus.read(other.get("status"))
+            if status.terminal or status.claim is None or self._stale(status.claim):
+                continue
+            if scope_of(other) & mine:
+                return str(theirs)
+        return None
 
     async def _start_job(self, obj: dict[str, Any], status: IncidentStatus, previous: str | None) -> None:
         """Claim the Incident for a Job and create the Job; its pod runs and records the Incident."""
@@ -141,12 +240,9 @@ class Controller:
         claimed = claim_status(obj, status, holder, self.config.grace_seconds, executor="job", run_id=run_id)
         budget = claim_budget(obj) + self.config.grace_seconds
         job = job_manifest(ref, run_id, previous, self.config.executor.target, self.config.jobs, int(budget))
-        try:
-            stored = await asyncio.to_thread(self.api.replace_status, obj, claimed)
-        except ApiException as err:
-            if err.status in (404, 409):
-                return
-            raise
+        stored = await self._claim(obj, status, claimed)
+        if stored is None:
+            return
         batch: Any = client.BatchV1Api(self.api.api)
         try:
             await asyncio.to_thread(batch.create_namespaced_job, self.config.jobs.namespace, job)

@@ -74,6 +74,12 @@ class Ref:
         return f"{self.namespace}/{self.name}"
 
 
+def scope_of(obj: dict[str, Any]) -> set[str]:
+    """The namespaces an Incident object is about (its scope, else its own namespace)."""
+    scope = ((obj.get("spec") or {}).get("scope") or {}).get("namespaces") or []
+    return {str(n) for n in scope} or {Ref.of(obj).namespace}
+
+
 def engine_incident(obj: dict[str, Any], target: Target) -> Incident:
     """The engine's Incident for a stored Incident object; Refused (one line) when it cannot be run."""
     from ..cluster import parse_checked_incident

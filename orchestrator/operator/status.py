@@ -103,6 +103,11 @@ class Claim(SpecModel):
     attempt: int = Field(default=1, description="How many times the Incident was claimed (a takeover adds one).")
     deadline: str = Field(description="RFC 3339; a run not ended by then is moved to Failed.")
     executor: Literal["in-process", "job"] = "in-process"
+    confirmed: bool = Field(
+        default=True,
+        description="False while the claimant checks that no other Incident on the same namespaces was claimed "
+        "first; the run starts only once it is true.",
+    )
 
 
 class IncidentStatus(SpecModel):

@@ -126,3 +126,39 @@ def test_one_at_a_time_with_concurrency_1_and_refusals_and_overdue_claims_end_fa
             "run r0 of gone-1 did not end by its deadline"
         )
         assert stuck["metadata"]["uid"] and [e.reason for e in cluster.events("stuck")] == ["Failed"]
+
+
+def test_two_replicas_claim_each_incident_once(tmp_path: Path) -> None:
+    with served(tmp_path) as cluster:
+        one = OperatorConfig(executor=cluster.settings(tmp_path / "runs-a"), namespaces=["otel-demo"])
+        two = OperatorConfig(executor=cluster.settings(tmp_path / "runs-b"), namespaces=["otel-demo"])
+        names = [f"page-{i}" for i in range(4)]
+        with operator(one, cluster.kubeconfig), operator(two, cluster.kubeconfig):
+            for name in names:
+                cluster.create(name, summary=SUMMARY)
+            ended = ("Resolved", "Escalated", "Failed", "NoFault")
+            assert wait_until(lambda: all(phase(cluster.get(n)) in ended for n in names))
+            statuses = [cluster.get(n)["status"] for n in names]
+        assert {s["claim"]["attempt"] for s in statuses} == {1}
+        assert {s["claim"]["holder"] for s in statuses} <= {one.holder, two.holder}
+        assert [[e.reason for e in cluster.events(n)].count("Claimed") for n in names] == [1, 1, 1, 1]
+        assert sum(len(s.get("mitigation") or []) for s in statuses) == 1  # one namespace: one run at a time
+        runs = [d for base in ("runs-a", "runs-b") for d in (tmp_path / base).glob("otel-demo/*/*")]
+        assert len(runs) == len(names)  # one run each, in whichever replica claimed it
+
+
+def test_incidents_on_the_same_namespace_run_one_after_the_other(tmp_path: Path) -> None:
+    with served(tmp_path) as cluster:
+        config = OperatorConfig(executor=cluster.settings(tmp_path / "runs"), namespaces=["otel-demo"], concurrency=3)
+        names = ["same-a", "same-b", "same-c"]
+        with operator(config, cluster.kubeconfig):
+            for name in names:
+                cluster.create(name, summary=SUMMARY)
+            ended = ("Resolved", "Escalated", "Failed", "NoFault")
+            assert wait_until(lambda: all(phase(cluster.get(n)) in ended for n in names))
+            statuses = sorted((cluster.get(n)["status"] for n in names), key=lambda s: s["claim"]["claimedAt"])
+        # Three workers were free, but two runs changing otel-demo at once would undo each other's fixes.
+        assert sum(len(s.get("mitigation") or []) for s in statuses) == 1
+        assert [s["phase"] for s in statuses][0] == "Resolved"
+        for earlier, later in zip(statuses, statuses[1:], strict=False):
+            assert later["claim"]["claimedAt"] >= earlier["finishedAt"]
