@@ -10,10 +10,12 @@ PROBE = """
 import sys
 from typer.testing import CliRunner
 from orchestrator.cli import app
-for argv in (["--help"], ["--version"], ["run", "--help"], ["slack", "--help"], ["machines", "show", "open"]):
+for argv in (["--help"], ["--version"], ["run", "--help"], ["slack", "--help"], ["machines", "show", "open"],
+             ["operator", "run", "--help"], ["crd"]):
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 0, (argv, result.output)
-heavy = sorted(m for m in ("litellm", "autogen_agentchat", "autogen_core", "kubernetes", "tiktoken", "slack_bolt", "slack_sdk") if m in sys.modules)
+heavy = sorted(m for m in ("litellm", "autogen_agentchat", "autogen_core", "kubernetes", "tiktoken", "slack_bolt",
+                           "slack_sdk", "kopf") if m in sys.modules)
 print(",".join(heavy))
 """
 

@@ -90,6 +90,7 @@ class Submitted(RunEvent):
     submission: str
     ends_state: bool
     summary: str | None = None  # the submission's own one-line summary (a diagnosis's root cause), if any
+    content: Mapping[str, Any] = field(default_factory=dict)  # as submitted (a mitigation may still refuse it)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,6 +178,7 @@ def typed(ev: Event) -> RunEvent | None:
             submission=d["submission"],
             ends_state=bool(d.get("ends_state")),
             summary=summary if isinstance(summary, str) else None,
+            content=d["content"] if isinstance(d.get("content"), dict) else {},
         )
     if ev.kind == "clarification":
         return Clarification(
