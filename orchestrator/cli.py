@@ -393,6 +393,17 @@ def schema_incident() -> None:
     typer.echo(json.dumps(incident_schema(), indent=2))
 
 
+@app.command("crd")
+def crd_command(output: Annotated[str, typer.Option("--output", "-o", help="yaml or json")] = "yaml") -> None:
+    """Print the Incident CustomResourceDefinition (for `kubectl apply -f -`), generated from the same
+    models as incident.yaml."""
+    if output not in ("yaml", "json"):
+        fail(f"-o must be yaml or json, not {output!r}")
+    from .operator.crd import render_crd
+
+    typer.echo(render_crd(output), nl=False)
+
+
 @mast_app.command("annotate")
 def mast_annotate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (with trace.jsonl).")],

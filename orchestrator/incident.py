@@ -562,9 +562,7 @@ def incident_schema(crd: bool = False) -> dict[str, Any]:
     instead of null types, no `additionalProperties: false` next to `properties` (the API server prunes
     unknown fields instead), and `metadata` left to the API server.
     """
-    raw = Incident.model_json_schema(by_alias=True, mode="validation")
-    defs = raw.pop("$defs", {})
-    schema = _tidy(_inline(raw, defs), crd)
+    schema = model_schema(Incident, crd)
     if crd:
         props = schema["properties"]
         props["apiVersion"] = {"type": "string"}
@@ -573,6 +571,15 @@ def incident_schema(crd: bool = False) -> dict[str, Any]:
         schema["required"] = ["spec"]
     else:
         schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    return schema
+
+
+def model_schema(model: type[BaseModel], crd: bool = False) -> dict[str, Any]:
+    """A spec-style model's JSON schema, camelCase, definitions inlined; with crd, structural (as
+    `incident_schema` says). Other documents of the Incident (its CRD's status) are written this way too."""
+    raw = model.model_json_schema(by_alias=True, mode="validation")
+    defs = raw.pop("$defs", {})
+    schema: dict[str, Any] = _tidy(_inline(raw, defs), crd)
     return schema
 
 
