@@ -23,12 +23,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..incident import API_VERSION, DNS_LABEL, KIND, IncidentError, IncidentSpec, load_incident
+from ..operator.status import IncidentStatus
 from ..userfiles import UserFileError, read_user_file
 from ..yamlsource import load_yaml
 from .payload import Alert, Notification
-
-PLURAL = "incidents"
-GROUP, VERSION = API_VERSION.split("/")
 
 SOURCE_LABEL = "sre-agent.dev/source"
 SOURCE = "alertmanager"
@@ -43,8 +41,6 @@ UNRECORDED_ANNOTATION = "sre-agent.dev/alerts-not-recorded"
 MAX_RECORDED_ALERTS = 200
 MAX_SPEC_ALERTS = 30
 SUMMARY_LIMIT = 300
-# The conditions the operator sets when it is done with an Incident: a group's later alerts start a new one.
-CLOSED_CONDITIONS = frozenset({"Resolved", "Escalated", "NoFault", "Failed"})
 TEMPLATE_FILE_LIMIT = 1024 * 1024
 
 
@@ -67,15 +63,9 @@ def generation_of(obj: Mapping[str, Any]) -> int:
 
 
 def is_closed(obj: Mapping[str, Any]) -> bool:
-    """Whether the operator is done with this Incident (a terminal condition is True, or its phase says so)."""
-    status = obj.get("status") or {}
-    if status.get("phase") in CLOSED_CONDITIONS:
-        return True
-    return any(
-        c.get("type") in CLOSED_CONDITIONS and c.get("status") == "True"
-        for c in status.get("conditions") or []
-        if isinstance(c, dict)
-    )
+    """Whether the operator is done with this Incident (its phase is terminal): a group's later alerts then
+    start a new one."""
+    return IncidentStatus.read(obj.get("status")).terminal
 
 
 def recorded_alerts(obj: Mapping[str, Any]) -> dict[str, dict[str, str]]:

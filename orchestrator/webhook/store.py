@@ -19,14 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from ..operator.crd import GROUP, PLURAL, VERSION
 from .payload import Notification
 from .record import (
-    GROUP,
     GROUP_LABEL,
-    PLURAL,
     SOURCE,
     SOURCE_LABEL,
-    VERSION,
     generation_of,
     group_hash,
     incident_name,
