@@ -791,7 +791,7 @@ def webhook_serve(
         fail(str(err))
     token = (token if token is not None else os.environ.get("SRE_AGENT_WEBHOOK_TOKEN", "")).strip()
     if not token:
-        fail("the webhook needs a token: --token-file FILE or $SRE_AGENT_WEBHOOK_TOKEN")
+        fail("no webhook token given: name a file holding it with --token-file, or set SRE_AGENT_WEBHOOK_TOKEN")
     try:
         spec = load_template(template)
     except TemplateError as err:

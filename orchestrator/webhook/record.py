@@ -195,7 +195,9 @@ def _merge_record(record: dict[str, dict[str, str]], alerts: list[Alert]) -> tup
             unrecorded += 1
             continue
         entry = {"fingerprint": alert.fingerprint, "name": alert.name, "status": alert.status}
-        entry.update({k: v for k, v in (("startsAt", alert.starts_at), ("endsAt", alert.ends_at)) if v})
+        # Alertmanager writes Go's zero time for "not ended"; it is left out rather than recorded as a date.
+        times = (("startsAt", alert.starts_at), ("endsAt", alert.ends_at))
+        entry.update({k: v for k, v in times if v and not v.startswith("0001-")})
         merged[alert.fingerprint] = entry
     return merged, unrecorded
 
