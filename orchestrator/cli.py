@@ -26,11 +26,15 @@ bench_app = typer.Typer(help="Benchmarks that print their figures.")
 machines_app = typer.Typer(help="The per-model-class state machines.", no_args_is_help=True)
 mast_app = typer.Typer(help="MAST failure-mode annotation of runs.", no_args_is_help=True)
 schema_app = typer.Typer(help="JSON schemas of the files sre-agent reads.", no_args_is_help=True)
+operator_app = typer.Typer(
+    help="Run Incidents in the cluster (the Incident CRD: `sre-agent crd`).", no_args_is_help=True
+)
 app.add_typer(sim_app, name="sim")
 app.add_typer(bench_app, name="bench")
 app.add_typer(machines_app, name="machines")
 app.add_typer(schema_app, name="schema")
 app.add_typer(mast_app, name="mast")
+app.add_typer(operator_app, name="operator")
 
 EXIT_BAD_INPUT = 2
 EXIT_CLUSTER = 5  # as orchestrator.engine.state says; the CLI does not import the engine to print --help
@@ -402,6 +406,164 @@ def crd_command(output: Annotated[str, typer.Option("--output", "-o", help="yaml
     from .operator.crd import render_crd
 
     typer.echo(render_crd(output), nl=False)
+
+
+def _operator_settings(
+    kubeconfig: Path | None,
+    kube_context: str | None,
+    in_cluster: bool,
+    alertmanager: str | None,
+    prometheus: str | None,
+    write_namespaces: list[str] | None,
+    runs_dir: Path,
+    model: str | None,
+    base_url: str | None,
+):  # noqa: ANN202 - (ApiClient, ExecutorSettings), imported lazily
+    """What `operator run` and `operator execute` share: the cluster, checked, and how runs are made."""
+    import re
+
+    from .incident import DNS_LABEL, HTTP_URL, PATTERN_HINTS
+    from .kube import ClusterError, ClusterUnreachable, check_reachable, connect
+    from .operator.executor import ExecutorSettings
+    from .operator.incidents import Target
+
+    if in_cluster and (kubeconfig or kube_context):
+        fail("--in-cluster cannot be combined with --kubeconfig or --context")
+    for flag, url in (("--alertmanager", alertmanager), ("--prometheus", prometheus)):
+        if url and not re.match(HTTP_URL, url):
+            fail(f"{flag} {PATTERN_HINTS[HTTP_URL]}, not {url!r}")
+    for ns in write_namespaces or []:
+        if not re.match(DNS_LABEL, ns):
+            fail(f"--write-namespace {PATTERN_HINTS[DNS_LABEL]}, not {ns!r}")
+    if model:
+        from .models import check_model
+        from .models.errors import ModelError
+
+        try:
+            check_model(model, base_url)
+        except (ModelError, ValueError) as err:
+            fail(str(err))
+    try:
+        api = connect(kubeconfig=str(kubeconfig) if kubeconfig else None, context=kube_context, in_cluster=in_cluster)
+        check_reachable(api)
+    except ClusterUnreachable as err:
+        fail(str(err), EXIT_CLUSTER)
+    except ClusterError as err:
+        fail(str(err))
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    from .operator.crd import CRD_NAME
+
+    try:
+        client.ApiextensionsV1Api(api).read_custom_resource_definition(CRD_NAME)
+    except ApiException as err:
+        if err.status == 404:
+            fail(
+                f"the cluster has no {CRD_NAME} CRD: install it with `sre-agent crd | kubectl apply -f -`", EXIT_CLUSTER
+            )
+        fail(f"cannot read the {CRD_NAME} CRD: HTTP {err.status} {err.reason}", EXIT_CLUSTER)
+    target = Target(
+        kubeconfig=kubeconfig.expanduser().resolve() if kubeconfig else None,
+        context=kube_context,
+        in_cluster=in_cluster,
+        alertmanager=alertmanager.rstrip("/") if alertmanager else None,
+        prometheus=prometheus.rstrip("/") if prometheus else None,
+        write_namespaces=tuple(write_namespaces) if write_namespaces else None,
+    )
+    return api, ExecutorSettings(target=target, runs_dir=runs_dir, model=model, base_url=base_url)
+
+
+KubeconfigOpt = Annotated[Path | None, typer.Option("--kubeconfig", help="Kubeconfig file (default: kubectl's).")]
+ContextOpt = Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")]
+InClusterOpt = Annotated[bool, typer.Option("--in-cluster", help="Use the pod's service account.")]
+AlertmanagerOpt = Annotated[
+    str | None, typer.Option("--alertmanager", envvar="SRE_AGENT_ALERTMANAGER", help="Alertmanager URL for runs.")
+]
+PrometheusOpt = Annotated[
+    str | None, typer.Option("--prometheus", envvar="SRE_AGENT_PROMETHEUS", help="Prometheus URL for runs.")
+]
+WriteNamespacesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--write-namespace", help="Runs may change objects only in these namespaces (repeatable; default: "
+                 "wherever each Incident allows)."),
+]  # fmt: skip
+RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run directories go (one per run).")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", envvar="SRE_AGENT_MODEL", help="The model for every run (overrides spec.model)."),
+]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option("--base-url", envvar="SRE_AGENT_BASE_URL", help="OpenAI-compatible server for the model.")
+]
+
+
+@operator_app.command("run")
+def operator_run(
+    namespace: Annotated[
+        list[str] | None, typer.Option("--namespace", "-n", help="Watch Incidents in this namespace (repeatable).")
+    ] = None,
+    all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="Watch every namespace.")] = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Incidents run at once; the rest queue.")] = 2,
+    kubeconfig: KubeconfigOpt = None,
+    kube_context: ContextOpt = None,
+    in_cluster: InClusterOpt = False,
+    alertmanager: AlertmanagerOpt = None,
+    prometheus: PrometheusOpt = None,
+    write_namespace: WriteNamespacesOpt = None,
+    runs_dir: RunsDirOpt = Path("runs"),
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    lease: Annotated[
+        float, typer.Option("--lease", help="Seconds without a heartbeat before another operator takes a run over.")
+    ] = 60.0,
+    grace: Annotated[
+        float,
+        typer.Option("--grace", help="Seconds beyond an Incident's budget.seconds before it is Failed as stuck."),
+    ] = 600.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="kopf's own log lines too.")] = False,
+) -> None:
+    """Watch Incidents and run each one through the engine, its progress and outcome in its status.
+
+    Restart-safe: a run's claim is renewed while it goes; another operator (or this one, restarted) takes
+    over a claim whose heartbeat stopped for --lease seconds and finishes it without repeating its changes.
+    Exit codes: 2 bad flags or kubeconfig; 5 the cluster does not answer or has no Incident CRD.
+    """
+    import asyncio
+    import logging
+    import re
+
+    from .incident import DNS_LABEL, PATTERN_HINTS
+
+    if bool(namespace) == all_namespaces:
+        fail("give the namespaces to watch (-n, repeatable) or --all-namespaces")
+    for ns in namespace or []:
+        if not re.match(DNS_LABEL, ns):
+            fail(f"--namespace {PATTERN_HINTS[DNS_LABEL]}, not {ns!r}")
+    if concurrency < 1:
+        fail(f"--concurrency must be at least 1, not {concurrency}")
+    if lease <= 0 or grace < 0:
+        fail("--lease must be positive and --grace not negative")
+    api, settings = _operator_settings(
+        kubeconfig, kube_context, in_cluster, alertmanager, prometheus, write_namespace, runs_dir, model, base_url
+    )
+    from .logs import configure
+    from .operator.controller import OperatorConfig, serve
+
+    configure("warning")
+    logging.getLogger("kopf").setLevel(logging.INFO if verbose else logging.WARNING)
+    config = OperatorConfig(
+        executor=settings,
+        namespaces=None if all_namespaces else list(dict.fromkeys(namespace or [])),
+        concurrency=concurrency,
+        lease_seconds=lease,
+        sweep_seconds=max(1.0, min(15.0, lease / 3)),
+        grace_seconds=grace,
+    )
+    typer.echo(f"watching Incidents in {'all namespaces' if all_namespaces else ', '.join(config.namespaces or [])} "
+               f"as {config.holder}", err=True)  # fmt: skip
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(config, api))
 
 
 @mast_app.command("annotate")

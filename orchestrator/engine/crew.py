@@ -63,6 +63,11 @@ class Crew:
         return self.tokens_used - sum(c.findings_tokens for c in self.clients)
 
     @property
+    def cost_usd(self) -> float:
+        """Dollars spent, as the model client prices them (litellm's table; 0.0 for unpriced and built-in models)."""
+        return float(getattr(self.inner_client, "cost_usd", 0.0) or 0.0)
+
+    @property
     def llm_calls(self) -> int:
         return sum(c.calls for c in self.clients)
 

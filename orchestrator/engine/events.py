@@ -81,6 +81,7 @@ class WriteApplied(ToolAnswered):
 class Submitted(RunEvent):
     submission: str
     ends_state: bool
+    content: Mapping[str, Any] = field(default_factory=dict)  # as submitted (a mitigation may still refuse it)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,7 +156,12 @@ def typed(ev: Event) -> RunEvent | None:
     if ev.kind == "tool_result":
         return _answered(ev, base)
     if ev.kind == "submission":
-        return Submitted(**base, submission=d["submission"], ends_state=bool(d.get("ends_state")))
+        return Submitted(
+            **base,
+            submission=d["submission"],
+            ends_state=bool(d.get("ends_state")),
+            content=d["content"] if isinstance(d.get("content"), dict) else {},
+        )
     if ev.kind == "clarification":
         return Clarification(
             **base,

@@ -260,6 +260,7 @@ class _Run:
             path=[self.machine.initial] + [dest for _, _, dest in run.path],
             steps=w.budget.used_steps if w else 0,
             tokens=w.crew.tokens_used if w else 0,
+            cost_usd=round(w.crew.cost_usd, 6) if w else 0.0,
             llm_calls=w.crew.llm_calls if w else 0,
             seconds=round(time.monotonic() - self.started, 2),
             assumptions=scrub(run.assumptions),

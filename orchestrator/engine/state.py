@@ -63,6 +63,7 @@ class RunResult:
     path: list[str] = field(default_factory=list)
     steps: int = 0
     tokens: int = 0
+    cost_usd: float = 0.0
     llm_calls: int = 0
     seconds: float = 0.0
     assumptions: list[str] = field(default_factory=list)

@@ -99,6 +99,8 @@ class Claim(SpecModel):
     run_id: str
     holder: str = Field(description="The operator process that claimed it (host and pid).")
     claimed_at: str
+    renewed_at: str = Field(default="", description="RFC 3339; the holder's last heartbeat.")
+    attempt: int = Field(default=1, description="How many times the Incident was claimed (a takeover adds one).")
     deadline: str = Field(description="RFC 3339; a run not ended by then is moved to Failed.")
     executor: Literal["in-process", "job"] = "in-process"
 

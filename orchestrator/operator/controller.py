@@ -1,0 +1,214 @@
+"""`sre-agent operator run`: kopf watches Incidents; each one not yet claimed joins a queue that a fixed
+number of workers drain (the concurrency limit); a worker claims it (its status, written only if nobody
+wrote first), runs it and writes the outcome.
+
+Restart-safe, with any number of replicas: a claim names its holder and is renewed on a heartbeat; a sweep
+(every `sweep_seconds`) takes over claims whose heartbeat stopped for `lease_seconds` (the executor then
+finishes the run without repeating its writes) and moves a run past its deadline to Failed, saying why. A
+replica only ever runs what it claimed, so kopf runs standalone (no peering object is needed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .claims import claimed as claim_status
+from .claims import holder_name, is_overdue, is_stale
+from .crd import GROUP, PLURAL, VERSION
+from .executor import ExecutorSettings, execute
+from .incidents import IncidentApi, Ref
+from .status import Claim, IncidentStatus, now_iso
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OperatorConfig:
+    """What `sre-agent operator run` was told."""
+
+    executor: ExecutorSettings
+    namespaces: list[str] | None = None  # None: every namespace
+    concurrency: int = 2
+    lease_seconds: float = 60.0
+    sweep_seconds: float = 15.0
+    grace_seconds: float = 600.0  # beyond an Incident's budget.seconds before its deadline
+    holder: str = field(default_factory=holder_name)
+
+
+class Controller:
+    """The queue, the workers, the claims and the sweep of one operator process."""
+
+    def __init__(self, config: OperatorConfig, api: IncidentApi) -> None:
+        self.config = config
+        self.api = api
+        self.queue: asyncio.Queue[Ref] = asyncio.Queue()
+        self.queued: set[tuple[str, str]] = set()
+        self.running: dict[tuple[str, str], asyncio.Event] = {}  # key → the run's cancel event
+        self.overdue: set[tuple[str, str]] = set()
+
+    # -- what to do about an Incident -------------------------------------------------------------------
+    def observe(self, obj: dict[str, Any]) -> None:
+        """Queue an Incident that needs a run (unclaimed, or its holder's heartbeat stopped)."""
+        ref = Ref.of(obj)
+        key = (ref.namespace, ref.name)
+        status = IncidentStatus.read(obj.get("status"))
+        if status.terminal or key in self.running or key in self.queued:
+            return
+        if status.claim is None or self._stale(status.claim):
+            self.queued.add(key)
+            self.queue.put_nowait(ref)
+
+    def forget(self, obj: dict[str, Any]) -> None:
+        """The Incident was deleted: stop its run, if it is ours."""
+        ref = Ref.of(obj)
+        cancel = self.running.get((ref.namespace, ref.name))
+        if cancel is not None:
+            cancel.set()
+
+    def _stale(self, claim: Claim) -> bool:
+        return is_stale(claim, self.config.holder, self.config.lease_seconds)
+
+    # -- workers -------------------------------------------------------------------------------------------
+    async def worker(self) -> None:
+        while True:
+            ref = await self.queue.get()
+            key = (ref.namespace, ref.name)
+            try:
+                await self._work(ref)
+            except Exception:  # one Incident's trouble must not stop the worker
+                log.exception("incident %s", ref)
+            finally:
+                self.queued.discard(key)
+                self.running.pop(key, None)
+                self.overdue.discard(key)
+
+    async def _work(self, ref: Ref) -> None:
+        from kubernetes.client.rest import ApiException
+
+        try:
+            obj = await asyncio.to_thread(self.api.get, ref)
+        except ApiException as err:
+            if err.status == 404:
+                return  # deleted while queued
+            raise
+        status = IncidentStatus.read(obj.get("status"))
+        if status.terminal or (status.claim is not None and not self._stale(status.claim)):
+            return
+        previous = status.claim.run_id if status.claim is not None else None
+        claimed = claim_status(obj, status, self.config.holder, self.config.grace_seconds)
+        try:
+            stored = await asyncio.to_thread(self.api.replace_status, obj, claimed)
+        except ApiException as err:
+            if err.status in (404, 409):
+                return  # deleted, or another replica claimed it first
+            raise
+        key = (ref.namespace, ref.name)
+        cancel = asyncio.Event()
+        self.running[key] = cancel
+        verb = f"taken over from run {previous}" if previous else "claimed"
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.api.post_event, stored, "Claimed",
+                                    f"{verb} by {self.config.holder} as run {claimed.claim.run_id}")  # type: ignore[union-attr]  # fmt: skip
+        await execute(self.api, stored, claimed, self.config.executor, previous_run=previous, cancel=cancel,
+                      overdue=lambda: key in self.overdue)  # fmt: skip
+
+    # -- the sweep: missed events, stale claims, deadlines ------------------------------------------------
+    async def sweep(self) -> None:
+        while True:
+            try:
+                items = await asyncio.to_thread(self.api.list, self.config.namespaces)
+                for obj in items:
+                    await self._sweep_one(obj)
+            except Exception as err:  # the API server away for a while: the next sweep tries again
+                log.warning("sweep failed: %s", err)
+            await asyncio.sleep(self.config.sweep_seconds)
+
+    async def _sweep_one(self, obj: dict[str, Any]) -> None:
+        status = IncidentStatus.read(obj.get("status"))
+        if status.terminal:
+            return
+        ref = Ref.of(obj)
+        key = (ref.namespace, ref.name)
+        if is_overdue(status.claim):
+            if key in self.running:
+                self.overdue.add(key)
+                self.running[key].set()  # the executor writes Failed once the run stops
+            elif status.claim is not None and self._stale(status.claim):
+                status.enter("Failed", "DeadlinePassed", f"run {status.claim.run_id} of {status.claim.holder} did "
+                             f"not end by its deadline {status.claim.deadline}")  # fmt: skip
+                status.finished_at = now_iso()
+                await asyncio.to_thread(self.api.write_status, ref, status)
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.api.post_event, obj, "DeadlinePassed", status.reason, True)
+            return
+        self.observe(obj)
+
+
+async def serve(config: OperatorConfig, api: Any, *, stop: threading.Event | asyncio.Event | None = None,
+                ready: threading.Event | None = None) -> None:  # fmt: skip
+    """Run the operator until `stop` is set (or forever)."""
+    import kopf
+
+    incidents = IncidentApi(api)
+    controller = Controller(config, incidents)
+    registry = kopf.OperatorRegistry()
+
+    @kopf.on.login(registry=registry)
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        return connection_info(api)
+
+    @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
+    def on_event(event: Any, body: Any, **_: Any) -> None:
+        obj = dict(body)
+        if event.get("type") == "DELETED":
+            controller.forget(obj)
+        else:
+            controller.observe(obj)
+
+    settings = kopf.OperatorSettings()
+    settings.posting.enabled = False  # the Events on Incidents are ours, one per state change
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="operator.sre-agent.dev")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="operator.sre-agent.dev")
+    settings.watching.server_timeout = 60
+    tasks = [asyncio.create_task(controller.worker()) for _ in range(max(1, config.concurrency))]
+    tasks.append(asyncio.create_task(controller.sweep()))
+    try:
+        await kopf.operator(
+            registry=registry,
+            settings=settings,
+            standalone=True,
+            clusterwide=config.namespaces is None,
+            namespaces=config.namespaces or (),
+            stop_flag=stop,
+            ready_flag=ready,
+        )
+    finally:
+        for task in tasks:
+            task.cancel()
+        for cancel in controller.running.values():
+            cancel.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def connection_info(api: Any) -> Any:
+    """kopf's ConnectionInfo for the kubernetes client's configuration (kubeconfig or in-cluster)."""
+    import kopf
+
+    cfg = api.configuration
+    auth = (cfg.api_key or {}).get("authorization") or (cfg.api_key or {}).get("BearerToken") or ""
+    prefix = (cfg.api_key_prefix or {}).get("authorization") or ""
+    scheme, _, token = (f"{prefix} {auth}".strip() if prefix else auth).partition(" ")
+    return kopf.ConnectionInfo(
+        server=cfg.host,
+        ca_path=cfg.ssl_ca_cert or None,
+        insecure=not cfg.verify_ssl,
+        scheme=scheme or None,
+        token=token or None,
+        certificate_path=cfg.cert_file or None,
+        private_key_path=cfg.key_file or None,
+    )
