@@ -61,7 +61,7 @@ def test_each_overlay_renders_valid_objects(rendered: dict[str, list[dict[str, A
     (crd,) = [o for o in objs if o["kind"] == "CustomResourceDefinition"]
     assert crd == incident_crd()
     args = deployment(objs, "operator")["spec"]["template"]["spec"]["containers"][0]["args"]
-    executor = args[args.index("--executor") + 1]
+    executor = args[args.index("--executor") + 1] if "--executor" in args else "in-process"
     assert executor == {"in-process": "in-process", "job-executor": "job"}[overlay]
     assert ("Role", "sre-agent", "sre-agent-jobs") in by_key(objs) if overlay == "job-executor" else True
 
