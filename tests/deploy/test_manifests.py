@@ -5,12 +5,15 @@ privilege; and every container's command line is one the sre-agent CLI accepts."
 from __future__ import annotations
 
 import copy
-from typing import Any
+import json
+import re
+from typing import Any, get_args
 
 import pytest
 import typer.main
 
 from orchestrator.cli import app
+from orchestrator.incident import RemediationMode
 from orchestrator.operator.crd import incident_crd
 from orchestrator.tools.kinds import GROUPS, KINDS
 from orchestrator.webhook.record import load_template
@@ -216,3 +219,24 @@ def test_every_container_command_is_one_the_cli_accepts(
                 command, args = sub, args[1:]
             # Parsing is what the container's start would do first: an unknown flag fails here.
             command.make_context(command.name, list(args), parent=ctx)
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"remediation": {"mode": False}}, "/remediation/mode"),  # `mode: off` unquoted is YAML's false
+        ({"executor": "jobs"}, "/executor"),
+        ({"concurency": 3}, "additional properties 'concurency' not allowed"),
+        ({"allowedNamespaces": ["Shop"]}, "/allowedNamespaces/0"),
+    ],
+)
+def test_the_chart_refuses_values_it_cannot_honour(values: dict[str, Any], reason: str) -> None:
+    import helm_python
+
+    with pytest.raises(helm_python.HelmValuesError, match=re.escape(reason)):
+        helm_template(values)
+
+
+def test_the_charts_remediation_modes_are_the_incidents() -> None:
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    assert schema["properties"]["remediation"]["properties"]["mode"]["enum"] == list(get_args(RemediationMode))
