@@ -488,7 +488,9 @@ WriteNamespacesOpt = Annotated[
     typer.Option("--write-namespace", help="Runs may change objects only in these namespaces (repeatable; default: "
                  "wherever each Incident allows)."),
 ]  # fmt: skip
-RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where run directories go (one per run).")]
+RunsDirOpt = Annotated[
+    Path, typer.Option("--runs-dir", envvar="SRE_AGENT_RUNS_DIR", help="Where run directories go (one per run).")
+]
 ModelOpt = Annotated[
     str | None,
     typer.Option("--model", envvar="SRE_AGENT_MODEL", help="The model for every run (overrides spec.model)."),
@@ -521,6 +523,34 @@ def operator_run(
         float,
         typer.Option("--grace", help="Seconds beyond an Incident's budget.seconds before it is Failed as stuck."),
     ] = 600.0,
+    executor: Annotated[
+        str, typer.Option("--executor", help="in-process, or job: one Kubernetes Job per Incident.")
+    ] = "in-process",
+    job_image: Annotated[
+        str | None, typer.Option("--job-image", envvar="SRE_AGENT_JOB_IMAGE", help="The Jobs' image (job executor).")
+    ] = None,
+    job_namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--job-namespace", envvar="POD_NAMESPACE", help="Where Jobs are created (default: the operator's)."
+        ),
+    ] = None,
+    job_service_account: Annotated[
+        str, typer.Option("--job-service-account", help="The Jobs' ServiceAccount.")
+    ] = "sre-agent",
+    job_api_key_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--job-api-key-secret", help="A Secret whose keys become the Jobs' environment (the model's key)."
+        ),
+    ] = None,
+    job_ttl: Annotated[int, typer.Option("--job-ttl", help="ttlSecondsAfterFinished of each Job.")] = 3600,
+    job_resources: Annotated[
+        str | None,
+        typer.Option(
+            "--job-resources", help='The Jobs\' container resources as JSON, e.g. {"limits": {"memory": "1Gi"}}.'
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="kopf's own log lines too.")] = False,
 ) -> None:
     """Watch Incidents and run each one through the engine, its progress and outcome in its status.
@@ -544,6 +574,8 @@ def operator_run(
         fail(f"--concurrency must be at least 1, not {concurrency}")
     if lease <= 0 or grace < 0:
         fail("--lease must be positive and --grace not negative")
+    jobs = _job_template(executor, job_image, job_namespace, job_service_account, job_api_key_secret, job_ttl,
+                         job_resources, model, base_url)  # fmt: skip
     api, settings = _operator_settings(
         kubeconfig, kube_context, in_cluster, alertmanager, prometheus, write_namespace, runs_dir, model, base_url
     )
@@ -559,11 +591,130 @@ def operator_run(
         lease_seconds=lease,
         sweep_seconds=max(1.0, min(15.0, lease / 3)),
         grace_seconds=grace,
+        jobs=jobs,
     )
     typer.echo(f"watching Incidents in {'all namespaces' if all_namespaces else ', '.join(config.namespaces or [])} "
                f"as {config.holder}", err=True)  # fmt: skip
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(config, api))
+
+
+def _job_template(
+    executor: str,
+    image: str | None,
+    namespace: str | None,
+    service_account: str,
+    api_key_secret: str | None,
+    ttl: int,
+    resources: str | None,
+    model: str | None,
+    base_url: str | None,
+):  # noqa: ANN202 - JobTemplate | None, imported lazily
+    if executor not in ("in-process", "job"):
+        fail(f"--executor must be in-process or job, not {executor!r}")
+    if executor == "in-process":
+        return None
+    if not image:
+        fail("--executor job needs --job-image (the image the Jobs run)")
+    if not namespace:
+        fail("--executor job needs --job-namespace (or $POD_NAMESPACE, set in the operator's pod)")
+    parsed: dict = {}
+    if resources:
+        try:
+            parsed = json.loads(resources)
+        except json.JSONDecodeError as err:
+            fail(f"--job-resources is not JSON: {err.msg} at character {err.pos}")
+        if not isinstance(parsed, dict):
+            fail('--job-resources must be a JSON object, e.g. {"limits": {"memory": "1Gi"}}')
+    if ttl < 0:
+        fail(f"--job-ttl cannot be negative ({ttl})")
+    from .operator.jobs import JobTemplate
+
+    return JobTemplate(image=str(image), namespace=str(namespace), service_account=service_account,
+                       api_key_secret=api_key_secret, ttl_seconds=ttl, resources=parsed, model=model,
+                       base_url=base_url)  # fmt: skip
+
+
+@operator_app.command("execute")
+def operator_execute(
+    incident: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the Incident to run.")],
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", help="Adopt the operator's claim with this run id (a Job's own run).")
+    ] = None,
+    previous_run: Annotated[
+        str | None, typer.Option("--previous-run", help="The interrupted run this one takes over.")
+    ] = None,
+    kubeconfig: KubeconfigOpt = None,
+    kube_context: ContextOpt = None,
+    alertmanager: AlertmanagerOpt = None,
+    prometheus: PrometheusOpt = None,
+    write_namespace: WriteNamespacesOpt = None,
+    runs_dir: RunsDirOpt = Path("runs"),
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    grace: Annotated[float, typer.Option("--grace", help="As for operator run.")] = 600.0,
+) -> None:
+    """Run one Incident and write the outcome to its status (the Job executor's entrypoint).
+
+    Inside a pod it connects with the pod's service account; elsewhere with the kubeconfig.
+    Exit codes: as `sre-agent run` (0 resolved, 3 escalated, 4 no fault, 1 failed); 2 no such Incident,
+    or one another process holds; 5 the cluster does not answer.
+    """
+    import asyncio
+    import os
+
+    from .operator.incidents import Ref
+
+    try:
+        ref = Ref.parse(incident)
+    except ValueError as err:
+        fail(str(err))
+    in_cluster = not (kubeconfig or kube_context or os.environ.get("KUBECONFIG")) and bool(
+        os.environ.get("KUBERNETES_SERVICE_HOST")
+    )
+    api, settings = _operator_settings(
+        kubeconfig, kube_context, in_cluster, alertmanager, prometheus, write_namespace, runs_dir, model, base_url
+    )
+    from kubernetes.client.rest import ApiException
+
+    from .logs import configure
+    from .operator.claims import claimed, holder_name, is_stale
+    from .operator.executor import execute
+    from .operator.incidents import IncidentApi
+    from .operator.status import IncidentStatus
+
+    configure("warning")
+    incidents = IncidentApi(api)
+    try:
+        obj = incidents.get(ref)
+    except ApiException as err:
+        fail(f"no Incident {ref}" if err.status == 404 else f"cannot read Incident {ref}: HTTP {err.status}",
+             EXIT_BAD_INPUT if err.status == 404 else EXIT_CLUSTER)  # fmt: skip
+    status = IncidentStatus.read(obj.get("status"))
+    if status.terminal:
+        typer.echo(f"{ref}: already {status.phase}: {status.reason}")
+        raise typer.Exit(status.exit_code if status.exit_code is not None else 0)
+    claim = status.claim
+    if run_id is not None:
+        if claim is None or claim.run_id != run_id:
+            held = f"run {claim.run_id} of {claim.holder}" if claim else "nobody"
+            fail(f"{ref} is not claimed for run {run_id} (its claim: {held})")
+    else:
+        if claim is not None and not is_stale(claim, "", 60.0):
+            fail(f"{ref} is claimed by {claim.holder} (run {claim.run_id}); it runs there")
+        previous_run = previous_run or (claim.run_id if claim else None)
+        status = claimed(obj, status, holder_name(), grace, executor="job")
+        try:
+            obj = incidents.replace_status(obj, status)
+        except ApiException as err:
+            fail(
+                f"{ref} was claimed by someone else first"
+                if err.status == 409
+                else f"cannot claim {ref}: HTTP {err.status}"
+            )
+    final = asyncio.run(execute(incidents, obj, status, settings, previous_run=previous_run))
+    typer.echo(f"{ref}: {final.phase}: {final.reason}")
+    raise typer.Exit(final.exit_code if final.exit_code is not None else 1)
 
 
 @mast_app.command("annotate")

@@ -30,6 +30,10 @@ def holder_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+def new_run_id() -> str:
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
 def is_stale(claim: Claim, holder: str, lease_seconds: float) -> bool:
     """Whether a claim held by someone else stopped beating for longer than the lease."""
     if claim.holder == holder:
@@ -57,7 +61,7 @@ def claimed(
     now = datetime.now(UTC)
     out = status.model_copy(deep=True)
     out.claim = Claim(
-        run_id=run_id or f"{now.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}",
+        run_id=run_id or new_run_id(),
         holder=holder,
         claimed_at=iso(now),
         renewed_at=iso(now),

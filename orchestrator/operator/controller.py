@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .claims import claimed as claim_status
-from .claims import holder_name, is_overdue, is_stale
+from .claims import holder_name, is_overdue, is_stale, new_run_id
 from .crd import GROUP, PLURAL, VERSION
 from .executor import ExecutorSettings, execute
 from .incidents import IncidentApi, Ref
+from .jobs import JobTemplate, job_manifest
 from .status import Claim, IncidentStatus, now_iso
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class OperatorConfig:
     lease_seconds: float = 60.0
     sweep_seconds: float = 15.0
     grace_seconds: float = 600.0  # beyond an Incident's budget.seconds before its deadline
+    jobs: JobTemplate | None = None  # the Job executor; None: runs in this process
+    job_start_seconds: float = 300.0  # how long a Job's pod may take to start beating (image pull, scheduling)
     holder: str = field(default_factory=holder_name)
 
 
@@ -71,7 +74,10 @@ class Controller:
             cancel.set()
 
     def _stale(self, claim: Claim) -> bool:
-        return is_stale(claim, self.config.holder, self.config.lease_seconds)
+        lease = self.config.lease_seconds
+        if claim.executor == "job":
+            lease = max(lease, self.config.job_start_seconds)
+        return is_stale(claim, self.config.holder, lease)
 
     # -- workers -------------------------------------------------------------------------------------------
     async def worker(self) -> None:
@@ -100,6 +106,9 @@ class Controller:
         if status.terminal or (status.claim is not None and not self._stale(status.claim)):
             return
         previous = status.claim.run_id if status.claim is not None else None
+        if self.config.jobs is not None:
+            await self._start_job(obj, status, previous)
+            return
         claimed = claim_status(obj, status, self.config.holder, self.config.grace_seconds)
         try:
             stored = await asyncio.to_thread(self.api.replace_status, obj, claimed)
@@ -110,12 +119,44 @@ class Controller:
         key = (ref.namespace, ref.name)
         cancel = asyncio.Event()
         self.running[key] = cancel
+        run_id = claimed.claim.run_id if claimed.claim is not None else ""
         verb = f"taken over from run {previous}" if previous else "claimed"
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(self.api.post_event, stored, "Claimed",
-                                    f"{verb} by {self.config.holder} as run {claimed.claim.run_id}")  # type: ignore[union-attr]  # fmt: skip
+            await asyncio.to_thread(
+                self.api.post_event, stored, "Claimed", f"{verb} by {self.config.holder} as run {run_id}"
+            )
         await execute(self.api, stored, claimed, self.config.executor, previous_run=previous, cancel=cancel,
                       overdue=lambda: key in self.overdue)  # fmt: skip
+
+    async def _start_job(self, obj: dict[str, Any], status: IncidentStatus, previous: str | None) -> None:
+        """Claim the Incident for a Job and create the Job; its pod runs and records the Incident."""
+        from kubernetes import client
+        from kubernetes.client.rest import ApiException
+
+        assert self.config.jobs is not None
+        ref = Ref.of(obj)
+        run_id = new_run_id()
+        job = job_manifest(ref, run_id, previous, self.config.executor.target, self.config.jobs)
+        holder = f"job/{job['metadata']['name']}"
+        claimed = claim_status(obj, status, holder, self.config.grace_seconds, executor="job", run_id=run_id)
+        try:
+            stored = await asyncio.to_thread(self.api.replace_status, obj, claimed)
+        except ApiException as err:
+            if err.status in (404, 409):
+                return
+            raise
+        batch: Any = client.BatchV1Api(self.api.api)
+        try:
+            await asyncio.to_thread(batch.create_namespaced_job, self.config.jobs.namespace, job)
+        except ApiException as err:
+            claimed.enter("Failed", "JobNotCreated", f"the Job for run {run_id} was not created: HTTP {err.status} "
+                          f"{err.reason}")  # fmt: skip
+            await asyncio.to_thread(self.api.write_status, ref, claimed)
+            return
+        verb = f"taken over from run {previous}" if previous else "claimed"
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.api.post_event, stored, "JobCreated",
+                                    f"{verb} for Job {self.config.jobs.namespace}/{job['metadata']['name']}")  # fmt: skip
 
     # -- the sweep: missed events, stale claims, deadlines ------------------------------------------------
     async def sweep(self) -> None:

@@ -131,6 +131,12 @@ async def _run(
                 recorder.move("Failed", "ResumeFailed", str(err), warning=True)
                 return None
             return {**resumed.to_dict(), "status": RESUMED.get(resumed.status, resumed.status)}
+        if recorder.status.mitigation and not (before / FILENAME).is_file():
+            # Another pod's run changed the cluster and its journal went with that pod: starting over could
+            # change it again, so a person decides.
+            changes = "; ".join(f"{m.action} {m.target}" for m in recorder.status.mitigation)
+            return {"status": "escalated", "exit_code": 3, "reason": f"run {previous_run} was interrupted after "
+                    f"changing the cluster ({changes}) and its journal is not here: verify or revert by hand"}  # fmt: skip
         recorder.note("TakenOver", f"run {previous_run} was interrupted before changing anything: running again")
     timeout = None
     if recorder.status.claim is not None:

@@ -29,12 +29,16 @@ def test_an_incident_for_a_fault_ends_resolved_with_its_root_cause(tmp_path: Pat
         config = OperatorConfig(executor=cluster.settings(tmp_path / "runs"), namespaces=["otel-demo"])
         with operator(config, cluster.kubeconfig):
             cluster.create("catalog-down", summary=SUMMARY)
-            done = wait_until(lambda: phase(cluster.get("catalog-down")) in ("Resolved", "Escalated", "Failed", "NoFault"))
+            done = wait_until(
+                lambda: phase(cluster.get("catalog-down")) in ("Resolved", "Escalated", "Failed", "NoFault")
+            )
             obj = cluster.get("catalog-down")
         status = obj["status"]
         assert done and status["phase"] == "Resolved", status.get("reason")
         assert status["diagnosis"]["rootCauses"] == [ROOT]
-        assert [(c["type"], c["status"]) for c in status["conditions"] if c["status"] == "True"] == [("Resolved", "True")]
+        assert [(c["type"], c["status"]) for c in status["conditions"] if c["status"] == "True"] == [
+            ("Resolved", "True")
+        ]
         assert {c["type"] for c in status["conditions"]} >= {"Investigating", "Mitigating", "Verifying", "Resolved"}
         assert status["verdict"]["passed"] is True and status["exitCode"] == 0
         assert [m["target"] for m in status["mitigation"]] == [ROOT] and status["mitigation"][0]["revert"]
@@ -63,7 +67,9 @@ def test_approve_mode_waits_for_the_annotation_and_records_who(tmp_path: Path) -
             assert catalog_image(cluster.api) == before and phase(cluster.get("catalog-approve")) == "Mitigating"
             cluster.annotate("catalog-approve", {"sre-agent.dev/approve": "not-the-id"})
             assert wait_until(lambda: pending(cluster, "catalog-approve"), timeout=2) == asked  # another id: no answer
-            cluster.annotate("catalog-approve", {"sre-agent.dev/approve": asked["id"], "sre-agent.dev/approved-by": "alice"})
+            cluster.annotate(
+                "catalog-approve", {"sre-agent.dev/approve": asked["id"], "sre-agent.dev/approved-by": "alice"}
+            )
             wait_until(lambda: phase(cluster.get("catalog-approve")) in ("Resolved", "Escalated", "Failed"))
             status = cluster.get("catalog-approve")["status"]
         assert status["phase"] == "Resolved", status.get("reason")

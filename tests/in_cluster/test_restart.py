@@ -44,6 +44,7 @@ def test_a_killed_operator_is_taken_over_and_the_incident_finishes_once(tmp_path
         assert catalog_image(cluster.api) == before
         second = start_operator(cluster, runs, log)
         try:
+
             def asked_again() -> dict | None:
                 now = pending(cluster, "catalog-restart")
                 return now if now and now["id"] != asked["id"] else None
@@ -53,7 +54,9 @@ def test_a_killed_operator_is_taken_over_and_the_incident_finishes_once(tmp_path
             status = cluster.get("catalog-restart")["status"]
             assert status["claim"]["attempt"] == 2 and status["claim"]["holder"] != claim["holder"]
             cluster.annotate("catalog-restart", {"sre-agent.dev/approve": again["id"]})
-            wait_until(lambda: phase(cluster.get("catalog-restart")) in ("Resolved", "Escalated", "Failed"), timeout=180)
+            wait_until(
+                lambda: phase(cluster.get("catalog-restart")) in ("Resolved", "Escalated", "Failed"), timeout=180
+            )
             status = cluster.get("catalog-restart")["status"]
         finally:
             second.send_signal(signal.SIGTERM)
