@@ -22,9 +22,10 @@ def kustomize(overlay: str) -> list[dict[str, Any]]:
         ["kubectl", "kustomize", str(DEPLOY / "kustomize" / "overlays" / overlay)],
         capture_output=True,
         text=True,
-        check=True,
         timeout=120,
     )
+    # The overlays use `patches` and `replacements`: kubectl 1.27 or later (kustomize 5).
+    assert out.returncode == 0, f"kubectl kustomize {overlay}: {out.stderr.strip()}"
     return [d for d in yaml.safe_load_all(out.stdout) if d]
 
 

@@ -24,7 +24,9 @@ VALUE_SETS: list[dict[str, Any]] = [
     {},
     {"executor": "job"},
     {
-        "model": {"name": "openai/gpt-4o", "baseUrl": "http://llm.internal:8000/v1", "apiKeyEnv": "OPENAI_API_KEY"},
+        "model": {"name": "openai/gpt-4o", "baseUrl": "http://llm.internal:8000/v1", "apiKeySecret": "llm-keys"},
+        "executor": "job",
+        "job": {"ttlSeconds": 600, "resources": {"limits": {"memory": "1Gi"}}},
         "allowedNamespaces": ["shop", "payments"],
         "remediation": {"mode": "off"},
         "concurrency": 8,
@@ -203,12 +205,12 @@ def _template_spec(text: str) -> dict[str, Any]:
         return load_template(path)
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_every_container_command_is_one_the_cli_accepts(
-    rendered: dict[str, list[dict[str, Any]]], overlay: str
-) -> None:
+@pytest.mark.parametrize("source", [*OVERLAYS, "chart-defaults", "chart-job", "chart-custom"])
+def test_every_container_command_is_one_the_cli_accepts(rendered: dict[str, list[dict[str, Any]]], source: str) -> None:
+    charts = dict(zip(["chart-defaults", "chart-job", "chart-custom"], VALUE_SETS, strict=True))
+    objs = rendered[source] if source in rendered else helm_template(charts[source])
     group = typer.main.get_command(app)
-    for dep in (o for o in rendered[overlay] if o["kind"] == "Deployment"):
+    for dep in (o for o in objs if o["kind"] == "Deployment"):
         for container in dep["spec"]["template"]["spec"]["containers"]:
             args = [a.replace("$(POD_NAMESPACE)", "sre-agent") for a in container["args"]]
             command: Any = group
