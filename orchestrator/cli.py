@@ -1053,14 +1053,8 @@ def bench_cli(samples: Annotated[int, typer.Option(help="How many `sre-agent --h
     typer.echo(f"sre-agent --help: p50 {statistics.median(times):.3f} s, max {max(times):.3f} s over {samples} runs")
 
 
-webhook_app = typer.Typer(
-    help="The Alertmanager webhook receiver: alerts become Incident objects.", no_args_is_help=True
-)
-app.add_typer(webhook_app, name="webhook")
-
-
-@webhook_app.command("serve")
-def webhook_serve(
+@operator_app.command("webhook")
+def operator_webhook(
     namespace: Annotated[
         str,
         typer.Option("--namespace", "-n", envvar="SRE_AGENT_NAMESPACE", help="Namespace the Incidents are created in."),
@@ -1080,9 +1074,9 @@ def webhook_serve(
         Path | None,
         typer.Option("--token-file", help="File holding the bearer token (default: $SRE_AGENT_WEBHOOK_TOKEN)."),
     ] = None,
-    in_cluster: Annotated[bool, typer.Option("--in-cluster", help="Use the pod's service account.")] = False,
-    kube_context: Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")] = None,
-    kubeconfig: Annotated[Path | None, typer.Option("--kubeconfig", help="Kubeconfig file.")] = None,
+    in_cluster: InClusterOpt = False,
+    kube_context: ContextOpt = None,
+    kubeconfig: KubeconfigOpt = None,
 ) -> None:
     """Receive Alertmanager's notifications on POST /alerts and create or join Incidents.
 

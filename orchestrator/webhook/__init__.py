@@ -6,6 +6,6 @@
 - `store.py`: creating and joining Incidents through the Kubernetes API, race-safe across replicas;
 - `server.py`: the aiohttp application (bearer token, 400 for a bad payload, 503 for a failing cluster).
 
-`sre-agent webhook serve` runs it. aiohttp and the kubernetes client are imported by `server.py` and
+`sre-agent operator webhook` runs it. aiohttp and the kubernetes client are imported by `server.py` and
 `store.py` only, never by this package's import.
 """

@@ -237,7 +237,7 @@ async def test_the_template_gives_the_spec_its_settings(sim: SimulatorServer, tm
 
 
 def test_serve_without_a_token_is_one_line() -> None:
-    code, _, stderr = run_cli("webhook", "serve", env={"SRE_AGENT_WEBHOOK_TOKEN": ""})
+    code, _, stderr = run_cli("operator", "webhook", env={"SRE_AGENT_WEBHOOK_TOKEN": ""})
     assert code == 2
     assert (
         stderr
@@ -252,7 +252,7 @@ def test_serve_on_a_cluster_without_the_crd_exits_5(tmp_path: Path) -> None:
         server.write_kubeconfig(tmp_path / "kubeconfig")
         (tmp_path / "token").write_text(TOKEN)
         code, _, stderr = run_cli(
-            "webhook", "serve", "--kubeconfig", str(tmp_path / "kubeconfig"), "--token-file", str(tmp_path / "token")
+            "operator", "webhook", "--kubeconfig", str(tmp_path / "kubeconfig"), "--token-file", str(tmp_path / "token")
         )
     finally:
         server.stop()
