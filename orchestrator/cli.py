@@ -462,7 +462,8 @@ def _operator_settings(
             fail(
                 f"the cluster has no {CRD_NAME} CRD: install it with `sre-agent crd | kubectl apply -f -`", EXIT_CLUSTER
             )
-        fail(f"cannot read the {CRD_NAME} CRD: HTTP {err.status} {err.reason}", EXIT_CLUSTER)
+        if err.status != 403:  # a service account without the right to read CRDs goes on and finds out by watching
+            fail(f"cannot read the {CRD_NAME} CRD: HTTP {err.status} {err.reason}", EXIT_CLUSTER)
     target = Target(
         kubeconfig=kubeconfig.expanduser().resolve() if kubeconfig else None,
         context=kube_context,

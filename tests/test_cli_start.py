@@ -10,10 +10,12 @@ PROBE = """
 import sys
 from typer.testing import CliRunner
 from orchestrator.cli import app
-for argv in (["--help"], ["run", "--help"], ["machines", "show", "open"], ["operator", "webhook", "--help"]):
+for argv in (["--help"], ["run", "--help"], ["machines", "show", "open"], ["operator", "run", "--help"], ["crd"],
+             ["operator", "webhook", "--help"]):
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 0, (argv, result.output)
-heavy = sorted(m for m in ("litellm", "autogen_agentchat", "autogen_core", "kubernetes", "tiktoken", "aiohttp") if m in sys.modules)
+heavy = sorted(m for m in ("litellm", "autogen_agentchat", "autogen_core", "kubernetes", "tiktoken", "kopf", "aiohttp")
+               if m in sys.modules)
 print(",".join(heavy))
 """
 

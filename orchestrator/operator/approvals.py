@@ -84,7 +84,7 @@ class AnnotationApprover:
         self.recorder.update(answer)
         self.recorder.note(
             f"Change{decision.capitalize()}",
-            f"{request.action} {request.target} {decision}" + (f" by {by}" if decision != "expired" else ""),
+            f"{request.action} {request.target} {decision}" + (f" ({by})" if decision != "expired" else ""),
             warning=decision != "approved",
         )
         await self.recorder.flush()

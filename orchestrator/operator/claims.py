@@ -30,6 +30,11 @@ def holder_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+def budget_seconds(obj: dict[str, Any]) -> int:
+    """The Incident's wall-clock budget (spec.budget.seconds)."""
+    return int((((obj.get("spec") or {}).get("budget") or {}).get("seconds")) or DEFAULT_BUDGET_SECONDS)
+
+
 def new_run_id() -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
@@ -57,7 +62,7 @@ def claimed(
 ) -> IncidentStatus:
     """`status` with a new claim (the attempt counted on from an earlier one); the run's deadline is the
     Incident's budget.seconds plus `grace_seconds`."""
-    budget = (((obj.get("spec") or {}).get("budget") or {}).get("seconds")) or DEFAULT_BUDGET_SECONDS
+    budget = budget_seconds(obj)
     now = datetime.now(UTC)
     out = status.model_copy(deep=True)
     out.claim = Claim(
@@ -66,7 +71,7 @@ def claimed(
         claimed_at=iso(now),
         renewed_at=iso(now),
         attempt=(status.claim.attempt + 1) if status.claim is not None else 1,
-        deadline=iso(now + timedelta(seconds=int(budget) + grace_seconds)),
+        deadline=iso(now + timedelta(seconds=budget + grace_seconds)),
         executor=executor,
     )
     if out.phase == "Pending":

@@ -17,12 +17,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .claims import budget_seconds as claim_budget
 from .claims import claimed as claim_status
 from .claims import holder_name, is_overdue, is_stale, new_run_id
 from .crd import GROUP, PLURAL, VERSION
 from .executor import ExecutorSettings, execute
 from .incidents import IncidentApi, Ref
-from .jobs import JobTemplate, job_manifest
+from .jobs import JOB_HOLDER, JobTemplate, job_manifest, job_name
 from .status import Claim, IncidentStatus, now_iso
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,8 @@ class Controller:
 
     def _stale(self, claim: Claim) -> bool:
         lease = self.config.lease_seconds
-        if claim.executor == "job":
-            lease = max(lease, self.config.job_start_seconds)
+        if claim.holder.startswith(JOB_HOLDER) and claim.renewed_at <= claim.claimed_at:
+            lease = max(lease, self.config.job_start_seconds)  # the Job's pod has not started beating yet
         return is_stale(claim, self.config.holder, lease)
 
     # -- workers -------------------------------------------------------------------------------------------
@@ -136,9 +137,10 @@ class Controller:
         assert self.config.jobs is not None
         ref = Ref.of(obj)
         run_id = new_run_id()
-        job = job_manifest(ref, run_id, previous, self.config.executor.target, self.config.jobs)
-        holder = f"job/{job['metadata']['name']}"
+        holder = f"{JOB_HOLDER}{job_name(ref, run_id)}"
         claimed = claim_status(obj, status, holder, self.config.grace_seconds, executor="job", run_id=run_id)
+        budget = claim_budget(obj) + self.config.grace_seconds
+        job = job_manifest(ref, run_id, previous, self.config.executor.target, self.config.jobs, int(budget))
         try:
             stored = await asyncio.to_thread(self.api.replace_status, obj, claimed)
         except ApiException as err:
@@ -185,7 +187,7 @@ class Controller:
                 status.finished_at = now_iso()
                 await asyncio.to_thread(self.api.write_status, ref, status)
                 with contextlib.suppress(Exception):
-                    await asyncio.to_thread(self.api.post_event, obj, "DeadlinePassed", status.reason, True)
+                    await asyncio.to_thread(self.api.post_event, obj, "Failed", status.reason, True)
             return
         self.observe(obj)
 
@@ -204,7 +206,7 @@ async def serve(config: OperatorConfig, api: Any, *, stop: threading.Event | asy
         return connection_info(api)
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
-    def on_event(event: Any, body: Any, **_: Any) -> None:
+    async def on_event(event: Any, body: Any, **_: Any) -> None:  # async: kopf runs it in the loop, not a thread
         obj = dict(body)
         if event.get("type") == "DELETED":
             controller.forget(obj)

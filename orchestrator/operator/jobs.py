@@ -12,6 +12,7 @@ from typing import Any
 from .incidents import Ref, Target
 
 JOB_LABEL = "sre-agent.dev/incident"
+JOB_HOLDER = "job/"  # a claim the operator made for a Job: holder job/NAME
 RUNS_DIR = "/tmp/runs"  # the pod's emptyDir: the root filesystem is read-only
 
 
@@ -51,9 +52,15 @@ def execute_args(ref: Ref, run_id: str, previous_run: str | None, target: Target
 
 
 def job_manifest(
-    ref: Ref, run_id: str, previous_run: str | None, target: Target, template: JobTemplate
+    ref: Ref,
+    run_id: str,
+    previous_run: str | None,
+    target: Target,
+    template: JobTemplate,
+    deadline_seconds: int | None = None,
 ) -> dict[str, Any]:
-    """The Job for one run of an Incident."""
+    """The Job for one run of an Incident; past `deadline_seconds` Kubernetes stops its pod, the claim's
+    heartbeat stops with it and the operator's sweep moves the Incident to Failed."""
     container: dict[str, Any] = {
         "name": "execute",
         "image": template.image,
@@ -82,6 +89,7 @@ def job_manifest(
         "metadata": {"name": job_name(ref, run_id), "namespace": template.namespace, "labels": labels},
         "spec": {
             "backoffLimit": template.backoff_limit,
+            **({"activeDeadlineSeconds": deadline_seconds} if deadline_seconds else {}),
             "ttlSecondsAfterFinished": template.ttl_seconds,
             "template": {
                 "metadata": {"labels": labels},

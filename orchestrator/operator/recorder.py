@@ -48,6 +48,7 @@ class StatusRecorder:
         self._events: list[tuple[str, str, bool]] = []
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
+        self._lock = asyncio.Lock()  # one write at a time, so an older snapshot never lands after a newer one
 
     # -- the run's events --------------------------------------------------------------------------------
     def sink(self, event: RunEvent) -> None:
@@ -98,21 +99,22 @@ class StatusRecorder:
 
     async def flush(self) -> None:
         """Write what changed now (and its Events)."""
-        self._dirty.clear()
-        events, self._events = self._events, []
-        if self.status.claim is not None:
-            self.status.claim.renewed_at = now_iso()
-        snapshot = self.status.model_copy(deep=True)
-        try:
-            await asyncio.to_thread(self.api.write_status, self.ref, snapshot)
-        except Exception as err:  # a failed write is retried on the next change or heartbeat
-            log.warning("status of %s not written: %s", self.ref, err)
-            self._dirty.set()
-        for reason, message, warning in events:
+        async with self._lock:
+            self._dirty.clear()
+            events, self._events = self._events, []
+            if self.status.claim is not None:
+                self.status.claim.renewed_at = now_iso()
+            snapshot = self.status.model_copy(deep=True)
             try:
-                await asyncio.to_thread(self.api.post_event, self.obj, reason, message, warning)
-            except Exception as err:  # an Event is informative; the status holds the record
-                log.warning("event on %s not posted: %s", self.ref, err)
+                await asyncio.to_thread(self.api.write_status, self.ref, snapshot)
+            except Exception as err:  # a failed write is retried on the next change or heartbeat
+                log.warning("status of %s not written: %s", self.ref, err)
+                self._dirty.set()
+            for reason, message, warning in events:
+                try:
+                    await asyncio.to_thread(self.api.post_event, self.obj, reason, message, warning)
+                except Exception as err:  # an Event is informative; the status holds the record
+                    log.warning("event on %s not posted: %s", self.ref, err)
 
     async def _write_loop(self) -> None:
         while not self._closing:

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from aiohttp import web
 
-from . import authz, conversion, crds, discovery, metrics_api, protobuf, schema, tables
+from . import authz, conversion, crds, discovery, managed_fields, metrics_api, protobuf, schema, tables
 from . import patch as patching
+from .clock import rfc3339
 from .errors import ApiError
 from .openapi import OpenAPI
 from .resources import VIRTUAL_GROUPS, ResourceType, api_group_list, api_resource_list
@@ -418,9 +419,15 @@ class ApiServer:
             preview.setdefault("metadata", {}).setdefault("namespace", target.namespace)
             preview["metadata"].setdefault("name", preview["metadata"].get("generateName", "") + "dryrun")
             return json_response(preview, 201)
+        self._manage(request, target, obj, None, "Update")
         created = self.store.create(target.rtype, obj, target.namespace)
         self.cluster.after_write()
         return json_response(_versioned(target, created), 201)
+
+    def _manage(self, request: web.Request, target: Target, obj: dict, old: dict | None, operation: str) -> None:
+        """Record the request's field manager in the object it writes (metadata.managedFields)."""
+        managed_fields.record(obj, old, managed_fields.manager_of(request), operation, target.rtype.api_version,
+                              target.sub, rfc3339(self.cluster.now()))  # fmt: skip
 
     async def update(self, request: web.Request, target: Target) -> web.Response:
         body = await self._body(request)
@@ -440,6 +447,7 @@ class ApiServer:
         obj = self.cluster.admit("UPDATE", target.rtype, body, old, target.namespace)
         if self._dry_run(request):
             return json_response(_versioned(target, obj))
+        self._manage(request, target, obj, old, "Update")
         updated = self.store.replace(target.rtype, obj, subresource=target.sub)
         self.cluster.after_write()
         return json_response(_versioned(target, updated))
@@ -484,6 +492,7 @@ class ApiServer:
         obj = self.cluster.admit("UPDATE", rt, new, old, target.namespace)
         if self._dry_run(request):
             return json_response(_versioned(target, obj))
+        self._manage(request, target, obj, old, "Apply" if ctype == "application/apply-patch+yaml" else "Update")
         # The patched object keeps the stored resourceVersion unless the patch set one: a stale one conflicts.
         updated = self.store.replace(rt, obj, subresource=target.sub)
         self.cluster.after_write()

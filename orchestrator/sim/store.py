@@ -219,6 +219,8 @@ class Store:
         if subresource == "status":
             kept = copy.deepcopy(old)
             kept["status"] = new.get("status", {})
+            if "managedFields" in nmeta:  # who wrote the status is recorded with the object's fields
+                kept["metadata"]["managedFields"] = nmeta["managedFields"]
             new = kept
         elif "status" in rt.subresources and subresource is None:
             if "status" in old:

@@ -40,9 +40,11 @@ class Served:
     def get(self, name: str, namespace: str = "otel-demo") -> dict:
         return self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)  # type: ignore[no-any-return]
 
-    def annotate(self, name: str, annotations: dict[str, str], namespace: str = "otel-demo") -> None:
+    def annotate(
+        self, name: str, annotations: dict[str, str], namespace: str = "otel-demo", manager: str = "test"
+    ) -> None:
         self.custom.patch_namespaced_custom_object(
-            GROUP, VERSION, namespace, PLURAL, name, {"metadata": {"annotations": annotations}}
+            GROUP, VERSION, namespace, PLURAL, name, {"metadata": {"annotations": annotations}}, field_manager=manager
         )
 
     def events(self, name: str, namespace: str = "otel-demo") -> list[Any]:

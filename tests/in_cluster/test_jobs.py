@@ -44,6 +44,7 @@ def test_the_operator_creates_a_job_whose_command_runs_the_incident(tmp_path: Pa
             and job.spec.backoff_limit == 0
             and job.spec.ttl_seconds_after_finished == 3600
         )
+        assert job.spec.active_deadline_seconds == 900 + config.grace_seconds  # budget.seconds + grace
         assert container.args[:5] == ["operator", "execute", "otel-demo/catalog-job", "--run-id", claim["runId"]]
         assert container.security_context.read_only_root_filesystem and container.security_context.run_as_non_root
         assert container.env_from[0].secret_ref.name == "model-key" and container.resources.limits == {"memory": "1Gi"}

@@ -67,15 +67,15 @@ def test_approve_mode_waits_for_the_annotation_and_records_who(tmp_path: Path) -
             assert catalog_image(cluster.api) == before and phase(cluster.get("catalog-approve")) == "Mitigating"
             cluster.annotate("catalog-approve", {"sre-agent.dev/approve": "not-the-id"})
             assert wait_until(lambda: pending(cluster, "catalog-approve"), timeout=2) == asked  # another id: no answer
-            cluster.annotate(
-                "catalog-approve", {"sre-agent.dev/approve": asked["id"], "sre-agent.dev/approved-by": "alice"}
-            )
+            cluster.annotate("catalog-approve", {"sre-agent.dev/approved-by": "alice"}, manager="someone")
+            cluster.annotate("catalog-approve", {"sre-agent.dev/approve": asked["id"]}, manager="kubectl-annotate")
             wait_until(lambda: phase(cluster.get("catalog-approve")) in ("Resolved", "Escalated", "Failed"))
             status = cluster.get("catalog-approve")["status"]
         assert status["phase"] == "Resolved", status.get("reason")
         assert "pendingApproval" not in status  # answered: cleared
         (record,) = status["approvals"]
-        assert (record["id"], record["decision"], record["by"]) == (asked["id"], "approved", "approved-by alice")
+        assert (record["id"], record["decision"]) == (asked["id"], "approved")
+        assert record["by"] == "manager kubectl-annotate; approved-by alice"  # the one who set the approve key
         assert catalog_image(cluster.api) != before
         reasons = [e.reason for e in cluster.events("catalog-approve")]
         assert reasons.index("ApprovalRequested") < reasons.index("ChangeApproved") < reasons.index("ChangeApplied")
@@ -97,3 +97,32 @@ def test_a_rejected_change_leaves_the_cluster_unchanged(tmp_path: Path) -> None:
         assert not status.get("mitigation")
         after = client.AppsV1Api(cluster.api).read_namespaced_deployment("product-catalog", "otel-demo").metadata
         assert (after.generation, after.resource_version) == (dep.generation, dep.resource_version)
+
+
+def test_one_at_a_time_with_concurrency_1_and_refusals_and_overdue_claims_end_failed(tmp_path: Path) -> None:
+    with served(tmp_path) as cluster:
+        config = OperatorConfig(executor=cluster.settings(tmp_path / "runs"), namespaces=["otel-demo"], concurrency=1,
+                                lease_seconds=1, sweep_seconds=0.5)  # fmt: skip
+        # A claim left by an operator that died long ago, past its deadline: a stuck Incident.
+        stuck = cluster.create("stuck", summary=SUMMARY)
+        stale = {"phase": "Investigating", "claim": {"runId": "r0", "holder": "gone-1", "claimedAt": "2020-01-01T00:00:00Z",
+                 "renewedAt": "2020-01-01T00:00:00Z", "deadline": "2020-01-01T00:15:00Z"}}  # fmt: skip
+        cluster.custom.patch_namespaced_custom_object_status(
+            "sre-agent.dev", "v1alpha1", "otel-demo", "incidents", "stuck", {"status": stale}
+        )
+        with operator(config, cluster.kubeconfig):
+            cluster.create("first", summary=SUMMARY)
+            cluster.create("second", summary=SUMMARY)
+            cluster.create("elsewhere", summary=SUMMARY, cluster={"kubeconfig": "/etc/passwd"})
+            ended = ("Resolved", "Escalated", "Failed", "NoFault")
+            wait_until(lambda: all(phase(cluster.get(n)) in ended for n in ("first", "second", "elsewhere", "stuck")))
+            first, second = cluster.get("first")["status"], cluster.get("second")["status"]
+            refused, overdue = cluster.get("elsewhere")["status"], cluster.get("stuck")["status"]
+        assert first["phase"] == "Resolved"
+        assert second["phase"] in ("Escalated", "NoFault") and not second.get("mitigation")  # nothing left to fix
+        assert second["claim"]["claimedAt"] >= first["finishedAt"]  # queued until the one worker was free
+        assert refused["phase"] == "Failed" and "spec.cluster.kubeconfig names a file" in refused["reason"]
+        assert overdue["phase"] == "Failed" and overdue["reason"].startswith(
+            "run r0 of gone-1 did not end by its deadline"
+        )
+        assert stuck["metadata"]["uid"] and [e.reason for e in cluster.events("stuck")] == ["Failed"]
