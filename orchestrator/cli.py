@@ -1181,6 +1181,78 @@ def bench_cli(samples: Annotated[int, typer.Option(help="How many `sre-agent --h
     typer.echo(f"sre-agent --help: p50 {statistics.median(times):.3f} s, max {max(times):.3f} s over {samples} runs")
 
 
+@operator_app.command("webhook")
+def operator_webhook(
+    namespace: Annotated[
+        str,
+        typer.Option("--namespace", "-n", envvar="SRE_AGENT_NAMESPACE", help="Namespace the Incidents are created in."),
+    ] = "default",
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            "--template",
+            envvar="SRE_AGENT_INCIDENT_TEMPLATE",
+            help="An incident file whose spec (model, remediation, cluster, budget, ...) every Incident starts "
+            "from; its summary, alerts and scope come from the alerts.",
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="Port (0 picks a free one).")] = 8080,
+    token_file: Annotated[
+        Path | None,
+        typer.Option("--token-file", help="File holding the bearer token (default: $SRE_AGENT_WEBHOOK_TOKEN)."),
+    ] = None,
+    in_cluster: InClusterOpt = False,
+    kube_context: ContextOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+) -> None:
+    """Receive Alertmanager's notifications on POST /alerts and create or join Incidents.
+
+    Alerts of one group (or sharing a fingerprint with an open Incident) join that Incident; a resolved
+    alert is recorded on it. Exit codes: 2 bad input (token, template, flags); 5 the cluster does not
+    answer, or does not serve the Incident kind."""
+    import asyncio
+    import os
+
+    from .kube import ClusterError, ClusterUnreachable, check_reachable, connect
+    from .userfiles import UserFileError, read_user_file
+    from .webhook.record import TemplateError, load_template
+
+    if in_cluster and (kube_context or kubeconfig):
+        fail("--in-cluster uses the pod's service account; it does not take --context or --kubeconfig")
+    try:
+        token = read_user_file(token_file, limit=4096, what="token files") if token_file else None
+    except UserFileError as err:
+        fail(str(err))
+    token = (token if token is not None else os.environ.get("SRE_AGENT_WEBHOOK_TOKEN", "")).strip()
+    if not token:
+        fail("no webhook token given: name a file holding it with --token-file, or set SRE_AGENT_WEBHOOK_TOKEN")
+    try:
+        spec = load_template(template)
+    except TemplateError as err:
+        fail(str(err))
+    try:
+        api = connect(kubeconfig=str(kubeconfig) if kubeconfig else None, context=kube_context, in_cluster=in_cluster)
+        check_reachable(api)
+    except ClusterUnreachable as err:
+        fail(str(err), EXIT_CLUSTER)
+    except ClusterError as err:
+        fail(str(err))
+    from .webhook.server import serve
+    from .webhook.store import IncidentStore, StoreError
+
+    store = IncidentStore(api, namespace, spec)
+    try:
+        store.check_served()
+    except StoreError as err:
+        fail(str(err), EXIT_CLUSTER)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(store, token, host, port))
+    except OSError as err:
+        fail(f"cannot listen on {host}:{port}: {err.strerror or err}")
+
+
 def main() -> None:
     app()
 

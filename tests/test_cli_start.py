@@ -11,11 +11,11 @@ import sys
 from typer.testing import CliRunner
 from orchestrator.cli import app
 for argv in (["--help"], ["--version"], ["run", "--help"], ["slack", "--help"], ["machines", "show", "open"],
-             ["operator", "run", "--help"], ["crd"]):
+             ["operator", "run", "--help"], ["crd"], ["operator", "webhook", "--help"]):
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 0, (argv, result.output)
 heavy = sorted(m for m in ("litellm", "autogen_agentchat", "autogen_core", "kubernetes", "tiktoken", "slack_bolt",
-                           "slack_sdk", "kopf") if m in sys.modules)
+                           "slack_sdk", "kopf", "aiohttp") if m in sys.modules)
 print(",".join(heavy))
 """
 
