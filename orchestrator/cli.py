@@ -111,9 +111,48 @@ def _load_incident(path: Path):  # noqa: ANN202 - Incident, imported lazily
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+ALERT_FILE_LIMIT = 4 * 1024 * 1024  # a notification holds at most a few hundred alerts
+
+
+def _incident_from_alert(path: Path | None, namespace: str | None):  # noqa: ANN202 - Incident, imported lazily
+    """The incident an alert file's firing alerts make (`run --alert`), checked as an incident file is."""
+    from .cluster import parse_checked_incident
+    from .incident import IncidentError
+    from .userfiles import UserFileError, read_user_bytes
+    from .webhook.payload import PayloadError, parse_notification
+    from .webhook.record import incident_document
+
+    assert path is not None
+    try:
+        notification = parse_notification(
+            read_user_bytes(path, limit=ALERT_FILE_LIMIT, what="alert files"), alert_list=True
+        )
+    except (UserFileError, PayloadError) as err:
+        fail(f"{path}: {err}")
+    if not notification.firing:
+        fail(f"{path}: no alert in it is firing: nothing to investigate")
+    doc = incident_document(notification, [namespace] if namespace else None)
+    if not doc["spec"]["scope"]["namespaces"]:
+        fail(f"{path}: no firing alert has a namespace label; give the namespace with -n")
+    try:
+        return parse_checked_incident(json.dumps(doc), source=str(path))
+    except IncidentError as err:
+        fail(f"{path}: the incident made of its alerts is invalid: {str(err).splitlines()[0]}")
+
+
 @app.command()
 def run(
-    incident: Annotated[Path, typer.Argument(help="Incident file (apiVersion sre-agent.dev/v1alpha1, kind Incident).")],
+    incident: Annotated[
+        Path | None, typer.Argument(help="Incident file (apiVersion sre-agent.dev/v1alpha1, kind Incident).")
+    ] = None,
+    alert: Annotated[
+        Path | None,
+        typer.Option(
+            "--alert",
+            help="Instead of an incident file: Alertmanager's webhook JSON, or a list of alerts as its API and "
+            "`amtool alert query -o json` give them; the incident is made of the firing alerts.",
+        ),
+    ] = None,
     output_dir: Annotated[
         Path | None,
         typer.Option(
@@ -172,7 +211,9 @@ def run(
     check_output(output)
     if mitigations not in ("on", "off"):
         fail(f"--mitigations must be on or off, not {mitigations!r}")
-    doc = _load_incident(incident)
+    if (incident is None) == (alert is None):
+        fail("give an incident file or --alert FILE (one of them)")
+    doc = _load_incident(incident) if incident is not None else _incident_from_alert(alert, namespace)
     _override(doc, namespace, kube_context, kubeconfig)
     _check_model_choice(doc, model, model_class, base_url)
     from .engine import OutputDirError, RunOptions, run_incident

@@ -256,10 +256,12 @@ def open_cluster(incident: Any) -> ClusterSession:
         api.close()
         raise ClusterUnavailable(str(exc)) from None
     virtual = _served_virtual_clock(api)
+    # `sre-agent sim serve` answers Alertmanager's and Prometheus' APIs on its own address too.
+    served = str(api.configuration.host) if virtual else None
     return ClusterSession(
         api=api,
-        alertmanager_url=str(obs.alertmanager) if obs and obs.alertmanager else None,
-        prometheus_url=str(obs.prometheus) if obs and obs.prometheus else None,
+        alertmanager_url=str(obs.alertmanager) if obs and obs.alertmanager else served,
+        prometheus_url=str(obs.prometheus) if obs and obs.prometheus else served,
         description=f"cluster at {api.configuration.host}",
         virtual_clock=virtual,
     )

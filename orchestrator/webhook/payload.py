@@ -13,7 +13,7 @@ Fields Alertmanager may add later are ignored; a missing or ill-typed field the 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -63,12 +63,15 @@ class Notification(_Model):
         return [a for a in self.alerts if a.status == "firing"]
 
 
-def parse_notification(body: bytes) -> Notification:
-    """The notification in `body` (JSON), or PayloadError with the first problem found."""
+def parse_notification(body: bytes, *, alert_list: bool = False) -> Notification:
+    """The notification in `body` (JSON), or PayloadError with the first problem found. With `alert_list`,
+    a JSON list of alerts as Alertmanager's v2 API and `amtool alert query -o json` give them is one group."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise PayloadError(f"the body is not JSON: {err}") from None
+    if alert_list and isinstance(data, list):
+        data = _as_group(data)
     if not isinstance(data, dict):
         raise PayloadError(f"expected an Alertmanager notification (a JSON object), got {type(data).__name__}")
     try:
@@ -80,6 +83,19 @@ def parse_notification(body: bytes) -> Notification:
             # Prometheus always sets it; without it there is nothing to name the incident's alert by.
             raise PayloadError(f"alerts[{i}].labels: has no alertname")
     return notification
+
+
+def _as_group(alerts: list[Any]) -> dict[str, Any]:
+    """API v2 alerts as one notification: their `status` is an object whose state `active` means firing."""
+    out = []
+    for a in alerts:
+        if not isinstance(a, dict):
+            raise PayloadError(f"expected a list of alerts (JSON objects), got a {type(a).__name__} in it")
+        state = a.get("status")
+        if isinstance(state, dict):
+            state = "firing" if state.get("state", "active") in ("active", "unprocessed", "suppressed") else "resolved"
+        out.append({**a, "status": state or "firing"})
+    return {"version": "4", "groupKey": "alert-list", "status": "firing", "alerts": out}
 
 
 def _first_problem(exc: ValidationError) -> str:

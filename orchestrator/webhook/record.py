@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..incident import API_VERSION, DNS_LABEL, KIND, IncidentError, IncidentSpec, load_incident
+from ..incident import API_VERSION, DNS_LABEL, HTTP_URL, KIND, IncidentError, IncidentSpec, load_incident
 from ..operator.status import IncidentStatus
 from ..userfiles import UserFileError, read_user_file
 from ..yamlsource import load_yaml
@@ -106,7 +106,7 @@ def new_incident(
     firing = notification.firing
     spec = copy.deepcopy(dict(template))
     spec["summary"] = summary(notification)
-    spec["alerts"] = _spec_alerts([], firing)
+    spec["alerts"] = spec_alerts([], firing)
     spec["scope"] = {**spec.get("scope", {}), "namespaces": namespaces_of(firing)}
     try:
         IncidentSpec.model_validate(spec)
@@ -136,6 +136,28 @@ def new_incident(
     }
 
 
+def incident_document(notification: Notification, namespaces: list[str] | None = None) -> dict[str, Any]:
+    """The incident file `sre-agent run --alert` makes of a notification's firing alerts: its summary, the
+    alerts, and the namespaces they name (or `namespaces`, when given)."""
+    firing = notification.firing
+    names = sorted({a.name for a in firing})
+    slug = re.sub(r"[^a-z0-9-]+", "-", "-".join(names).lower()).strip("-")[:50].strip("-") or "alert"
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": slug},
+        "spec": {
+            "summary": summary(notification),
+            "alerts": spec_alerts([], firing),
+            "scope": {"namespaces": namespaces or namespaces_of(firing)},
+            # The Alertmanager that sent it, where the gate sees whether the alerts cleared.
+            **(
+                {"observability": {"alertmanager": url}} if re.match(HTTP_URL, url := notification.external_url) else {}
+            ),
+        },
+    }
+
+
 def joined(obj: Mapping[str, Any], notification: Notification, *, add_alerts: bool) -> dict[str, Any] | None:
     """The Incident with this notification's alerts recorded (and, while it is open, its new firing alerts
     and namespaces added to the spec); None when that changes nothing."""
@@ -150,7 +172,7 @@ def joined(obj: Mapping[str, Any], notification: Notification, *, add_alerts: bo
         annotations[UNRECORDED_ANNOTATION] = str(previously + unrecorded)
     if add_alerts:
         spec = updated.setdefault("spec", {})
-        spec["alerts"] = _spec_alerts(spec.get("alerts") or [], notification.firing)
+        spec["alerts"] = spec_alerts(spec.get("alerts") or [], notification.firing)
         scope = spec.setdefault("scope", {})
         scope["namespaces"] = sorted(set(scope.get("namespaces") or []) | set(namespaces_of(notification.firing)))
     return None if updated == obj else updated
@@ -176,7 +198,7 @@ def namespaces_of(alerts: list[Alert]) -> list[str]:
     return sorted({ns for a in alerts if re.match(DNS_LABEL, ns := a.labels.get("namespace", ""))})
 
 
-def _spec_alerts(existing: list[dict[str, Any]], firing: list[Alert]) -> list[dict[str, Any]]:
+def spec_alerts(existing: list[dict[str, Any]], firing: list[Alert]) -> list[dict[str, Any]]:
     alerts = list(existing)
     seen = {json.dumps(a.get("labels", {}), sort_keys=True) for a in alerts}
     for alert in firing:
