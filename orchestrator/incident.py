@@ -74,6 +74,7 @@ CheckName = Literal[
     "pvc_bound",
     "ingress_backends_ready",
     "node_pressure_cleared",
+    "rules_evaluate",
 ]
 ACTIONS: tuple[str, ...] = write_names()  # the registry's write tools, in toolbox order
 if TYPE_CHECKING:

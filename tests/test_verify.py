@@ -664,4 +664,5 @@ def test_every_check_is_registered() -> None:
         "pvc_bound",
         "ingress_backends_ready",
         "node_pressure_cleared",
+        "rules_evaluate",
     }

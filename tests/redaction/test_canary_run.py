@@ -388,7 +388,9 @@ def test_a_scripted_model_reads_every_canary_masked(
             "run", str(inc), "--output", str(out), "--model", "openai/canary", "--base-url", stub.base_url,
             "--mitigations", mitigations, "--model-class", model_class,
         )  # fmt: skip
-    assert proc.returncode == 3, proc.stderr
+    # The one free-running agent keeps answering in prose after its write: three such replies in a row end
+    # the run as a model whose replies are unusable (exit 6); the machines escalate first (exit 3).
+    assert proc.returncode == (6 if mitigations == "off" else 3), proc.stderr
     sent = model_saw(stub)
     assert stub.requests and leaks(sent, c) == []
     assert_nothing_leaked(c, out, proc)
