@@ -44,8 +44,27 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
     ),
+    log_level: str | None = typer.Option(
+        None, "--log-level", help="debug, info, warning or error: what reaches stderr (default warning)."
+    ),
+    log_format: str | None = typer.Option(None, "--log-format", help="json (default) or console."),
 ) -> None:
     """Multi-agent SRE orchestrator for Kubernetes incidents."""
+    if log_level is None and log_format is None:
+        return
+    import os
+
+    from .logs import FORMAT_ENV, FORMATS, LEVEL_ENV, LEVELS
+
+    for value, allowed, name, env in (
+        (log_level, LEVELS, "--log-level", LEVEL_ENV),
+        (log_format, FORMATS, "--log-format", FORMAT_ENV),
+    ):
+        if value is None:
+            continue
+        if value.lower() not in allowed:
+            fail(f"{name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, not {value!r}")
+        os.environ[env] = value.lower()  # read by logs.configure, in this process and the runs it starts
 
 
 app.add_typer(sim_app, name="sim")

@@ -1,10 +1,12 @@
 """structlog setup: JSON lines everywhere. Each run gets its own logger writing to the run directory
 (engine.log.jsonl, run id bound); the process-wide logger only reports warnings on stderr, so stdout
-stays clean for `-o json`. Both mask secrets in every field before rendering."""
+stays clean for `-o json` (`--log-level` and `--log-format json|console` change it). Both mask secrets in
+every field before rendering."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -28,10 +30,19 @@ _PROCESSORS: list[Any] = [
 ]
 
 
+LEVEL_ENV, FORMAT_ENV = "SRE_AGENT_LOG_LEVEL", "SRE_AGENT_LOG_FORMAT"  # `--log-level` / `--log-format` set them
+LEVELS, FORMATS = ("debug", "info", "warning", "error"), ("json", "console")
+
+
 def configure(level: str = "warning") -> None:
+    """The process-wide logger on stderr: `level` unless SRE_AGENT_LOG_LEVEL says otherwise, JSON lines
+    unless SRE_AGENT_LOG_FORMAT is `console`."""
+    level = os.environ.get(LEVEL_ENV, "").strip().lower() or level
+    console = os.environ.get(FORMAT_ENV, "").strip().lower() == "console"
+    processors = _PROCESSORS[:-1] + [structlog.dev.ConsoleRenderer(colors=False)] if console else _PROCESSORS
     structlog.configure(
-        processors=_PROCESSORS,
-        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.WARNING)),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )

@@ -51,3 +51,31 @@ def test_yaml_output_is_the_json_document() -> None:
     assert as_json == as_yaml and as_json["faults"]
     bad = runner.invoke(app, ["sim", "faults", "-o", "xml"])
     assert bad.exit_code == 2 and "-o must be table, json or yaml, not 'xml'" in bad.output
+
+
+def test_log_level_and_format() -> None:
+    env = {"SRE_AGENT_LOG_LEVEL": "", "SRE_AGENT_LOG_FORMAT": ""}
+    probe = (
+        "import structlog, sys\n"
+        "from orchestrator.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        "r = CliRunner().invoke(app, sys.argv[1:] + ['sim', 'faults', '-o', 'json'])\n"
+        "from orchestrator.logs import configure\n"
+        "configure('warning')\n"
+        "structlog.get_logger().info('hello', secret_token='ghp_' + 'a' * 36)\n"
+        "print(r.exit_code)\n"
+    )
+    quiet = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env={**_env(), **env})
+    assert quiet.stdout.strip() == "0" and "hello" not in quiet.stderr
+    loud = subprocess.run(
+        [sys.executable, "-c", probe, "--log-level", "info", "--log-format", "console"],
+        capture_output=True, text=True, env={**_env(), **env},
+    )  # fmt: skip
+    assert loud.stdout.strip() == "0" and "hello" in loud.stderr and not loud.stderr.lstrip().startswith("{")
+    assert "ghp_" not in loud.stderr  # masked in the console format too
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
