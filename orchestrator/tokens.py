@@ -117,11 +117,24 @@ def encoding_for(model: str | None = None) -> tiktoken.Encoding:
     return _encoding(encoding_name_for(model))
 
 
+MEMO_MAX_CHARS = 32 * 1024  # texts up to this long are remembered (a context re-counts the same ones each call)
+
+
 def count_text(text: str, model: str | None = None) -> int:
     """Tokens in `text`. Special-token strings are counted as ordinary text (tool output may contain them)."""
     if not text:
         return 0
-    return len(encoding_for(model).encode(text, disallowed_special=()))
+    name = encoding_name_for(model)
+    if len(text) <= MEMO_MAX_CHARS:
+        return _count_memo(name, text)
+    return len(_encoding(name).encode(text, disallowed_special=()))
+
+
+@lru_cache(maxsize=4096)
+def _count_memo(name: str, text: str) -> int:
+    # Every model call counts the whole context again (the budget, the pruning, the ledger): the messages
+    # are mostly the same strings, so each is tokenised once.
+    return len(_encoding(name).encode(text, disallowed_special=()))
 
 
 def _count_content(content: Any, model: str | None) -> int:

@@ -183,3 +183,14 @@ def test_user_cache_dir_is_seeded_from_bundle(tmp_path) -> None:
     env["TIKTOKEN_CACHE_DIR"] = str(tmp_path / "cache")
     assert _run_offline(env) == "2 2"
     assert (tmp_path / "cache" / tokens._cache_key("o200k_base")).exists()
+
+
+def test_count_text_remembers_what_it_counted() -> None:
+    from orchestrator.tokens import MEMO_MAX_CHARS, _count_memo, encoding_for
+
+    short, long = "kubectl rollout undo deployment/cart -n shop " * 10, "x y " * MEMO_MAX_CHARS
+    for text in (short, long):
+        assert count_text(text) == len(encoding_for(None).encode(text, disallowed_special=()))
+    before = _count_memo.cache_info().hits
+    assert count_text(short) == count_text(short)
+    assert _count_memo.cache_info().hits >= before + 2
