@@ -87,3 +87,15 @@ def test_a_model_that_never_calls_a_tool_ends_with_the_reason(runs_root: Path, t
     assert report["reason"].startswith("model replies unusable: 3 replies in a row carried no usable tool call")
     assert "SRE_AGENT_TOOL_CALLS=text" in report["reason"]
     assert len(stub.requests) < 10
+
+
+def test_an_ollama_model_without_tool_support_resolves_the_incident(runs_root: Path, tmp_path: Path) -> None:
+    from tests.models.ollama_stub import OllamaStub
+
+    out = runs_root / "ollama"
+    inc = write_incident(tmp_path, out.name, BAD_IMAGE, scope={"namespaces": [NS]}, model="ollama_chat/stub-model")
+    with OllamaStub(as_text(scripted(CULPRIT_REF), native_tools=False)) as stub:
+        code, stdout, _ = run_cli("run", str(inc), "--output", str(out), "--base-url", stub.base_url, "-o", "json")
+    assert code == 0, json.loads(stdout)["reason"]
+    assert root_causes(out) == {CULPRIT_REF}
+    assert stub.refused == 1  # asked once with tools, refused, then tools as text from there on
