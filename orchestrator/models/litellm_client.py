@@ -344,12 +344,14 @@ class LiteLLMClient(TurnModel):
 
     def uses_text_tools(self) -> bool:
         """Whether tools are described in the prompt instead of sent natively: SRE_AGENT_TOOL_CALLS=text|native
-        decides, else litellm's capability data for a model it knows (native for one it does not, until the
-        provider refuses the tools)."""
+        decides; `ollama/` models (Ollama's generate API) always; else litellm's capability data for a model it
+        knows (native for one it does not, until the provider refuses the tools)."""
         if self.text_tools is None:
             chosen = os.environ.get(TOOL_CALLS_ENV, "").strip().lower()
             if chosen in ("text", "native"):
                 self.text_tools = chosen == "text"
+            elif self.model.startswith("ollama/"):  # Ollama's generate API takes a prompt and no tools at all
+                self.text_tools = True
             else:
                 try:
                     info = _litellm().get_model_info(self.model)

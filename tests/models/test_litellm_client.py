@@ -487,3 +487,12 @@ async def test_autogen_agent_runs_a_tool_round_trip() -> None:
     assert followup[-2]["tool_calls"][0]["function"] == {"name": "get_pods", "arguments": '{"namespace": "otel-demo"}'}
     assert followup[-1] == {"role": "tool", "tool_call_id": "call_pods", "content": "pods in otel-demo"}
     assert client.total_usage().prompt_tokens > 0
+
+
+def test_how_tools_reach_a_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SRE_AGENT_TOOL_CALLS", raising=False)
+    assert LiteLLMClient("ollama/llama3").uses_text_tools()  # the generate API takes no tools
+    assert not LiteLLMClient("openai/gpt-4o").uses_text_tools()  # litellm knows it calls tools
+    assert not LiteLLMClient("openai/my-local-model").uses_text_tools()  # unknown: native until refused
+    monkeypatch.setenv("SRE_AGENT_TOOL_CALLS", "text")
+    assert LiteLLMClient("openai/gpt-4o").uses_text_tools()
