@@ -41,7 +41,8 @@ def write_outputs(
 ) -> None:
     """Everything but the trace, into the run directory `out`; `log` records what failed to render."""
     write_atomic(out / "agent_output.json", json.dumps(agent_output(result.diagnosis), indent=2) + "\n")
-    report = {**result.to_dict(), "proposed_change": proposed_change(run, result)}
+    usage = usage_by_role(out / "trace.jsonl")
+    report = {**result.to_dict(), "usage": usage, "proposed_change": proposed_change(run, result)}
     write_atomic(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     write_atomic(out / "machine.mmd", mermaid(machine, run.path))
     from ..mast.annotate import annotate_run_dir
@@ -53,7 +54,7 @@ def write_outputs(
     except Exception as exc:  # a detector bug must not cost the run its report
         log.exception("mast_annotation_failed")
         mast = {"error": f"{type(exc).__name__}: {exc}"}
-    write_atomic(out / "report.md", render_markdown(run, result, mast))
+    write_atomic(out / "report.md", render_markdown(run, result, mast, usage))
     from ..report_html import write_run_html
 
     try:
@@ -149,7 +150,34 @@ def _proposal_section(run: RunState, result: RunResult) -> list[str]:
     ]
 
 
-def render_markdown(run: RunState, result: RunResult, mast: dict[str, Any] | None = None) -> str:
+def usage_by_role(trace: Path) -> dict[str, dict[str, int]]:
+    """Model calls sent and their prompt and completion tokens, per role (as the provider reported them,
+    else as counted here), from the trace's `llm_call` events."""
+    out: dict[str, dict[str, int]] = {}
+    try:
+        lines = trace.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # a line cut by a crash
+        data = event.get("data") or {}
+        if event.get("kind") != "llm_call" or not data.get("sent"):
+            continue
+        role = out.setdefault(
+            str(event.get("role") or "engine"), {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        )
+        role["calls"] += 1
+        role["prompt_tokens"] += int(data.get("provider_prompt_tokens") or data.get("prompt_tokens") or 0)
+        role["completion_tokens"] += int(data.get("completion_tokens") or 0)
+    return out
+
+
+def render_markdown(
+    run: RunState, result: RunResult, mast: dict[str, Any] | None = None, usage: dict[str, dict[str, int]] | None = None
+) -> str:
     lines = [
         f"# Incident {run.incident_name}: {result.status.upper()}",
         "",
@@ -160,6 +188,13 @@ def render_markdown(run: RunState, result: RunResult, mast: dict[str, Any] | Non
         f"- **Spent:** {result.steps} tool calls, {result.llm_calls} model calls, {result.tokens} tokens, {result.seconds} s",
         f"- **Path:** {' → '.join(result.path)}",
     ]
+    if usage:
+        per_role = "; ".join(
+            f"{role} {u['calls']} calls, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion tokens"
+            for role, u in usage.items()
+        )
+        cost = f"; cost ${result.cost_usd:.4f}" if result.cost_usd else ""
+        lines.append(f"- **Model usage:** {per_role}{cost}")
     for a in result.assumptions:
         lines.append(f"- **Assumption:** {a}")
     d = result.diagnosis

@@ -64,6 +64,13 @@ def test_a_text_only_model_resolves_the_incident(runs_root: Path, tmp_path: Path
     assert root_causes(out) == {CULPRIT_REF}
     assert json.loads(stdout)["verdict"]["passed"] is True
     assert stub.requests and all("## Tools" in json.dumps(b["messages"]) for b in stub.requests)
+    # Model usage per role in the reports: every request the stub answered, split prompt / completion.
+    usage = json.loads((out / "report.json").read_text())["usage"]
+    assert sum(u["calls"] for u in usage.values()) == len(stub.requests)
+    assert {"planner", "investigator", "verifier"} <= set(usage) and all(
+        u["completion_tokens"] > 0 for u in usage.values()
+    )
+    assert "- **Model usage:** " in (out / "report.md").read_text()
 
 
 def test_a_json_call_in_the_text_of_a_tool_calling_model_is_taken(runs_root: Path, tmp_path: Path) -> None:
