@@ -545,11 +545,12 @@ def _start_simulator(name: str):  # noqa: ANN202 - (SimulatorServer, ApiClient),
     return sim, client.ApiClient(config)
 
 
-def _connect(kube_context: str | None, kubeconfig: Path | None):  # noqa: ANN202 - kubernetes ApiClient
+def _connect(kube_context: str | None, kubeconfig: Path | None, in_cluster: bool = False):  # noqa: ANN202 - ApiClient
+    """The cluster, checked to answer: exit 5 when it does not, 2 for a kubeconfig or context at fault."""
     from .kube import ClusterError, ClusterUnreachable, check_reachable, connect
 
     try:
-        api = connect(kubeconfig=str(kubeconfig) if kubeconfig else None, context=kube_context)
+        api = connect(kubeconfig=str(kubeconfig) if kubeconfig else None, context=kube_context, in_cluster=in_cluster)
         check_reachable(api)
     except ClusterUnreachable as err:
         fail(str(err), EXIT_CLUSTER)
@@ -609,7 +610,6 @@ def _operator_settings(
     import re
 
     from .incident import DNS_LABEL, HTTP_URL, PATTERN_HINTS
-    from .kube import ClusterError, ClusterUnreachable, check_reachable, connect
     from .operator.executor import ExecutorSettings
     from .operator.incidents import Target
 
@@ -629,13 +629,7 @@ def _operator_settings(
             check_model(model, base_url)
         except (ModelError, ValueError) as err:
             fail(str(err))
-    try:
-        api = connect(kubeconfig=str(kubeconfig) if kubeconfig else None, context=kube_context, in_cluster=in_cluster)
-        check_reachable(api)
-    except ClusterUnreachable as err:
-        fail(str(err), EXIT_CLUSTER)
-    except ClusterError as err:
-        fail(str(err))
+    api = _connect(kube_context, kubeconfig, in_cluster)
     from kubernetes import client
     from kubernetes.client.rest import ApiException
 
@@ -1274,7 +1268,6 @@ def operator_webhook(
     import asyncio
     import os
 
-    from .kube import ClusterError, ClusterUnreachable, check_reachable, connect
     from .userfiles import UserFileError, read_user_file
     from .webhook.record import TemplateError, load_template
 
@@ -1291,13 +1284,7 @@ def operator_webhook(
         spec = load_template(template)
     except TemplateError as err:
         fail(str(err))
-    try:
-        api = connect(kubeconfig=str(kubeconfig) if kubeconfig else None, context=kube_context, in_cluster=in_cluster)
-        check_reachable(api)
-    except ClusterUnreachable as err:
-        fail(str(err), EXIT_CLUSTER)
-    except ClusterError as err:
-        fail(str(err))
+    api = _connect(kube_context, kubeconfig, in_cluster)
     from .webhook.server import serve
     from .webhook.store import IncidentStore, StoreError
 
