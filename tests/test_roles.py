@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from orchestrator.resources import data_dir
 from orchestrator.roles import load_role, submission_errors
 from orchestrator.tools.registry import all_specs, read_names, write_names
@@ -50,3 +52,29 @@ def test_a_role_names_tools_by_all_category_or_name(tmp_path: Path) -> None:
     assert role.read_tools == (*inventory, "get_alerts")  # in the order given, each once
     assert role.write_tools == write_names()
     assert load_role("investigator").read_tools == read_names()  # `read: all`
+
+
+def test_a_role_file_s_mistakes_are_named_with_their_line(tmp_path: Path) -> None:
+    from orchestrator.roles import RoleError
+
+    (tmp_path / "slipped.yaml").write_text(
+        "prompt: Investigate.\n"
+        "submissions:\n"
+        "  submit_diagnosis:\n"
+        "    schema:\n"
+        "      type: object\n"
+        "      properties:\n"
+        "        root: {type: boolean, description: true for a root cause, false otherwise}\n"
+    )
+    with pytest.raises(RoleError) as caught:
+        load_role("slipped", tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'slipped.yaml'}:7: submissions.submit_diagnosis.schema.properties.root.false otherwise: "
+        "is no JSON Schema keyword this schema may use"
+    )
+    (tmp_path / "unknown.yaml").write_text("prompt: Investigate.\ntool:\n  read: all\n")
+    with pytest.raises(RoleError, match=r"unknown\.yaml:2: tool: Extra inputs are not permitted"):
+        load_role("unknown", tmp_path)
+    (tmp_path / "empty.yaml").write_text("description: nothing to say\n")
+    with pytest.raises(RoleError, match=r"empty\.yaml:1: prompt: Field required"):
+        load_role("empty", tmp_path)
