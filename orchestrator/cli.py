@@ -18,7 +18,7 @@ app = typer.Typer(
     name="sre-agent",
     help="Multi-agent SRE orchestrator for Kubernetes incidents.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 sim_app = typer.Typer(help="The embedded Kubernetes and observability simulator.", no_args_is_help=True)

@@ -79,3 +79,12 @@ def _env() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+def test_shell_completion_script() -> None:
+    from typer.testing import CliRunner
+
+    from orchestrator.cli import app
+
+    out = CliRunner().invoke(app, ["--show-completion", "bash"])
+    assert out.exit_code == 0 and "_sre_agent_completion" in out.stdout and "complete " in out.stdout
