@@ -458,6 +458,75 @@ def validate(
     typer.echo(f"{incident}: valid Incident {doc.metadata.name}")
 
 
+@app.command("ask")
+def ask(
+    question: Annotated[str, typer.Argument(help='What to find out, e.g. "why is checkout slow".')],
+    namespace: Annotated[list[str], typer.Option("--namespace", "-n", help="Namespace to look in (repeat).")],
+    kube_context: Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")] = None,
+    kubeconfig: Annotated[Path | None, typer.Option("--kubeconfig", help="Kubeconfig file.")] = None,
+    scenario: Annotated[
+        str | None, typer.Option("--scenario", help="Ask about the embedded simulator running this scenario.")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", envvar=MODEL_ENV, help="As for run.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", envvar=BASE_URL_ENV, help="As for run.")] = None,
+    output: Annotated[str, typer.Option("-o", help="text, json or yaml")] = "text",
+) -> None:
+    """A one-off question, answered by a read-only investigation: nothing in the cluster is changed.
+
+    Exit codes: 0 answered; 2 bad input; 5 cluster unreachable; 6 the model cannot be used."""
+    import asyncio
+
+    from .cluster import parse_checked_incident
+    from .engine import RunOptions, run_incident
+    from .incident import IncidentError
+    from .logs import configure
+
+    check_output(output)
+    if scenario and (kube_context or kubeconfig):
+        fail("--scenario runs on the embedded simulator; it does not take --context or --kubeconfig")
+    # A built-in scenario by name (as `analyze --scenario` takes it), or a scenario file.
+    named = scenario and not scenario.startswith("builtin:") and not Path(scenario).exists()
+    cluster: dict[str, Any] = (
+        {"simulate": {"scenario": f"builtin:{scenario}" if named else scenario}} if scenario else {}
+    )
+    if kube_context:
+        cluster["context"] = kube_context
+    if kubeconfig:
+        cluster["kubeconfig"] = str(kubeconfig.expanduser().resolve())
+    spec: dict[str, Any] = {
+        "summary": question,
+        "scope": {"namespaces": namespace},
+        "remediation": {"mode": "off"},  # read-only, whatever the model proposes
+        **({"cluster": cluster} if cluster else {}),
+    }
+    doc = {"apiVersion": "sre-agent.dev/v1alpha1", "kind": "Incident", "metadata": {"name": "ask"}, "spec": spec}
+    try:
+        incident = parse_checked_incident(json.dumps(doc), source="the question")
+    except IncidentError as err:
+        fail(str(err).splitlines()[0])
+    _check_model_choice(incident, model, None, base_url)
+    configure("warning")
+    result = asyncio.run(run_incident(incident, RunOptions(model=model, base_url=base_url)))
+    if result.status == "error":
+        fail(result.reason, result.exit_code)
+    d = result.diagnosis or {}
+    answer: dict[str, Any] = {
+        "question": question,
+        "answer": d.get("summary") or result.reason,
+        "root_causes": [e["name"] for e in d.get("entities") or [] if e.get("contributing_factor")],
+        "proposed_change": [m for m in d.get("mitigations") or []],
+        "run_directory": str(result.output_dir),
+    }
+    if print_structured(output, answer):
+        return
+    typer.echo(answer["answer"])
+    for root in answer["root_causes"]:
+        typer.echo(f"root cause: {root}")
+    for m in answer["proposed_change"]:
+        typer.echo(f"would change: {m.get('action')} {json.dumps(m.get('args'), separators=(',', ':'))} (not applied)")
+    typer.echo(f"run directory: {answer['run_directory']}")
+
+
 @app.command("analyze")
 def analyze_command(
     namespace: Annotated[
