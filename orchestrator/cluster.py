@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,10 +229,33 @@ def _simulate(scenario: str | Path, seed: int) -> ClusterSession:
     )
 
 
+def _register_endpoints(obs: Any) -> None:
+    """The observability endpoints' credentials, for every reader of this process (`endpoints.open_url`)."""
+    from .endpoints import Credentials, register
+
+    token = None
+    if obs.bearer_token_env:
+        token = os.environ.get(obs.bearer_token_env, "").strip()
+        if not token:
+            raise ClusterSetupError(
+                f"spec.observability.bearerTokenEnv: the environment variable {obs.bearer_token_env} is not set"
+            )
+    if not (token or obs.ca_file or obs.insecure_skip_verify):
+        return
+    creds = Credentials(
+        token=token, ca_file=str(obs.ca_file) if obs.ca_file else None, insecure=obs.insecure_skip_verify
+    )
+    for url in (obs.alertmanager, obs.prometheus):
+        if url:
+            register(str(url), creds)
+
+
 def open_cluster(incident: Any) -> ClusterSession:
     """Connect to (or start) the incident's cluster; raises ClusterSetupError with a one-line reason."""
     spec = incident.spec
     obs = spec.observability
+    if obs is not None:
+        _register_endpoints(obs)
     cluster = spec.cluster
     if cluster is not None and cluster.simulate is not None:
         session = _simulate(cluster.simulate.scenario, cluster.simulate.seed or 0)

@@ -99,6 +99,7 @@ PATTERN_HINTS = {
 }
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL)]
 
 
@@ -271,6 +272,21 @@ class Observability(SpecModel):
 
     alertmanager: BaseUrl | None = Field(default=None, description="Alertmanager base URL (v2 API).")
     prometheus: BaseUrl | None = Field(default=None, description="Prometheus base URL.")
+    bearer_token_env: EnvName | None = Field(
+        default=None,
+        description="Environment variable holding a bearer token both endpoints require (never the token itself).",
+    )
+    ca_file: LocalPath | None = Field(
+        default=None, description="PEM CA bundle the endpoints' certificates chain to, relative to the incident file."
+    )
+    insecure_skip_verify: bool = Field(
+        default=False, strict=True, description="Do not check the endpoints' certificates (a lab's self-signed ones)."
+    )
+
+    @field_validator("ca_file", mode="after")
+    @classmethod
+    def _resolve_ca_file(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        return None if path is None else _resolve(path, info)
 
 
 class Remediation(SpecModel):

@@ -127,10 +127,11 @@ def read_alerts(url: str, timeout: float = 10.0) -> list[dict[str, Any]]:
     """Alertmanager v2's firing alerts as `{"name", "labels", "annotations"}` (what a run reads with its
     get_alerts tool); raises ReadFailure with one line when Alertmanager cannot be read."""
     import urllib.error
-    import urllib.request
+
+    from ..endpoints import open_url
 
     try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/api/v2/alerts?active=true", timeout=timeout) as resp:
+        with open_url(f"{url.rstrip('/')}/api/v2/alerts?active=true", timeout) as resp:
             body = json.loads(resp.read())
     except (urllib.error.URLError, OSError, ValueError) as err:
         raise ReadFailure(f"cannot read alerts from Alertmanager at {url}: {getattr(err, 'reason', err)}") from None

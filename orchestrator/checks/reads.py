@@ -125,13 +125,14 @@ class Reads:
 
     def _read_alerts(self) -> builtins.list[dict]:
         import urllib.error
-        import urllib.request
+
+        from ..endpoints import open_url
 
         url = self.alertmanager_url
         if not url:
             raise ReadError("cannot read alerts: no Alertmanager URL is configured")
         try:
-            with urllib.request.urlopen(f"{url}/api/v2/alerts", timeout=self.timeout) as resp:
+            with open_url(f"{url}/api/v2/alerts", self.timeout) as resp:
                 body = json.loads(resp.read())
         except urllib.error.HTTPError as err:
             raise ReadError(f"cannot read alerts at {url}: HTTP {err.code} {one_line(err.reason)}") from err

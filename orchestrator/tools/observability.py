@@ -10,6 +10,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from ..endpoints import open_url
 from .context import ToolContext
 from .errors import ToolError, one_line
 from .rows import capped
@@ -21,9 +22,8 @@ SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 
 
 def _get_json(url: str, what: str) -> Any:
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as resp:
+        with open_url(url, HTTP_TIMEOUT_SECONDS) as resp:
             return json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as err:
         body = err.read().decode("utf-8", errors="replace")
