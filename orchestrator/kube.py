@@ -39,13 +39,14 @@ class ClusterUnreachable(ClusterError):
         self.transient = transient
 
 
-def kubeconfig_path(kubeconfig: str | None = None) -> Path:
-    """The kubeconfig to read: the argument, else the first file in $KUBECONFIG, else ~/.kube/config."""
+def kubeconfig_files(kubeconfig: str | None = None) -> list[Path]:
+    """The kubeconfig files to read, merged as kubectl merges them: the argument, else the files $KUBECONFIG
+    lists that exist (the first to set a value wins), else ~/.kube/config."""
     if kubeconfig:
-        return Path(kubeconfig).expanduser()
-    env = os.environ.get("KUBECONFIG", "")
-    first = next((p for p in env.split(os.pathsep) if p), None)
-    return Path(first or DEFAULT_KUBECONFIG).expanduser()
+        return [Path(kubeconfig).expanduser()]
+    listed = [Path(p).expanduser() for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    existing = [p for p in listed if p.exists()]
+    return existing or listed[:1] or [Path(DEFAULT_KUBECONFIG).expanduser()]
 
 
 def connect(kubeconfig: str | None = None, context: str | None = None, in_cluster: bool = False) -> Any:
@@ -60,13 +61,14 @@ def connect(kubeconfig: str | None = None, context: str | None = None, in_cluste
         except ConfigException as err:
             raise ClusterError(f"not running inside a Kubernetes pod ({err}); use a kubeconfig instead") from None
     else:
-        path = kubeconfig_path(kubeconfig)
-        _check_kubeconfig_file(path)
+        files = kubeconfig_files(kubeconfig)
+        for file in files:
+            _check_kubeconfig_file(file)
+        # The client's loader merges a path list as kubectl does; one file is named by itself in errors.
+        path = os.pathsep.join(str(f) for f in files)
         _check_context(path, context)
         try:
-            config.load_kube_config(
-                config_file=str(path), context=context, client_configuration=cfg, persist_config=False
-            )
+            config.load_kube_config(config_file=path, context=context, client_configuration=cfg, persist_config=False)
         except (ConfigException, OSError, ValueError, TypeError, KeyError) as err:
             raise ClusterError(f"kubeconfig {path}: {_one_line(err)}") from None
     cfg.retries = _low_retries()
@@ -89,12 +91,12 @@ def _check_kubeconfig_file(path: Path) -> None:
         raise ClusterError(f"kubeconfig {path} is not usable{where}: {err.message}") from None
 
 
-def _check_context(path: Path, context: str | None) -> None:
+def _check_context(path: str, context: str | None) -> None:
     from kubernetes import config
     from kubernetes.config.config_exception import ConfigException
 
     try:
-        contexts, active = config.list_kube_config_contexts(config_file=str(path))
+        contexts, active = config.list_kube_config_contexts(config_file=path)
     except (ConfigException, OSError, ValueError, TypeError, KeyError) as err:
         raise ClusterError(f"kubeconfig {path} is not usable: {_one_line(err)}") from None
     except Exception as err:  # a YAML error from a broken file

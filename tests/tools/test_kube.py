@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from orchestrator.kube import ClusterError, check_reachable, connect, kubeconfig_path
+from orchestrator.kube import ClusterError, check_reachable, connect, kubeconfig_files
 from tests.tools.conftest import Cluster
 
 
@@ -27,8 +27,25 @@ def test_connect_with_a_kubeconfig(healthy: Cluster, tmp_path: Path) -> None:
 def test_kubeconfig_from_the_environment(healthy: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = healthy.server.write_kubeconfig(tmp_path / "env-config")
     monkeypatch.setenv("KUBECONFIG", f"{path}:{tmp_path / 'other'}")
-    assert kubeconfig_path() == path
+    assert kubeconfig_files() == [path]  # the file that does not exist is left out, as kubectl does
     api = connect()  # the current context
+    try:
+        check_reachable(api)
+    finally:
+        api.close()
+
+
+def test_kubeconfig_files_are_merged_like_kubectl(
+    healthy: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    full = yaml.safe_load(healthy.server.write_kubeconfig(tmp_path / "clusters", context="sim").read_text())
+    full.pop("current-context", None)  # the clusters and users in one file, the current context in another
+    (tmp_path / "clusters").write_text(yaml.safe_dump(full))
+    (tmp_path / "current").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "sim"}))
+    monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'current'}:{tmp_path / 'clusters'}")
+    api = connect()
     try:
         check_reachable(api)
     finally:
