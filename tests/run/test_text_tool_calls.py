@@ -106,3 +106,30 @@ def test_an_ollama_model_without_tool_support_resolves_the_incident(runs_root: P
     assert code == 0, json.loads(stdout)["reason"]
     assert root_causes(out) == {CULPRIT_REF}
     assert stub.refused == 1  # asked once with tools, refused, then tools as text from there on
+
+
+def test_an_anthropic_model_resolves_the_incident_with_native_tool_use(runs_root: Path, tmp_path: Path) -> None:
+    from orchestrator.models.classes import class_profile
+    from tests.models.anthropic_stub import AnthropicStub
+
+    out = runs_root / "anthropic"
+    inc = write_incident(tmp_path, out.name, BAD_IMAGE, scope={"namespaces": [NS]}, model="anthropic/claude-stub")
+    with AnthropicStub(scripted(CULPRIT_REF)) as stub:
+        env = {"ANTHROPIC_API_KEY": "sk-ant-test-not-a-real-key", "SRE_AGENT_TOOL_CALLS": None}
+        code, stdout, _ = run_cli(
+            "run",
+            str(inc),
+            "--output",
+            str(out),
+            "--base-url",
+            stub.base_url,
+            "--model-class",
+            "frontier",
+            "-o",
+            "json",
+            env=env,
+        )
+    assert code == 0, json.loads(stdout)["reason"]
+    assert root_causes(out) == {CULPRIT_REF}
+    assert all(b.get("tools") for b in stub.requests)  # native tool use, not text
+    assert {b.get("max_tokens") for b in stub.requests} == {class_profile("frontier").reply_tokens}
