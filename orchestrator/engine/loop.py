@@ -28,6 +28,7 @@ from ..redaction import mask_text, scrub
 from ..tools.journal import WriteJournal
 from ..tools.policy import Approver
 from ..trace import Trace
+from . import telemetry
 from .events import EventSink, to_trace_sink
 from .handlers import HANDLERS
 from .mitigations import LiveMitigations
@@ -100,6 +101,8 @@ class _Run:
         self.trace = _claim(self.out_dir, self.run_id, self.model)
         if events is not None:
             self.trace.subscribe(to_trace_sink(events))
+        if telemetry.enabled():
+            self.trace.subscribe(to_trace_sink(telemetry.RunSpans()))
         self.log, self._log_file = run_logger(self.out_dir / "engine.log.jsonl", run_id=self.run_id)
         # The incident is often pasted from a page or an alert: what the run keeps of it is masked once, here.
         self.run = RunState(
