@@ -311,14 +311,15 @@ def resume(
 def _check_model_choice(doc, model: str | None, model_class: str | None, base_url: str | None) -> None:  # noqa: ANN001
     """What `run` would refuse about the model before contacting it: the name, the class, the base URL,
     a missing key. `validate` asks the same."""
-    from .models import check_model
+    from .models import check_model, model_api_key
     from .models.classes import resolve_class
     from .models.errors import ModelError
 
-    chosen = model or doc.spec.model or "builtin/playbook"
+    chosen = model or doc.spec.model_name or "builtin/playbook"
+    settings = doc.spec.model_settings if not model else None  # the file's settings go with the file's model
     try:
         resolve_class(chosen, model_class or doc.spec.model_class)
-        check_model(chosen, base_url)
+        check_model(chosen, base_url or (settings.base_url if settings else None), model_api_key(settings))
     except (ModelError, ValueError) as err:
         fail(str(err))
 

@@ -30,9 +30,11 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PlainValidator,
     StringConstraints,
+    Tag,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -341,6 +343,21 @@ class Success(SpecModel):
     checks: list[SuccessCheck] = Field(default_factory=list)
 
 
+MODEL_AS_TEXT, MODEL_AS_MAPPING = "<text>", "<mapping>"  # spec.model's two forms (left out of error paths)
+
+
+class ModelSettings(SpecModel):
+    """A model with the settings its provider or server needs (`spec.model` as a mapping)."""
+
+    name: Text = Field(description="litellm model name, or builtin/<policy>.")
+    base_url: BaseUrl | None = Field(default=None, description="OpenAI-compatible server (no key needed).")
+    api_key_env: EnvName | None = Field(default=None, description="Environment variable holding the API key.")
+    timeout: float | None = Field(default=None, gt=0, le=600, description="Seconds per model call.")
+    max_tokens: int | None = Field(default=None, ge=1, le=200_000, description="Reply tokens (default: the class's).")
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers for every call.")
+
+
 class IncidentSpec(SpecModel):
     """What the engineer knows, where to look, and what the run may do about it."""
 
@@ -349,7 +366,13 @@ class IncidentSpec(SpecModel):
     scope: Scope = Field(default_factory=Scope)
     cluster: ClusterTarget = Field(default_factory=ClusterTarget)
     observability: Observability = Field(default_factory=Observability)
-    model: Text = Field(default="builtin/playbook", description="litellm model name, or builtin/<policy>.")
+    model: Annotated[
+        Annotated[Text, Tag(MODEL_AS_TEXT)] | Annotated[ModelSettings, Tag(MODEL_AS_MAPPING)],
+        Discriminator(lambda v: MODEL_AS_MAPPING if isinstance(v, dict | ModelSettings) else MODEL_AS_TEXT),
+    ] = Field(
+        default="builtin/playbook",
+        description="litellm model name, or builtin/<policy>; or a mapping with its settings.",
+    )
     model_class: ModelClassName = Field(default="auto", description="Failure profile; auto derives it from model.")
     remediation: Remediation = Field(default_factory=Remediation)
     budget: Budget = Field(default_factory=Budget)
@@ -357,13 +380,23 @@ class IncidentSpec(SpecModel):
 
     @field_validator("model", mode="after")
     @classmethod
-    def _known_model(cls, model: str, info: ValidationInfo) -> str:
+    def _known_model(cls, model: str | ModelSettings, info: ValidationInfo) -> str | ModelSettings:
         # As with scenarios, which names exist is the models' to say: whoever loads passes `check_model`.
         check: ModelCheck | None = (info.context or {}).get("check_model")
-        problem = check(model) if check is not None else None
+        name = model.name if isinstance(model, ModelSettings) else model
+        problem = check(name) if check is not None else None
         if problem:
             raise PydanticCustomError("model_name", "{problem}", {"problem": problem})
         return model
+
+    @property
+    def model_name(self) -> str:
+        return self.model.name if isinstance(self.model, ModelSettings) else self.model
+
+    @property
+    def model_settings(self) -> ModelSettings:
+        """The model's settings; a bare name has none but its name."""
+        return self.model if isinstance(self.model, ModelSettings) else ModelSettings(name=self.model)
 
     @model_validator(mode="after")
     def _default_allowed_namespaces(self) -> IncidentSpec:
@@ -471,7 +504,7 @@ def _identity_errors(doc: SourcedYaml) -> list[FieldError]:
 
 # ============================================================================================ messages
 def _field_error(err: Any, doc: SourcedYaml) -> FieldError:
-    loc: FieldPath = tuple(part for part in err["loc"] if part != "[key]")
+    loc: FieldPath = tuple(part for part in err["loc"] if part not in ("[key]", MODEL_AS_TEXT, MODEL_AS_MAPPING))
     return FieldError(_dotted(loc), doc.line_of(loc), _message(err, loc))
 
 
@@ -637,4 +670,9 @@ def _tidy(node: Any, crd: bool) -> Any:
         node = {**inner, **node, "nullable": True}
     if crd and node.get("additionalProperties") is False and "properties" in node:
         del node["additionalProperties"]
+    if crd and "oneOf" in node:
+        # A structural schema has one type per field: a field of several forms (spec.model, a name or a
+        # mapping) is kept as written and validated when the Incident is read, as an incident file is.
+        node = {k: v for k, v in node.items() if k not in ("oneOf", "discriminator")}
+        node["x-kubernetes-preserve-unknown-fields"] = True
     return node

@@ -90,7 +90,9 @@ class _Run:
     ) -> None:
         spec = incident.spec
         self.incident, self.options, self.approver, self.cancel = incident, options, approver, cancel
-        self.model = canonical_model(options.model or spec.model or "builtin/playbook")
+        self.model = canonical_model(options.model or spec.model_name or "builtin/playbook")
+        # The file's settings go with the file's model; a model named on the command line comes bare.
+        self.model_settings = spec.model_settings if not options.model else None
         self.model_class = resolve_class(self.model, options.model_class or spec.model_class)
         self.profile = class_profile(self.model_class)
         self.machine = load_machine(self.model_class if options.mitigations else UNGUARDED)
@@ -182,7 +184,7 @@ class _Run:
         return EXIT_UNRESOLVED, "escalated"
 
     async def _connect(self) -> Wiring:
-        client = open_model(self.model, self.options, self.trace, self.profile.reply_tokens)
+        client = open_model(self.model, self.options, self.trace, self.profile.reply_tokens, self.model_settings)
         self.session = await open_session(self.incident)
         return connect(
             self.incident,

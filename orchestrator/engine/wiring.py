@@ -11,7 +11,7 @@ from typing import Any
 from ..cluster import ClusterSession, ClusterSetupError, ClusterUnavailable, missing_namespace, open_cluster
 from ..dispatch import Budget, Dispatcher
 from ..machines import MachineSpec
-from ..models import create_client
+from ..models import create_client, model_api_key
 from ..models.classes import ClassProfile
 from ..models.errors import ModelError
 from ..tools import Toolbox, ToolContext
@@ -55,10 +55,23 @@ class Wiring:
         return Gate(self.session.api, self.session.alertmanager_url, run.namespaces, run.alerts)
 
 
-def open_model(model: str, options: RunOptions, trace: Trace, reply_tokens: int | None = None) -> Any:
-    """The run's model client; `reply_tokens` (the class's) caps every reply a provider sends."""
+def open_model(
+    model: str, options: RunOptions, trace: Trace, reply_tokens: int | None = None, settings: Any = None
+) -> Any:
+    """The run's model client; `reply_tokens` (the class's) caps every reply unless the incident's model
+    settings (`spec.model` as a mapping) say otherwise; a flag's base URL wins over the file's."""
+    s = settings
     try:
-        client = create_client(model, base_url=options.base_url, seed=options.seed, max_tokens=reply_tokens)
+        client = create_client(
+            model,
+            base_url=options.base_url or (s.base_url if s else None),
+            seed=options.seed,
+            max_tokens=(s.max_tokens if s else None) or reply_tokens,
+            timeout=(s.timeout if s else None) or 60.0,
+            api_key=model_api_key(s),
+            temperature=s.temperature if s else None,
+            headers=dict(s.headers) if s else None,
+        )
     except ModelError as exc:
         raise RunFailed(EXIT_BAD_INPUT, str(exc)) from None
     if hasattr(client, "on_injection"):  # failure-prone built-in models: ground truth, never read by MAST

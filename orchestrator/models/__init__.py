@@ -34,7 +34,7 @@ def default_base_url(model: str, base_url: str | None) -> str | None:
     return next((os.environ[k].strip() for k in OPENAI_BASE_URL_ENV if os.environ.get(k, "").strip()), None)
 
 
-def check_model(model: str, base_url: str | None = None) -> None:
+def check_model(model: str, base_url: str | None = None, api_key: str | None = None) -> None:
     """Fail early, in one line, for a model that cannot work (unknown builtin, unknown provider, a base URL
     that is not one, missing API key)."""
     base_url = default_base_url(model, base_url)
@@ -46,7 +46,7 @@ def check_model(model: str, base_url: str | None = None) -> None:
         return
     from .litellm_client import check_credentials
 
-    check_credentials(model, base_url)
+    check_credentials(model, base_url, api_key)
 
 
 def check_model_name(model: str) -> None:
@@ -79,14 +79,34 @@ def check_base_url(url: str) -> None:
         raise ModelError(f"base URL {url!r} must be an http:// or https:// URL with a host, {example}")
 
 
+def model_api_key(settings: Any) -> str | None:
+    """The API key `spec.model.apiKeyEnv` names, or None when it names none; ModelError when it is unset."""
+    from .errors import ModelError
+
+    name = getattr(settings, "api_key_env", None)
+    if not name:
+        return None
+    key = os.environ.get(name, "").strip()
+    if not key:
+        raise ModelError(f"spec.model.apiKeyEnv: the environment variable {name} is not set")
+    return key
+
+
 def create_client(
-    model: str, base_url: str | None = None, timeout: float = 60.0, seed: int = 0, max_tokens: int | None = None
+    model: str,
+    base_url: str | None = None,
+    timeout: float = 60.0,
+    seed: int = 0,
+    max_tokens: int | None = None,
+    api_key: str | None = None,
+    temperature: float | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Any:
     """`seed` drives the failure injections of the flaky models (builtin/flaky-*); others ignore it.
     `max_tokens` is sent with every request to a provider (without it some ask for the model's maximum)."""
     model = canonical_model(model)
     base_url = default_base_url(model, base_url)
-    check_model(model, base_url)
+    check_model(model, base_url, api_key)
     if model == "builtin/playbook":
         from ..builtin.agent import PlaybookModel
 
@@ -99,4 +119,12 @@ def create_client(
         return FlakyModel(model.removeprefix(FLAKY_PREFIX), seed=seed, profile_path=Path(own) if own else None)
     from .litellm_client import LiteLLMClient
 
-    return LiteLLMClient(model, base_url=base_url, timeout=timeout, max_tokens=max_tokens)
+    return LiteLLMClient(
+        model,
+        base_url=base_url,
+        api_key=api_key,
+        timeout=timeout,
+        max_tokens=max_tokens,
+        temperature=0.0 if temperature is None else temperature,
+        extra={"extra_headers": headers} if headers else None,
+    )

@@ -52,3 +52,27 @@ def test_a_missing_key_names_the_base_url_way_out(tmp_path: Path) -> None:
         stderr.strip()
         == "error: model openai/gpt-4o needs OPENAI_API_KEY in the environment (or --base-url URL for a server of your own)"
     )
+
+
+def test_spec_model_as_a_mapping(runs_root: Path, tmp_path: Path) -> None:
+    with OpenAIStub(scripted(CULPRIT_REF)) as stub:
+        settings = {
+            "name": "openai/stub-model",
+            "baseUrl": stub.base_url,
+            "apiKeyEnv": "MY_MODEL_KEY",
+            "maxTokens": 777,
+            "temperature": 0.3,
+            "headers": {"X-Team": "sre"},
+        }
+        inc = write_incident(tmp_path, "mapped", BAD_IMAGE, scope={"namespaces": [NS]}, model=settings)
+        env = {**NO_KEYS, "MY_MODEL_KEY": "sk-local-test-key"}
+        code, stdout, _ = run_cli("run", str(inc), "--output", str(runs_root / "mapped"), "-q", env=env)
+        assert code == 0, stdout
+        assert {(b["max_tokens"], b["temperature"]) for b in stub.requests} == {(777, 0.3)}
+        code, _, stderr = run_cli("run", str(inc), "--output", str(runs_root / "mapped-nokey"), "-q", env=NO_KEYS)
+    assert (
+        code == 2 and stderr.strip() == "error: spec.model.apiKeyEnv: the environment variable MY_MODEL_KEY is not set"
+    )
+    bad = write_incident(tmp_path, "bad", BAD_IMAGE, model={"name": "openai/x", "maxTokens": 0, "colour": "red"})
+    code, _, stderr = run_cli("validate", str(bad))
+    assert code == 2 and "spec.model.maxTokens" in stderr and "spec.model.colour" in stderr
