@@ -215,15 +215,15 @@ _NS = prop("string", "namespace")
 TOOLS = [
     ToolSpec(
         "patch",
-        "Patch an object (`kubectl patch`): Deployment, StatefulSet, DaemonSet, Service, ConfigMap, "
-        "NetworkPolicy, ResourceQuota, HorizontalPodAutoscaler, Node, PersistentVolumeClaim, Pod or PrometheusRule. "
-        "patch_type strategic (default), merge, json (operations).",
+        "`kubectl patch` a Deployment, StatefulSet, DaemonSet, Service, ConfigMap, NetworkPolicy, ResourceQuota, "
+        "HorizontalPodAutoscaler, Node, PersistentVolumeClaim, Pod or PrometheusRule. patch_type strategic "
+        "(default), merge, json (operations).",
         params(
             ["kind", "name", "patch"],
             kind=prop("string", "kind or kubectl alias"),
             name=_NAME,
             namespace=prop("string", "namespace (not for Node)"),
-            patch=prop(["object", "array"], 'the patch, e.g. {"spec": {"selector": {"app": "cart"}}}'),
+            patch=prop(["object", "array"], 'e.g. {"spec": {"selector": {"app": "cart"}}}'),
             patch_type=prop(
                 "string", "strategic, merge or json", enum=["strategic", "merge", "json"], default="strategic"
             ),

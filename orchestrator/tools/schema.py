@@ -24,7 +24,10 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def prop(type_: str | list[str], description: str, **extra: Any) -> dict[str, Any]:
-    """One property: prop("string", "namespace of the workload", enum=[...], default=...)."""
+    """One property: prop("string", "namespace of the workload", enum=[...], default=...); several types
+    become anyOf, one type each, as strict schemas want."""
+    if isinstance(type_, list):
+        return {"description": description, "anyOf": [{"type": t} for t in type_], **extra}
     return {"type": type_, "description": description, **extra}
 
 
@@ -69,6 +72,8 @@ def validate(schema: dict[str, Any], args: Any) -> dict[str, Any]:
 def _check(name: str, spec: dict[str, Any], value: Any) -> Any:
     types = spec.get("type")
     allowed = [types] if isinstance(types, str) else list(types or [])
+    # One of several types is written as anyOf (strict schemas, OpenAI's and Gemini's, take one type each).
+    allowed += [o["type"] for o in spec.get("anyOf") or [] if isinstance(o.get("type"), str)]
     if allowed:
         value = _coerce(name, allowed, value)
     if "enum" in spec and value not in spec["enum"]:
