@@ -250,6 +250,15 @@ def _register_endpoints(obs: Any) -> None:
             register(str(url), creds)
 
 
+def _through_proxy(api: Any, service: str) -> str:
+    """The URL of a Service through the API server's proxy, registered with the kubeconfig's credentials."""
+    from .endpoints import of_kubernetes, register, service_proxy_url
+
+    url = service_proxy_url(str(api.configuration.host), service)
+    register(url, of_kubernetes(api.configuration))
+    return url
+
+
 def open_cluster(incident: Any) -> ClusterSession:
     """Connect to (or start) the incident's cluster; raises ClusterSetupError with a one-line reason."""
     spec = incident.spec
@@ -282,10 +291,12 @@ def open_cluster(incident: Any) -> ClusterSession:
     virtual = _served_virtual_clock(api)
     # `sre-agent sim serve` answers Alertmanager's and Prometheus' APIs on its own address too.
     served = str(api.configuration.host) if virtual else None
+    alertmanager = _through_proxy(api, obs.alertmanager_service) if obs and obs.alertmanager_service else None
+    prometheus = _through_proxy(api, obs.prometheus_service) if obs and obs.prometheus_service else None
     return ClusterSession(
         api=api,
-        alertmanager_url=str(obs.alertmanager) if obs and obs.alertmanager else served,
-        prometheus_url=str(obs.prometheus) if obs and obs.prometheus else served,
+        alertmanager_url=alertmanager or (str(obs.alertmanager) if obs and obs.alertmanager else served),
+        prometheus_url=prometheus or (str(obs.prometheus) if obs and obs.prometheus else served),
         description=f"cluster at {api.configuration.host}",
         virtual_clock=virtual,
     )

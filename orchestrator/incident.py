@@ -102,6 +102,12 @@ PATTERN_HINTS = {
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+ServiceRef = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?/(https?:)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(:[A-Za-z0-9-]+)?$"
+    ),
+]
 DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL)]
 
 
@@ -274,6 +280,14 @@ class Observability(SpecModel):
 
     alertmanager: BaseUrl | None = Field(default=None, description="Alertmanager base URL (v2 API).")
     prometheus: BaseUrl | None = Field(default=None, description="Prometheus base URL.")
+    prometheus_service: ServiceRef | None = Field(
+        default=None,
+        description="Prometheus as a Service reached through the Kubernetes API's proxy, NAMESPACE/NAME[:PORT].",
+    )
+    alertmanager_service: ServiceRef | None = Field(
+        default=None,
+        description="Alertmanager as a Service reached through the Kubernetes API's proxy, NAMESPACE/NAME[:PORT].",
+    )
     bearer_token_env: EnvName | None = Field(
         default=None,
         description="Environment variable holding a bearer token both endpoints require (never the token itself).",

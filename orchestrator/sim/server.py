@@ -107,9 +107,30 @@ class ApiServer:
         r.add_get("/openapi/v3/{rest:.*}", self.openapi_v3)
         app.on_response_prepare.append(self._stamp_date)
         self.cluster.add_routes(app)  # observability and control endpoints
+        proxy = "/api/v1/namespaces/{namespace}/services/{service}/proxy{tail:(/.*)?}"
+        r.add_route("GET", proxy, self.service_proxy)
+        r.add_route("POST", proxy, self.service_proxy)
         r.add_route("*", "/api/{rest:.*}", self.dispatch)
         r.add_route("*", "/apis/{rest:.*}", self.dispatch)
         return app
+
+    # ------------------------------------------------------------------ service proxy
+    async def service_proxy(self, request: web.Request) -> web.StreamResponse:
+        """The API server's proxy to a Service (how a laptop reaches in-cluster monitoring). The simulator
+        runs one monitoring stack and no application servers: a Service that exists answers Prometheus' and
+        Alertmanager's API paths from that stack, anything else as a Service without endpoints would."""
+        namespace = request.match_info["namespace"]
+        name = request.match_info["service"].split(":")[-2 if request.match_info["service"].count(":") == 2 else 0]
+        if self.store.find(self.cluster.rt("Service"), namespace, name) is None:
+            raise ApiError(404, f'services "{name}" not found', details={"name": name, "kind": "services"})
+        tail = request.match_info["tail"] or "/"
+        inner = request.clone(rel_url=request.rel_url.with_path(tail).with_query(request.rel_url.query))
+        match = await request.app.router.resolve(inner)
+        monitoring = match.http_exception is None and match.handler not in (self.dispatch, self.service_proxy)
+        if tail.startswith(("/api/v1/", "/api/v2/")) and monitoring:
+            inner._match_info = match  # noqa: SLF001 - aiohttp's way to hand a cloned request its route
+            return await match.handler(inner)
+        raise ApiError(503, f'no endpoints available for service "{name}"')
 
     # ------------------------------------------------------------------ middleware
     async def _stamp_date(self, request: web.Request, response: web.StreamResponse) -> None:

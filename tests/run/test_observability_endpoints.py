@@ -114,3 +114,52 @@ def test_a_run_reads_alerts_and_metrics_through_tls_and_a_bearer_token(tmp_path:
                 "run", str(inc), "--output", str(tmp_path / "run3"), "-o", "json", env={"OBS_TOKEN": "wrong"}
             )
             assert code != 0 and not json.loads(stdout)["verdict"]
+
+
+def test_monitoring_reached_through_the_api_servers_service_proxy(tmp_path: Path) -> None:
+    from kubernetes import client
+
+    from orchestrator.kube import connect
+
+    with SimulatorServer.start(scenario=resolve_scenario("otel-demo-bad-image")) as sim:
+        sim.advance(300)
+        kubeconfig = sim.write_kubeconfig(tmp_path / "kubeconfig")
+
+        def incident(name: str, services: dict[str, str], mode: str = "auto") -> Path:
+            doc = {
+                "apiVersion": "sre-agent.dev/v1alpha1",
+                "kind": "Incident",
+                "metadata": {"name": name},
+                "spec": {
+                    "summary": "checkout is failing",
+                    "alerts": [{"name": "KubePodNotReady", "labels": {"namespace": "otel-demo"}}],
+                    "scope": {"namespaces": ["otel-demo"]},
+                    "cluster": {"kubeconfig": str(kubeconfig)},
+                    "observability": services,
+                    "remediation": {"mode": mode},
+                },
+            }
+            path = tmp_path / f"{name}.yaml"
+            path.write_text(yaml.safe_dump(doc))
+            return path
+
+        services = {
+            "prometheusService": "monitoring/prometheus-k8s:9090",
+            "alertmanagerService": "monitoring/alertmanager-main:9093",
+        }
+        # Before the Services exist the proxy answers 404: the alerts cannot be read (a dry run: the fault stays).
+        absent = incident("absent", services, mode="dry-run")
+        code, stdout, _ = run_cli("run", str(absent), "--output", str(tmp_path / "absent"), "-o", "json")
+        assert code != 0
+        trace = (tmp_path / "absent" / "trace.jsonl").read_text()
+        assert "Alertmanager answered 404" in trace  # the proxy's answer: the simulator's own address would serve
+        api = connect(kubeconfig=str(kubeconfig))
+        core = client.CoreV1Api(api)
+        core.create_namespace({"metadata": {"name": "monitoring"}})
+        for name, port in (("prometheus-k8s", 9090), ("alertmanager-main", 9093)):
+            spec = {"selector": {"app.kubernetes.io/name": name}, "ports": [{"name": "web", "port": port}]}
+            core.create_namespaced_service("monitoring", {"metadata": {"name": name}, "spec": spec})
+        code, stdout, _ = run_cli(
+            "run", str(incident("proxied", services)), "--output", str(tmp_path / "proxied"), "-o", "json"
+        )
+        assert code == 0, json.loads(stdout)["reason"]
