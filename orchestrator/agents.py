@@ -115,6 +115,7 @@ class MeteredClient(TurnModel):
                 "llm_call", prompt_tokens=counted, budget=self.budget_tokens, within_budget=False, sent=False
             )
             raise BudgetExceeded(f"request of {counted} tokens exceeds the per-call budget of {self.budget_tokens}")
+        spent = getattr(self.inner, "cost_usd", None)  # a provider's client keeps what its calls cost
         result = await self.inner.create(
             messages,
             tools=tools,
@@ -143,6 +144,9 @@ class MeteredClient(TurnModel):
             tool_calls=calls,
             declared_action={"tool": self.declared.tool, "target": self.declared.target} if m else None,
             text=text[:500],
+            **(
+                {"cost_usd": round(float(getattr(self.inner, "cost_usd", 0.0)) - spent, 8)} if spent is not None else {}
+            ),
         )
         return result
 

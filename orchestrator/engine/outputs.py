@@ -150,10 +150,10 @@ def _proposal_section(run: RunState, result: RunResult) -> list[str]:
     ]
 
 
-def usage_by_role(trace: Path) -> dict[str, dict[str, int]]:
-    """Model calls sent and their prompt and completion tokens, per role (as the provider reported them,
+def usage_by_role(trace: Path) -> dict[str, dict[str, Any]]:
+    """Model calls sent, their prompt and completion tokens and cost, per role (as the provider reported them,
     else as counted here), from the trace's `llm_call` events."""
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, dict[str, Any]] = {}
     try:
         lines = trace.read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -167,16 +167,18 @@ def usage_by_role(trace: Path) -> dict[str, dict[str, int]]:
         if event.get("kind") != "llm_call" or not data.get("sent"):
             continue
         role = out.setdefault(
-            str(event.get("role") or "engine"), {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+            str(event.get("role") or "engine"),
+            {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0},
         )
         role["calls"] += 1
         role["prompt_tokens"] += int(data.get("provider_prompt_tokens") or data.get("prompt_tokens") or 0)
         role["completion_tokens"] += int(data.get("completion_tokens") or 0)
+        role["cost_usd"] = round(role["cost_usd"] + float(data.get("cost_usd") or 0.0), 8)
     return out
 
 
 def render_markdown(
-    run: RunState, result: RunResult, mast: dict[str, Any] | None = None, usage: dict[str, dict[str, int]] | None = None
+    run: RunState, result: RunResult, mast: dict[str, Any] | None = None, usage: dict[str, dict[str, Any]] | None = None
 ) -> str:
     lines = [
         f"# Incident {run.incident_name}: {result.status.upper()}",
@@ -191,6 +193,7 @@ def render_markdown(
     if usage:
         per_role = "; ".join(
             f"{role} {u['calls']} calls, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion tokens"
+            + (f" (${u['cost_usd']:.4f})" if u.get("cost_usd") else "")
             for role, u in usage.items()
         )
         cost = f"; cost ${result.cost_usd:.4f}" if result.cost_usd else ""

@@ -113,7 +113,7 @@ def test_an_anthropic_model_resolves_the_incident_with_native_tool_use(runs_root
     from tests.models.anthropic_stub import AnthropicStub
 
     out = runs_root / "anthropic"
-    inc = write_incident(tmp_path, out.name, BAD_IMAGE, scope={"namespaces": [NS]}, model="anthropic/claude-stub")
+    inc = write_incident(tmp_path, out.name, BAD_IMAGE, scope={"namespaces": [NS]}, model="anthropic/claude-haiku-4-5")
     with AnthropicStub(scripted(CULPRIT_REF)) as stub:
         env = {"ANTHROPIC_API_KEY": "sk-ant-test-not-a-real-key", "SRE_AGENT_TOOL_CALLS": None}
         code, stdout, _ = run_cli(
@@ -133,3 +133,7 @@ def test_an_anthropic_model_resolves_the_incident_with_native_tool_use(runs_root
     assert root_causes(out) == {CULPRIT_REF}
     assert all(b.get("tools") for b in stub.requests)  # native tool use, not text
     assert {b.get("max_tokens") for b in stub.requests} == {class_profile("frontier").reply_tokens}
+    # A model litellm prices: the cost, per role and in all, from the tokens the provider reported.
+    report = json.loads((out / "report.json").read_text())
+    per_role = sum(u["cost_usd"] for u in report["usage"].values())
+    assert report["cost_usd"] > 0 and abs(per_role - report["cost_usd"]) < 1e-6
