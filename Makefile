@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP)
 	rm -rf runs/demo
-	$(BIN)/sre-agent run examples/incidents/demo.yaml --output runs/demo
+	$(BIN)/sre-agent run examples/incidents/demo.yaml --output-dir runs/demo
 
 test: $(STAMP)
 	$(BIN)/ruff check orchestrator tests

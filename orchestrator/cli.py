@@ -175,8 +175,10 @@ def run(
     output_dir: Annotated[
         Path | None,
         typer.Option(
+            "--output-dir",
             "--output",
-            help="Run directory (default runs/<timestamp>-<name>-<id>/); one that holds another run is refused.",
+            help="Run directory (default runs/<timestamp>-<name>-<id>/); one that holds another run is refused. "
+            "--output is its earlier name; -o is the output format.",
         ),
     ] = None,
     output: Annotated[str, typer.Option("-o", help="text, json or yaml (the result on stdout)")] = "text",

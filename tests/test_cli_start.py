@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 PROBE = """
 import sys
@@ -88,3 +89,14 @@ def test_shell_completion_script() -> None:
 
     out = CliRunner().invoke(app, ["--show-completion", "bash"])
     assert out.exit_code == 0 and "_sre_agent_completion" in out.stdout and "complete " in out.stdout
+
+
+def test_the_run_directory_flag_and_its_earlier_name(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from orchestrator.cli import app
+
+    for flag in ("--output-dir", "--output"):
+        out = tmp_path / flag.strip("-")
+        result = CliRunner().invoke(app, ["run", "builtin:image", flag, str(out), "-q", "-o", "json"])
+        assert result.exit_code == 0 and (out / "report.json").is_file(), result.output
