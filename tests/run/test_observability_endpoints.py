@@ -106,7 +106,7 @@ def test_a_run_reads_alerts_and_metrics_through_tls_and_a_bearer_token(tmp_path:
             )
             assert code == 0, json.loads(stdout)["reason"]
             assert seen and all(s["authorized"] for s in seen)
-            assert {s["path"].split("?")[0] for s in seen} >= {"/api/v2/alerts"}
+            assert {s["path"].split("?")[0] for s in seen} >= {"/api/v2/alerts", "/api/v1/query"}  # alerts and metrics
             # Without the variable the run refuses to start; with a wrong token nothing can be read.
             code, _, stderr = run_cli("run", str(inc), "--output", str(tmp_path / "run2"), env={"OBS_TOKEN": None})
             assert code == 2 and "OBS_TOKEN is not set" in stderr
