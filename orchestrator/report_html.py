@@ -179,7 +179,18 @@ def _run_facts(run: RunFiles) -> dict[str, Any]:
         "run_id": run.events[0].get("run_id") if run.events else report.get("run_id"),
         "path": [p for p in path if p],
         "assumptions": report.get("assumptions") or [],
+        "usage": report.get("usage") or {},
+        "cost_usd": report.get("cost_usd") or 0.0,
     }
+
+
+def _usage(usage: dict[str, Any]) -> str:
+    """Per role: model calls, prompt and completion tokens."""
+    return "; ".join(
+        f"{esc(role)} {esc(u.get('calls'))} calls, {esc(u.get('prompt_tokens'))} prompt + "
+        f"{esc(u.get('completion_tokens'))} completion tokens"
+        for role, u in usage.items()
+    )
 
 
 def _summary_section(facts: dict[str, Any]) -> str:
@@ -195,6 +206,16 @@ def _summary_section(facts: dict[str, Any]) -> str:
         ("Model", f"{esc(facts['model'])} <span class=muted>class</span> {esc(facts['model_class'])}"),
         ("Steps", spent(facts["steps"], "steps") + f" tool calls · {esc(facts['llm_calls'])} model calls"),
         ("Tokens", spent(facts["tokens"], "tokens")),
+        *(
+            [
+                (
+                    "Model usage",
+                    _usage(facts["usage"]) + (f" · cost ${facts['cost_usd']:.4f}" if facts["cost_usd"] else ""),
+                )
+            ]
+            if facts["usage"]
+            else []
+        ),
         ("Seconds", spent(facts["seconds"], "seconds")),
         ("Namespaces", esc(", ".join(map(str, facts["namespaces"])) or "none")),
         (

@@ -71,6 +71,7 @@ def test_a_text_only_model_resolves_the_incident(runs_root: Path, tmp_path: Path
         u["completion_tokens"] > 0 for u in usage.values()
     )
     assert "- **Model usage:** " in (out / "report.md").read_text()
+    assert "Model usage" in (out / "report.html").read_text()
 
 
 def test_a_json_call_in_the_text_of_a_tool_calling_model_is_taken(runs_root: Path, tmp_path: Path) -> None:
