@@ -147,3 +147,40 @@ def test_a_journal_with_an_invalid_incident_is_one_line_exit_2(tmp_path: Path) -
     (tmp_path / "trace.jsonl").write_text('{"seq":1,"kind":"run_start","data":{}}\n')
     code, _, stderr = run_cli("resume", str(tmp_path))
     assert code == 2 and "is not valid: " in stderr and stderr.count("\n") == 1
+
+
+def test_a_resume_killed_while_it_reverts_is_resumed_again(tmp_path: Path) -> None:
+    """kill -9 of `sre-agent resume --revert` once its revert is on the way: the next resume reverts what
+    is left (or finds it done) and ends `reverted`, the object as it was before the run."""
+    with SimulatorServer.start(scenario=resolve_scenario("otel-demo-bad-image")) as sim:
+        sim.advance(300)
+        apps = client.AppsV1Api(client.ApiClient(sim.client_configuration()))
+        faulted = _template(apps)
+        kubeconfig = sim.write_kubeconfig(tmp_path / "sim.kubeconfig")
+        incident = write_incident(
+            tmp_path, "twice", "unused", scope={"namespaces": [NS]}, cluster={"kubeconfig": str(kubeconfig)},
+            observability={"alertmanager": sim.url, "prometheus": sim.url}, remediation={"mode": "auto"},
+        )  # fmt: skip
+        out = tmp_path / "twice"
+        run = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator.cli", "run", str(incident), "--output", str(out), "-q"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert _kill_when(run, out / "journal.jsonl", '"event":"applied"', 0.0)
+        assert _template(apps) != faulted  # the run's rollback is in the cluster, unverified
+        resume = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator.cli", "resume", str(out), "--revert"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        killed = _kill_when(resume, out / "journal.jsonl", '"event":"resuming"', 0.0)
+        journal = _lines(out / "journal.jsonl")
+        # The revert had begun (or the resume ended).
+        assert [e for e in journal if e["event"] == "resuming"], (resume.communicate(), journal)
+        code, stdout, stderr = run_cli("resume", str(out), "--revert", "-o", "json")
+        if killed:
+            assert code == 3, stderr
+            result = json.loads(stdout)
+            assert result["status"] == "reverted", result["reason"]
+        else:  # the resume finished before the kill: nothing is left to resume
+            assert code == 2 and "resumed already" in stderr
+        assert _template(apps) == faulted
