@@ -148,8 +148,12 @@ def install_application(cluster: Cluster, app: Application, options: dict) -> No
                         "data": dict(data),
                     }
                 )
+    replicas = options.get("replicas")
     for svc in app.services:
-        cluster.apply(workload_for(app, svc))
+        workload = workload_for(app, svc)
+        if replicas is not None:
+            workload["spec"]["replicas"] = replicas  # the scenario scales every workload of the application
+        cluster.apply(workload)
         if svc.port and svc.svc not in created_services:
             cluster.apply(service_for(app, svc))
             created_services.add(svc.svc)

@@ -12,6 +12,7 @@ Three shapes load:
       spec:
         applications:                 # a built-in model by name, or your own model file
           - {name: opentelemetry-demo, options: {autoscaling: {kubernetes: {hpa: true}}}}
+          - {name: book-info, options: {replicas: 20}}   # every workload of the application at 20 pods
           - {file: my-shop.yaml}       # format: orchestrator/sim/apps.py, relative to this file
         warmup: 120            # virtual seconds the applications run healthy before the faults
         cluster: {nodes: 2, cpu: "2", memory: 4Gi, gpus: 1}   # worker shape: orchestrator/sim/shape.py
@@ -134,6 +135,10 @@ def normalise(doc: dict, source: str = "<scenario>") -> dict[str, Any]:
             if name not in APPLICATION_KEYS:
                 raise ScenarioError(f"{source}: spec.applications[{i}].name: unknown application {name!r}")
             apps.append((APPLICATION_KEYS[name], (a.get("options") if isinstance(a, dict) else None) or {}))
+        for i, (_, options) in enumerate(apps):
+            replicas = options.get("replicas") if isinstance(options, dict) else None
+            if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0):
+                raise ScenarioError(f"{source}: spec.applications[{i}].options.replicas: a whole number, 0 or more")
         faults = []
         for i, f in enumerate(spec.get("faults") or []):
             if not isinstance(f, dict) or "id" not in f:

@@ -73,6 +73,8 @@ class Store:
         self._buckets: dict[tuple[str, str], dict[Key, Entry]] = {}
         self._by_namespace: dict[tuple[str, str], dict[str, dict[Key, Entry]]] = {}
         self._dependents_of: dict[str, dict[tuple[tuple[str, str], Key], None]] = {}
+        # (kind, namespace) -> label=value -> keys carrying it: an equality selector reads one posting.
+        self._by_label: dict[tuple[tuple[str, str], str], dict[tuple[str, str], dict[Key, None]]] = {}
         self._seq = 0
         self._rv = 0
         self._log: deque[WatchEvent] = deque(maxlen=WATCH_LOG_SIZE)
@@ -139,6 +141,44 @@ class Store:
     ) -> list[dict]:
         return [e.obj for e in self.entries(rt, namespace) if where is None or where(e.obj)]
 
+    def entry(self, rt: ResourceType, namespace: str, name: str) -> Entry | None:
+        return self._bucket(rt).get((namespace if rt.namespaced else "", name))
+
+    def count(self, rt: ResourceType) -> int:
+        return len(self._bucket(rt))
+
+    def changes_since(self, rv: int) -> builtins.list[WatchEvent] | None:
+        """Every write after `rv`, oldest first (each resourceVersion is one logged event); None when the
+        log no longer reaches back that far."""
+        if rv >= self._rv:
+            return []
+        log = self._log
+        if not log or log[0].rv > rv + 1:
+            return None
+        out = []
+        for event in reversed(log):
+            if event.rv <= rv:
+                break
+            out.append(event)
+        out.reverse()
+        return out
+
+    def labelled(self, rt: ResourceType, namespace: str, labels: dict[str, str]) -> builtins.list[Entry]:
+        """Entries in one namespace carrying every label=value of `labels` (not empty), in list order."""
+        postings = self._by_label.get((rt.key, namespace if rt.namespaced else ""), {})
+        smallest = min((postings.get(pair, {}) for pair in labels.items()), key=len)
+        bucket = self._bucket(rt)
+        hits = []
+        for key in smallest:
+            entry = bucket.get(key)
+            if entry is None:
+                continue
+            have = entry.obj["metadata"].get("labels") or {}
+            if all(have.get(k) == v for k, v in labels.items()):
+                hits.append(entry)
+        hits.sort(key=lambda e: e.seq)
+        return hits
+
     def dependents(self, rt: ResourceType, owner_uid: str) -> builtins.list[dict]:
         """Objects of one kind that name `owner_uid` in their ownerReferences, in `list` order."""
         bucket = self._bucket(rt)
@@ -146,8 +186,11 @@ class Store:
         return [e.obj for e in sorted(hits, key=lambda e: e.seq)]
 
     # ----------------------------------------------------------------- writes
-    def create(self, rt: ResourceType, obj: dict, namespace: str | None = None) -> dict:
-        obj = copy.deepcopy(obj)
+    def create(self, rt: ResourceType, obj: dict, namespace: str | None = None, *, owned: bool = False) -> dict:
+        """Store a new object. `owned`: the caller built obj for this call and keeps no reference to it
+        or its parts, so it is stored without a copy."""
+        if not owned:
+            obj = copy.deepcopy(obj)
         meta = obj.setdefault("metadata", {})
         if rt.namespaced:
             ns = namespace or meta.get("namespace") or "default"
@@ -204,25 +247,28 @@ class Store:
         sent_rv = meta.get("resourceVersion")
         if check_rv and sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
             raise conflict(rt.plural, name, rt.group)
-        new = copy.deepcopy(obj)
-        new["apiVersion"] = rt.api_version
-        new["kind"] = rt.kind
-        nmeta = new.setdefault("metadata", {})
-        # Immutable metadata comes from storage, whatever the client sent.
-        for k in ("uid", "creationTimestamp", "namespace", "generation", "deletionTimestamp"):
-            if k in old["metadata"]:
-                nmeta[k] = old["metadata"][k]
-            else:
-                nmeta.pop(k, None)
-        if not rt.namespaced:
-            nmeta.pop("namespace", None)
         if subresource == "status":
-            kept = copy.deepcopy(old)
-            kept["status"] = new.get("status", {})
-            if "managedFields" in nmeta:  # who wrote the status is recorded with the object's fields
-                kept["metadata"]["managedFields"] = nmeta["managedFields"]
-            new = kept
-        elif "status" in rt.subresources and subresource is None:
+            # Only the status comes from the request: copy that, not the whole object twice.
+            new = copy.deepcopy(old)
+            new["status"] = copy.deepcopy(obj.get("status", {}))
+            nmeta = new["metadata"]
+            sent = obj.get("metadata") or {}
+            if "managedFields" in sent:  # who wrote the status is recorded with the object's fields
+                nmeta["managedFields"] = copy.deepcopy(sent["managedFields"])
+        else:
+            new = copy.deepcopy(obj)
+            new["apiVersion"] = rt.api_version
+            new["kind"] = rt.kind
+            nmeta = new.setdefault("metadata", {})
+            # Immutable metadata comes from storage, whatever the client sent.
+            for k in ("uid", "creationTimestamp", "namespace", "generation", "deletionTimestamp"):
+                if k in old["metadata"]:
+                    nmeta[k] = old["metadata"][k]
+                else:
+                    nmeta.pop(k, None)
+            if not rt.namespaced:
+                nmeta.pop("namespace", None)
+        if "status" in rt.subresources and subresource is None:
             if "status" in old:
                 new["status"] = copy.deepcopy(old["status"])
             else:
@@ -296,10 +342,17 @@ class Store:
         else:
             entry = Entry(obj, seq=previous.seq)
             self._unindex_owners(rt, key, previous.obj)
+            self._unindex_labels(rt, key, previous.obj)
         bucket[key] = entry
         self._by_namespace.setdefault(rt.key, {}).setdefault(key[0], {})[key] = entry
         for uid in _owner_uids(obj):
             self._dependents_of.setdefault(uid, {})[(rt.key, key)] = None
+        labels = obj["metadata"].get("labels")
+        if labels:
+            postings = self._by_label.setdefault((rt.key, key[0]), {})
+            for pair in labels.items():
+                if isinstance(pair[1], str):
+                    postings.setdefault(pair, {})[key] = None
         self._publish(etype, rt, entry)
         for hook in self._hooks:
             hook(etype, rt, obj, old)
@@ -312,6 +365,7 @@ class Store:
         if not in_namespace:
             del self._by_namespace[rt.key][key[0]]
         self._unindex_owners(rt, key, entry.obj)
+        self._unindex_labels(rt, key, entry.obj)
         self._rv += 1
         obj = copy.deepcopy(entry.obj)
         obj["metadata"]["resourceVersion"] = str(self._rv)
@@ -337,6 +391,22 @@ class Store:
                 owned.pop((rt.key, key), None)
                 if not owned:
                     del self._dependents_of[uid]
+
+    def _unindex_labels(self, rt: ResourceType, key: Key, obj: dict) -> None:
+        labels = obj["metadata"].get("labels")
+        if not labels:
+            return
+        postings = self._by_label.get((rt.key, key[0]))
+        if postings is None:
+            return
+        for pair in labels.items():
+            if not isinstance(pair[1], str):
+                continue
+            keys = postings.get(pair)
+            if keys is not None:
+                keys.pop(key, None)
+                if not keys:
+                    del postings[pair]
 
     def _dependents(self, uid: str) -> builtins.list[tuple[ResourceType, Key]]:
         """Objects naming `uid` as an owner, in bucket order and then in key order within a bucket."""

@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 from ..objects import pod_active, pod_ready
 from ..selectors import selector_from_spec
+from .feed import ChangeFeed
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
+    from ..store import Entry, WatchEvent
 
 
 def resolve_target_port(pod: dict, port: dict) -> int | None:
@@ -54,10 +56,18 @@ class PodsBySelector:
 
     def select(self, namespace: str, selector: dict) -> list[dict]:
         """The pods the selector matches, in store order."""
-        pods, postings = self._index(namespace)
         sel = selector_from_spec(selector)
-        if all(isinstance(v, str) for v in selector.values()) and not _looks_like_label_selector(selector):
-            pods = min((postings.get(pair, []) for pair in selector.items()), key=len, default=pods)
+        if selector and all(isinstance(v, str) for v in selector.values()) and not _looks_like_label_selector(selector):
+            # An equality map: the store's label index holds the candidates, whatever the namespace's size.
+            cluster = self._cluster
+            return [
+                e.obj
+                for e in cluster.store.labelled(cluster.rt("Pod"), namespace, selector)
+                if pod_active(e.obj)
+                and (e.obj.get("status") or {}).get("podIP")
+                and sel.matches(e.obj["metadata"].get("labels") or {})
+            ]
+        pods, _ = self._index(namespace)
         return [p for p in pods if sel.matches(p["metadata"].get("labels") or {})]
 
 
@@ -122,12 +132,27 @@ def endpoints_for(cluster: Cluster, svc: dict, candidates: PodsBySelector | None
 
 
 class EndpointsController:
+    """Recomputes a Service's Endpoints only when the Service, its Endpoints or a pod it selects (or
+    selected) was written since the last pass: after one write, one Service instead of all of them."""
+
+    def __init__(self) -> None:
+        self._feed = ChangeFeed(clocked=False)  # endpoints follow objects, not time
+        self._members: dict[tuple[str, str], frozenset[str]] = {}  # service -> pods in its endpoints
+
     def reconcile(self, cluster: Cluster) -> None:
         store = cluster.store
-        ep_rt = cluster.rt("Endpoints")
-        services = {(s["metadata"]["namespace"], s["metadata"]["name"]): s for s in store.list(cluster.rt("Service"))}
+        svc_rt, ep_rt = cluster.rt("Service"), cluster.rt("Endpoints")
+        changes = self._feed.take(cluster)
+        if changes is None:
+            self._members.clear()
+            services = list(store.entries(svc_rt))
+            orphans = list(store.entries(ep_rt))
+        else:
+            services, orphans = self._written(cluster, changes)
         candidates = PodsBySelector(cluster)
-        for (ns, name), svc in services.items():
+        for entry in services:
+            svc = entry.obj
+            ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
             if not (svc.get("spec") or {}).get("selector"):
                 continue
             want = endpoints_for(cluster, svc, candidates)
@@ -143,8 +168,62 @@ class EndpointsController:
                         o.pop("subsets", None)
 
                 store.mutate(ep_rt, ns, name, write)
+            self._members[(ns, name)] = _members(want)
         # Endpoints of a deleted Service go with it (hand-made ones for selector-less Services stay).
-        for ep in store.list(ep_rt):
-            key = (ep["metadata"]["namespace"], ep["metadata"]["name"])
-            if key not in services:
+        for entry in orphans:
+            meta = entry.obj["metadata"]
+            key = (meta["namespace"], meta["name"])
+            if store.find(svc_rt, *key) is None and store.find(ep_rt, *key) is not None:
                 store.delete(ep_rt, key[0], key[1])
+
+    def _written(self, cluster: Cluster, changes: list[WatchEvent]) -> tuple[list[Entry], list[Entry]]:
+        """The Services whose endpoints may have changed and the Endpoints that may have lost their Service,
+        each in store order."""
+        store = cluster.store
+        svc_rt, ep_rt, pod_rt = cluster.rt("Service"), cluster.rt("Endpoints"), cluster.rt("Pod")
+        keys: set[tuple[str, str]] = set()
+        pods: dict[str, list[dict]] = {}  # namespace -> pods written
+        for event in changes:
+            meta = event.obj["metadata"]
+            kind = event.rtype.key
+            if kind == pod_rt.key:
+                pods.setdefault(meta.get("namespace", ""), []).append(event.obj)
+            elif kind in (svc_rt.key, ep_rt.key):
+                keys.add((meta.get("namespace", ""), meta["name"]))
+        for ns, written in pods.items():
+            for entry in store.entries(svc_rt, ns):
+                svc = entry.obj
+                key = (ns, svc["metadata"]["name"])
+                selector = (svc.get("spec") or {}).get("selector")
+                if key not in keys and selector and _touched(self._members.get(key, frozenset()), selector, written):
+                    keys.add(key)
+        services, orphans = [], []
+        for key in keys:
+            svc_entry = store.entry(svc_rt, *key)
+            if svc_entry is not None:
+                services.append(svc_entry)
+            else:
+                self._members.pop(key, None)
+            ep_entry = store.entry(ep_rt, *key)
+            if ep_entry is not None and svc_entry is None:
+                orphans.append(ep_entry)
+        services.sort(key=lambda e: e.seq)
+        orphans.sort(key=lambda e: e.seq)
+        return services, orphans
+
+
+def _members(endpoints: dict) -> frozenset[str]:
+    return frozenset(
+        addr["targetRef"]["name"]
+        for subset in endpoints.get("subsets") or ()
+        for key in ("addresses", "notReadyAddresses")
+        for addr in subset.get(key) or ()
+    )
+
+
+def _touched(members: frozenset[str], selector: dict, pods: list[dict] | tuple) -> bool:
+    """Whether any written pod is in the endpoints or now matches the selector."""
+    if not pods:
+        return False
+    sel = selector_from_spec(selector)
+    return any(p["metadata"]["name"] in members or sel.matches(p["metadata"].get("labels") or {}) for p in pods)

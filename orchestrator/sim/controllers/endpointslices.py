@@ -12,9 +12,13 @@ import uuid
 from typing import TYPE_CHECKING
 
 from ..store import owner_reference
+from .feed import ChangeFeed
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from ..cluster import Cluster
+    from ..store import Entry
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
@@ -71,14 +75,32 @@ def slices_for(svc: dict, endpoints: dict) -> list[dict]:
 
 
 class EndpointSliceController:
+    """Mirrors a Service's Endpoints when the pair's resourceVersions moved; after the first pass only the
+    Services or Endpoints written since the last pass are looked at."""
+
     def __init__(self) -> None:
         self._synced: dict[tuple[str, str], tuple[str, str]] = {}  # service -> (service rv, endpoints rv)
+        self._feed = ChangeFeed(clocked=False)
 
     def reconcile(self, cluster: Cluster) -> None:
         store = cluster.store
         svc_rt, ep_rt = cluster.rt("Service"), cluster.rt("Endpoints")
+        changes = self._feed.take(cluster)
+        if changes is None:
+            services: Iterable[Entry] = list(store.entries(svc_rt))
+            looked: set[tuple[str, str]] | None = None  # every Service
+        else:
+            looked = {
+                (e.obj["metadata"].get("namespace", ""), e.obj["metadata"]["name"])
+                for e in changes
+                if e.rtype.key in (svc_rt.key, ep_rt.key)
+            }
+            if not looked:
+                return
+            found = [store.entry(svc_rt, *key) for key in looked]
+            services = sorted((e for e in found if e is not None), key=lambda e: e.seq)
         live: set[tuple[str, str]] = set()
-        for entry in store.entries(svc_rt):
+        for entry in services:
             svc = entry.obj
             meta = svc["metadata"]
             if not (svc.get("spec") or {}).get("selector"):
@@ -93,7 +115,7 @@ class EndpointSliceController:
                 continue
             self._sync(cluster, svc, ep)
             self._synced[key] = version
-        for key in [k for k in self._synced if k not in live]:
+        for key in [k for k in self._synced if k not in live and (looked is None or k in looked)]:
             del self._synced[key]
 
     def _sync(self, cluster: Cluster, svc: dict, ep: dict) -> None:

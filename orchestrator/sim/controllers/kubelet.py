@@ -16,6 +16,7 @@ changes, which keeps a cluster of 1,000 pods cheap to reconcile many times per s
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import posixpath
 import re
@@ -31,13 +32,21 @@ from ..runtime.commands import COMMANDS as RUNTIME_COMMANDS
 from ..runtime.files import standard_file
 from ..runtime.netclient import Reach
 from ..runtime.pull import auth_error, missing_pull_secrets
+from .feed import ChangeFeed
 from .quota import container_amount
 
 if TYPE_CHECKING:
     from ..apps import Service
     from ..cluster import Cluster
+    from ..resources import ResourceType
+    from ..store import WatchEvent
 
 INF = math.inf
+# Compiled once: every container start runs its command through the shell model.
+_SHELL_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+|\?)")
+_SEQ = re.compile(r"\$\(seq (\d+) (\d+)\)")
+_BRACE_RANGE = re.compile(r"\{(\d+)\.\.(\d+)\}")
+_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=.*")
 MiB = 2**20
 PULL_SECONDS = 2.0
 CACHED_PULL_SECONDS = 0.5  # imagePullPolicy Always on an image the node has: only the manifest moves
@@ -646,18 +655,18 @@ class Shell:
             name = m.group(1) or m.group(2)
             return str(self.status) if name == "?" else self.vars.get(name, "")
 
-        return re.sub(r"\$\{(\w+)\}|\$(\w+|\?)", sub, word)
+        return _SHELL_VARIABLE.sub(sub, word)
 
     def expand_items(self, items: list[str]) -> list[str]:
         text = " ".join(items)
-        m = re.fullmatch(r"\$\(seq (\d+) (\d+)\)", text) or re.fullmatch(r"\{(\d+)\.\.(\d+)\}", text)
+        m = _SEQ.fullmatch(text) or _BRACE_RANGE.fullmatch(text)
         if m:
             return [str(i) for i in range(int(m.group(1)), int(m.group(2)) + 1)]
         return [self.expand(i) for i in items]
 
     def command(self, n: Cmd) -> ShellGen:
         words = [self.expand(w) for w in n.words]
-        while words and re.fullmatch(r"[A-Za-z_]\w*=.*", words[0]):
+        while words and _ASSIGNMENT.fullmatch(words[0]):
             key, _, value = words.pop(0).partition("=")
             self.vars[key] = value
         target = _output_file(words)
@@ -1096,7 +1105,7 @@ class PodRun:
     start: float
     containers: list[ContainerRun]
     rv: str = ""
-    wake: float = 0.0
+    _wake: float = 0.0
     clock: float = 0.0
     sandbox: bool = False
     pod_ip: str = ""
@@ -1108,6 +1117,19 @@ class PodRun:
     posted: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)  # event -> (posts, last)
     cond_times: dict[str, tuple[str, float]] = field(default_factory=dict)
     extra_conditions: list[dict] = field(default_factory=list)  # set by whoever ends the pod (DisruptionTarget)
+    wakes: list[tuple[float, str]] | None = field(default=None, repr=False)  # the kubelet's wake-up heap
+
+    @property
+    def wake(self) -> float:
+        """When the pod next needs the kubelet (INF: only when its object changes)."""
+        return self._wake
+
+    @wake.setter
+    def wake(self, value: float) -> None:
+        # Whoever sets it (the kubelet, an eviction, a script's memory), the kubelet hears of it.
+        self._wake = value
+        if self.wakes is not None and value < INF:
+            heapq.heappush(self.wakes, (value, self.uid))
 
     def container(self, name: str) -> ContainerRun | None:
         return next((c for c in self.containers if c.name == name), None)
@@ -1213,26 +1235,80 @@ class Kubelet:
     def __init__(self) -> None:
         self.runs: dict[str, PodRun] = {}
         self.images: dict[str, set[str]] = {}  # node -> references pulled there
+        self._feed = ChangeFeed(clocked=False)  # time reaches pods through their wake-ups
+        self._wakes: list[tuple[float, str]] = []  # (wake, pod uid), a heap; superseded entries stay
+        self._unplaced: dict[str, tuple[str, str]] = {}  # pods bound to a missing node: uid -> (ns, name)
 
     def reconcile(self, cluster: Cluster) -> None:
+        changes = self._feed.take(cluster)
+        if changes is None:
+            self._full(cluster)
+        else:
+            self._incremental(cluster, changes)
+        if len(self._wakes) > 4 * len(self.runs) + 1000:  # drop superseded wake-ups
+            self._wakes[:] = [(r.wake, u) for u, r in self.runs.items() if r.wake < INF]
+            heapq.heapify(self._wakes)
+
+    def _full(self, cluster: Cluster) -> None:
         now = cluster.now()
         node_rt = cluster.rt("Node")
         seen: set[str] = set()
+        self._unplaced.clear()
         for pod in cluster.store.list(cluster.rt("Pod")):
             uid = pod["metadata"]["uid"]
             seen.add(uid)
-            node_name = (pod.get("spec") or {}).get("nodeName")
-            if not node_name:
-                continue
-            run = self.runs.get(uid)
-            if run is not None and run.rv == pod["metadata"]["resourceVersion"] and now < run.wake:
-                continue
-            node = cluster.store.find(node_rt, "", node_name)
-            if node is None:
-                continue  # bound to a node that does not exist: nobody runs it, it stays Pending
-            self._sync(cluster, pod, node, run, now)
+            self._visit(cluster, pod, node_rt, now)
         for uid in [u for u in self.runs if u not in seen]:
             self.forget(cluster, uid)
+
+    def _incremental(self, cluster: Cluster, changes: list[WatchEvent]) -> None:
+        """The pods the full walk would sync: written since the last pass, due by their wake-up, or bound
+        to a node that was missing; visited in store order, as the full walk would."""
+        now = cluster.now()
+        store = cluster.store
+        pod_rt, node_rt = cluster.rt("Pod"), cluster.rt("Node")
+        wanted: dict[str, tuple[str, str]] = dict(self._unplaced)  # uid -> (namespace, name)
+        gone: list[str] = []
+        for event in changes:
+            if event.rtype.key != pod_rt.key:
+                continue
+            meta = event.obj["metadata"]
+            if event.type == "DELETED":
+                gone.append(meta["uid"])
+            else:
+                wanted[meta["uid"]] = (meta.get("namespace", ""), meta["name"])
+        wakes = self._wakes
+        while wakes and wakes[0][0] <= now:
+            _, uid = heapq.heappop(wakes)
+            run = self.runs.get(uid)
+            if run is not None:
+                wanted[uid] = (run.namespace, run.name)
+        entries = []
+        for uid, (ns, name) in wanted.items():
+            entry = store.entry(pod_rt, ns, name)
+            if entry is not None and entry.obj["metadata"]["uid"] == uid:
+                entries.append(entry)
+        self._unplaced.clear()  # visiting puts back those whose node is still missing
+        for entry in sorted(entries, key=lambda e: e.seq):
+            self._visit(cluster, entry.obj, node_rt, now)
+        for uid in gone:
+            if uid in self.runs:
+                self.forget(cluster, uid)
+
+    def _visit(self, cluster: Cluster, pod: dict, node_rt: ResourceType, now: float) -> None:
+        node_name = (pod.get("spec") or {}).get("nodeName")
+        if not node_name:
+            return
+        uid = pod["metadata"]["uid"]
+        run = self.runs.get(uid)
+        if run is not None and run.rv == pod["metadata"]["resourceVersion"] and now < run.wake:
+            return
+        node = cluster.store.find(node_rt, "", node_name)
+        if node is None:
+            # Bound to a node that does not exist: nobody runs it, it stays Pending (until the node comes).
+            self._unplaced[uid] = (pod["metadata"].get("namespace", ""), pod["metadata"]["name"])
+            return
+        self._sync(cluster, pod, node, run, now)
 
     def forget(self, cluster: Cluster, uid: str) -> None:
         self.runs.pop(uid, None)
@@ -1265,6 +1341,7 @@ class Kubelet:
             meta["uid"], meta["name"], meta.get("namespace", "default"), node["metadata"]["name"], now, containers
         )
         run.host_ip, run.clock = host_ip, now
+        run.wakes = self._wakes
         self.runs[run.uid] = run
         return run
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..clock import rfc3339
 from ..objects import quantity
 from ..selectors import SelectorError, selector_from_spec
+from .feed import ChangeFeed
 from .quota import is_terminal, pod_amount
 from .volumes import SELECTED_NODE, waits_for_consumer
 
@@ -346,18 +347,21 @@ class Scheduler:
         self._attempts: dict[str, Attempt] = {}  # pod uid -> last failed attempt
         # pod uid -> (cpu, memory, extended); pod resources are immutable
         self._requests: dict[str, tuple[float, float, dict[str, float]]] = {}
+        self._feed = ChangeFeed(clocked=False)  # which pods wait does not depend on the time
+        self._waiting: dict[str, tuple[str, str]] = {}  # pod uid -> (namespace, name), maybe stale
 
     def reconcile(self, cluster: Cluster) -> None:
-        pods = cluster.store.list(cluster.rt("Pod"))
-        pending = [p for p in pods if _wants_scheduling(p)]
+        store, pod_rt = cluster.store, cluster.rt("Pod")
+        pending = self._pending_pods(cluster)
         live = {p["metadata"]["uid"] for p in pending}
         for uid in [u for u in self._attempts if u not in live]:
             del self._attempts[uid]
-        if len(self._requests) > 2 * len(pods) + 100:
-            present = {p["metadata"]["uid"] for p in pods}
+        if len(self._requests) > 2 * store.count(pod_rt) + 100:
+            present = {p["metadata"]["uid"] for p in store.list(pod_rt)}
             self._requests = {u: r for u, r in self._requests.items() if u in present}
         if not pending:
             return
+        pods = store.list(pod_rt)
         snap = self._snapshot(cluster, pods)
         ranked = []
         for pod in pending:
@@ -368,6 +372,33 @@ class Scheduler:
         ranked.sort(key=lambda r: r[:3])
         for _, _, _, prio, err, pod in ranked:
             self._schedule(cluster, pod, prio, err, snap)
+
+    def _pending_pods(self, cluster: Cluster) -> list[dict]:
+        """Pods waiting for a node, in store order: kept from the writes since the last pass rather than
+        found by walking every pod."""
+        store, pod_rt = cluster.store, cluster.rt("Pod")
+        changes = self._feed.take(cluster)
+        if changes is None:
+            self._waiting = {
+                e.obj["metadata"]["uid"]: (e.obj["metadata"]["namespace"], e.obj["metadata"]["name"])
+                for e in store.entries(pod_rt)
+                if _wants_scheduling(e.obj)
+            }
+        else:
+            for event in changes:
+                if event.rtype.key != pod_rt.key:
+                    continue
+                meta = event.obj["metadata"]
+                if event.type != "DELETED" and _wants_scheduling(event.obj):
+                    self._waiting[meta["uid"]] = (meta["namespace"], meta["name"])
+                else:
+                    self._waiting.pop(meta["uid"], None)
+        entries = []
+        for uid, (ns, name) in self._waiting.items():
+            entry = store.entry(pod_rt, ns, name)
+            if entry is not None and entry.obj["metadata"]["uid"] == uid and _wants_scheduling(entry.obj):
+                entries.append(entry)
+        return [e.obj for e in sorted(entries, key=lambda e: e.seq)]
 
     # ------------------------------------------------------------------ snapshot
     def _snapshot(self, cluster: Cluster, pods: list[dict]) -> Snapshot:

@@ -20,9 +20,14 @@ from ..clock import rfc3339
 from ..errors import ApiError
 from ..objects import owned_by, pod_active, pod_ready
 from ..store import owner_reference
+from .feed import ChangeFeed
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from ..cluster import Cluster
+    from ..resources import ResourceType
+    from ..store import Entry, Store, WatchEvent
 
 REVISION = "deployment.kubernetes.io/revision"
 HASH_LABEL = "pod-template-hash"
@@ -176,12 +181,99 @@ def _ts(s: str | None) -> float:
     return parse_rfc3339(s) if s else 0.0
 
 
+def _controllers(obj: dict, kind: str | None) -> dict[str, tuple[str, str]]:
+    """The owners an object names, uid -> (namespace, name): its controllers of one kind, or any owner
+    when kind is None. Owners share their dependents' namespace."""
+    ns = obj["metadata"].get("namespace", "")
+    return {
+        ref["uid"]: (ns, ref.get("name", ""))
+        for ref in obj["metadata"].get("ownerReferences") or ()
+        if ref.get("uid") and (kind is None or (ref.get("controller") and ref.get("kind") == kind))
+    }
+
+
+class _OwnerIndex:
+    """Object -> owners as of the last write seen, so a write that drops an owner reference still
+    reaches the owner it left. `kind` keeps only controller references of that kind (None: every owner)."""
+
+    def __init__(self, kind: str | None) -> None:
+        self._kind = kind
+        self._owners: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+
+    def rebuild(self, entries: Iterable[Entry]) -> None:
+        self._owners = {}
+        for entry in entries:
+            meta = entry.obj["metadata"]
+            owners = _controllers(entry.obj, self._kind)
+            if owners:
+                self._owners[(meta.get("namespace", ""), meta["name"])] = owners
+
+    def follow(self, written: list[WatchEvent] | None, entries: Iterable[Entry], rt: ResourceType) -> None:
+        """Catch up with the writes to `rt` (a rebuild from `entries` when they are unknown)."""
+        if written is None:
+            self.rebuild(entries)
+            return
+        for event in written:
+            if event.rtype.key == rt.key:
+                self.update(event)
+
+    def update(self, event: WatchEvent) -> dict[str, tuple[str, str]]:
+        """The owners the written object had before and has now."""
+        meta = event.obj["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        before = self._owners.pop(key, {})
+        now = _controllers(event.obj, self._kind)
+        if now and event.type != "DELETED":
+            self._owners[key] = now
+        return {**before, **now}
+
+
+def _written_owners(store: Store, rt: ResourceType, dirty: dict[str, tuple[str, str]]) -> list[dict]:
+    """The objects of one kind among `dirty` (uid -> namespace, name) that still exist, in list order."""
+    found = []
+    for uid, (ns, name) in dirty.items():
+        entry = store.entry(rt, ns, name)
+        if entry is None or entry.obj["metadata"]["uid"] != uid:
+            # A reference may name its owner wrongly; the uid is what counts.
+            entry = next((e for e in store.entries(rt, ns) if e.obj["metadata"]["uid"] == uid), None)
+        if entry is not None:
+            found.append(entry)
+    return [e.obj for e in sorted(found, key=lambda e: e.seq)]
+
+
 # ---------------------------------------------------------------------------------------------------
 class ReplicaSetController:
+    """Syncs the ReplicaSets whose object or pods were written since the last pass (all of them when the
+    clock moved): a ReplicaSet nothing touched at an unchanged time would come out the same."""
+
     def __init__(self) -> None:
         self._creator = _PodCreator()
+        self._feed = ChangeFeed()
+        self._owners = _OwnerIndex("ReplicaSet")  # pod -> the ReplicaSet controlling it, as last seen
 
     def reconcile(self, cluster: Cluster) -> None:
+        store = cluster.store
+        rs_rt, pod_rt = cluster.rt("ReplicaSet"), cluster.rt("Pod")
+        changes = self._feed.take(cluster)
+        if changes is None:
+            self._owners.follow(self._feed.written, store.entries(pod_rt), pod_rt)
+            self._full(cluster)
+            return
+        dirty: dict[str, tuple[str, str]] = {}
+        for event in changes:
+            if event.rtype.key == rs_rt.key:
+                meta = event.obj["metadata"]
+                dirty[meta["uid"]] = (meta["namespace"], meta["name"])
+            elif event.rtype.key == pod_rt.key:
+                dirty.update(self._owners.update(event))
+        for rs in _written_owners(store, rs_rt, dirty):
+            if rs["metadata"].get("deletionTimestamp"):
+                continue
+            uid = rs["metadata"]["uid"]
+            pods = [p for p in store.dependents(pod_rt, uid) if uid in _controllers(p, "ReplicaSet")]
+            self._sync(cluster, rs, [p for p in pods if pod_active(p)])
+
+    def _full(self, cluster: Cluster) -> None:
         store = cluster.store
         rs_rt, pod_rt = cluster.rt("ReplicaSet"), cluster.rt("Pod")
         pods_by_owner: dict[str, list[dict]] = {}
@@ -192,24 +284,28 @@ class ReplicaSetController:
         for rs in store.list(rs_rt):
             if rs["metadata"].get("deletionTimestamp"):
                 continue
-            pods = [p for p in pods_by_owner.get(rs["metadata"]["uid"], []) if pod_active(p)]
-            want = int((rs.get("spec") or {}).get("replicas", 1))
-            before = store.resource_version
-            if len(pods) < want:
-                for _ in range(want - len(pods)):
-                    if not self._creator.create(cluster, rs, new_pod_from_template(rs["spec"]["template"], rs)):
-                        break
-            elif len(pods) > want:
-                for pod in sorted(pods, key=_pod_delete_rank)[: len(pods) - want]:
-                    _delete_pod(cluster, rs, pod)
-            if store.resource_version != before:  # pods came or went: count them afresh
-                ns = rs["metadata"]["namespace"]
-                pods = [
-                    p
-                    for p in store.dependents(pod_rt, rs["metadata"]["uid"])
-                    if p["metadata"]["namespace"] == ns and owned_by(p, rs) and pod_active(p)
-                ]
-            self._status(cluster, rs, pods)
+            self._sync(cluster, rs, [p for p in pods_by_owner.get(rs["metadata"]["uid"], []) if pod_active(p)])
+
+    def _sync(self, cluster: Cluster, rs: dict, pods: list[dict]) -> None:
+        store = cluster.store
+        pod_rt = cluster.rt("Pod")
+        want = int((rs.get("spec") or {}).get("replicas", 1))
+        before = store.resource_version
+        if len(pods) < want:
+            for _ in range(want - len(pods)):
+                if not self._creator.create(cluster, rs, new_pod_from_template(rs["spec"]["template"], rs)):
+                    break
+        elif len(pods) > want:
+            for pod in sorted(pods, key=_pod_delete_rank)[: len(pods) - want]:
+                _delete_pod(cluster, rs, pod)
+        if store.resource_version != before:  # pods came or went: count them afresh
+            ns = rs["metadata"]["namespace"]
+            pods = [
+                p
+                for p in store.dependents(pod_rt, rs["metadata"]["uid"])
+                if p["metadata"]["namespace"] == ns and owned_by(p, rs) and pod_active(p)
+            ]
+        self._status(cluster, rs, pods)
 
     def _status(self, cluster: Cluster, rs: dict, pods: list[dict]) -> None:
         ready = sum(1 for p in pods if pod_ready(p))
@@ -236,9 +332,41 @@ class ReplicaSetController:
 
 # ---------------------------------------------------------------------------------------------------
 class DeploymentController:
+    """Syncs the Deployments whose object or ReplicaSets were written since the last pass (and Recreate
+    ones whose namespace's pods were); all of them when the clock moved."""
+
+    def __init__(self) -> None:
+        self._feed = ChangeFeed()
+        self._owners = _OwnerIndex(None)  # ReplicaSet -> its owners (the Deployment), as last seen
+
     def reconcile(self, cluster: Cluster) -> None:
         store = cluster.store
-        for dep in store.list(cluster.rt("Deployment")):
+        dep_rt, rs_rt, pod_rt = cluster.rt("Deployment"), cluster.rt("ReplicaSet"), cluster.rt("Pod")
+        changes = self._feed.take(cluster)
+        if changes is None:
+            self._owners.follow(self._feed.written, store.entries(rs_rt), rs_rt)
+            for dep in store.list(dep_rt):
+                if not dep["metadata"].get("deletionTimestamp"):
+                    self._sync(cluster, dep)
+            return
+        dirty: dict[str, tuple[str, str]] = {}
+        pods_written: set[str] = set()  # namespaces
+        for event in changes:
+            key = event.rtype.key
+            meta = event.obj["metadata"]
+            if key == dep_rt.key:
+                dirty[meta["uid"]] = (meta["namespace"], meta["name"])
+            elif key == rs_rt.key:
+                dirty.update(self._owners.update(event))
+            elif key == pod_rt.key:
+                pods_written.add(meta.get("namespace", ""))
+        for ns in pods_written:
+            # A Recreate rollout waits for the old pods to go: any pod write in its namespace may matter.
+            for entry in store.entries(dep_rt, ns):
+                dep = entry.obj
+                if ((dep.get("spec") or {}).get("strategy") or {}).get("type") == "Recreate":
+                    dirty[dep["metadata"]["uid"]] = (ns, dep["metadata"]["name"])
+        for dep in _written_owners(store, dep_rt, dirty):
             if not dep["metadata"].get("deletionTimestamp"):
                 self._sync(cluster, dep)
 

@@ -1,0 +1,144 @@
+"""After any write, the controllers that work from the store's change log leave the cluster where a full
+walk of it would: a fresh set of controllers, whose first pass walks everything, finds nothing to do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client
+
+from orchestrator.sim.bench import bench_namespace, build_app_cluster
+from orchestrator.sim.clock import Clock
+from orchestrator.sim.cluster import Cluster
+from orchestrator.sim.controllers.endpoints import EndpointsController
+from orchestrator.sim.controllers.endpointslices import EndpointSliceController
+from orchestrator.sim.controllers.scheduler import Scheduler
+from orchestrator.sim.controllers.workloads import DeploymentController, ReplicaSetController
+from orchestrator.sim.runner import SimulatorServer
+from orchestrator.sim.scenario import ScenarioError, load_scenario
+from orchestrator.sim.store import Store
+
+NS = bench_namespace(0)
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[SimulatorServer, client.ApiClient]]:
+    server = SimulatorServer(build_app_cluster(600))  # six apps of ten pods in each namespace
+    server.start_thread()
+    api = client.ApiClient(server.client_configuration())
+    try:
+        yield server, api
+    finally:
+        api.close()
+        server.stop()
+
+
+def _writes_a_full_walk_would_make(cluster: Cluster) -> int:
+    """Run fresh controllers (their first pass walks the whole cluster); how many writes they make."""
+    before = cluster.store.resource_version
+    for controller in (
+        DeploymentController(),
+        ReplicaSetController(),
+        Scheduler(),
+        EndpointsController(),
+        EndpointSliceController(),
+    ):
+        controller.reconcile(cluster)
+    return cluster.store.resource_version - before
+
+
+def _pod_names(api: client.ApiClient, app: str) -> list[str]:
+    pods = client.CoreV1Api(api).list_namespaced_pod(NS, label_selector=f"app.kubernetes.io/name={app}").items
+    return sorted(p.metadata.name for p in pods if not p.metadata.deletion_timestamp)
+
+
+def _addresses(api: client.ApiClient, service: str) -> list[str]:
+    ep = client.CoreV1Api(api).read_namespaced_endpoints(service, NS)
+    return sorted(a.target_ref.name for s in ep.subsets or [] for a in s.addresses or [])
+
+
+def test_each_kind_of_write_leaves_nothing_for_a_full_walk(served: tuple[SimulatorServer, client.ApiClient]) -> None:
+    server, api = served
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    first = _pod_names(api, "app-000")[0]
+    writes: list[tuple[str, Callable[[], object]]] = [
+        # A pod relabelled out of its Service, and one deleted (its ReplicaSet replaces it).
+        (
+            "relabel",
+            lambda: core.patch_namespaced_pod(first, NS, {"metadata": {"labels": {"app.kubernetes.io/name": "x"}}}),
+        ),
+        ("delete pod", lambda: core.delete_namespaced_pod(_pod_names(api, "app-001")[0], NS)),
+        ("scale up", lambda: apps.patch_namespaced_deployment_scale("app-002", NS, {"spec": {"replicas": 4}})),
+        ("scale down", lambda: apps.patch_namespaced_deployment_scale("app-003", NS, {"spec": {"replicas": 1}})),
+        (
+            "retarget",
+            lambda: core.patch_namespaced_service(
+                "app-004", NS, {"spec": {"selector": {"app.kubernetes.io/name": "app-005"}}}
+            ),
+        ),
+        ("delete service", lambda: core.delete_namespaced_service("app-005", NS)),
+        ("hand-edit endpoints", lambda: core.patch_namespaced_endpoints("app-000", NS, {"subsets": []})),
+        (
+            "new template",
+            lambda: apps.patch_namespaced_deployment(
+                "app-001", NS, {"spec": {"template": {"metadata": {"annotations": {"v": "2"}}}}}
+            ),
+        ),
+    ]
+    for what, write in writes:
+        write()
+        assert server.call(lambda: _writes_a_full_walk_would_make(server.cluster)) == 0, what
+    # And what a reader sees right after those writes is the end state.
+    assert first not in _addresses(api, "app-000")
+    assert _addresses(api, "app-000") == [n for n in _pod_names(api, "app-000")]
+    assert _addresses(api, "app-004") == _pod_names(api, "app-005")
+    assert len(_pod_names(api, "app-002")) == 4
+    assert len(_pod_names(api, "app-003")) == 1
+    server.advance(60)
+    assert server.call(lambda: _writes_a_full_walk_would_make(server.cluster)) == 0
+
+
+def test_the_label_index_answers_as_a_scan_in_list_order() -> None:
+    store = Store(Clock(start=0.0))
+    store.create(store.rtype("Namespace"), {"metadata": {"name": "a"}})
+    pod = store.rtype("Pod")
+    for i in range(12):
+        labels = {"app": "web" if i % 2 else "db", "tier": str(i % 3)}
+        store.create(pod, {"metadata": {"name": f"p{i}", "namespace": "a", "labels": labels}, "spec": {}})
+    store.mutate(pod, "a", "p1", lambda o: o["metadata"]["labels"].update(app="db"))
+    store.mutate(pod, "a", "p2", lambda o: o["metadata"]["labels"].update(app="web"))
+    store.delete(pod, "a", "p3")
+    store.create(pod, {"metadata": {"name": "p3", "namespace": "a", "labels": {"app": "web", "tier": "0"}}})
+
+    for wanted in ({"app": "web"}, {"app": "db", "tier": "1"}, {"tier": "0"}, {"app": "none"}):
+        scan = [
+            o["metadata"]["name"] for o in store.list(pod, "a") if wanted.items() <= o["metadata"]["labels"].items()
+        ]
+        assert [e.obj["metadata"]["name"] for e in store.labelled(pod, "a", wanted)] == scan
+    assert store.labelled(pod, "elsewhere", {"app": "web"}) == []
+
+
+def test_an_application_runs_at_the_replica_count_its_scenario_asks(tmp_path: Path) -> None:
+    doc = {
+        "apiVersion": "sim.sre-agent.dev/v1alpha1",
+        "kind": "Scenario",
+        "metadata": {"name": "bigger"},
+        "spec": {"applications": [{"name": "book-info", "options": {"replicas": 3}}], "warmup": 60},
+    }
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    cluster = Cluster()
+    load_scenario(cluster, path)
+    deployments = cluster.store.list(cluster.rt("Deployment"), "book-info")
+    assert deployments
+    for dep in deployments:
+        assert dep["spec"]["replicas"] == 3
+        assert dep["status"].get("readyReplicas") == 3, dep["metadata"]["name"]
+
+    doc["spec"]["applications"][0]["options"]["replicas"] = "many"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ScenarioError, match=r"spec.applications\[0\].options.replicas"):
+        load_scenario(Cluster(), path)
