@@ -137,7 +137,8 @@ def test_two_replicas_claim_each_incident_once(tmp_path: Path) -> None:
             for name in names:
                 cluster.create(name, summary=SUMMARY)
             ended = ("Resolved", "Escalated", "Failed", "NoFault")
-            assert wait_until(lambda: all(phase(cluster.get(n)) in ended for n in names))
+            # Three runs one after the other: allow for a busy machine.
+            assert wait_until(lambda: all(phase(cluster.get(n)) in ended for n in names), timeout=400)
             statuses = [cluster.get(n)["status"] for n in names]
         assert {s["claim"]["attempt"] for s in statuses} == {1}
         assert {s["claim"]["holder"] for s in statuses} <= {one.holder, two.holder}
@@ -155,7 +156,8 @@ def test_incidents_on_the_same_namespace_run_one_after_the_other(tmp_path: Path)
             for name in names:
                 cluster.create(name, summary=SUMMARY)
             ended = ("Resolved", "Escalated", "Failed", "NoFault")
-            assert wait_until(lambda: all(phase(cluster.get(n)) in ended for n in names))
+            # Three runs one after the other: allow for a busy machine.
+            assert wait_until(lambda: all(phase(cluster.get(n)) in ended for n in names), timeout=400)
             statuses = sorted((cluster.get(n)["status"] for n in names), key=lambda s: s["claim"]["claimedAt"])
         # Three workers were free, but two runs changing otel-demo at once would undo each other's fixes.
         assert sum(len(s.get("mitigation") or []) for s in statuses) == 1

@@ -234,7 +234,7 @@ class SlackStub:
 
     # ----------------------------------------------------------------------------------------- reading
 
-    async def wait_for(self, found: Callable[[], Any], timeout: float = 60.0) -> Any:
+    async def wait_for(self, found: Callable[[], Any], timeout: float = 180.0) -> Any:
         deadline = time.monotonic() + timeout
         while True:
             value = found()
