@@ -91,8 +91,9 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
 
 def check_output(output: str, plain: str = "text") -> None:
     """-o is the plain rendering (text or table), json or yaml, for every command."""
-    if output not in (plain, "json", "yaml"):
-        fail(f"-o must be {plain}, json or yaml, not {output!r}")
+    choices = list(dict.fromkeys((plain, "json", "yaml")))
+    if output not in choices:
+        fail(f"-o must be {', '.join(choices[:-1])} or {choices[-1]}, not {output!r}")
 
 
 def print_structured(output: str, doc: Any) -> bool:
@@ -660,8 +661,7 @@ def schema_incident() -> None:
 def crd_command(output: Annotated[str, typer.Option("--output", "-o", help="yaml or json")] = "yaml") -> None:
     """Print the Incident CustomResourceDefinition (for `kubectl apply -f -`), generated from the same
     models as incident.yaml."""
-    if output not in ("yaml", "json"):
-        fail(f"-o must be yaml or json, not {output!r}")
+    check_output(output, "yaml")
     from .operator.crd import render_crd
 
     typer.echo(render_crd(output), nl=False)
@@ -746,10 +746,10 @@ RunsDirOpt = Annotated[
 ]
 ModelOpt = Annotated[
     str | None,
-    typer.Option("--model", envvar="SRE_AGENT_MODEL", help="The model for every run (overrides spec.model)."),
+    typer.Option("--model", envvar=MODEL_ENV, help="The model for every run (overrides spec.model)."),
 ]
 BaseUrlOpt = Annotated[
-    str | None, typer.Option("--base-url", envvar="SRE_AGENT_BASE_URL", help="OpenAI-compatible server for the model.")
+    str | None, typer.Option("--base-url", envvar=BASE_URL_ENV, help="OpenAI-compatible server for the model.")
 ]
 
 

@@ -16,20 +16,25 @@ from .snapshot import Scope, Snapshot
 MAX_RULES = 3  # rules quoted from the failing group
 
 
+def reports_on(alert: dict, namespace: str | None, name: str | None, uid: str = "") -> bool:
+    """Whether an alert's `rule_group` (`FILE;GROUP`) is a rule file of that PrometheusRule: the operator
+    names it `<namespace>-<name>-<uid>.yaml` (any uid when none is given)."""
+    file = str((alert.get("labels") or {}).get("rule_group") or "").partition(";")[0]
+    stem = file.rsplit("/", 1)[-1].removesuffix(".yaml")
+    return bool(file) and (stem == f"{namespace}-{name}-{uid}" if uid else stem.startswith(f"{namespace}-{name}-"))
+
+
 @analyzer("PrometheusRule")
 def failing_rules(reads: Snapshot, scope: Scope) -> list[Finding]:
     """PrometheusRules whose rule group an alert reports failing to evaluate (rule_group label)."""
     out: dict[str, Finding] = {}
     for alert in reads.alerts:
         labels = alert.get("labels") or {}
-        file, _, group = str(labels.get("rule_group") or "").partition(";")
-        if not file:
-            continue
-        base = file.rsplit("/", 1)[-1].removesuffix(".yaml")
+        group = str(labels.get("rule_group") or "").partition(";")[2]
         for ns in scope.namespaces:
             for rule in reads.of("PrometheusRule", ns):
                 uid = meta(rule).get("uid") or ""
-                if not uid or base != f"{ns}-{name_of(rule)}-{uid}" or name_of(rule) in out:
+                if not uid or not reports_on(alert, ns, name_of(rule), uid) or name_of(rule) in out:
                     continue
                 evidence = [
                     f"alert {alert.get('name') or labels.get('alertname')}: rule_group={quote(labels['rule_group'], 160)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..tools.kinds import WORKLOAD_KINDS
 from .common import condition, event_lines, meta, name_of, ns_of, owner_ref, quote
 from .finding import Finding
 from .registry import analyzer
@@ -198,9 +199,6 @@ def _unschedulable_cause(message: str) -> str:
             if needle in reason.lower():
                 return cause
     return _fallback_cause(message)
-
-
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 
 def _selector_fix(reads: Snapshot, pod: dict, owner: str | None) -> dict | None:

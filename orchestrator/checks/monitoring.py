@@ -8,22 +8,18 @@ the monitoring stack's namespace, not the rule's), it counts.
 
 from __future__ import annotations
 
+from ..analyzers.monitoring import reports_on
 from .alerts import describe, firing
 from .registry import Context, Outcome, check
 from .targets import Target
 from .text import count, listed
 
 
-def about(alert: dict, namespace: str | None, name: str | None) -> bool:
-    file = str((alert.get("labels") or {}).get("rule_group") or "").partition(";")[0]
-    return bool(file) and file.rsplit("/", 1)[-1].startswith(f"{namespace}-{name}-")
-
-
 @check("rules_evaluate", kinds={"PrometheusRule"})
 def rules_evaluate(ctx: Context, target: Target | None, alert: str | None) -> Outcome:
     """No firing alert (in any namespace) reports a rule group of the PrometheusRule failing to evaluate."""
     assert target is not None
-    failing = [a for a in ctx.reads.alerts() if firing(a) and about(a, target.namespace, target.name)]
+    failing = [a for a in ctx.reads.alerts() if firing(a) and reports_on(a, target.namespace, target.name)]
     value = {"failing": [describe(a) for a in failing]}
     if failing:
         return Outcome(

@@ -89,7 +89,6 @@ class ModelCalled(RunEvent):
 class Submitted(RunEvent):
     submission: str
     ends_state: bool
-    summary: str | None = None  # the submission's own one-line summary (a diagnosis's root cause), if any
     content: Mapping[str, Any] = field(default_factory=dict)  # as submitted (a mitigation may still refuse it)
 
 
@@ -172,13 +171,11 @@ def typed(ev: Event) -> RunEvent | None:
         return ModelCalled(**base, tokens=int(prompt) + int(d.get("completion_tokens") or 0))
     if ev.kind == "submission":
         content = d.get("content")
-        summary = content.get("summary") if isinstance(content, dict) else None
         return Submitted(
             **base,
             submission=d["submission"],
             ends_state=bool(d.get("ends_state")),
-            summary=summary if isinstance(summary, str) else None,
-            content=d["content"] if isinstance(d.get("content"), dict) else {},
+            content=content if isinstance(content, dict) else {},
         )
     if ev.kind == "clarification":
         return Clarification(

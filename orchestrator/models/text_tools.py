@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
@@ -27,14 +28,7 @@ def parse_call(text: str, offered: frozenset[str] | set[str]) -> tuple[str, dict
     """The tool call a reply's text holds, or None. A fenced object is preferred, else the first JSON object
     in the text; it must name an offered tool and carry its arguments as an object (absent means none)."""
     text = text[:MAX_SCAN_CHARS]
-    candidates = [m.group(1) for m in FENCE.finditer(text)] + list(_objects(text))
-    for raw in candidates:
-        try:
-            doc = json.loads(raw)
-        except ValueError:
-            continue
-        if not isinstance(doc, dict):
-            continue
+    for doc in _documents(text):
         name = doc.get("name") or doc.get("tool")
         args = doc.get("arguments", doc.get("args", doc.get("parameters", {})))
         if isinstance(args, str):  # some models send the arguments as a JSON string, as the API does
@@ -47,28 +41,18 @@ def parse_call(text: str, offered: frozenset[str] | set[str]) -> tuple[str, dict
     return None
 
 
-def _objects(text: str) -> list[str]:
-    """Every balanced top-level `{...}` span of the text (strings and escapes respected)."""
-    out, depth, start, in_string, escaped = [], 0, -1, False, False
-    for i, ch in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"' and depth:
-            in_string = True
-        elif ch == "{":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif ch == "}" and depth:
-            depth -= 1
-            if depth == 0:
-                out.append(text[start : i + 1])
-    return out
+def _documents(text: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects of the text: those in ```json fences first, then any object starting at a `{`
+    (the standard decoder reads each one; an inner object is read after the one holding it)."""
+    decoder = json.JSONDecoder()
+    fenced = [m.group(1) for m in FENCE.finditer(text)]
+    for raw, start in [(f, 0) for f in fenced] + [(text, m.start()) for m in re.finditer(r"\{", text)]:
+        try:
+            doc, _ = decoder.raw_decode(raw, start)
+        except ValueError:
+            continue
+        if isinstance(doc, dict):
+            yield doc
 
 
 def describe_tools(tools: list[dict[str, Any]]) -> str:

@@ -9,20 +9,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from .status import Claim, IncidentStatus
+from .status import Claim, IncidentStatus, iso, parse_time
 
 DEFAULT_BUDGET_SECONDS = 900  # incident.py's Budget.seconds default, for an object stored without one
-
-
-def parse_time(text: str | None) -> datetime | None:
-    try:
-        return datetime.strptime(text or "", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def iso(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def holder_name() -> str:

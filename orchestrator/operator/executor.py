@@ -142,8 +142,10 @@ async def _run(
     if recorder.status.claim is not None:
         from datetime import UTC, datetime
 
-        deadline = datetime.strptime(recorder.status.claim.deadline, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        timeout = max(1.0, (deadline - datetime.now(UTC)).total_seconds() - 30)
+        from .status import parse_time
+
+        deadline = parse_time(recorder.status.claim.deadline)
+        timeout = max(1.0, (deadline - datetime.now(UTC)).total_seconds() - 30) if deadline else None
     approver = AnnotationApprover(
         recorder, poll_seconds=settings.approval_poll_seconds, timeout_seconds=timeout, cancel=cancel
     )

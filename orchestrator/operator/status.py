@@ -29,8 +29,22 @@ END_PHASES: dict[str, str] = {
 }
 
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # how the status writes its times (RFC 3339, seconds, UTC)
+
+
+def iso(at: datetime) -> str:
+    return at.strftime(TIME_FORMAT)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(text or "", TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(datetime.now(UTC))
 
 
 class Condition(SpecModel):

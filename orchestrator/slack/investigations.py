@@ -45,7 +45,6 @@ class ThreadProgress:
         self.last = 0.0
         self.pending: asyncio.Task[None] | None = None
         self.on_start: list[Any] = []  # called with RunStarted, once the run has its id
-        self.edits = 0
 
     def __call__(self, ev: RunEvent) -> None:
         self.loop.call_soon_threadsafe(self._apply, ev)
@@ -72,7 +71,6 @@ class ThreadProgress:
         text, body = blocks.progress(self.view)
         try:
             await self.client.chat_update(channel=self.channel, ts=self.ts, text=text, blocks=body)
-            self.edits += 1
         except Exception as err:  # Slack unreachable: the run goes on, the next edit may get through
             log.warning("slack_update_failed", error=type(err).__name__)
 

@@ -62,8 +62,8 @@ class RunView:
             self.recent_tools.append(f"{ev.tool}{target}")
         elif isinstance(ev, ModelCalled):
             self.tokens += ev.tokens
-        elif isinstance(ev, Submitted) and ev.summary:
-            self._finding(f"{ev.submission.removeprefix('submit_')}: {ev.summary}")
+        elif isinstance(ev, Submitted) and isinstance(summary := ev.content.get("summary"), str) and summary:
+            self._finding(f"{ev.submission.removeprefix('submit_')}: {summary}")
         elif isinstance(ev, WriteApplied):
             self._finding(f"applied: {ev.change}")
         elif isinstance(ev, WriteProposed):

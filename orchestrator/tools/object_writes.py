@@ -65,10 +65,7 @@ async def patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         why = recreatable(obj)
         if why is not None:
             raise ToolError(f"{who('Pod', namespace, name)} may not change these fields in place, and {why}")
-        summary = f"re-create {who('Pod', namespace, name)}"
-        return await guarded_write(
-            ctx, recreate_change(ctx, "patch", obj, merged(obj, body, patch_type), summary), args
-        )
+        return await guarded_write(ctx, recreate_change(ctx, "patch", obj, merged(obj, body, patch_type)), args)
     ns_flag = f" -n {namespace}" if namespace else ""
 
     def explain(preview: dict) -> tuple[str, str]:

@@ -58,7 +58,7 @@ def manifest(obj: dict) -> dict:
     return out
 
 
-def recreate_change(ctx: ToolContext, action: str, current: dict, new: dict, summary: str) -> Change:
+def recreate_change(ctx: ToolContext, action: str, current: dict, new: dict) -> Change:
     """The Change that deletes `current` and creates `new` under the same name; its revert re-creates the
     Pod as it is now."""
     info = KINDS["Pod"]
@@ -92,7 +92,7 @@ def recreate_change(ctx: ToolContext, action: str, current: dict, new: dict, sum
 
     head = f"re-create bare {who('Pod', namespace, name)} (its spec may not change in place): "
     text = head + "; ".join(lines[:4]) + (f" (+{len(lines) - 4} more)" if len(lines) > 4 else "")
-    return Change(action, info, name, namespace, text or summary, revert, apply, before=current, diff=lines[:30])
+    return Change(action, info, name, namespace, text, revert, apply, before=current, diff=lines[:30])
 
 
 def _has_list(value: Any) -> bool:

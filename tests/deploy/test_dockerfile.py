@@ -49,12 +49,11 @@ def steps() -> list[tuple[str, str]]:
 def test_the_image_runs_sre_agent_as_a_non_root_user(steps: list[tuple[str, str]]) -> None:
     stage = final_stage(steps)
     assert re.match(r"python:3\.1[1-9]-slim", stage[0][1]), stage[0]
-    users = [args for op, args in stage if op == "USER"]
-    assert users, "the final stage sets no USER: it would run as root"
-    uid = users[-1].split(":")[0]
-    assert uid.isdigit() and int(uid) != 0  # numeric, so runAsNonRoot can verify it
+    uid = non_root_uid(stage)
     # The manifests run it as that user.
-    for dep in (o for o in kustomize("in-process") if o["kind"] == "Deployment"):
+    deployments = [o for o in kustomize("in-process") if o["kind"] == "Deployment"]
+    assert deployments
+    for dep in deployments:
         assert str(dep["spec"]["template"]["spec"]["securityContext"]["runAsUser"]) == uid
     (entrypoint,) = [args for op, args in stage if op == "ENTRYPOINT"]
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
@@ -95,7 +94,21 @@ def test_every_copied_path_exists_and_is_in_the_build_context(steps: list[tuple[
     assert not sent(".venv", patterns) and not sent("runs", patterns) and not sent(".git", patterns)
 
 
+def non_root_uid(stage: list[tuple[str, str]]) -> str:
+    """The final stage's user: numeric (so runAsNonRoot can verify it) and not 0; AssertionError otherwise."""
+    users = [args for op, args in stage if op == "USER"]
+    assert users, "the final stage sets no USER: it would run as root"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit() and int(uid) != 0, f"USER {users[-1]} is not a numeric non-root user"
+    return uid
+
+
 def test_the_lint_notices_a_root_image() -> None:
-    rooted = DOCKERFILE.read_text().replace("USER 10001:10001", "USER root")
-    users = [args for op, args in final_stage(instructions(rooted)) if op == "USER"]
-    assert users == ["root"] and not users[-1].split(":")[0].isdigit()
+    assert "USER 10001:10001" in DOCKERFILE.read_text()
+    for user in ("USER root", "USER 0:0"):
+        rooted = DOCKERFILE.read_text().replace("USER 10001:10001", user)
+        with pytest.raises(AssertionError, match="not a numeric non-root user"):
+            non_root_uid(final_stage(instructions(rooted)))
+    unset = DOCKERFILE.read_text().replace("USER 10001:10001", "")
+    with pytest.raises(AssertionError, match="sets no USER"):
+        non_root_uid(final_stage(instructions(unset)))

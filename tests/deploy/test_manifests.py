@@ -176,7 +176,9 @@ def test_writes_are_bound_per_namespace_and_never_to_rbac_or_the_cluster(
 # ================================================================================================ pods
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_pods_run_as_non_root_on_a_read_only_root(rendered: dict[str, list[dict[str, Any]]], overlay: str) -> None:
-    for dep in (o for o in rendered[overlay] if o["kind"] == "Deployment"):
+    deployments = [o for o in rendered[overlay] if o["kind"] == "Deployment"]
+    assert deployments
+    for dep in deployments:
         pod = dep["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
         for c in pod["containers"]:

@@ -129,9 +129,12 @@ async def test_an_unanswered_approval_is_rejected_and_a_running_run_can_be_cance
         await slack.wait_for(
             lambda: [m for m in slack.thread(CHANNEL, "5000.000001") if "*What changed*" in m.shown], 60
         )
-        # a click after the timeout decides nothing
+        # a click after the timeout decides nothing: the clicker is told so, privately, and nothing changes
+        shown = request.shown
         late = await slack.send("interactive", click(APPROVE, request.button(APPROVE) or "gone", "UAPPROVER", request))
         await slack.acked(late)
+        await slack.wait_for(lambda: [e for e in slack.ephemeral if "already answered" in str(e.get("text"))])
+        assert request.shown == shown
 
         await slack.acked(await slack.send("events_api", mention("investigate -n otel-demo again", "5000.000002")))
         await slack.wait_for(
