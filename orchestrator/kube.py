@@ -182,3 +182,22 @@ def _reason(err: BaseException) -> str:
 
 def _one_line(err: object) -> str:
     return " ".join(mask_text(str(err)).split())[:300]  # masked before the cut, which could halve a secret
+
+
+def api_message(err: Any) -> str:
+    """What the API server said in a failed response (an ApiException's body): its Status `message` (or an
+    `error` field), else the body itself; "" when there is none. One line, secrets masked."""
+    body = getattr(err, "body", None)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    if not body:
+        return ""
+    import json
+
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return _one_line(body)
+    if isinstance(doc, dict):
+        return _one_line(doc.get("message") or doc.get("error") or body)
+    return _one_line(doc)

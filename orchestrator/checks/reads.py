@@ -8,7 +8,6 @@ becomes a `ReadError` with one line a human can read: the check that needed the 
 from __future__ import annotations
 
 import builtins
-import contextlib
 import json
 import re
 import threading
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+from ..kube import api_message
 from ..redaction import mask_text
 from ..tools.kinds import KINDS
 
@@ -161,10 +161,7 @@ class Reads:
 
 
 def _api_message(err: Any) -> str:
-    message = ""
-    with contextlib.suppress(TypeError, ValueError, AttributeError):  # not a JSON Status: use the reason
-        message = (json.loads(err.body) or {}).get("message", "")
-    return one_line(f"{err.status} {message or err.reason or ''}".strip())
+    return one_line(f"{err.status} {api_message(err) or err.reason or ''}".strip())
 
 
 def _reason(err: BaseException) -> str:

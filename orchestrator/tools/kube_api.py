@@ -13,6 +13,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from ..kube import api_message
 from .errors import ToolError, one_line
 from .kinds import KINDS, KindInfo, who
 
@@ -233,7 +234,7 @@ def translate(err: Exception, kind: str, name: str | None, namespace: str | None
 
     if isinstance(err, ApiException):
         status = err.status or 0
-        message = _status_message(err)
+        message = api_message(err)
         if status == 404 and name:
             return NotFound(f"{who(kind, namespace, name)} not found")
         if status == 404 and not name and namespace:
@@ -257,21 +258,6 @@ def translate(err: Exception, kind: str, name: str | None, namespace: str | None
     if type(err).__name__ == "ValidationError":  # pydantic: an argument the client would not send
         return ToolError(f"invalid request for {method}: {one_line(str(err), 200)}")
     return ToolError(f"unexpected client error in {method}: {type(err).__name__}: {err}")
-
-
-def _status_message(err: Any) -> str:
-    body = err.body
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    if not body:
-        return ""
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return one_line(body, 300)
-    if isinstance(doc, dict):
-        return one_line(str(doc.get("message") or doc.get("error") or body), 300)
-    return one_line(str(doc), 300)
 
 
 def _short_reason(reason: Any) -> str:

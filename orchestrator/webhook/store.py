@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from ..kube import api_message
 from ..operator.crd import GROUP, PLURAL, VERSION
 from .payload import Notification
 from .record import (
@@ -182,12 +183,7 @@ def _open_for(
 
 
 def _message(err: Any) -> str:
-    import json
-
-    try:
-        return str(json.loads(err.body).get("message", "")) or str(err.reason)
-    except (TypeError, ValueError, AttributeError):
-        return str(err.reason)
+    return api_message(err) or str(err.reason)
 
 
 __all__ = ["Delivery", "IncidentStore", "StoreError", "incident_name"]
