@@ -953,7 +953,7 @@ def operator_execute(
             held = f"run {claim.run_id} of {claim.holder}" if claim else "nobody"
             fail(f"{ref} is not claimed for run {run_id} (its claim: {held})")
     else:
-        if claim is not None and not is_stale(claim, "", 60.0):
+        if claim is not None and not is_stale(claim, ""):
             fail(f"{ref} is claimed by {claim.holder} (run {claim.run_id}); it runs there")
         previous_run = previous_run or (claim.run_id if claim else None)
         status = claimed(obj, status, holder_name(), grace, executor="job")

@@ -28,10 +28,20 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
 
-def is_stale(claim: Claim, holder: str, lease_seconds: float) -> bool:
-    """Whether a claim held by someone else stopped beating for longer than the lease."""
+JOB_HOLDER = "job/"  # a claim the operator made for a Job: holder job/NAME
+LEASE_SECONDS = 60.0  # a claim whose heartbeat stopped this long is taken over
+JOB_START_SECONDS = 300.0  # how long a Job's pod may take to start beating (image pull, scheduling)
+
+
+def is_stale(
+    claim: Claim, holder: str, lease_seconds: float = LEASE_SECONDS, job_start_seconds: float = JOB_START_SECONDS
+) -> bool:
+    """Whether a claim held by someone else stopped beating for longer than the lease (for a Job's claim
+    that never beat yet, longer than its pod may take to start)."""
     if claim.holder == holder:
         return False
+    if claim.holder.startswith(JOB_HOLDER) and claim.renewed_at <= claim.claimed_at:
+        lease_seconds = max(lease_seconds, job_start_seconds)
     last = parse_time(claim.renewed_at) or parse_time(claim.claimed_at)
     return last is None or datetime.now(UTC) - last > timedelta(seconds=lease_seconds)
 

@@ -17,13 +17,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .claims import JOB_HOLDER, JOB_START_SECONDS, LEASE_SECONDS, holder_name, is_overdue, is_stale, new_run_id
 from .claims import budget_seconds as claim_budget
 from .claims import claimed as claim_status
-from .claims import holder_name, is_overdue, is_stale, new_run_id
 from .crd import GROUP, PLURAL, VERSION
 from .executor import ExecutorSettings, execute
 from .incidents import IncidentApi, Ref, scope_of
-from .jobs import JOB_HOLDER, JobTemplate, job_manifest, job_name
+from .jobs import JobTemplate, job_manifest, job_name
 from .status import Claim, IncidentStatus, now_iso
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,11 @@ class OperatorConfig:
     executor: ExecutorSettings
     namespaces: list[str] | None = None  # None: every namespace
     concurrency: int = 2
-    lease_seconds: float = 60.0
+    lease_seconds: float = LEASE_SECONDS
     sweep_seconds: float = 15.0
     grace_seconds: float = 600.0  # beyond an Incident's budget.seconds before its deadline
     jobs: JobTemplate | None = None  # the Job executor; None: runs in this process
-    job_start_seconds: float = 300.0  # how long a Job's pod may take to start beating (image pull, scheduling)
+    job_start_seconds: float = JOB_START_SECONDS
     holder: str = field(default_factory=holder_name)
 
 
@@ -80,10 +80,7 @@ class Controller:
             cancel.set()
 
     def _stale(self, claim: Claim) -> bool:
-        lease = self.config.lease_seconds
-        if claim.holder.startswith(JOB_HOLDER) and claim.renewed_at <= claim.claimed_at:
-            lease = max(lease, self.config.job_start_seconds)  # the Job's pod has not started beating yet
-        return is_stale(claim, self.config.holder, lease)
+        return is_stale(claim, self.config.holder, self.config.lease_seconds, self.config.job_start_seconds)
 
     # -- workers -------------------------------------------------------------------------------------------
     async def worker(self) -> None:

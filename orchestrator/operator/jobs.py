@@ -12,7 +12,6 @@ from typing import Any
 from .incidents import Ref, Target
 
 JOB_LABEL = "sre-agent.dev/incident"
-JOB_HOLDER = "job/"  # a claim the operator made for a Job: holder job/NAME
 RUNS_DIR = "/tmp/runs"  # the pod's emptyDir: the root filesystem is read-only
 
 

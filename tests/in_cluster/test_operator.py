@@ -158,7 +158,9 @@ def test_incidents_on_the_same_namespace_run_one_after_the_other(tmp_path: Path)
             ended = ("Resolved", "Escalated", "Failed", "NoFault")
             # Three runs one after the other: allow for a busy machine.
             assert wait_until(lambda: all(phase(cluster.get(n)) in ended for n in names), timeout=400)
-            statuses = sorted((cluster.get(n)["status"] for n in names), key=lambda s: s["claim"]["claimedAt"])
+            statuses = sorted(
+                (cluster.get(n)["status"] for n in names), key=lambda s: (s["claim"]["claimedAt"], s["finishedAt"])
+            )  # second-resolution stamps tie
         # Three workers were free, but two runs changing otel-demo at once would undo each other's fixes.
         assert sum(len(s.get("mitigation") or []) for s in statuses) == 1
         assert [s["phase"] for s in statuses][0] == "Resolved"
