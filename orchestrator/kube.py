@@ -184,6 +184,21 @@ def _one_line(err: object) -> str:
     return " ".join(mask_text(str(err)).split())[:300]  # masked before the cut, which could halve a secret
 
 
+def server_date(resp: Any) -> float | None:
+    """The API server's clock from a response's Date header (epoch seconds), None without one: a cluster's
+    "now" for ages and recency, which a virtual (simulated) or skewed clock sets apart from this machine's."""
+    from email.utils import parsedate_to_datetime
+
+    headers = getattr(resp, "headers", None)
+    date = headers.get("Date") if headers is not None else None
+    if not date:
+        return None
+    try:
+        return parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
 def api_message(err: Any) -> str:
     """What the API server said in a failed response (an ApiException's body): its Status `message` (or an
     `error` field), else the body itself; "" when there is none. One line, secrets masked."""

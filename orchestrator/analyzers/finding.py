@@ -36,6 +36,7 @@ class Finding:
     # A change the cluster itself justifies ({"action": write tool, "args": {...}, "rationale": why}), or
     # None: analyzers never invent a value (a Secret, a certificate), they only point at one that exists.
     fix: dict[str, Any] | None = None
+    then: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # changes that complete the fix, in order
     remedy: list[str] = dataclasses.field(default_factory=list)  # kubectl lines for a person (remedies.py)
 
     def __post_init__(self) -> None:
@@ -64,5 +65,6 @@ class Finding:
             "analyzer": self.analyzer,
             "explains": list(self.explains),
             "fix": self.fix,
+            "then": list(self.then),
             "remedy": list(self.remedy),
         }

@@ -12,10 +12,10 @@ import json
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote as urlquote
 
+from ..kube import server_date
 from ..tools.redact import secret_sizes
 from .snapshot import Snapshot
 
@@ -88,13 +88,9 @@ class _Http:
             reason = str(getattr(err, "reason", None) or err)
             reason = reason.split(">: ", 1)[-1]  # urllib3 prefixes the repr of its connection object
             raise ReadFailure(f"cannot reach the cluster at {host}: {' '.join(reason.split())[:200]}") from None
-        date = resp.getheader("Date") if hasattr(resp, "getheader") else None
-        if date:
-            try:
-                ts = parsedate_to_datetime(date).timestamp()
-                self.server_time = max(self.server_time or ts, ts)
-            except (TypeError, ValueError):
-                pass
+        ts = server_date(resp)
+        if ts is not None:
+            self.server_time = max(self.server_time or ts, ts)
         return resp.status, resp.data or b""
 
 

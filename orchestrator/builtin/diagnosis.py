@@ -170,7 +170,7 @@ def deeper_cause(diagnosis: dict[str, Any], findings: list[AnalyzerFinding]) -> 
             {"source": cause.object, "target": name, "condition": clip(cause.cause), "effect": f"{name} fails"}
             for name in sorted(roots & set(cause.explains))
         ],
-        "mitigations": [_mitigation(cause)] if cause.fix else [],
+        "mitigations": _mitigations(cause),
     }
 
 
@@ -200,14 +200,21 @@ def derived_fix(diagnosis: dict[str, Any], findings: list[AnalyzerFinding], root
         **diagnosis,
         "summary": clip(f"{f.object}: {f.cause}." + ("" if f.fix else " Escalate to a human; nothing was changed.")),
         "entities": entities,
-        "mitigations": [_mitigation(f)] if f.fix else [],
+        "mitigations": _mitigations(f),
     }
 
 
-def _mitigation(f: AnalyzerFinding) -> dict[str, Any]:
-    assert f.fix is not None
+def _mitigations(f: AnalyzerFinding) -> list[dict[str, Any]]:
+    """The change an analyzer derived from the cluster, then the ones that complete it; none without a fix."""
+    if f.fix is None:
+        return []
     rationale = f"{f.cause}; the analyzers derived this change from the cluster"
-    return {"action": f.fix["action"], "args": dict(f.fix["args"]), "rationale": clip(rationale)}
+    first = {"action": f.fix["action"], "args": dict(f.fix["args"]), "rationale": clip(rationale)}
+    then = [m for m in f.fix.get("then") or [] if isinstance(m, dict) and isinstance(m.get("args"), dict)]
+    rest = [
+        {"action": str(m.get("action")), "args": dict(m["args"]), "rationale": "completes the change"} for m in then
+    ]
+    return [first, *rest]
 
 
 def victims(s: Survey, f: Finding, node: str, entities: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -322,7 +329,7 @@ def analyzer_diagnosis(f: AnalyzerFinding) -> dict[str, Any]:
             + [_affected(name, f) for name in f.explains if name != f.object],
             "propagations": [],
             "alerts_explained": [],
-            "mitigations": [_mitigation(f)],
+            "mitigations": _mitigations(f),
             "checks": ["workload_available", "alerts_cleared"],
         }
     return {

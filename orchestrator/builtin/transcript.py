@@ -34,7 +34,9 @@ class AnalyzerFinding:
     cause: str
     evidence: tuple[str, ...] = ()
     explains: tuple[str, ...] = ()  # the objects whose symptoms this finding is the cause of
-    fix: dict[str, Any] | None = None  # {"action", "args"}: a change the analyzer derived from the cluster
+    # {"action", "args"[, "then": [{"action", "args"}, ...]]}: a change the analyzer derived from the cluster,
+    # and the changes that complete it
+    fix: dict[str, Any] | None = None
 
     @property
     def kind(self) -> str:

@@ -169,7 +169,10 @@ def finding_line(f: dict[str, Any]) -> str:
     if f.get("explains"):
         line += " | explains: " + ", ".join(f["explains"])
     if f.get("fix"):
-        line += " | fix: " + json.dumps({k: f["fix"][k] for k in ("action", "args")}, separators=(",", ":"))
+        fix = {k: f["fix"][k] for k in ("action", "args")}
+        if f.get("then"):  # the changes that complete it, in order
+            fix["then"] = [{k: m[k] for k in ("action", "args")} for m in f["then"]]
+        line += " | fix: " + json.dumps(fix, separators=(",", ":"))
     return line + (f" | evidence: {evidence}" if evidence else "")
 
 

@@ -88,7 +88,7 @@ async def _job_pods(ctx: ToolContext, job: dict) -> list[dict[str, Any]]:
     selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
     pods = await ctx.kube.list(KINDS["Pod"], job["metadata"].get("namespace"), label_selector=selector)
     pods.sort(key=lambda p: parse_time(p["metadata"].get("creationTimestamp")) or 0.0, reverse=True)
-    now = cluster_now(pods)
+    now = cluster_now(pods, ctx.kube.server_time)
     rows = []
     for pod in pods[:MAX_PODS]:
         row = pod_row(pod, None, now)

@@ -72,7 +72,7 @@ async def pod_rows(ctx: ToolContext, namespace: str | None, selector: str | None
         ctx.kube.list(KINDS["Pod"], namespace, label_selector=selector), ctx.kube.list(KINDS["ReplicaSet"], namespace)
     )
     owners = replica_set_owners(sets)
-    now = cluster_now(pods)
+    now = cluster_now(pods, ctx.kube.server_time)
     rows = []
     for pod in pods:
         row = pod_row(pod, owner_of(pod, owners), now)

@@ -13,7 +13,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from ..kube import api_message
+from ..kube import api_message, server_date
 from .errors import ToolError, one_line
 from .kinds import KINDS, KindInfo, who
 
@@ -33,6 +33,7 @@ class KubeApi:
         self.api_client = api_client
         self.timeout = timeout
         self._apis: dict[str, Any] = {}
+        self.server_time: float | None = None  # the API server's clock, as its latest answer gave it
 
     # ------------------------------------------------------------------ reads
     async def get(self, kind: KindInfo, name: str, namespace: str | None = None) -> dict:
@@ -133,7 +134,7 @@ class KubeApi:
                 raise ApiException(http_resp=resp)
             return resp
 
-        resp = await self._run(call, kind, name, namespace, f"{method} /{path.lstrip('/')}")
+        resp = self._clocked(await self._run(call, kind, name, namespace, f"{method} /{path.lstrip('/')}"))
         try:
             return json.loads(resp.data or b"{}")
         except ValueError as err:
@@ -195,11 +196,17 @@ class KubeApi:
         return {"_preload_content": False, "_request_timeout": self.timeout}
 
     async def _json(self, kind: KindInfo, name: str | None, namespace: str | None, method: str, *args, **kw) -> dict:
-        resp = await self._call(kind, name, namespace, method, *args, **kw)
+        resp = self._clocked(await self._call(kind, name, namespace, method, *args, **kw))
         try:
             return json.loads(resp.data or b"{}")
         except ValueError as err:
             raise ToolError(f"the API server sent a response that is not JSON for {method}: {err}") from err
+
+    def _clocked(self, resp: Any) -> Any:
+        ts = server_date(resp)
+        if ts is not None:
+            self.server_time = max(self.server_time or ts, ts)
+        return resp
 
     async def _call(self, kind: KindInfo, name: str | None, namespace: str | None, method: str, *args, **kw) -> Any:
         fn = getattr(self._api(kind.api), method)

@@ -1,4 +1,5 @@
-"""Write tools for other objects: patch, delete_pod, delete_resource, uncordon, restore_service.
+"""Write tools for other objects: patch, delete_pod, delete_failed_pods, delete_resource, uncordon,
+restore_service.
 
 A patch of a bare, unscheduled Pod that the API server refuses because a Pod's spec may not change in place
 re-creates the Pod with the patched spec (`pod_recreate.py`), as `kubectl replace --force` would.
@@ -22,6 +23,7 @@ from .errors import ToolError
 from .history import ROLLOUT_KINDS
 from .kinds import KINDS, KindInfo, ref, resolve_kind, split_object, who
 from .pod_recreate import IMMUTABLE_POD_FIELDS, manifest, merged, recreatable, recreate_change
+from .rows import owner_of, replica_set_owners
 from .schema import params, prop
 from .spec import ToolSpec
 from .writes import Change, guarded_write, kubectl_kind, nothing_to_change, refuse, screen
@@ -102,6 +104,48 @@ async def _immutable(
 
 async def delete_pod(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     return await _delete(ctx, KINDS["Pod"], args["name"], args["namespace"], "delete_pod", args)
+
+
+async def delete_failed_pods(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    """Delete a workload's pods in phase Failed (evicted, or ended with an error): no controller counts or
+    replaces them, and kube-state-metrics reports each as not ready (KubePodNotReady) until it is deleted, as
+    `kubectl delete pod --field-selector=status.phase=Failed` would. One change to the workload's pods: it
+    counts as one object toward the run's limit, and nothing that runs is touched."""
+    info = resolve_kind(args["kind"])
+    if info.kind not in ROLLOUT_KINDS + ("Job",):
+        raise ToolError(f"kind must be a Deployment, StatefulSet, DaemonSet or Job, not {info.kind}")
+    name, namespace = args["name"], args["namespace"]
+    workload = await ctx.kube.get(info, name, namespace)
+    owners = (
+        replica_set_owners(await ctx.kube.list(KINDS["ReplicaSet"], namespace)) if info.kind == "Deployment" else {}
+    )
+    failed = [
+        pod
+        for pod in await ctx.kube.list(KINDS["Pod"], namespace, field_selector="status.phase=Failed")
+        if (pod.get("status") or {}).get("phase") == "Failed" and owner_of(pod, owners) == f"{info.kind}/{name}"
+    ]
+    if not failed:
+        raise nothing_to_change(f"{who(info.kind, namespace, name)} has no pod in phase Failed")
+    names = sorted(p["metadata"]["name"] for p in failed)
+    reasons = sorted({str(reason) for p in failed if (reason := (p.get("status") or {}).get("reason"))})
+    why = f" ({', '.join(reasons)})" if reasons else ""
+    summary = (
+        f"delete {len(names)} failed pods of {who(info.kind, namespace, name)}{why}: "
+        + ", ".join(names[:5])
+        + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
+    )
+
+    async def apply(dry_run: bool) -> dict:
+        for pod_name in names:
+            await ctx.kube.delete(KINDS["Pod"], pod_name, namespace, dry_run)
+        return workload
+
+    revert = "nothing to undo: the pods had terminated and nothing ran in them (their last status is in the trace)"
+    change = Change(
+        "delete_failed_pods", info, name, namespace, summary, revert, apply, before=workload,
+        diff=[f"Pod/{n}: deleted" for n in names][:30],
+    )  # fmt: skip
+    return await guarded_write(ctx, change, args)
 
 
 async def delete_resource(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -242,6 +286,17 @@ TOOLS = [
         category="delete",
         revert="nothing when its controller re-creates it, else kubectl create of its manifest",
         changes="Pod/{name}",
+    ),
+    ToolSpec(
+        "delete_failed_pods",
+        "Delete a workload's pods in phase Failed (Evicted, Error), which alert as not ready until deleted.",
+        params(["kind", "name", "namespace"], kind=prop("string", "workload kind"), name=_NAME, namespace=_NS),
+        "write",
+        delete_failed_pods,
+        order=115,
+        category="delete",
+        revert="nothing: the pods had terminated",
+        changes="{kind}/{name}",
     ),
     ToolSpec(
         "uncordon",

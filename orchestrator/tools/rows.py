@@ -22,10 +22,10 @@ def parse_time(text: str | None) -> float | None:
         return None
 
 
-def cluster_now(objects: list[dict]) -> float:
-    """The cluster's "now": the wall clock, or later if the objects carry later times (a simulated clock
-    running ahead of the wall clock must not produce negative ages)."""
-    newest = time.time()
+def cluster_now(objects: list[dict], server_time: float | None = None) -> float:
+    """The cluster's "now": the API server's clock when it gave it (a simulated clock runs apart from this
+    machine's), else the wall clock; later if the objects carry later times (no negative ages)."""
+    newest = time.time() if server_time is None else server_time
     for obj in objects:
         meta = obj.get("metadata") or {}
         for stamp in (meta.get("creationTimestamp"), (obj.get("status") or {}).get("startTime")):

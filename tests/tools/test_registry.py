@@ -142,7 +142,7 @@ def test_each_role_is_offered_the_schema_tokens_the_calibration_was_measured_wit
         )
 
     assert {role: cost(role) for role in ("investigator", "planner", "verifier")} == {
-        "investigator": 3417,
+        "investigator": 3553,
         "planner": 595,
         "verifier": 1389,
     }

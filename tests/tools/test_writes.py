@@ -399,3 +399,38 @@ async def test_patch_does_not_re_create_what_an_owner_or_a_node_holds(cluster: C
     r = await tb.call("patch", {"kind": "pod", "name": "waiting", "namespace": NS, "patch": ops, "patch_type": "json"})
     assert not r.ok and "takes a merge patch" in r.error
     assert cluster.core.read_namespaced_pod("waiting", NS).spec.node_selector == {"disk": "nvme"}
+
+
+# ---------------------------------------------------------------------------------------------- failed pods
+def failing_job(cluster: Cluster, name: str) -> None:
+    """A Job whose pods exit 1: with backoffLimit 1 it leaves two pods in phase Failed, as a real one would."""
+    container = {"name": "task", "image": "busybox:1.36", "command": ["sh", "-c", "exit 1"]}
+    template = {"spec": {"restartPolicy": "Never", "containers": [container]}}
+    cluster.batch.create_namespaced_job(
+        NS, {"metadata": {"name": name}, "spec": {"backoffLimit": 1, "template": template}}
+    )
+
+
+async def test_delete_failed_pods_deletes_only_that_workloads_terminated_pods(cluster: Cluster) -> None:
+    tb = cluster.toolbox(ActionPolicy(mode="auto", allowed_actions={"delete_failed_pods"}))
+    failing_job(cluster, "import")
+    none = await tb.call("delete_failed_pods", {"kind": "Job", "name": "import", "namespace": NS})
+    assert not none.ok and none.error == f"nothing to change: job {NS}/import has no pod in phase Failed"
+    failing_job(cluster, "export")
+    cluster.advance(120)
+    failed = {p.metadata.name for p in cluster.core.list_namespaced_pod(NS, field_selector="status.phase=Failed").items}
+    mine = sorted(n for n in failed if n.startswith("import-"))
+    assert len(mine) == 2 and len(failed) == 4
+
+    r = await tb.call("delete_failed_pods", {"kind": "job", "name": "import", "namespace": NS})
+    applied(r, "delete_failed_pods", f"{NS}/Job/import")
+    assert r.write["change"] == f"delete 2 failed pods of job {NS}/import: {', '.join(mine)}"
+    assert r.write["revert"].startswith("nothing to undo")
+    left = {p.metadata.name for p in cluster.core.list_namespaced_pod(NS).items}
+    assert not left & set(mine) and failed - set(mine) <= left  # the other Job's records are left
+
+
+async def test_delete_failed_pods_is_refused_for_a_kind_without_pods_of_its_own(cluster: Cluster) -> None:
+    tb = cluster.toolbox(ActionPolicy(mode="auto"))
+    r = await tb.call("delete_failed_pods", {"kind": "Service", "name": "cart", "namespace": NS})
+    assert not r.ok and "kind must be a Deployment, StatefulSet, DaemonSet or Job, not Service" in (r.error or "")
