@@ -12,7 +12,6 @@ written even when the run fails.
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cluster import ClusterSession, unreachable
+from ..incident import name_part
 from ..logs import run_logger
 from ..machines import UNGUARDED, load_machine
 from ..models import canonical_model
@@ -73,10 +73,6 @@ def _claim(out_dir: Path, run_id: str, model: str) -> Trace:
         raise OutputDirError(f"run directory {out_dir}: cannot write there ({err.strerror or err})") from None
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:40] or "incident"
-
-
 class _Run:
     """One run: its trace, log and state record, and the loop that walks its machine."""
 
@@ -98,7 +94,7 @@ class _Run:
         self.machine = load_machine(self.model_class if options.mitigations else UNGUARDED)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         # The suffix keeps two runs of one incident started in the same second apart.
-        self.run_id = f"{stamp}-{_slug(incident.metadata.name)}-{secrets.token_hex(2)}"
+        self.run_id = f"{stamp}-{name_part(incident.metadata.name) or 'incident'}-{secrets.token_hex(2)}"
         self.out_dir = options.output_dir or options.runs_dir / self.run_id
         self.trace = _claim(self.out_dir, self.run_id, self.model)
         if events is not None:

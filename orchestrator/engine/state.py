@@ -26,6 +26,14 @@ EXIT_NO_FAULT = 4  # nothing wrong found; nothing changed
 EXIT_CLUSTER = 5  # the cluster does not answer (or refuses the credentials), or a scope namespace is missing
 EXIT_MODEL = 6  # the model does not answer, refuses, or its replies cannot be read, after retries
 Clarifier = Callable[[str, list[str]], Awaitable[str | None]]
+
+
+def root_causes(diagnosis: dict[str, Any] | None) -> list[str]:
+    """The root-cause entities of a diagnosis (submit_diagnosis's; those marked contributing_factor)."""
+    entities = (diagnosis or {}).get("entities") or []
+    return [str(e.get("name")) for e in entities if isinstance(e, dict) and e.get("contributing_factor")]
+
+
 Step = tuple[str, dict[str, Any]]  # what a state handler returns: the machine's trigger and why
 
 
@@ -168,7 +176,7 @@ class RunState:
         elif name == "submit_diagnosis":
             self.diagnosis = args
             self.objections = []
-            roots = [e["name"] for e in args.get("entities", []) if e.get("contributing_factor")]
+            roots = root_causes(args)
             self.ledger.add([f"diagnosis: root cause {', '.join(roots) or 'none named'}"])
         elif name == "submit_mitigation":
             self.mitigation = args
@@ -206,7 +214,6 @@ def why_it_ended(run: RunState, machine: MachineSpec, status: str) -> str:
         modes = sorted({w.get("mode", "?") for w in run.round_writes})
         ended = f"no change was applied ({', '.join(modes)})" if modes else "no change was attempted"
         # An escalation with a diagnosis says what a person should look at first.
-        entities = (run.diagnosis or {}).get("entities") or []
-        roots = [str(e.get("name")) for e in entities if isinstance(e, dict) and e.get("contributing_factor")]
+        roots = root_causes(run.diagnosis)
         return ended + (f"; root cause named: {', '.join(roots[:3])}" if roots else "")
     return f"ended in state {run.state or '?'} after {trigger or 'nothing'} from {source or 'the start'}"

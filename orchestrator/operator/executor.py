@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.resume import NothingToResume, resume_run
-from ..engine.state import RunFailed, RunOptions
+from ..engine.state import RunFailed, RunOptions, root_causes
 from ..redaction import mask_text
 from ..tools.journal import FILENAME, journaled_writes, read_journal
 from .approvals import AnnotationApprover
 from .incidents import IncidentApi, Ref, Refused, Target, engine_incident
-from .recorder import StatusRecorder, root_causes
+from .recorder import StatusRecorder
 from .status import END_PHASES, AppliedChange, Diagnosis, IncidentStatus, Verdict, now_iso
 
 log = logging.getLogger(__name__)

@@ -109,8 +109,7 @@ def engine_incident(obj: dict[str, Any], target: Target) -> Incident:
     try:
         incident = parse_checked_incident(yaml.safe_dump(doc, sort_keys=False), source=str(ref))
     except IncidentError as err:
-        # The lines are those of a document made here, not the user's: the field paths say where.
-        raise Refused("; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in err.errors)) from None
+        raise Refused(err.by_field()) from None
     if target.write_namespaces is not None:
         allowed = incident.spec.remediation.allowed_namespaces or []
         incident.spec.remediation.allowed_namespaces = [n for n in allowed if n in target.write_namespaces]

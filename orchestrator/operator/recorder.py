@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..engine.events import RunEvent, RunStarted, StateEntered, Submitted, Verdict, WriteApplied
+from ..engine.state import root_causes
 from ..machines import UNGUARDED, MachineSpec, load_machine
 from ..redaction import mask_text
 from .incidents import IncidentApi, Ref
@@ -26,12 +27,6 @@ log = logging.getLogger(__name__)
 # A machine state's kind → the phase a person reads (a writing agent state is Mitigating).
 PHASE_OF_KIND = {"engine": "Investigating", "clarify": "Investigating", "agent": "Investigating",
                  "wait": "Verifying", "verify": "Verifying", "gate": "Verifying", "audit": "Verifying"}  # fmt: skip
-
-
-def root_causes(diagnosis: dict[str, Any] | None) -> list[str]:
-    """The root-cause entities of a diagnosis (those marked contributing_factor)."""
-    entities = (diagnosis or {}).get("entities") or []
-    return [str(e.get("name")) for e in entities if isinstance(e, dict) and e.get("contributing_factor")]
 
 
 class StatusRecorder:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..engine.state import root_causes
 from ..redaction import mask_text
 from ..tools.policy import ActionRequest
 from .view import RunView
@@ -146,9 +147,7 @@ def verdict(report: dict[str, Any], mast: dict[str, Any] | None) -> tuple[str, B
         _section(f"{icon} *{esc(status)}* (exit {report.get('exit_code')}): {esc(report.get('reason', ''))}")
     ]
     diagnosis = report.get("diagnosis") or {}
-    roots = [
-        e.get("name") for e in diagnosis.get("entities") or [] if isinstance(e, dict) and e.get("contributing_factor")
-    ]
+    roots = root_causes(diagnosis)
     if diagnosis.get("summary") or roots:
         line = f"*Root cause*\n{esc(diagnosis.get('summary', ''))}"
         if roots:
