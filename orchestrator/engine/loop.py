@@ -102,15 +102,7 @@ class _Run:
         if telemetry.enabled():
             self.trace.subscribe(to_trace_sink(telemetry.RunSpans()))
         self.log, self._log_file = run_logger(self.out_dir / "engine.log.jsonl", run_id=self.run_id)
-        # The incident is often pasted from a page or an alert: what the run keeps of it is masked once, here.
-        self.run = RunState(
-            incident_name=incident.metadata.name,
-            summary=mask_text(spec.summary),
-            mode=spec.remediation.mode,
-            max_verify_rounds=self.machine.max_verify_rounds,
-            namespaces=list(spec.scope.namespaces) if spec.scope else [],
-            alerts=scrub([a.model_dump() if hasattr(a, "model_dump") else dict(a) for a in spec.alerts or []]),
-        )
+        self.run = RunState.for_incident(incident, self.machine.max_verify_rounds)
         self.session: ClusterSession | None = None
         self.journal: WriteJournal | None = None  # opened once the run has started
         self.wiring: Wiring | None = None

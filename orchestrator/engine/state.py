@@ -15,6 +15,7 @@ from typing import Any
 
 from ..facts import Ledger
 from ..machines import MachineSpec
+from ..redaction import mask_text, scrub
 
 # The run's exit codes (README "Exit codes", `sre-agent run --help`). 2 is what can be told before anything
 # is contacted; 5 and 6 are a service that failed once contacted, so a retry later may go differently.
@@ -132,6 +133,20 @@ class RunState:
     # The incident's alerts that Alertmanager, once read, does not have firing (resolved, or never fired):
     # by themselves they are no evidence of a fault.
     stale_alerts: list[str] = field(default_factory=list)
+
+    @classmethod
+    def for_incident(cls, incident: Any, max_verify_rounds: int) -> RunState:
+        """A run's state at its start. The incident is often pasted from a page or an alert: what the run
+        keeps of it is masked once, here."""
+        spec = incident.spec
+        return cls(
+            incident_name=incident.metadata.name,
+            summary=mask_text(spec.summary),
+            mode=spec.remediation.mode,
+            max_verify_rounds=max_verify_rounds,
+            namespaces=list(spec.scope.namespaces) if spec.scope else [],
+            alerts=scrub([a.model_dump() if hasattr(a, "model_dump") else dict(a) for a in spec.alerts or []]),
+        )
 
     # ------------------------------------------------------------------ guards (named in machines/*.yaml)
     @property
