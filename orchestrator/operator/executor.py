@@ -19,6 +19,8 @@ from typing import Any
 
 from ..engine.resume import NothingToResume, resume_run
 from ..engine.state import RunFailed, RunOptions, root_causes
+from ..models import check_model_choice
+from ..models.errors import ModelError
 from ..redaction import mask_text
 from ..tools.journal import FILENAME, journaled_writes, read_journal
 from .approvals import AnnotationApprover
@@ -146,6 +148,10 @@ async def _run(
 
         deadline = parse_time(recorder.status.claim.deadline)
         timeout = max(1.0, (deadline - datetime.now(UTC)).total_seconds() - 30) if deadline else None
+    try:  # what `sre-agent run` would refuse is refused here, before a run starts
+        check_model_choice(incident.spec, settings.model, None, settings.base_url)
+    except (ModelError, ValueError) as err:
+        raise Refused(str(err)) from None
     approver = AnnotationApprover(
         recorder, poll_seconds=settings.approval_poll_seconds, timeout_seconds=timeout, cancel=cancel
     )
