@@ -29,6 +29,14 @@ PHASE_OF_KIND = {"engine": "Investigating", "clarify": "Investigating", "agent":
                  "wait": "Verifying", "verify": "Verifying", "gate": "Verifying", "audit": "Verifying"}  # fmt: skip
 
 
+def status_diagnosis(diagnosis: dict[str, Any] | None) -> Diagnosis | None:
+    """A run's diagnosis as the status holds it (its root causes and summary), or None when it names none."""
+    roots = root_causes(diagnosis)
+    if not roots:
+        return None
+    return Diagnosis(root_causes=roots, summary=mask_text(str((diagnosis or {}).get("summary") or ""))[:500])
+
+
 class StatusRecorder:
     """The one writer of an Incident's status during its run."""
 
@@ -63,11 +71,10 @@ class StatusRecorder:
             self.status.mitigation = [*self.status.mitigation, change]
             self.note("ChangeApplied", f"{event.action} {event.target}: {change.change}")
         elif isinstance(event, Submitted) and event.submission == "submit_diagnosis" and event.content:
-            roots = root_causes(dict(event.content))
-            if roots:
-                summary = mask_text(str(event.content.get("summary") or ""))[:500]
-                self.status.diagnosis = Diagnosis(root_causes=roots, summary=summary)
-                self.note("Diagnosed", f"root cause: {', '.join(roots)}")
+            diagnosis = status_diagnosis(dict(event.content))
+            if diagnosis is not None:
+                self.status.diagnosis = diagnosis
+                self.note("Diagnosed", f"root cause: {', '.join(diagnosis.root_causes)}")
         elif isinstance(event, Verdict):
             self.status.verdict = VerdictStatus(passed=event.passed, failed_checks=list(event.failed_checks))
             self.touch()
