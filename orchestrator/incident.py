@@ -100,6 +100,13 @@ PATTERN_HINTS = {
     "e.g. Node/worker-1",
 }
 
+
+def name_part(text: str, limit: int = 40) -> str:
+    """`text` made fit for an object's name: lower-case letters, digits and '-' only, at most `limit`
+    characters, no '-' at either end ("" when nothing is left)."""
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:limit].strip("-")
+
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 ServiceRef = Annotated[
@@ -147,6 +154,11 @@ class IncidentError(Exception):
         self.source = source
         self.errors = sorted(errors, key=lambda e: e.line or 0)  # stable: same-line errors keep field order
         super().__init__("\n".join(e.format(source) for e in self.errors))
+
+    def by_field(self) -> str:
+        """The problems in one line by field path, without file or line: for a document the program made,
+        whose lines its user never saw."""
+        return "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in self.errors)
 
 
 # ============================================================================================ paths

@@ -21,6 +21,7 @@ from orchestrator.incident import (
     IncidentError,
     incident_schema,
     load_incident,
+    name_part,
     parse_incident,
 )
 from orchestrator.sim import Cluster, load_scenario, resolve_scenario
@@ -698,3 +699,10 @@ def test_validate_takes_a_family_by_name() -> None:
     assert run_cli("validate", "builtin:oom")[:2] == (0, "builtin:oom: valid Incident oom\n")
     code, _, stderr = run_cli("validate", "builtin:nope")
     assert code == 2 and stderr.startswith("error: builtin:nope: no built-in scenario 'nope' (built-in: ")
+
+
+def test_name_part_keeps_what_a_name_may_hold() -> None:
+    assert name_part("Checkout fails!") == "checkout-fails"
+    assert name_part("a" * 39 + "-b") == "a" * 39  # cut at the limit, no '-' left at the end
+    assert name_part("KubePodCrashLooping-TargetDown", 10) == "kubepodcra"
+    assert name_part("!!!") == ""

@@ -50,14 +50,12 @@ def make_plan(
         raise ValueError("--models: name at least one model")
     if seeds < 1:
         raise ValueError(f"--seeds: must be at least 1, got {seeds}")
-    from ..models import canonical_model, check_model
-    from ..models.classes import resolve_class
+    from ..models import canonical_model, check_model_choice
 
     # a model named twice (or by its alias) is one arm, not two runs into one folder
     models = list(dict.fromkeys(canonical_model(m) for m in models))
     for model in models:
-        resolve_class(model, None)
-        check_model(model, base_url)
+        check_model_choice(None, model, None, base_url)
     arms = [m == "on" for m in dict.fromkeys(mitigations)]
     return Plan(suite, load_suite(suite, only), models, arms, seeds, base_url)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict
 from typing import Any
 
@@ -213,9 +213,22 @@ async def clarify(run: RunState, w: Wiring, st: StateSpec) -> Step:
     return "clarified", {"namespaces": run.namespaces}
 
 
+def settle_seconds(stabilise_seconds: int, changed: Iterable[str]) -> int:
+    """How long to wait after changing the objects `changed` (namespace/Kind/name or Kind/name) before
+    verifying them: the model class's stabilisation window, longer for a kind that settles slowly."""
+    kinds = {target.split("/")[-2] for target in changed if "/" in target}
+    return max([stabilise_seconds, *(SETTLE_SECONDS_BY_KIND.get(k, 0) for k in kinds)])
+
+
+def success_checks(incident: Any) -> list[CheckSpec]:
+    """The checks the incident's `spec.success` adds to the gate's."""
+    success = incident.spec.success
+    return [CheckSpec(name=c.check, target=c.target, alert=c.alert) for c in (success.checks if success else [])]
+
+
 async def wait(run: RunState, w: Wiring, st: StateSpec) -> Step:
-    kinds = {x["target"].split("/")[1] for x in run.round_writes if x.get("mode") == "applied" and x.get("target")}
-    seconds = max([w.profile.stabilise_seconds, *(SETTLE_SECONDS_BY_KIND.get(k, 0) for k in kinds)])
+    applied = [x["target"] for x in run.round_writes if x.get("mode") == "applied" and x.get("target")]
+    seconds = settle_seconds(w.profile.stabilise_seconds, applied)
     await w.session.wait(seconds)
     return "waited", {"seconds": seconds}
 
@@ -251,9 +264,9 @@ async def _gate_verdict(run: RunState, w: Wiring) -> Verdict:
     """The code gate on fresh reads, over what this round actually changed (and the incident's checks)."""
     gate = w.gate(run)
     remediated = sorted({x["target"] for x in run.round_writes if x.get("mode") == "applied" and x.get("target")})
-    success = w.incident.spec.success
-    extra = [CheckSpec(name=c.check, target=c.target, alert=c.alert) for c in (success.checks if success else [])]
-    required = gate.required_checks(remediated, list((run.diagnosis or {}).get("checks") or []), extra)
+    required = gate.required_checks(
+        remediated, list((run.diagnosis or {}).get("checks") or []), success_checks(w.incident)
+    )
     return await gate.evaluate(required)
 
 

@@ -12,7 +12,6 @@ written even when the run fails.
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cluster import ClusterSession, unreachable
+from ..incident import name_part
 from ..logs import run_logger
 from ..machines import UNGUARDED, load_machine
 from ..models import canonical_model
@@ -73,10 +73,6 @@ def _claim(out_dir: Path, run_id: str, model: str) -> Trace:
         raise OutputDirError(f"run directory {out_dir}: cannot write there ({err.strerror or err})") from None
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:40] or "incident"
-
-
 class _Run:
     """One run: its trace, log and state record, and the loop that walks its machine."""
 
@@ -98,7 +94,7 @@ class _Run:
         self.machine = load_machine(self.model_class if options.mitigations else UNGUARDED)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         # The suffix keeps two runs of one incident started in the same second apart.
-        self.run_id = f"{stamp}-{_slug(incident.metadata.name)}-{secrets.token_hex(2)}"
+        self.run_id = f"{stamp}-{name_part(incident.metadata.name) or 'incident'}-{secrets.token_hex(2)}"
         self.out_dir = options.output_dir or options.runs_dir / self.run_id
         self.trace = _claim(self.out_dir, self.run_id, self.model)
         if events is not None:
@@ -106,15 +102,7 @@ class _Run:
         if telemetry.enabled():
             self.trace.subscribe(to_trace_sink(telemetry.RunSpans()))
         self.log, self._log_file = run_logger(self.out_dir / "engine.log.jsonl", run_id=self.run_id)
-        # The incident is often pasted from a page or an alert: what the run keeps of it is masked once, here.
-        self.run = RunState(
-            incident_name=incident.metadata.name,
-            summary=mask_text(spec.summary),
-            mode=spec.remediation.mode,
-            max_verify_rounds=self.machine.max_verify_rounds,
-            namespaces=list(spec.scope.namespaces) if spec.scope else [],
-            alerts=scrub([a.model_dump() if hasattr(a, "model_dump") else dict(a) for a in spec.alerts or []]),
-        )
+        self.run = RunState.for_incident(incident, self.machine.max_verify_rounds)
         self.session: ClusterSession | None = None
         self.journal: WriteJournal | None = None  # opened once the run has started
         self.wiring: Wiring | None = None

@@ -20,16 +20,15 @@ from typing import Any
 
 from ..machines import UNGUARDED, load_machine
 from ..models.classes import class_profile
-from ..redaction import mask_text, scrub
+from ..redaction import scrub
 from ..tools import ToolContext
 from ..tools.journal import FILENAME, WriteJournal, journaled_writes, read_journal
 from ..tools.policy import Approver
 from ..tools.revert import revert_write
-from ..verify import CheckSpec, Gate
-from .handlers import SETTLE_SECONDS_BY_KIND
+from .handlers import settle_seconds, success_checks
 from .outputs import write_outputs
 from .state import EXIT_RESOLVED, EXIT_UNRESOLVED, RunOptions, RunResult, RunState
-from .wiring import action_policy, open_session
+from .wiring import action_policy, gate_for, open_session
 
 RESOLVED, ESCALATED, REVERTED = "resolved-after-resume", "escalated", "reverted"
 
@@ -94,14 +93,7 @@ async def resume_run(out_dir: Path, *, revert: bool = False, approver: Approver 
     first = next((e for e in events if e.get("kind") == "run_start"), {})
     guarded = bool((first.get("data") or {}).get("mitigations", True))
     machine = load_machine(model_class if guarded else UNGUARDED)
-    run = RunState(
-        incident_name=incident.metadata.name,
-        summary=mask_text(spec.summary),
-        mode=spec.remediation.mode,
-        max_verify_rounds=machine.max_verify_rounds,
-        namespaces=list(spec.scope.namespaces) if spec.scope else [],
-        alerts=scrub([a.model_dump() for a in spec.alerts or []]),
-    )
+    run = RunState.for_incident(incident, machine.max_verify_rounds)
     # The run's own writes: those after `resuming` are an earlier resume's reverts, cut short.
     entries = list(itertools.takewhile(lambda e: e.get("event") != "resuming", entries))
     changed = [w for w in journaled_writes(entries) if w["outcome"] != "failed"]
@@ -116,15 +108,12 @@ async def resume_run(out_dir: Path, *, revert: bool = False, approver: Approver 
     )  # fmt: skip
     session = await open_session(incident)  # RunFailed (exit 5): the run stays resumable once it answers
     try:
-        kinds = {w["target"].split("/")[1] for w in changed if w.get("target", "").count("/") == 2}
-        if changed:  # the window the run would have waited before its verifier
-            await session.wait(
-                max([class_profile(model_class).stabilise_seconds, *(SETTLE_SECONDS_BY_KIND.get(k, 0) for k in kinds)])
-            )
-        gate = Gate(session.api, session.alertmanager_url, run.namespaces, run.alerts)
-        extra = [CheckSpec(c.check, c.target, c.alert) for c in (spec.success.checks if spec.success else [])]
         remediated = sorted({w["target"] for w in changed})
-        verdict = await gate.evaluate(await asyncio.to_thread(gate.required_checks, remediated, [], extra))
+        if changed:  # the window the run would have waited before its verifier
+            await session.wait(settle_seconds(class_profile(model_class).stabilise_seconds, remediated))
+        gate = gate_for(session, run)
+        checks = await asyncio.to_thread(gate.required_checks, remediated, [], success_checks(incident))
+        verdict = await gate.evaluate(checks)
         run.verdict = {**verdict.to_dict(), "gate_passed": verdict.passed, "proposed": None}
         reverts: list[dict[str, Any]] = []
         if revert:

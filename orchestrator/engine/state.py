@@ -15,6 +15,7 @@ from typing import Any
 
 from ..facts import Ledger
 from ..machines import MachineSpec
+from ..redaction import mask_text, scrub
 
 # The run's exit codes (README "Exit codes", `sre-agent run --help`). 2 is what can be told before anything
 # is contacted; 5 and 6 are a service that failed once contacted, so a retry later may go differently.
@@ -26,6 +27,14 @@ EXIT_NO_FAULT = 4  # nothing wrong found; nothing changed
 EXIT_CLUSTER = 5  # the cluster does not answer (or refuses the credentials), or a scope namespace is missing
 EXIT_MODEL = 6  # the model does not answer, refuses, or its replies cannot be read, after retries
 Clarifier = Callable[[str, list[str]], Awaitable[str | None]]
+
+
+def root_causes(diagnosis: dict[str, Any] | None) -> list[str]:
+    """The root-cause entities of a diagnosis (submit_diagnosis's; those marked contributing_factor)."""
+    entities = (diagnosis or {}).get("entities") or []
+    return [str(e.get("name")) for e in entities if isinstance(e, dict) and e.get("contributing_factor")]
+
+
 Step = tuple[str, dict[str, Any]]  # what a state handler returns: the machine's trigger and why
 
 
@@ -125,6 +134,20 @@ class RunState:
     # by themselves they are no evidence of a fault.
     stale_alerts: list[str] = field(default_factory=list)
 
+    @classmethod
+    def for_incident(cls, incident: Any, max_verify_rounds: int) -> RunState:
+        """A run's state at its start. The incident is often pasted from a page or an alert: what the run
+        keeps of it is masked once, here."""
+        spec = incident.spec
+        return cls(
+            incident_name=incident.metadata.name,
+            summary=mask_text(spec.summary),
+            mode=spec.remediation.mode,
+            max_verify_rounds=max_verify_rounds,
+            namespaces=list(spec.scope.namespaces) if spec.scope else [],
+            alerts=scrub([a.model_dump() if hasattr(a, "model_dump") else dict(a) for a in spec.alerts or []]),
+        )
+
     # ------------------------------------------------------------------ guards (named in machines/*.yaml)
     @property
     def ambiguous(self) -> bool:
@@ -168,7 +191,7 @@ class RunState:
         elif name == "submit_diagnosis":
             self.diagnosis = args
             self.objections = []
-            roots = [e["name"] for e in args.get("entities", []) if e.get("contributing_factor")]
+            roots = root_causes(args)
             self.ledger.add([f"diagnosis: root cause {', '.join(roots) or 'none named'}"])
         elif name == "submit_mitigation":
             self.mitigation = args
@@ -206,7 +229,6 @@ def why_it_ended(run: RunState, machine: MachineSpec, status: str) -> str:
         modes = sorted({w.get("mode", "?") for w in run.round_writes})
         ended = f"no change was applied ({', '.join(modes)})" if modes else "no change was attempted"
         # An escalation with a diagnosis says what a person should look at first.
-        entities = (run.diagnosis or {}).get("entities") or []
-        roots = [str(e.get("name")) for e in entities if isinstance(e, dict) and e.get("contributing_factor")]
+        roots = root_causes(run.diagnosis)
         return ended + (f"; root cause named: {', '.join(roots[:3])}" if roots else "")
     return f"ended in state {run.state or '?'} after {trigger or 'nothing'} from {source or 'the start'}"

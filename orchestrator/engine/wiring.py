@@ -52,7 +52,12 @@ class Wiring:
 
     def gate(self, run: RunState) -> Gate:
         """A gate over the run's scope as it is now (a clarification may have narrowed it)."""
-        return Gate(self.session.api, self.session.alertmanager_url, run.namespaces, run.alerts)
+        return gate_for(self.session, run)
+
+
+def gate_for(session: ClusterSession, run: RunState) -> Gate:
+    """The verifier gate over the run's scope and alerts, on the session's cluster and Alertmanager."""
+    return Gate(session.api, session.alertmanager_url, run.namespaces, run.alerts)
 
 
 def open_model(

@@ -49,6 +49,20 @@ def check_model(model: str, base_url: str | None = None, api_key: str | None = N
     check_credentials(model, base_url, api_key)
 
 
+def check_model_choice(
+    spec: Any = None, model: str | None = None, model_class: str | None = None, base_url: str | None = None
+) -> None:
+    """What a run would refuse about its model before contacting it (ModelError or ValueError, one line): the
+    name, the class, the base URL, a missing key. `spec` is the incident's (None: no incident yet); `model`,
+    `model_class` and `base_url` are what overrides it, as RunOptions does."""
+    from .classes import resolve_class
+
+    chosen = model or (spec.model_name if spec is not None else None) or "builtin/playbook"
+    settings = spec.model_settings if spec is not None and not model else None  # the file's go with its model
+    resolve_class(chosen, model_class or (spec.model_class if spec is not None else None))
+    check_model(chosen, base_url or (settings.base_url if settings else None), model_api_key(settings))
+
+
 def check_model_name(model: str) -> None:
     """ModelError when `model` names no built-in model, or (for any other) no provider litellm knows."""
     from .errors import ModelError

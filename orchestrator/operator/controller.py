@@ -116,7 +116,7 @@ class Controller:
         if status.terminal or (status.claim is not None and not self._stale(status.claim)):
             return
         key = (ref.namespace, ref.name)
-        blocker = self._reserve(key, scope_of(obj)) or await self._blocker(obj)
+        blocker = self._reserve(key, scope_of(obj)) or next((str(r) for r, _ in await self._rivals(obj)), None)
         if blocker is not None:
             self._release(key)
             self.waiting[key] = ref
@@ -163,7 +163,7 @@ class Controller:
             raise
         mine = claimed.claim.run_id
         for _ in range(CONFIRM_ROUNDS):
-            rivals = await self._rivals(stored)
+            rivals = [claim for _, claim in await self._rivals(stored)]
             # A confirmed rival, or a pending one that sorts first, wins; a pending one that sorts after
             # this claim either sees it and withdraws or confirms: wait for it to do either.
             if any(c.confirmed or c.run_id < mine for c in rivals):
@@ -181,8 +181,9 @@ class Controller:
             await asyncio.to_thread(self.api.write_status, Ref.of(stored), status)
         return None
 
-    async def _rivals(self, obj: dict[str, Any]) -> list[Claim]:
-        """The live claims of the other Incidents on this one's namespaces."""
+    async def _rivals(self, obj: dict[str, Any]) -> list[tuple[Ref, Claim]]:
+        """The other Incidents with a live claim on one of this one's namespaces, and their claims: two runs
+        changing the same namespace at once would undo each other's fixes, so one waits for the other."""
         ref, mine = Ref.of(obj), scope_of(obj)
         found = []
         for other in await asyncio.to_thread(self.api.list, self.config.namespaces):
@@ -191,7 +192,7 @@ class Controller:
                 continue
             status = IncidentStatus.read(other.get("status"))
             if not status.terminal and status.claim is not None and not self._stale(status.claim):
-                found.append(status.claim)
+                found.append((theirs, status.claim))
         return found
 
     def _reserve(self, key: tuple[str, str], namespaces: set[str]) -> str | None:
@@ -208,22 +209,6 @@ class Controller:
     def _release(self, key: tuple[str, str]) -> None:
         for ns in [ns for ns, holder in self.reserved.items() if holder == key]:
             del self.reserved[ns]
-
-    async def _blocker(self, obj: dict[str, Any]) -> str | None:
-        """Another Incident with a live claim on one of this one's namespaces, if any: two runs changing the
-        same namespace at once would undo each other's fixes, so one waits for the other."""
-        ref = Ref.of(obj)
-        mine = scope_of(obj)
-        for other in await asyncio.to_thread(self.api.list, self.config.namespaces):
-            theirs = Ref.of(other)
-            if (theirs.namespace, theirs.name) == (ref.namespace, ref.name):
-                continue
-            status = IncidentStatus.read(other.get("status"))
-            if status.terminal or status.claim is None or self._stale(status.claim):
-                continue
-            if scope_of(other) & mine:
-                return str(theirs)
-        return None
 
     async def _start_job(self, obj: dict[str, Any], status: IncidentStatus, previous: str | None) -> None:
         """Claim the Incident for a Job and create the Job; its pod runs and records the Incident."""

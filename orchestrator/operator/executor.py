@@ -19,12 +19,13 @@ from typing import Any
 
 from ..engine.resume import NothingToResume, resume_run
 from ..engine.state import RunFailed, RunOptions
-from ..redaction import mask_text
+from ..models import check_model_choice
+from ..models.errors import ModelError
 from ..tools.journal import FILENAME, journaled_writes, read_journal
 from .approvals import AnnotationApprover
 from .incidents import IncidentApi, Ref, Refused, Target, engine_incident
-from .recorder import StatusRecorder, root_causes
-from .status import END_PHASES, AppliedChange, Diagnosis, IncidentStatus, Verdict, now_iso
+from .recorder import StatusRecorder, status_diagnosis
+from .status import END_PHASES, AppliedChange, IncidentStatus, Verdict, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,10 @@ async def _run(
 
         deadline = parse_time(recorder.status.claim.deadline)
         timeout = max(1.0, (deadline - datetime.now(UTC)).total_seconds() - 30) if deadline else None
+    try:  # what `sre-agent run` would refuse is refused here, before a run starts
+        check_model_choice(incident.spec, settings.model, None, settings.base_url)
+    except (ModelError, ValueError) as err:
+        raise Refused(str(err)) from None
     approver = AnnotationApprover(
         recorder, poll_seconds=settings.approval_poll_seconds, timeout_seconds=timeout, cancel=cancel
     )
@@ -157,10 +162,7 @@ async def _run(
 def _finish(recorder: StatusRecorder, report: dict[str, Any]) -> None:
     """The terminal status from a run's result (or report.json, the same fields)."""
     status = recorder.status
-    roots = root_causes(report.get("diagnosis"))
-    if roots:
-        summary = mask_text(str((report.get("diagnosis") or {}).get("summary") or ""))[:500]
-        status.diagnosis = Diagnosis(root_causes=roots, summary=summary)
+    status.diagnosis = status_diagnosis(report.get("diagnosis")) or status.diagnosis
     applied = [w for w in report.get("writes") or [] if w.get("mode") == "applied"]
     if applied:
         status.mitigation = [

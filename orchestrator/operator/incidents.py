@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ..incident import API_VERSION, KIND, Incident, IncidentError
-from .crd import GROUP, PLURAL, VERSION
+from .crd import CRD_FILE, GROUP, PLURAL, VERSION
 from .status import IncidentStatus, now_iso
 
 EVENT_SOURCE = "sre-agent-operator"
@@ -109,8 +109,7 @@ def engine_incident(obj: dict[str, Any], target: Target) -> Incident:
     try:
         incident = parse_checked_incident(yaml.safe_dump(doc, sort_keys=False), source=str(ref))
     except IncidentError as err:
-        # The lines are those of a document made here, not the user's: the field paths say where.
-        raise Refused("; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in err.errors)) from None
+        raise Refused(err.by_field()) from None
     if target.write_namespaces is not None:
         allowed = incident.spec.remediation.allowed_namespaces or []
         incident.spec.remediation.allowed_namespaces = [n for n in allowed if n in target.write_namespaces]
@@ -131,16 +130,52 @@ class IncidentApi:
         obj: dict[str, Any] = self.custom.get_namespaced_custom_object(GROUP, VERSION, ref.namespace, PLURAL, ref.name)
         return obj
 
-    def list(self, namespaces: list[str] | None) -> list[dict[str, Any]]:
-        """Every Incident in `namespaces` (None: all namespaces)."""
+    def list(self, namespaces: list[str] | None, label_selector: str | None = None) -> list[dict[str, Any]]:
+        """Every Incident in `namespaces` (None: all namespaces), only those `label_selector` selects if given."""
+        query = {"label_selector": label_selector} if label_selector else {}
         if namespaces is None:
-            items: list[dict[str, Any]] = self.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL)["items"]
+            listed = self.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL, **query)
+            items: list[dict[str, Any]] = listed["items"]
             return items
         return [
             obj
             for ns in namespaces
-            for obj in self.custom.list_namespaced_custom_object(GROUP, VERSION, ns, PLURAL)["items"]
+            for obj in self.custom.list_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, **query)["items"]
         ]
+
+    def served_problem(self, namespace: str) -> str | None:
+        """Why this client cannot use Incidents in `namespace` (the CRD not applied, the API server refusing
+        the list, no API server), or None."""
+        from kubernetes.client.exceptions import ApiException
+
+        from ..kube import api_message
+
+        try:
+            self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, limit=1)
+        except ApiException as err:
+            if err.status == 404:
+                return (
+                    f"the cluster does not serve {PLURAL}.{GROUP}/{VERSION}: apply the Incident CRD first ({CRD_FILE})"
+                )
+            return f"cannot list Incidents in {namespace}: {err.status} {api_message(err) or err.reason}"
+        except OSError as err:  # urllib3's connection errors are OSErrors
+            return f"cannot reach the Kubernetes API: {err}"
+        return None
+
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Create the Incident `obj` (a 409 ApiException when its name is taken)."""
+        ref = Ref.of(obj)
+        out: dict[str, Any] = self.custom.create_namespaced_custom_object(GROUP, VERSION, ref.namespace, PLURAL, obj)
+        return out
+
+    def replace(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Replace the Incident with `obj` if `obj` carries the stored resourceVersion (a 409 ApiException
+        otherwise)."""
+        ref = Ref.of(obj)
+        out: dict[str, Any] = self.custom.replace_namespaced_custom_object(
+            GROUP, VERSION, ref.namespace, PLURAL, ref.name, obj
+        )
+        return out
 
     def write_status(self, ref: Ref, status: IncidentStatus) -> dict[str, Any]:
         """Merge-patch the whole status (a cleared field is sent as null, so it goes)."""

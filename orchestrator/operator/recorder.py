@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..engine.events import RunEvent, RunStarted, StateEntered, Submitted, Verdict, WriteApplied
+from ..engine.state import root_causes
 from ..machines import UNGUARDED, MachineSpec, load_machine
 from ..redaction import mask_text
 from .incidents import IncidentApi, Ref
@@ -28,10 +29,12 @@ PHASE_OF_KIND = {"engine": "Investigating", "clarify": "Investigating", "agent":
                  "wait": "Verifying", "verify": "Verifying", "gate": "Verifying", "audit": "Verifying"}  # fmt: skip
 
 
-def root_causes(diagnosis: dict[str, Any] | None) -> list[str]:
-    """The root-cause entities of a diagnosis (those marked contributing_factor)."""
-    entities = (diagnosis or {}).get("entities") or []
-    return [str(e.get("name")) for e in entities if isinstance(e, dict) and e.get("contributing_factor")]
+def status_diagnosis(diagnosis: dict[str, Any] | None) -> Diagnosis | None:
+    """A run's diagnosis as the status holds it (its root causes and summary), or None when it names none."""
+    roots = root_causes(diagnosis)
+    if not roots:
+        return None
+    return Diagnosis(root_causes=roots, summary=mask_text(str((diagnosis or {}).get("summary") or ""))[:500])
 
 
 class StatusRecorder:
@@ -68,11 +71,10 @@ class StatusRecorder:
             self.status.mitigation = [*self.status.mitigation, change]
             self.note("ChangeApplied", f"{event.action} {event.target}: {change.change}")
         elif isinstance(event, Submitted) and event.submission == "submit_diagnosis" and event.content:
-            roots = root_causes(dict(event.content))
-            if roots:
-                summary = mask_text(str(event.content.get("summary") or ""))[:500]
-                self.status.diagnosis = Diagnosis(root_causes=roots, summary=summary)
-                self.note("Diagnosed", f"root cause: {', '.join(roots)}")
+            diagnosis = status_diagnosis(dict(event.content))
+            if diagnosis is not None:
+                self.status.diagnosis = diagnosis
+                self.note("Diagnosed", f"root cause: {', '.join(diagnosis.root_causes)}")
         elif isinstance(event, Verdict):
             self.status.verdict = VerdictStatus(passed=event.passed, failed_checks=list(event.failed_checks))
             self.touch()

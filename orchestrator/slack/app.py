@@ -158,8 +158,10 @@ class SlackFrontEnd:
             return command, None
         post = parse_alert(parent)
         if post is not None:
-            alerts = [{"name": post.alertname, "labels": post.labels}]
-            return Command("investigate", command.namespace or post.namespace, command.summary or post.summary), alerts
+            return (
+                Command("investigate", command.namespace or post.namespace, command.summary or post.summary),
+                post.alerts,
+            )
         return Command("investigate", command.namespace, command.summary or plain(parent.get("text", ""))), None
 
     async def _investigate(
@@ -173,17 +175,17 @@ class SlackFrontEnd:
         alerts: list[dict[str, Any]] | None = None,
     ) -> None:
         try:
-            incident = incident_for(
-                self.settings,
-                namespace=command.namespace,
-                summary=command.summary,
-                name_hint=command.summary[:30],
-                alerts=alerts,
-            )
+            incident = self._incident(command, alerts)
         except TriggerError as err:
             await reply(f":warning: {err}")
             return
         await self.investigations.start(incident, channel=channel, thread_ts=thread_ts, requester=user)
+
+    def _incident(self, command: Command, alerts: list[dict[str, Any]] | None = None) -> Incident:
+        return incident_for(
+            self.settings, namespace=command.namespace, summary=command.summary, name_hint=command.summary[:30],
+            alerts=alerts,
+        )  # fmt: skip
 
     def _answer(self, command: Command) -> str:
         return self.investigations.status() if command.verb == "status" else blocks.HELP
@@ -207,9 +209,8 @@ class SlackFrontEnd:
                 await self.client.chat_postMessage(channel=channel, thread_ts=ts, text=f":warning: {err}")
 
     def _alert_incident(self, post: AlertPost) -> Incident:
-        alerts = [{"name": post.alertname, "labels": post.labels}]
         return incident_for(
-            self.settings, namespace=post.namespace, summary=post.summary, name_hint=post.alertname, alerts=alerts
+            self.settings, namespace=post.namespace, summary=post.summary, name_hint=post.alertname, alerts=post.alerts
         )
 
     async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
@@ -236,15 +237,15 @@ class SlackFrontEnd:
         async def tell(message: str) -> None:
             await self.client.chat_postEphemeral(channel=channel, user=user or "", text=message)
 
-        try:  # checked before a thread is opened for it
-            incident_for(self.settings, namespace=parsed.namespace, summary=parsed.summary, name_hint="check")
+        try:  # made before a thread is opened for it
+            incident = self._incident(parsed)
         except TriggerError as err:
             await tell(f":warning: {err}")
             return
         root = await self.client.chat_postMessage(
             channel=channel, text=f"{blocks.mention(user or '')} asked: investigate {blocks.esc(parsed.summary)}"
         )
-        await self._investigate(parsed, channel=channel, thread_ts=root["ts"], user=user, reply=tell)
+        await self.investigations.start(incident, channel=channel, thread_ts=root["ts"], requester=user)
 
     async def _on_approve(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -281,7 +282,7 @@ class SlackFrontEnd:
         post = parse_alert(message)
         if post is not None:
             command = Command("investigate", post.namespace, post.summary)
-            alerts: list[dict[str, Any]] | None = [{"name": post.alertname, "labels": post.labels}]
+            alerts: list[dict[str, Any]] | None = post.alerts
         else:
             try:
                 command = parse_command(message.get("text", ""))

@@ -4,11 +4,12 @@ place messages are made."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from ..engine.state import root_causes
 from ..redaction import mask_text
 from ..tools.policy import ActionRequest
+from .settings import USER_ID
 from .view import RunView
 
 APPROVE = "sre_agent_approve"  # action ids of the approval buttons
@@ -16,8 +17,6 @@ REJECT = "sre_agent_reject"
 CANCEL = "sre_agent_cancel"
 SECTION_LIMIT = 2900  # Slack refuses a section text over 3000 characters
 DIFF_LINES = 12
-
-USER = re.compile(r"^[UW][A-Z0-9]+$")
 
 Blocks = list[dict[str, Any]]
 
@@ -43,7 +42,7 @@ def duration(seconds: float) -> str:
 
 def mention(user: str) -> str:
     """A user mention; anything that is not a Slack user id is shown as text."""
-    return f"<@{user}>" if USER.match(user) else esc(user)
+    return f"<@{user}>" if USER_ID.match(user) else esc(user)
 
 
 def _cut(text: str, limit: int = SECTION_LIMIT) -> str:
@@ -146,9 +145,7 @@ def verdict(report: dict[str, Any], mast: dict[str, Any] | None) -> tuple[str, B
         _section(f"{icon} *{esc(status)}* (exit {report.get('exit_code')}): {esc(report.get('reason', ''))}")
     ]
     diagnosis = report.get("diagnosis") or {}
-    roots = [
-        e.get("name") for e in diagnosis.get("entities") or [] if isinstance(e, dict) and e.get("contributing_factor")
-    ]
+    roots = root_causes(diagnosis)
     if diagnosis.get("summary") or roots:
         line = f"*Root cause*\n{esc(diagnosis.get('summary', ''))}"
         if roots:

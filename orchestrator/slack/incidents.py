@@ -3,11 +3,12 @@ and the cluster, model and remediation mode `sre-agent slack` was started with."
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from ..cluster import model_problem, scenario_problem
-from ..incident import API_VERSION, KIND, Incident
+import yaml
+
+from ..cluster import parse_checked_incident
+from ..incident import API_VERSION, KIND, Incident, IncidentError, name_part
 from .settings import SlackSettings
 from .triggers import TriggerError
 
@@ -45,16 +46,10 @@ def incident_for(
     }
     if settings.model:
         spec["model"] = settings.model
-    doc = {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": _name(name_hint)}, "spec": spec}
+    slug = name_part(name_hint)
+    doc = {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": f"slack-{slug}" if slug else "slack"},
+           "spec": spec}  # fmt: skip
     try:
-        return Incident.model_validate(doc, context={"check_scenario": scenario_problem, "check_model": model_problem})
-    except Exception as err:  # pydantic's ValidationError: the first problem, in one line
-        errors = getattr(err, "errors", None)
-        first = errors()[0] if callable(errors) else {"msg": str(err), "loc": ()}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise TriggerError(f"cannot make an incident of it: {where}: {first.get('msg')}") from None
-
-
-def _name(hint: str) -> str:
-    slug = re.sub(r"[^a-z0-9-]+", "-", hint.lower()).strip("-")[:40].strip("-")
-    return f"slack-{slug}" if slug else "slack"
+        return parse_checked_incident(yaml.safe_dump(doc, sort_keys=False), source="slack")
+    except IncidentError as err:
+        raise TriggerError(f"cannot make an incident of it: {err.by_field()}") from None

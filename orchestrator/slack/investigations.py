@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 
-from ..engine import RunOptions, run_incident
+from ..engine import RunOptions, RunResult, run_incident
 from ..engine.events import RunEvent, RunStarted
 from ..incident import Incident
 from ..tools.policy import ActionRequest, Approval
@@ -189,7 +189,7 @@ class Investigations:
             options = dataclasses.replace(self.options, output_dir=None)
             result = await run_incident(inv.incident, options, events=progress, approver=approver, cancel=inv.cancel)
             await progress.final()
-            await self._verdict(inv, result.output_dir)
+            await self._verdict(inv, result)
         except asyncio.CancelledError:  # a shutdown: the thread stays in flight, told on the next start
             self.running.discard(inv.key)
             raise
@@ -214,9 +214,9 @@ class Investigations:
             )
         )
 
-    async def _verdict(self, inv: Investigation, run_dir: Path) -> None:
-        report = _read_json(run_dir / "report.json") or {}
-        mast = _read_json(run_dir / "mast.json")
+    async def _verdict(self, inv: Investigation, result: RunResult) -> None:
+        report, run_dir = result.to_dict(), result.output_dir
+        mast = _read_json(run_dir / "mast.json")  # written with the reports; the result does not carry it
         text, body = blocks.verdict(report, mast)
         await self.client.chat_postMessage(channel=inv.channel, thread_ts=inv.thread_ts, text=text, blocks=body)
         html = run_dir / "report.html"

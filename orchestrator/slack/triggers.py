@@ -14,13 +14,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..incident import DNS_LABEL
+
 VERBS = ("investigate", "status", "cancel", "help")
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 LINK = re.compile(r"<(?:https?://[^|>]+\|)?([^>]+)>")  # <url|text> and <url> read as their text
 TITLE = re.compile(r"^\s*\[(?P<status>FIRING|RESOLVED)(?::(?P<count>\d+))?\]\s*(?P<group>.*)$", re.IGNORECASE)
 LABEL = re.compile(r"^[\s>•*\-]*\*?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\*?\s*[:=]\s*\*?\s*`?(?P<value>[^`\n]*?)`?\s*\*?$")
 LABEL_PAIR = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_]*)=\"?(?P<value>[^\",\s}]+)\"?")
-NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+NAMESPACE = re.compile(DNS_LABEL)
 
 
 class TriggerError(ValueError):
@@ -47,6 +49,11 @@ class AlertPost:
     def namespace(self) -> str | None:
         ns = self.labels.get("namespace")
         return ns if ns and NAMESPACE.match(ns) else None
+
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        """The post as an incident's `spec.alerts`."""
+        return [{"name": self.alertname, "labels": self.labels}]
 
 
 def plain(text: str) -> str:

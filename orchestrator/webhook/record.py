@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..incident import API_VERSION, DNS_LABEL, HTTP_URL, KIND, IncidentError, IncidentSpec, load_incident
+from ..incident import API_VERSION, DNS_LABEL, HTTP_URL, KIND, IncidentError, IncidentSpec, load_incident, name_part
 from ..operator.status import IncidentStatus
 from ..userfiles import UserFileError, read_user_file
 from ..yamlsource import load_yaml
@@ -141,11 +141,10 @@ def incident_document(notification: Notification, namespaces: list[str] | None =
     alerts, and the namespaces they name (or `namespaces`, when given)."""
     firing = notification.firing
     names = sorted({a.name for a in firing})
-    slug = re.sub(r"[^a-z0-9-]+", "-", "-".join(names).lower()).strip("-")[:50].strip("-") or "alert"
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
-        "metadata": {"name": slug},
+        "metadata": {"name": name_part("-".join(names), 50) or "alert"},
         "spec": {
             "summary": summary(notification),
             "alerts": spec_alerts([], firing),

@@ -1,4 +1,4 @@
-"""Notifications into Incident objects through the Kubernetes API (the official client's CustomObjectsApi).
+"""Notifications into Incident objects through the Kubernetes API (the operator's `IncidentApi`).
 
 One notification, one `deliver`:
 
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from ..kube import api_message
-from ..operator.crd import GROUP, PLURAL, VERSION
+from ..operator.incidents import IncidentApi, Ref
 from .payload import Notification
 from .record import (
     GROUP_LABEL,
@@ -55,27 +55,15 @@ class IncidentStore:
     """Creates and joins Incidents in one namespace."""
 
     def __init__(self, api_client: Any, namespace: str, template: Mapping[str, Any]) -> None:
-        from kubernetes import client
-
-        self.custom = client.CustomObjectsApi(api_client)
+        self.incidents = IncidentApi(api_client)
         self.namespace = namespace
         self.template = dict(template)
 
     def check_served(self) -> None:
         """StoreError unless the cluster serves Incidents in the namespace to this client."""
-        from kubernetes.client.exceptions import ApiException
-
-        try:
-            self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, limit=1)
-        except ApiException as err:
-            if err.status == 404:
-                raise StoreError(
-                    f"the cluster does not serve {PLURAL}.{GROUP}/{VERSION}: apply the Incident CRD first "
-                    "(deploy/crds/incidents.sre-agent.dev.yaml)"
-                ) from None
-            raise StoreError(f"cannot list Incidents in {self.namespace}: {err.status} {_message(err)}") from None
-        except OSError as err:
-            raise StoreError(f"cannot reach the Kubernetes API: {err}") from None
+        problem = self.incidents.served_problem(self.namespace)
+        if problem is not None:
+            raise StoreError(problem)
 
     def deliver(self, notification: Notification) -> Delivery:
         from kubernetes.client.exceptions import ApiException
@@ -83,7 +71,9 @@ class IncidentStore:
         try:
             return self._deliver(notification)
         except ApiException as err:
-            raise StoreError(f"the Kubernetes API answered {err.status} {err.reason}: {_message(err)}") from None
+            raise StoreError(
+                f"the Kubernetes API answered {err.status} {err.reason}: {api_message(err) or err.reason}"
+            ) from None
         except OSError as err:  # urllib3's connection errors are OSErrors
             raise StoreError(f"cannot reach the Kubernetes API: {err}") from None
 
@@ -115,14 +105,8 @@ class IncidentStore:
 
     def _incidents(self, notification: Notification) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """This group's Incidents, and the other open ones made from alerts."""
-        listed = cast(
-            dict[str, Any],
-            self.custom.list_namespaced_custom_object(
-                GROUP, VERSION, self.namespace, PLURAL, label_selector=f"{SOURCE_LABEL}={SOURCE}"
-            ),
-        )
+        items = self.incidents.list([self.namespace], label_selector=f"{SOURCE_LABEL}={SOURCE}")
         group = group_hash(notification.group_key)
-        items: list[dict[str, Any]] = listed.get("items", [])
         mine = [o for o in items if o["metadata"].get("labels", {}).get(GROUP_LABEL) == group]
         others = [o for o in items if o not in mine and not is_closed(o)]
         return mine, others
@@ -132,7 +116,7 @@ class IncidentStore:
 
         body = new_incident(notification, self.template, self.namespace, generation)
         try:
-            self.custom.create_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, body)
+            self.incidents.create(body)
         except ApiException as err:
             if err.status == 409:
                 return None
@@ -146,10 +130,7 @@ class IncidentStore:
 
         for _ in range(ATTEMPTS):
             try:
-                current = cast(
-                    dict[str, Any],
-                    self.custom.get_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, name),
-                )
+                current = self.incidents.get(Ref(self.namespace, name))
             except ApiException as err:
                 if err.status == 404:
                     return None
@@ -160,7 +141,7 @@ class IncidentStore:
             if updated is None:
                 return Delivery("unchanged", name)
             try:
-                self.custom.replace_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, name, updated)
+                self.incidents.replace(updated)
             except ApiException as err:
                 if err.status in (404, 409):  # gone, or changed since read: read again
                     continue
@@ -180,10 +161,6 @@ def _open_for(
     sharing = [o for o in others if fingerprints & set(recorded_alerts(o))]
     # Oldest first, so that every replica picks the same one.
     return min(sharing, key=lambda o: o["metadata"].get("creationTimestamp") or "", default=None)
-
-
-def _message(err: Any) -> str:
-    return api_message(err) or str(err.reason)
 
 
 __all__ = ["Delivery", "IncidentStore", "StoreError", "incident_name"]

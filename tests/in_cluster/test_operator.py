@@ -13,6 +13,7 @@ from .helpers import operator, served, wait_until
 
 SUMMARY = "Product pages and checkout fail with errors; product-catalog pods are not ready"
 ROOT = "otel-demo/Deployment/product-catalog"
+UNSET_KEY = "SRE_AGENT_TEST_KEY_NOBODY_SETS"
 
 
 def phase(obj: dict) -> str | None:
@@ -114,14 +115,24 @@ def test_one_at_a_time_with_concurrency_1_and_refusals_and_overdue_claims_end_fa
             cluster.create("first", summary=SUMMARY)
             cluster.create("second", summary=SUMMARY)
             cluster.create("elsewhere", summary=SUMMARY, cluster={"kubeconfig": "/etc/passwd"})
+            # A key `sre-agent run` would refuse to start without: refused the same way, before a run starts.
+            cluster.create("keyless", summary=SUMMARY, model={"name": "openai/gpt-4o", "apiKeyEnv": UNSET_KEY})
             ended = ("Resolved", "Escalated", "Failed", "NoFault")
-            wait_until(lambda: all(phase(cluster.get(n)) in ended for n in ("first", "second", "elsewhere", "stuck")))
+            names = ("first", "second", "elsewhere", "keyless", "stuck")
+            wait_until(lambda: all(phase(cluster.get(n)) in ended for n in names))
             first, second = cluster.get("first")["status"], cluster.get("second")["status"]
             refused, overdue = cluster.get("elsewhere")["status"], cluster.get("stuck")["status"]
+            keyless = cluster.get("keyless")["status"]
         assert first["phase"] == "Resolved"
         assert second["phase"] in ("Escalated", "NoFault") and not second.get("mitigation")  # nothing left to fix
         assert second["claim"]["claimedAt"] >= first["finishedAt"]  # queued until the one worker was free
         assert refused["phase"] == "Failed" and "spec.cluster.kubeconfig names a file" in refused["reason"]
+        assert (
+            keyless["phase"] == "Failed"
+            and keyless["reason"] == f"spec.model.apiKeyEnv: the environment variable {UNSET_KEY} is not set"
+        )
+        assert [c["reason"] for c in keyless["conditions"] if c["type"] == "Failed"] == ["Refused"]
+        assert not list((tmp_path / "runs" / "otel-demo" / "keyless").rglob("trace.jsonl"))  # no run was started
         assert overdue["phase"] == "Failed" and overdue["reason"].startswith(
             "run r0 of gone-1 did not end by its deadline"
         )

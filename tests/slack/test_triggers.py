@@ -73,6 +73,9 @@ def test_an_incident_needs_a_namespace_and_a_summary(tmp_path: Path) -> None:
     inc = incident_for(settings, namespace="shop", summary="checkout fails", name_hint="Checkout fails!")
     assert inc.metadata.name == "slack-checkout-fails" and inc.spec.remediation.mode == "dry-run"
     assert inc.spec.remediation.allowed_namespaces == ["shop"]
+    unknown = settings_from(ENV, scenario="builtin:image", mode="dry-run", model="builtin/nope")
+    with pytest.raises(TriggerError, match=r"^cannot make an incident of it: spec\.model: unknown built-in model"):
+        incident_for(unknown, namespace="shop", summary="checkout fails", name_hint="x")
 
 
 def test_settings_refuse_what_cannot_work() -> None:
