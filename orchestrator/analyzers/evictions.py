@@ -14,6 +14,7 @@ nothing replaces or counts and which alert as not ready until deleted, are delet
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from typing import Any
@@ -120,7 +121,7 @@ def _bounded(reads: Snapshot, kind: str, ns: str, name: str, container: str, use
     template = ((workload.get("spec") or {}).get("template") or {}).get("spec") or {}
     replicas = int((workload.get("spec") or {}).get("replicas") or 1)
     need = -(-used // 1024**2)  # Mi, rounded up
-    limit = -(-int(need * HEADROOM) // 1)
+    limit = math.ceil(need * HEADROOM)
     selector = dict(template.get("nodeSelector") or {})
     room = _room(reads, selector, need, (kind, ns, name))
     pinned = PIN in selector and sum(room.values()) < replicas
