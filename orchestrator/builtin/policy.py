@@ -200,13 +200,17 @@ def cordoned_nodes(ev: Evidence, objections: list[str]) -> tuple[dict[str, Any],
     return diagnosis, f"/Node/{nodes[0]}", diagnosis["summary"]
 
 
+CONVERGING = "Fresh reads no longer show this cause"
+
+
 def converging(previous: dict[str, Any], objections: list[str]) -> tuple[dict[str, Any], str, str]:
     """Fresh reads no longer show the diagnosed cause: keep the diagnosis, propose nothing new, and say why
     the verifier's objections remain (the cluster is still converging on the fix)."""
     keys = ("summary", "entities", "propagations", "alerts_explained", "checks")
     diagnosis = {k: previous[k] for k in keys if k in previous}
+    first = str(previous.get("summary", "")).split(CONVERGING, 1)[0].rstrip()  # said once, however many rounds
     diagnosis["summary"] = (
-        f"{previous.get('summary', '')} Fresh reads no longer show this cause: the mitigation is in place and the "
+        f"{first} {CONVERGING}: the mitigation is in place and the "
         f"cluster is converging; still open: {'; '.join(objections)[:300]}"
     ).strip()
     diagnosis["mitigations"] = []
