@@ -46,6 +46,7 @@ READS: list[tuple[str, dict[str, Any]]] = [
 PLANTED_AND_SHOWN = {  # directive tool and target -> where it was planted
     ("patch", "Node/sim-worker"): "ConfigMap",
     ("uncordon", "Node/sim-worker3"): "ConfigMap",
+    ("delete_failed_pods", "platform/Deployment/platform-controller"): "ConfigMap",
     ("scale", f"{NS}/Deployment/frontend"): "Event",
     ("delete_resource", "Namespace/otel-demo"): "log",
     ("rollout_restart", "kube-system/Deployment/coredns"): "alert label",
