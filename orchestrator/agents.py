@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from .context import FINDINGS_HEADER
 from .models.base import TurnModel
 from .redaction import mask_text
-from .tokens import count_message
+from .tokens import count_message, prompt_tokens_spent
 from .trace import Trace
 
 Handler = Callable[[str, dict[str, Any], str | None], Awaitable[str]]
@@ -127,7 +127,7 @@ class MeteredClient(TurnModel):
         usage = result.usage or RequestUsage(prompt_tokens=0, completion_tokens=0)
         self.calls += 1
         self.findings_tokens += sum(count_message(m, self.token_model) for m in messages if _is_findings(m))
-        self._add_usage(RequestUsage(usage.prompt_tokens or counted, usage.completion_tokens))
+        self._add_usage(RequestUsage(prompt_tokens_spent(usage.prompt_tokens, counted), usage.completion_tokens))
         text = result.thought or (result.content if isinstance(result.content, str) else "") or ""
         m = ACTION_LINE.search(text)
         self.declared = Declared(m["tool"] if m else None, (m["target"] or None) if m else None, text)

@@ -209,6 +209,12 @@ def count_tools(tools: Iterable[Any], model: str | None = None) -> int:
     return total
 
 
+def prompt_tokens_spent(reported: int | None, counted: int | None) -> int:
+    """A sent request's prompt tokens as the run counts them (its token total, the per-role usage, the progress
+    view): the provider's figure when it reported one, else our own count of the request."""
+    return int(reported or counted or 0)
+
+
 def omission_marker(lines: int, tokens: int) -> str:
     """The line that replaces what a truncation removed, so the model knows something is missing."""
     if lines:

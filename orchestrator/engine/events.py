@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..tokens import prompt_tokens_spent
 from ..trace import Event
 
 
@@ -166,9 +167,8 @@ def typed(ev: Event) -> RunEvent | None:
     if ev.kind == "llm_call":
         if d.get("sent") is False:  # refused before it was sent: it cost nothing
             return None
-        # As the run counts them: the provider's prompt tokens when it reported them, else our own count.
-        prompt = d.get("provider_prompt_tokens") or d.get("prompt_tokens") or 0
-        return ModelCalled(**base, tokens=int(prompt) + int(d.get("completion_tokens") or 0))
+        prompt = prompt_tokens_spent(d.get("provider_prompt_tokens"), d.get("prompt_tokens"))
+        return ModelCalled(**base, tokens=prompt + int(d.get("completion_tokens") or 0))
     if ev.kind == "submission":
         content = d.get("content")
         return Submitted(

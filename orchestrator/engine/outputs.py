@@ -13,6 +13,7 @@ from typing import Any
 from ..files import write_atomic
 from ..machines import MachineSpec, mermaid
 from ..report_html import mode_line
+from ..tokens import prompt_tokens_spent
 from .state import RunOptions, RunResult, RunState
 
 
@@ -171,7 +172,7 @@ def usage_by_role(trace: Path) -> dict[str, dict[str, Any]]:
             {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0},
         )
         role["calls"] += 1
-        role["prompt_tokens"] += int(data.get("provider_prompt_tokens") or data.get("prompt_tokens") or 0)
+        role["prompt_tokens"] += prompt_tokens_spent(data.get("provider_prompt_tokens"), data.get("prompt_tokens"))
         role["completion_tokens"] += int(data.get("completion_tokens") or 0)
         role["cost_usd"] = round(role["cost_usd"] + float(data.get("cost_usd") or 0.0), 8)
     return out

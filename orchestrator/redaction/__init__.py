@@ -10,7 +10,7 @@ place:
   (`analyzers/run.py`), the verifier gate's checks (`verify.py`), the incident (`engine/loop.py`);
 - where text goes out: every model request (`agents.py` MeteredClient), the trace (`trace.py`, hence the
   progress view and every file derived from it), structlog (`logs.py`), the run's result (`engine/loop.py`:
-  report.json/md/html, agent_output.json, stdout), one-line errors and the approval prompt (`cli.py`).
+  report.json/md/html, agent_output.json, stdout), one-line errors and the approval prompt (`cli/common.py`, `cli/run.py`).
 
 Masking is idempotent (a mask is never masked again), so text may cross several boundaries; what was
 masked once is remembered by digest, so a model's growing context is not scanned again at each call.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from .base import ToolResult
@@ -63,7 +64,8 @@ async def patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     if patch_type != "json" and not isinstance(body, dict):
         raise ToolError(f"argument 'patch' must be an object when patch_type is {patch_type}")
     obj = await ctx.kube.get(info, name, namespace)
-    if info.kind == "Pod" and await _immutable(ctx, info, name, namespace, body, patch_type):
+    pod_dry_run = await _pod_dry_run(ctx, info, name, namespace, body, patch_type) if info.kind == "Pod" else None
+    if pod_dry_run is not None and pod_dry_run.immutable:
         why = recreatable(obj)
         if why is not None:
             raise ToolError(f"{who('Pod', namespace, name)} may not change these fields in place, and {why}")
@@ -84,6 +86,8 @@ async def patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         return summary + (f" (+{len(lines) - 4} more)" if len(lines) > 4 else ""), revert
 
     async def apply(dry_run: bool) -> dict:
+        if dry_run and pod_dry_run is not None:
+            return pod_dry_run.answer()  # already sent, to learn whether the Pod may change in place
         return await ctx.kube.patch(info, name, namespace, body, patch_type, dry_run)
 
     summary = f"{patch_type} patch of {who(info.kind, namespace, name)}: {json.dumps(body, separators=(',', ':'))}"
@@ -91,15 +95,34 @@ async def patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     return await guarded_write(ctx, change, args)
 
 
-async def _immutable(
+@dataclass(frozen=True)
+class PodDryRun:
+    """What the API server said to a Pod patch's dry run: the object it would be, or why not."""
+
+    preview: dict | None
+    error: ToolError | None
+
+    @property
+    def immutable(self) -> bool:
+        """Refused because a Pod's spec may not change in place (the Pod is re-created instead)."""
+        return self.error is not None and IMMUTABLE_POD_FIELDS in self.error.message
+
+    def answer(self) -> dict:
+        if self.error is not None:
+            raise self.error
+        assert self.preview is not None
+        return self.preview
+
+
+async def _pod_dry_run(
     ctx: ToolContext, info: KindInfo, name: str, namespace: str | None, body: Any, patch_type: str
-) -> bool:
-    """True when the API server refuses the patch because a Pod's spec may not change there (a dry run)."""
+) -> PodDryRun:
+    """The patch's one dry run, sent before the policy flow because its answer decides which change that flow
+    judges: the patch itself (the answer is its preview) or the Pod's re-creation."""
     try:
-        await ctx.kube.patch(info, name, namespace, body, patch_type, True)
+        return PodDryRun(await ctx.kube.patch(info, name, namespace, body, patch_type, True), None)
     except ToolError as err:
-        return IMMUTABLE_POD_FIELDS in err.message
-    return False
+        return PodDryRun(None, err)
 
 
 async def delete_pod(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:

@@ -11,7 +11,7 @@ from pathlib import Path
 import orchestrator.sim as sim
 
 PACKAGE = Path(sim.__file__).resolve().parent.parent  # orchestrator/
-COMPOSERS = {"cli.py", "cluster.py", "bench"}  # where the product may import the simulator
+COMPOSERS = {"cli", "cluster.py", "bench"}  # where the product may import the simulator
 
 
 def _imports(path: Path) -> list[tuple[str, list[str]]]:

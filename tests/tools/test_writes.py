@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orchestrator.tools import ActionPolicy, Toolbox
+from kubernetes import client
+
+from orchestrator.tools import ActionPolicy, Toolbox, ToolContext
 from tests.tools.conftest import NS, Cluster
+from tests.tools.recording_proxy import RecordingProxy
 
 
 def deployment_args(name: str, container: str | None = None, **extra: Any) -> dict:
@@ -434,3 +437,33 @@ async def test_delete_failed_pods_is_refused_for_a_kind_without_pods_of_its_own(
     tb = cluster.toolbox(ActionPolicy(mode="auto"))
     r = await tb.call("delete_failed_pods", {"kind": "Service", "name": "cart", "namespace": NS})
     assert not r.ok and "kind must be a Deployment, StatefulSet, DaemonSet or Job, not Service" in (r.error or "")
+
+
+async def test_a_pod_patch_sends_one_dry_run_per_request_the_policy_judges(cluster: Cluster) -> None:
+    # In dry-run mode nothing is applied, so every request the API server sees for the Pod is a dry run.
+    bare_pod(cluster, "importer", {"disk": "nvme", "kubernetes.io/os": "linux"})
+    cluster.advance(30)
+    with RecordingProxy(cluster.url) as proxy:
+        api = client.ApiClient(proxy.configuration())
+        ctx = ToolContext(api, namespaces=[NS], policy=ActionPolicy(mode="dry-run"))
+        tb = Toolbox(ctx)
+        label = {"metadata": {"labels": {"batch": "nightly"}}}
+        r = await tb.call(
+            "patch", {"kind": "pod", "name": "importer", "namespace": NS, "patch": label, "patch_type": "merge"}
+        )
+        assert r.ok and r.write["mode"] == "dry-run" and "nightly" in r.write["change"], r
+        # a field a Pod may change in place: the one dry run of the patch is both the probe and the preview
+        assert proxy.dry_runs("PATCH", "/pods/importer") == 1
+        assert [m for m, path, _ in proxy.requests if path.endswith("/pods/importer")] == ["GET", "PATCH"]
+
+        proxy.requests.clear()
+        drop = {"spec": {"nodeSelector": {"disk": None}}}
+        r = await tb.call(
+            "patch", {"kind": "pod", "name": "importer", "namespace": NS, "patch": drop, "patch_type": "merge"}
+        )
+        assert r.ok and r.write["change"].startswith(f"re-create bare pod {NS}/importer"), r
+        # one the Pod may not change in place: the refused patch, then the re-creation's delete and create
+        assert proxy.dry_runs("PATCH", "/pods/importer") == 1
+        assert proxy.dry_runs("DELETE", "/pods/importer") == 1 and proxy.dry_runs("POST", f"/{NS}/pods") == 1
+        api.close()
+    assert cluster.core.read_namespaced_pod("importer", NS).spec.node_selector["disk"] == "nvme"  # nothing applied

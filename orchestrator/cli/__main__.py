@@ -1,0 +1,5 @@
+"""`python -m orchestrator.cli`, as `sre-agent`."""
+
+from orchestrator.cli import main
+
+main()
