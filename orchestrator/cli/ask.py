@@ -31,6 +31,7 @@ def ask(
 
     from ..cluster import parse_checked_incident
     from ..engine import RunOptions, run_incident
+    from ..engine.state import root_causes
     from ..incident import IncidentError
     from ..logs import configure
 
@@ -66,8 +67,8 @@ def ask(
     answer: dict[str, Any] = {
         "question": question,
         "answer": d.get("summary") or result.reason,
-        "root_causes": [e["name"] for e in d.get("entities") or [] if e.get("contributing_factor")],
-        "proposed_change": [m for m in d.get("mitigations") or []],
+        "root_causes": root_causes(d),
+        "proposed_change": list(d.get("mitigations") or []),
         "run_directory": str(result.output_dir),
     }
     if print_structured(output, answer):

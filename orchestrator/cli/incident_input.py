@@ -56,16 +56,12 @@ def incident_from_alert(path: Path | None, namespace: str | None):  # noqa: ANN2
 
 def check_model_choice(doc, model: str | None, model_class: str | None, base_url: str | None) -> None:  # noqa: ANN001
     """What `run` would refuse about the model before contacting it: the name, the class, the base URL,
-    a missing key. `validate` asks the same."""
-    from ..models import check_model, model_api_key
-    from ..models.classes import resolve_class
+    a missing key. `validate` asks the same, and so does the operator before a run."""
+    from ..models import check_model_choice as check
     from ..models.errors import ModelError
 
-    chosen = model or doc.spec.model_name or "builtin/playbook"
-    settings = doc.spec.model_settings if not model else None  # the file's settings go with the file's model
     try:
-        resolve_class(chosen, model_class or doc.spec.model_class)
-        check_model(chosen, base_url or (settings.base_url if settings else None), model_api_key(settings))
+        check(doc.spec, model, model_class, base_url)
     except (ModelError, ValueError) as err:
         fail(str(err))
 

@@ -40,6 +40,7 @@ def operator_settings(
     runs_dir: Path,
     model: str | None,
     base_url: str | None,
+    namespaces: list[str] | None = None,
 ):  # noqa: ANN202 - (ApiClient, ExecutorSettings), imported lazily
     """What `operator run` and `operator execute` share: the cluster, checked, and how runs are made."""
     import re
@@ -57,28 +58,22 @@ def operator_settings(
         if not re.match(DNS_LABEL, ns):
             fail(f"--write-namespace {PATTERN_HINTS[DNS_LABEL]}, not {ns!r}")
     if model:
-        from ..models import check_model
+        from ..models import check_model_choice
         from ..models.errors import ModelError
 
         try:
-            check_model(model, base_url)
+            check_model_choice(None, model, None, base_url)
         except (ModelError, ValueError) as err:
             fail(str(err))
     api = connect_cluster(kube_context, kubeconfig, in_cluster)
-    from kubernetes import client
-    from kubernetes.client.rest import ApiException
+    from ..operator.incidents import IncidentApi
 
-    from ..operator.crd import CRD_NAME
-
-    try:
-        client.ApiextensionsV1Api(api).read_custom_resource_definition(CRD_NAME)
-    except ApiException as err:
-        if err.status == 404:
-            fail(
-                f"the cluster has no {CRD_NAME} CRD: install it with `sre-agent crd | kubectl apply -f -`", EXIT_CLUSTER
-            )
-        if err.status != 403:  # a service account without the right to read CRDs goes on and finds out by watching
-            fail(f"cannot read the {CRD_NAME} CRD: HTTP {err.status} {err.reason}", EXIT_CLUSTER)
+    incidents = IncidentApi(api)
+    every: list[str | None] = [None]  # None: every namespace
+    for watched in namespaces or every:
+        problem = incidents.served_problem(watched)
+        if problem is not None:
+            fail(problem, EXIT_CLUSTER)
     target = Target(
         kubeconfig=kubeconfig.expanduser().resolve() if kubeconfig else None,
         context=kube_context,
@@ -166,9 +161,11 @@ def operator_run(
         fail("--lease must be positive and --grace not negative")
     jobs = job_template(executor, job_image, job_namespace, job_service_account, job_api_key_secret, job_ttl,
                          job_resources, model, base_url)  # fmt: skip
+    watched = None if all_namespaces else list(dict.fromkeys(namespace or []))
     api, settings = operator_settings(
-        kubeconfig, kube_context, in_cluster, alertmanager, prometheus, write_namespace, runs_dir, model, base_url
-    )
+        kubeconfig, kube_context, in_cluster, alertmanager, prometheus, write_namespace, runs_dir, model, base_url,
+        watched,
+    )  # fmt: skip
     from ..logs import configure
     from ..operator.controller import OperatorConfig, serve
 
@@ -176,7 +173,7 @@ def operator_run(
     logging.getLogger("kopf").setLevel(logging.INFO if verbose else logging.WARNING)
     config = OperatorConfig(
         executor=settings,
-        namespaces=None if all_namespaces else list(dict.fromkeys(namespace or [])),
+        namespaces=watched,
         concurrency=concurrency,
         lease_seconds=lease,
         sweep_seconds=max(1.0, min(15.0, lease / 3)),
@@ -263,8 +260,9 @@ def operator_execute(
         os.environ.get("KUBERNETES_SERVICE_HOST")
     )
     api, settings = operator_settings(
-        kubeconfig, kube_context, in_cluster, alertmanager, prometheus, write_namespace, runs_dir, model, base_url
-    )
+        kubeconfig, kube_context, in_cluster, alertmanager, prometheus, write_namespace, runs_dir, model, base_url,
+        [ref.namespace],
+    )  # fmt: skip
     from kubernetes.client.rest import ApiException
 
     from ..logs import configure

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ..incident import API_VERSION, KIND, Incident, IncidentError
-from .crd import CRD_FILE, GROUP, PLURAL, VERSION
+from .crd import CRD_NAME, GROUP, PLURAL, VERSION
 from .status import IncidentStatus, now_iso
 
 EVENT_SOURCE = "sre-agent-operator"
@@ -143,21 +143,23 @@ class IncidentApi:
             for obj in self.custom.list_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, **query)["items"]
         ]
 
-    def served_problem(self, namespace: str) -> str | None:
-        """Why this client cannot use Incidents in `namespace` (the CRD not applied, the API server refusing
-        the list, no API server), or None."""
+    def served_problem(self, namespace: str | None) -> str | None:
+        """Why this client cannot use Incidents in `namespace` (None: in every namespace): the CRD not
+        applied, the API server refusing the list, no API server; None when it can."""
         from kubernetes.client.exceptions import ApiException
 
         from ..kube import api_message
 
         try:
-            self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, limit=1)
+            if namespace is None:
+                self.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL, limit=1)
+            else:
+                self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, limit=1)
         except ApiException as err:
             if err.status == 404:
-                return (
-                    f"the cluster does not serve {PLURAL}.{GROUP}/{VERSION}: apply the Incident CRD first ({CRD_FILE})"
-                )
-            return f"cannot list Incidents in {namespace}: {err.status} {api_message(err) or err.reason}"
+                return f"the cluster has no {CRD_NAME} CRD: install it with `sre-agent crd | kubectl apply -f -`"
+            where = f"in {namespace}" if namespace else "in every namespace"
+            return f"cannot list Incidents {where}: {err.status} {api_message(err) or err.reason}"
         except OSError as err:  # urllib3's connection errors are OSErrors
             return f"cannot reach the Kubernetes API: {err}"
         return None

@@ -257,5 +257,8 @@ def test_serve_on_a_cluster_without_the_crd_exits_5(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert code == 5
-    assert stderr.startswith("error: the cluster does not serve incidents.sre-agent.dev/v1alpha1: apply the Incident")
+    assert (
+        stderr
+        == "error: the cluster has no incidents.sre-agent.dev CRD: install it with `sre-agent crd | kubectl apply -f -`\n"
+    )
     assert stderr.count("\n") == 1
