@@ -9,7 +9,6 @@ immediate reconcile pass (no time passes), as controllers react within milliseco
 from __future__ import annotations
 
 import contextlib
-import copy
 import gc
 import ipaddress
 import itertools
@@ -23,7 +22,7 @@ from .controllers import default_controllers
 from .reliability import Reliability
 from .resources import Registry, ResourceType
 from .shape import DEFAULT_SHAPE, ClusterShape
-from .store import Store
+from .store import Store, clone
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -337,7 +336,7 @@ class Cluster:
         """Validate and default an object on its way into the store (the API server's admission chain)."""
         from .admission import admit
 
-        return admit(self, op, rt, copy.deepcopy(obj), old, namespace)
+        return admit(self, op, rt, clone(obj), old, namespace)
 
     # ------------------------------------------------------------------ HTTP extras
     def add_routes(self, app: web.Application) -> None:

@@ -142,3 +142,36 @@ def test_an_application_runs_at_the_replica_count_its_scenario_asks(tmp_path: Pa
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(ScenarioError, match=r"spec.applications\[0\].options.replicas"):
         load_scenario(Cluster(), path)
+
+
+def test_a_create_refused_by_quota_is_retried_when_its_back_off_ends_without_a_write_to_its_replicaset() -> None:
+    cluster = Cluster()
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "q"}})
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "pods", "namespace": "q"}}
+    cluster.apply({**quota, "spec": {"hard": {"pods": "1"}}})
+    labels = {"app": "web"}
+    cluster.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "q"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "web", "image": "busybox:1.37", "command": ["sleep", "3600"]}]},
+                },
+            },
+        }
+    )
+    cluster.after_write()
+    cluster.advance(5)
+    assert len(cluster.store.list(cluster.rt("Pod"), "q")) == 1
+    # Only the quota changes; the ReplicaSet learns of it when its back-off ends, as the time moves.
+    cluster.store.mutate(cluster.rt("ResourceQuota"), "q", "pods", lambda o: o["spec"]["hard"].update(pods="5"))
+    cluster.after_write()
+    assert len(cluster.store.list(cluster.rt("Pod"), "q")) == 1
+    cluster.advance(15)
+    assert len(cluster.store.list(cluster.rt("Pod"), "q")) == 2
+    assert _writes_a_full_walk_would_make(cluster) == 0
