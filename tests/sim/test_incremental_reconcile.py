@@ -175,3 +175,35 @@ def test_a_create_refused_by_quota_is_retried_when_its_back_off_ends_without_a_w
     cluster.advance(15)
     assert len(cluster.store.list(cluster.rt("Pod"), "q")) == 2
     assert _writes_a_full_walk_would_make(cluster) == 0
+
+
+def _gauges(samples: list) -> list[tuple]:
+    """A scrape without its counters (a fresh collector's counters start again at zero)."""
+    counters = ("_total", "cfs_periods", "cfs_throttled")
+    return [(s.name, tuple(s.labels.items()), s.value) for s in samples if not any(c in s.name for c in counters)]
+
+
+def test_a_scrape_that_reuses_unwritten_objects_samples_equals_a_scrape_from_scratch() -> None:
+    cluster = build_app_cluster(200)
+    pods = cluster.rt("Pod")
+    collector = cluster.observability._collector
+    first = cluster.store.list(pods, NS)[0]["metadata"]["name"]
+    writes: list[tuple[str, Callable[[], object]]] = [
+        ("nothing", lambda: None),
+        ("relabel", lambda: cluster.store.mutate(pods, NS, first, lambda o: o["metadata"]["labels"].update(x="1"))),
+        ("delete pod", lambda: cluster.store.delete(pods, NS, cluster.store.list(pods, NS)[1]["metadata"]["name"])),
+        (
+            "scale",
+            lambda: cluster.store.mutate(
+                cluster.rt("Deployment"), NS, "app-001", lambda o: o["spec"].update(replicas=3)
+            ),
+        ),
+        ("delete namespace", lambda: cluster.store.delete(cluster.rt("Namespace"), "", bench_namespace(3))),
+    ]
+    for what, write in writes:
+        write()
+        cluster.after_write()
+        cluster.advance(5)
+        now = cluster.now()
+        incremental = collector.collect(now)
+        assert _gauges(incremental) == _gauges(type(collector)(cluster).collect(now)), what
