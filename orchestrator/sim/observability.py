@@ -89,6 +89,7 @@ from .promql import (
     VectorSelector,
     evaluate,
     format_value,
+    group_by_name,
     parse,
     parse_duration,
     to_prometheus_json,
@@ -612,7 +613,8 @@ class _Collector:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self._objects: dict[tuple[str, str], tuple[str, list[Sample]]] = {}
-        self._blocks: dict[str, list[Sample]] = {}  # kind -> its objects' samples, in list order
+        # kind -> its objects' samples in list order, and the same by metric name
+        self._blocks: dict[str, tuple[list[Sample], dict[str, list[Sample]]]] = {}
         self._rv: int | None = None  # the store's resourceVersion at the last scrape
         self._series: dict[tuple[str, str], _Series] = {}
         self._scrapes = 0
@@ -623,10 +625,12 @@ class _Collector:
         self._last_ts: float | None = None
         self._cfs = CfsCounters()
 
-    def collect(self, now: float) -> list[Sample]:
+    def collect(self, now: float) -> SampleIndex:
+        """The scrape at `now`, indexed: the blocks of unwritten kinds come with their grouping by name,
+        so only the series that move with the time are grouped afresh."""
         dt = 0.0 if self._last_ts is None else max(0.0, now - self._last_ts)
         self._last_ts = now
-        out: list[Sample] = []
+        parts: list[tuple[list[Sample], dict[str, list[Sample]]]] = []
         store = self.cluster.store
         changes = None if self._rv is None else store.changes_since(self._rv)
         self._rv = store.resource_version
@@ -634,16 +638,18 @@ class _Collector:
         for kind, fn in OBJECT_METRICS.items():
             block = self._blocks.get(kind)
             if block is None or written is None or kind in written:
-                block = self._blocks[kind] = self._object_samples(kind, fn)
-            out.extend(block)
+                samples = self._object_samples(kind, fn)
+                block = self._blocks[kind] = (samples, group_by_name(samples))
+            parts.append(block)
         used: set[tuple] = set()
-        out.extend(self._containers(dt))
-        out.extend(self._applications(dt, used))
-        out.extend(self._targets(used))
-        out.extend(self._ingresses(dt, used))
+        moving = self._containers(dt)
+        moving.extend(self._applications(dt, used))
+        moving.extend(self._targets(used))
+        moving.extend(self._ingresses(dt, used))
+        parts.append((moving, group_by_name(moving)))
         for key in [k for k in self._last if k not in used]:
             del self._last[key]
-        return out
+        return SampleIndex.of_parts(parts)
 
     def _object_samples(self, kind: str, fn: Callable[[dict], list[Sample]]) -> list[Sample]:
         """The samples of every object of one kind, in list order (an object's own are rebuilt only when
@@ -1380,8 +1386,9 @@ class Observability:
             self.history.add(ts, list(index.samples) + samples)
             return
         index.samples.extend(samples)
-        for s in samples:
-            index.by_name.setdefault(s.name, []).append(s)
+        # New lists, never an append: a scrape's lists may be shared with the scrapes before it.
+        for name, group in group_by_name(samples).items():
+            index.by_name[name] = index.by_name.get(name, []) + group
 
     def query(self, expr: str, ts: float | None = None) -> list[Sample] | float:
         return evaluate(expr, self.history, self.cluster.now() if ts is None else ts)

@@ -17,6 +17,7 @@ from orchestrator.sim.controllers.endpoints import EndpointsController
 from orchestrator.sim.controllers.endpointslices import EndpointSliceController
 from orchestrator.sim.controllers.scheduler import Scheduler
 from orchestrator.sim.controllers.workloads import DeploymentController, ReplicaSetController
+from orchestrator.sim.promql import SampleIndex
 from orchestrator.sim.runner import SimulatorServer
 from orchestrator.sim.scenario import ScenarioError, load_scenario
 from orchestrator.sim.store import Store
@@ -206,4 +207,7 @@ def test_a_scrape_that_reuses_unwritten_objects_samples_equals_a_scrape_from_scr
         cluster.advance(5)
         now = cluster.now()
         incremental = collector.collect(now)
-        assert _gauges(incremental) == _gauges(type(collector)(cluster).collect(now)), what
+        assert _gauges(incremental.samples) == _gauges(type(collector)(cluster).collect(now).samples), what
+        # Indexed from its parts' groupings, the scrape is indexed as the whole would be.
+        assert incremental.by_name == SampleIndex(incremental.samples).by_name, what
+        assert list(incremental.by_name) == list(SampleIndex(incremental.samples).by_name), what
