@@ -602,6 +602,10 @@ class _Series:
     counted_restart: int | None = None  # the instance the CPU counter belongs to (None: not counted yet)
     cpu_total: float = 0.0
     samples: dict[str, Sample] = field(default_factory=dict)
+    # The gauges (working set, the CPU record, the memory limit) and the reading and pod they were made of
+    steady: tuple[Sample, Sample, Sample | None] | None = None
+    steady_usage: tuple[float, float] | None = None
+    steady_running: _Running | None = None
     scrape: int = 0  # the last scrape that saw the container running
 
 
@@ -717,20 +721,11 @@ class _Collector:
         self._pods[meta["uid"]] = (rv, out)
         return out
 
-    def _usage(self, series: _Series, running: _Running, pod: dict) -> tuple[float, float] | None:
-        """Container usage, refreshed every USAGE_REFRESH_SECONDS as cAdvisor's housekeeping does
-        (and a new container instance at once); the CPU counter still integrates every scrape."""
-        now = self.cluster.now()
-        if series.read_restart == running.restart and now - series.read_at < USAGE_REFRESH_SECONDS:
-            return series.usage
-        series.usage = _usage(self.cluster, pod, running.spec)
-        series.read_at, series.read_restart = now, running.restart
-        return series.usage
-
     def _containers(self, dt: float) -> list[Sample]:
         out: list[Sample] = []
         self._scrapes += 1
         scrape = self._scrapes
+        now = self.cluster.now()
         pods_seen: set[str] = set()
         every = self._series
         for entry in self.cluster.store.entries(self.cluster.rt("Pod")):
@@ -741,21 +736,38 @@ class _Collector:
                 if series is None:
                     series = every[running.key] = _Series()
                 series.scrape = scrape
-                usage = self._usage(series, running, pod)
+                restart = running.restart
+                # Usage is read every USAGE_REFRESH_SECONDS, as cAdvisor's housekeeping does (and for a new
+                # container instance at once); the CPU counter still integrates every scrape.
+                if series.read_restart != restart or now - series.read_at >= USAGE_REFRESH_SECONDS:
+                    series.usage = _usage(self.cluster, pod, running.spec)
+                    series.read_at, series.read_restart = now, restart
+                usage = series.usage
                 if usage is None:
                     continue
                 cpu, mem = usage
-                restart = running.restart
                 if series.counted_restart != restart:  # a new instance's counter starts at 0
                     series.counted_restart, series.cpu_total = restart, 0.0
                 series.cpu_total += cpu * dt
                 labels, samples = running.labels, series.samples
-                out.append(_reuse(samples, "container_memory_working_set_bytes", labels, mem))
+                steady = series.steady
+                if steady is None or series.steady_usage is not usage or series.steady_running is not running:
+                    # The gauges change only with a new reading or a new pod object.
+                    steady = series.steady = (
+                        _reuse(samples, "container_memory_working_set_bytes", labels, mem),
+                        # kube-prometheus' k8s.rules record of the usage (irate of the counter), without image.
+                        _reuse(samples, RECORD_CPU, running.record_labels, cpu),
+                        _reuse(samples, "container_spec_memory_limit_bytes", labels, running.memory_limit)
+                        if running.memory_limit
+                        else None,
+                    )
+                    series.steady_usage, series.steady_running = usage, running
+                memory, record, limit = steady
+                out.append(memory)
                 out.append(_reuse(samples, "container_cpu_usage_seconds_total", labels, series.cpu_total))
-                # kube-prometheus' k8s.rules record of the same usage (irate of the counter), keyed without image.
-                out.append(_reuse(samples, RECORD_CPU, running.record_labels, cpu))
-                if running.memory_limit:
-                    out.append(_reuse(samples, "container_spec_memory_limit_bytes", labels, running.memory_limit))
+                out.append(record)
+                if limit is not None:
+                    out.append(limit)
                 if running.cpu_limit:
                     factor = throttle_factor(self.cluster, pod, running.spec["name"])
                     for name, value in self._cfs.advance(running.key, restart, factor, running.cpu_limit, dt):
