@@ -8,6 +8,7 @@ with SimulatorServer.start(scenario="scenario.yaml") as sim:
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,13 @@ from .shape import ClusterShape
 
 T = TypeVar("T")
 REALTIME_TICK_SECONDS = 1.0
+
+
+def _keep_off_the_collector() -> None:
+    """Move what lives now to the cycle collector's permanent generation (until `stop`). A served
+    cluster is millions of long-lived objects; without this every full collection, several a run as a
+    client decodes large reads, walks all of them (a third of a second each at 3,000 pods)."""
+    gc.freeze()
 
 
 class SimulatorServer:
@@ -140,6 +148,7 @@ class SimulatorServer:
         ready.wait(30)
         if errors:
             raise errors[0]
+        _keep_off_the_collector()
 
     async def _wait_stopped(self) -> None:
         while not self._stopped.is_set():
@@ -149,6 +158,7 @@ class SimulatorServer:
         self._stopped.set()
         if self._thread:
             self._thread.join(10)
+            gc.unfreeze()  # what the cluster left in cycles is collectable again
 
     def __enter__(self) -> SimulatorServer:
         return self
@@ -172,7 +182,9 @@ class SimulatorServer:
             self.cluster.advance(seconds)
             return self.cluster.state()
 
-        return self.call(step)
+        state = self.call(step)
+        _keep_off_the_collector()
+        return state
 
     def state(self) -> dict:
         return self.call(self.cluster.state)
