@@ -1397,8 +1397,9 @@ class Observability:
         if not hasattr(index, "by_name") or not index.samples:
             self.history.add(ts, list(index.samples) + samples)
             return
-        index.samples.extend(samples)
-        # New lists, never an append: a scrape's lists may be shared with the scrapes before it.
+        # New lists, never an append: a scrape's lists are shared with the scrapes before it and with
+        # what matchers remember of them.
+        index.samples = index.samples + samples
         for name, group in group_by_name(samples).items():
             index.by_name[name] = index.by_name.get(name, []) + group
 

@@ -334,6 +334,9 @@ class Matcher:
     value: str
     regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
     _memo: dict[str, bool] = field(default_factory=dict, init=False, compare=False, repr=False)
+    # [samples, what filter gave for them]: a rule applies its matchers every evaluation to the same
+    # lists while the objects behind them are unwritten (a scrape shares them; none is ever modified).
+    _last: list[list[Sample]] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def matches(self, value: str) -> bool:
         if self.op == "=":
@@ -345,6 +348,14 @@ class Matcher:
         return hit if self.op == "=~" else not hit
 
     def filter(self, samples: list[Sample]) -> list[Sample]:
+        last = self._last
+        if last and last[0] is samples:
+            return last[1]
+        out = self._filter(samples)
+        last[:] = (samples, out)
+        return out
+
+    def _filter(self, samples: list[Sample]) -> list[Sample]:
         op, want, label = self.op, self.value, self.label
         if label == "__name__":
             return [s for s in samples if self.matches(s.name)]

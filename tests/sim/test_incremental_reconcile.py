@@ -17,7 +17,7 @@ from orchestrator.sim.controllers.endpoints import EndpointsController
 from orchestrator.sim.controllers.endpointslices import EndpointSliceController
 from orchestrator.sim.controllers.scheduler import Scheduler
 from orchestrator.sim.controllers.workloads import DeploymentController, ReplicaSetController
-from orchestrator.sim.promql import SampleIndex
+from orchestrator.sim.promql import Sample, SampleIndex
 from orchestrator.sim.runner import SimulatorServer
 from orchestrator.sim.scenario import ScenarioError, load_scenario
 from orchestrator.sim.store import Store
@@ -211,3 +211,14 @@ def test_a_scrape_that_reuses_unwritten_objects_samples_equals_a_scrape_from_scr
         # Indexed from its parts' groupings, the scrape is indexed as the whole would be.
         assert incremental.by_name == SampleIndex(incremental.samples).by_name, what
         assert list(incremental.by_name) == list(SampleIndex(incremental.samples).by_name), what
+
+
+def test_a_query_sees_series_added_to_a_scrape_after_a_matcher_filtered_it() -> None:
+    cluster = Cluster()
+    cluster.advance(5)
+    obs, now = cluster.observability, cluster.now()
+    query = '{namespace="elsewhere"}'
+    assert obs.query(query) == []
+    assert obs.query(query) == []  # the matchers' memory of the scrape's lists answers this one
+    obs._append(now, [Sample("ALERTS", {"alertname": "X", "namespace": "elsewhere"}, 1.0)])
+    assert [s.labels["alertname"] for s in obs.query(query)] == ["X"]
