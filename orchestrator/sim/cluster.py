@@ -53,6 +53,10 @@ class Cluster:
         system_pods: bool = False,
     ) -> None:
         self.clock = clock or Clock()
+        # Set by an embedded SimulatorServer (for its lifetime): after each step the heap goes to the cycle
+        # collector's permanent generation. The cluster is millions of long-lived objects; without this,
+        # the collections that follow each step and a client's large reads walk them again and again.
+        self.freeze_heap = False
         self.system_pods = system_pods
         self.seed = seed
         self.alert_rules = alert_rules
@@ -316,6 +320,8 @@ class Cluster:
             self.reconcile()
             self.traffic.update()
             self.observability.scrape()
+        if self.freeze_heap:
+            gc.freeze()
 
     def tick_realtime(self, elapsed: float) -> None:
         """Reconcile after the realtime clock moved by itself (no clock change here)."""

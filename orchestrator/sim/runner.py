@@ -26,13 +26,6 @@ T = TypeVar("T")
 REALTIME_TICK_SECONDS = 1.0
 
 
-def _keep_off_the_collector() -> None:
-    """Move what lives now to the cycle collector's permanent generation (until `stop`). A served
-    cluster is millions of long-lived objects; without this every full collection, several a run as a
-    client decodes large reads, walks all of them (a third of a second each at 3,000 pods)."""
-    gc.freeze()
-
-
 class SimulatorServer:
     def __init__(self, cluster: Cluster, host: str = "127.0.0.1", port: int = 0) -> None:
         self.cluster = cluster
@@ -58,11 +51,13 @@ class SimulatorServer:
         shape: ClusterShape | None = None,
         system_pods: bool = False,
         images: list[str | Path] | None = None,
+        freeze_heap: bool = False,
     ) -> SimulatorServer:
         """`alert_rules`/`alert_for_scale`: see Cluster (the default keeps the scenario library's timings);
         `clock_lead`: see orchestrator/sim/clock.py (for kubectl's client-side ages); `shape` (from
         command-line flags) wins over the scenario's `cluster:` block; `system_pods`: kind's kube-system;
-        `images`: image catalogue files of the user's own (format: runtime/images.yaml)."""
+        `images`: image catalogue files of the user's own (format: runtime/images.yaml); `freeze_heap`:
+        see Cluster (`start` sets it: an embedded server's cluster lives until `stop`)."""
         from .builtin import resolve_scenario
         from .runtime.catalogue import catalogue_for, read_image_file
         from .scenario import load_scenario
@@ -75,6 +70,7 @@ class SimulatorServer:
             shape=shape,
             system_pods=system_pods,
         )
+        cluster.freeze_heap = freeze_heap
         for path in images or ():
             catalogue_for(cluster).add(read_image_file(path))
         if scenario is not None:  # a file, or a scenario of the library by name
@@ -85,7 +81,7 @@ class SimulatorServer:
     def start(cls, scenario: str | Path | None = None, **options: Any) -> SimulatorServer:
         """Create (same options as `create`) and serve from a background thread; returns once the port
         accepts connections."""
-        server = cls.create(scenario, **options)
+        server = cls.create(scenario, freeze_heap=True, **options)
         server.start_thread()
         return server
 
@@ -148,7 +144,8 @@ class SimulatorServer:
         ready.wait(30)
         if errors:
             raise errors[0]
-        _keep_off_the_collector()
+        self.cluster.freeze_heap = True  # embedded: the heap is frozen after each step until `stop`
+        gc.freeze()
 
     async def _wait_stopped(self) -> None:
         while not self._stopped.is_set():
@@ -158,6 +155,7 @@ class SimulatorServer:
         self._stopped.set()
         if self._thread:
             self._thread.join(10)
+            self.cluster.freeze_heap = False
             gc.unfreeze()  # what the cluster left in cycles is collectable again
 
     def __enter__(self) -> SimulatorServer:
@@ -182,9 +180,7 @@ class SimulatorServer:
             self.cluster.advance(seconds)
             return self.cluster.state()
 
-        state = self.call(step)
-        _keep_off_the_collector()
-        return state
+        return self.call(step)
 
     def state(self) -> dict:
         return self.call(self.cluster.state)
