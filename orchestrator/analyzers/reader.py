@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote as urlquote
 
-from ..kube import server_date
+from ..kube import decode_response, server_date
 from ..tools.redact import secret_sizes
 from .snapshot import Snapshot
 
@@ -153,7 +153,7 @@ def _list(http: _Http, kind: str, ns: str | None) -> tuple[str, str | None, list
         if status >= 300:
             return kind, ns, [], f"{kind}: the API server answered {status}"
         try:
-            body = json.loads(data)
+            body = decode_response(data)
         except ValueError:
             raise ReadFailure(
                 f"cannot read {plural}: the response is not JSON (is this a Kubernetes API server?)"

@@ -6,8 +6,9 @@ Pure functions on objects as the API serves them (camelCase JSON dicts), so ever
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -55,23 +56,33 @@ def owned_by(obj: dict, uids: Collection[str | None]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- time
-def timestamps(obj: Any) -> Iterator[float]:
-    """Every timestamp in an object (creationTimestamp, lastTransitionTime, startedAt, finishedAt...)."""
+@functools.lru_cache(maxsize=1024)
+def _is_time_key(key: str) -> bool:
+    return TIMESTAMP_KEY.search(key) is not None
+
+
+def _timestamp_texts(obj: Any, into: set[str]) -> None:
+    """Collect the text of every timestamp field in an object (creationTimestamp, lastTransitionTime,
+    startedAt, finishedAt...)."""
     if isinstance(obj, dict):
         for key, value in obj.items():
-            if isinstance(value, str) and TIMESTAMP_KEY.search(key):
-                ts = parse_time(value)
-                if ts is not None:
-                    yield ts
+            if isinstance(value, str):
+                if value and _is_time_key(key):
+                    into.add(value)
             elif isinstance(value, dict | list):
-                yield from timestamps(value)
+                _timestamp_texts(value, into)
     elif isinstance(obj, list):
         for item in obj:
-            yield from timestamps(item)
+            _timestamp_texts(item, into)
 
 
 def newest(objs: Iterable[Any], *more: float | None) -> float | None:
-    seen = [ts for o in objs for ts in timestamps(o)] + [m for m in more if m is not None]
+    """The latest timestamp in the objects or `more`. Each distinct text is parsed once: a cluster's
+    objects share few distinct times (thousands of pods changed in the same seconds)."""
+    texts: set[str] = set()
+    for o in objs:
+        _timestamp_texts(o, texts)
+    seen = [ts for text in texts if (ts := parse_time(text)) is not None] + [m for m in more if m is not None]
     return max(seen) if seen else None
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-from ..kube import api_message
+from ..kube import api_message, decode_response
 from ..redaction import mask_text
 from ..tools.kinds import KINDS
 
@@ -104,7 +104,7 @@ class Reads:
             raise ReadError(f"cannot reach the cluster at {self.api.configuration.host}: {_reason(err)}") from err
         self._note_date(resp.headers.get("Date"))
         try:
-            return json.loads(resp.data)
+            return decode_response(resp.data)
         except ValueError as err:
             raise ReadError(f"cannot read {what}: the response is not JSON") from err
 

@@ -81,9 +81,14 @@ def bench_sim(
     pods: Annotated[str, typer.Option(help="Comma-separated pod counts for the list/patch figures.")] = "100,1000",
     samples: Annotated[int, typer.Option(help="Requests per latency measurement.")] = 200,
     output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml")] = "table",
+    incident_pods: Annotated[
+        int, typer.Option(help="Also time one whole `sre-agent run` of an incident at about this many pods (0: off).")
+    ] = 0,
 ) -> None:
     """Simulator figures: scenario load time, list/patch latency over HTTP, reconcile cost."""
     check_output(output, "table")
+    if incident_pods < 0:
+        fail(f"--incident-pods must be 0 or more, not {incident_pods}")
     from ..sim import run_benchmark
 
     try:
@@ -91,6 +96,10 @@ def bench_sim(
     except ValueError:
         fail(f"--pods must be comma-separated integers, not {pods!r}")
     results = run_benchmark(counts, samples)
+    if incident_pods:
+        from ..bench.incident_run import add_incident_run
+
+        add_incident_run(results, incident_pods)
     if not print_structured(output, results):
         for line in results["lines"]:
             typer.echo(line)

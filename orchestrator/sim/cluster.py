@@ -9,7 +9,6 @@ immediate reconcile pass (no time passes), as controllers react within milliseco
 from __future__ import annotations
 
 import contextlib
-import copy
 import gc
 import ipaddress
 import itertools
@@ -23,7 +22,7 @@ from .controllers import default_controllers
 from .reliability import Reliability
 from .resources import Registry, ResourceType
 from .shape import DEFAULT_SHAPE, ClusterShape
-from .store import Store
+from .store import Store, clone
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -54,6 +53,10 @@ class Cluster:
         system_pods: bool = False,
     ) -> None:
         self.clock = clock or Clock()
+        # Set by an embedded SimulatorServer (for its lifetime): after each step the heap goes to the cycle
+        # collector's permanent generation. The cluster is millions of long-lived objects; without this,
+        # the collections that follow each step and a client's large reads walk them again and again.
+        self.freeze_heap = False
         self.system_pods = system_pods
         self.seed = seed
         self.alert_rules = alert_rules
@@ -317,6 +320,8 @@ class Cluster:
             self.reconcile()
             self.traffic.update()
             self.observability.scrape()
+        if self.freeze_heap:
+            gc.freeze()
 
     def tick_realtime(self, elapsed: float) -> None:
         """Reconcile after the realtime clock moved by itself (no clock change here)."""
@@ -337,7 +342,7 @@ class Cluster:
         """Validate and default an object on its way into the store (the API server's admission chain)."""
         from .admission import admit
 
-        return admit(self, op, rt, copy.deepcopy(obj), old, namespace)
+        return admit(self, op, rt, clone(obj), old, namespace)
 
     # ------------------------------------------------------------------ HTTP extras
     def add_routes(self, app: web.Application) -> None:

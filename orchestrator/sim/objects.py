@@ -7,6 +7,7 @@ controllers, the traffic model and the metrics can never disagree about what a p
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Callable
 from typing import overload
@@ -39,9 +40,18 @@ def parse_quantity(q: str | int | float | None) -> float:
         return 0.0
     if isinstance(q, int | float):
         return float(q)
-    m = _QUANTITY.match(str(q).strip())
+    try:
+        return _parse_text(str(q))
+    except ValueError:
+        raise ValueError(f"quantities must be a number with an optional unit (Mi, Gi, m, k, ...), not {q!r}") from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(q: str) -> float:
+    """Parsed once per distinct text: every pass over the pods reads the same few requests and limits."""
+    m = _QUANTITY.match(q.strip())
     if not m or m.group(2) not in _UNITS:
-        raise ValueError(f"quantities must be a number with an optional unit (Mi, Gi, m, k, ...), not {q!r}")
+        raise ValueError(q)
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 

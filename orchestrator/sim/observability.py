@@ -66,7 +66,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -89,6 +89,7 @@ from .promql import (
     VectorSelector,
     evaluate,
     format_value,
+    group_by_name,
     parse,
     parse_duration,
     to_prometheus_json,
@@ -561,55 +562,116 @@ RECORD_CPU = "node_namespace_pod_container:container_cpu_usage_seconds_total:sum
 RECORD_CPU_LABELS = ("namespace", "pod", "container", "node")
 
 
+def _reuse(samples: dict[str, Sample], name: str, labels: dict[str, str], value: float) -> Sample:
+    """The series' previous Sample while its value and labels are unchanged (keeps the 30-minute history
+    small: an unchanged series costs a pointer per scrape), else a new one."""
+    last = samples.get(name)
+    if last is not None and last.value == value and (last.labels is labels or last.labels == labels):
+        return last
+    sample = samples[name] = Sample(name, labels, value)
+    return sample
+
+
 def _usage(cluster: Cluster, pod: dict, container: dict) -> tuple[float, float]:
     """(cpu cores, working-set bytes) of a container, as the kubelet reports them (zero unless running)."""
     memory, cpu = container_usage(cluster, pod, container.get("name", ""))
     return cpu, float(memory)
 
 
+@dataclass(slots=True)
+class _Running:
+    """A running container as its pod object shows it (recomputed only when the pod object changes)."""
+
+    spec: dict
+    key: tuple[str, str]  # (pod uid, container name)
+    labels: dict[str, str]
+    record_labels: dict[str, str]  # the k8s.rules record's labels: without image
+    memory_limit: float | None
+    cpu_limit: float | None
+    restart: int
+
+
+@dataclass(slots=True)
+class _Series:
+    """One container's series between scrapes: its usage as last read, its CPU counter and the samples
+    last written (reused while their value is unchanged)."""
+
+    read_at: float = 0.0
+    read_restart: int = -1
+    usage: tuple[float, float] | None = None
+    counted_restart: int | None = None  # the instance the CPU counter belongs to (None: not counted yet)
+    cpu_total: float = 0.0
+    samples: dict[str, Sample] = field(default_factory=dict)
+    # The gauges (working set, the CPU record, the memory limit) and the reading and pod they were made of
+    steady: tuple[Sample, Sample, Sample | None] | None = None
+    steady_usage: tuple[float, float] | None = None
+    steady_running: _Running | None = None
+    scrape: int = 0  # the last scrape that saw the container running
+
+
 class _Collector:
-    """Builds one scrape. Samples of unchanged objects are reused from the previous scrape (keyed by
-    uid and resourceVersion), so a scrape costs little more than a pass over the store."""
+    """Builds one scrape. Samples of unchanged objects are reused from the previous scrape: per object
+    (keyed by uid and resourceVersion), and per kind as one block while the store's change log shows no
+    write to that kind, so a scrape costs little more than the series that move with the time."""
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self._objects: dict[tuple[str, str], tuple[str, list[Sample]]] = {}
-        self._cpu_total: dict[tuple[str, str], tuple[int, float]] = {}  # (uid, container) -> (restart, seconds)
+        # kind -> its objects' samples in list order, and the same by metric name
+        self._blocks: dict[str, tuple[list[Sample], dict[str, list[Sample]]]] = {}
+        self._rv: int | None = None  # the store's resourceVersion at the last scrape
+        self._series: dict[tuple[str, str], _Series] = {}
+        self._scrapes = 0
         self._app_totals: dict[tuple[str, str], tuple[float, float]] = {}
         self._ingress_totals: dict[tuple, float] = {}
-        self._pods: dict[str, tuple[str, list]] = {}  # uid -> (resourceVersion, running containers)
-        # (uid, container) -> (read at, restart count, (cpu cores, working-set bytes))
-        self._usage: dict[tuple[str, str], tuple[float, int, tuple[float, float] | None]] = {}
+        self._pods: dict[str, tuple[str, list[_Running]]] = {}  # uid -> (resourceVersion, running containers)
         self._last: dict[tuple, Sample] = {}
         self._last_ts: float | None = None
         self._cfs = CfsCounters()
 
-    def collect(self, now: float) -> list[Sample]:
+    def collect(self, now: float) -> SampleIndex:
+        """The scrape at `now`, indexed: the blocks of unwritten kinds come with their grouping by name,
+        so only the series that move with the time are grouped afresh."""
         dt = 0.0 if self._last_ts is None else max(0.0, now - self._last_ts)
         self._last_ts = now
-        out: list[Sample] = []
-        seen: set[tuple[str, str]] = set()
+        parts: list[tuple[list[Sample], dict[str, list[Sample]]]] = []
         store = self.cluster.store
+        changes = None if self._rv is None else store.changes_since(self._rv)
+        self._rv = store.resource_version
+        written = None if changes is None else {event.rtype.kind for event in changes}
         for kind, fn in OBJECT_METRICS.items():
-            for entry in store.entries(self.cluster.rt(kind)):
-                meta = entry.obj["metadata"]
-                key = (kind, meta["uid"])
-                seen.add(key)
-                rv = meta.get("resourceVersion", "")
-                cached = self._objects.get(key)
-                if cached is None or cached[0] != rv:
-                    cached = (rv, fn(entry.obj))
-                    self._objects[key] = cached
-                out.extend(cached[1])
-        for key in [k for k in self._objects if k not in seen]:
-            del self._objects[key]
+            block = self._blocks.get(kind)
+            if block is None or written is None or kind in written:
+                samples = self._object_samples(kind, fn)
+                block = self._blocks[kind] = (samples, group_by_name(samples))
+            parts.append(block)
         used: set[tuple] = set()
-        out.extend(self._containers(dt, used))
-        out.extend(self._applications(dt, used))
-        out.extend(self._targets(used))
-        out.extend(self._ingresses(dt, used))
+        moving = self._containers(dt)
+        moving.extend(self._applications(dt, used))
+        moving.extend(self._targets(used))
+        moving.extend(self._ingresses(dt, used))
+        parts.append((moving, group_by_name(moving)))
         for key in [k for k in self._last if k not in used]:
             del self._last[key]
+        return SampleIndex.of_parts(parts)
+
+    def _object_samples(self, kind: str, fn: Callable[[dict], list[Sample]]) -> list[Sample]:
+        """The samples of every object of one kind, in list order (an object's own are rebuilt only when
+        its resourceVersion moved)."""
+        out: list[Sample] = []
+        seen: set[str] = set()
+        for entry in self.cluster.store.entries(self.cluster.rt(kind)):
+            meta = entry.obj["metadata"]
+            key = (kind, meta["uid"])
+            seen.add(meta["uid"])
+            rv = meta.get("resourceVersion", "")
+            cached = self._objects.get(key)
+            if cached is None or cached[0] != rv:
+                cached = (rv, fn(entry.obj))
+                self._objects[key] = cached
+            out.extend(cached[1])
+        for key in [k for k in self._objects if k[0] == kind and k[1] not in seen]:
+            del self._objects[key]
         return out
 
     def _sample(self, key: tuple, name: str, labels: dict[str, str], value: float, used: set[tuple]) -> Sample:
@@ -623,9 +685,8 @@ class _Collector:
         self._last[key] = s
         return s
 
-    def _running(self, pod: dict) -> list[tuple[dict, dict[str, str], float | None, int]]:
-        """(container spec, labels, memory limit, restart count) of a pod's running containers,
-        recomputed only when the pod object changes."""
+    def _running(self, pod: dict) -> list[_Running]:
+        """A pod's running containers, recomputed only when the pod object changes."""
         meta = pod["metadata"]
         rv = meta.get("resourceVersion", "")
         cached = self._pods.get(meta["uid"])
@@ -646,56 +707,75 @@ class _Collector:
                     "node": spec.get("nodeName", ""),
                     "image": c.get("image", ""),
                 }
-                limit = quantity(((c.get("resources") or {}).get("limits") or {}).get("memory"), None)
-                out.append((c, labels, limit, int(cs.get("restartCount", 0))))
+                out.append(
+                    _Running(
+                        spec=c,
+                        key=(meta["uid"], c["name"]),
+                        labels=labels,
+                        record_labels={k: labels[k] for k in RECORD_CPU_LABELS},
+                        memory_limit=quantity(((c.get("resources") or {}).get("limits") or {}).get("memory"), None),
+                        cpu_limit=container_amount(c, "limits", "cpu"),
+                        restart=int(cs.get("restartCount", 0)),
+                    )
+                )
         self._pods[meta["uid"]] = (rv, out)
         return out
 
-    def _usage_cached(self, ck: tuple[str, str], restart: int, pod: dict, c: dict) -> tuple[float, float] | None:
-        """Container usage, refreshed every USAGE_REFRESH_SECONDS as cAdvisor's housekeeping does
-        (and a new container instance at once); the CPU counter still integrates every scrape."""
+    def _containers(self, dt: float) -> list[Sample]:
+        out: list[Sample] = []
+        self._scrapes += 1
+        scrape = self._scrapes
         now = self.cluster.now()
-        hit = self._usage.get(ck)
-        if hit is not None and hit[1] == restart and now - hit[0] < USAGE_REFRESH_SECONDS:
-            return hit[2]
-        usage = _usage(self.cluster, pod, c)
-        self._usage[ck] = (now, restart, usage)
-        return usage
-
-    def _containers(self, dt: float, used: set[tuple]) -> list[Sample]:
-        out = []
-        live: set[tuple[str, str]] = set()
         pods_seen: set[str] = set()
+        every = self._series
         for entry in self.cluster.store.entries(self.cluster.rt("Pod")):
             pod = entry.obj
-            uid = pod["metadata"]["uid"]
-            pods_seen.add(uid)
-            for c, labels, limit, restart in self._running(pod):
-                ck = (uid, c["name"])
-                live.add(ck)
-                usage = self._usage_cached(ck, restart, pod, c)
+            pods_seen.add(pod["metadata"]["uid"])
+            for running in self._running(pod):
+                series = every.get(running.key)
+                if series is None:
+                    series = every[running.key] = _Series()
+                series.scrape = scrape
+                restart = running.restart
+                # Usage is read every USAGE_REFRESH_SECONDS, as cAdvisor's housekeeping does (and for a new
+                # container instance at once); the CPU counter still integrates every scrape.
+                if series.read_restart != restart or now - series.read_at >= USAGE_REFRESH_SECONDS:
+                    series.usage = _usage(self.cluster, pod, running.spec)
+                    series.read_at, series.read_restart = now, restart
+                usage = series.usage
                 if usage is None:
                     continue
                 cpu, mem = usage
-                prev_restart, total = self._cpu_total.get(ck, (restart, 0.0))
-                total = (0.0 if prev_restart != restart else total) + cpu * dt  # a new instance starts at 0
-                self._cpu_total[ck] = (restart, total)
-                out.append(self._sample(("mem", *ck), "container_memory_working_set_bytes", labels, mem, used))
-                out.append(self._sample(("cpu", *ck), "container_cpu_usage_seconds_total", labels, total, used))
-                # kube-prometheus' k8s.rules record of the same usage (irate of the counter), keyed without image.
-                rec = {k: labels[k] for k in RECORD_CPU_LABELS}
-                out.append(self._sample(("irate", *ck), RECORD_CPU, rec, cpu, used))
-                if limit:
-                    out.append(self._sample(("lim", *ck), "container_spec_memory_limit_bytes", labels, limit, used))
-                cpu_limit = container_amount(c, "limits", "cpu")
-                if cpu_limit:
-                    factor = throttle_factor(self.cluster, pod, c["name"])
-                    for name, value in self._cfs.advance(ck, restart, factor, cpu_limit, dt):
-                        out.append(self._sample((name, *ck), name, labels, value, used))
-        for key in [k for k in self._cpu_total if k not in live]:
-            del self._cpu_total[key]
-            self._usage.pop(key, None)
-        self._cfs.forget(live)
+                if series.counted_restart != restart:  # a new instance's counter starts at 0
+                    series.counted_restart, series.cpu_total = restart, 0.0
+                series.cpu_total += cpu * dt
+                labels, samples = running.labels, series.samples
+                steady = series.steady
+                if steady is None or series.steady_usage is not usage or series.steady_running is not running:
+                    # The gauges change only with a new reading or a new pod object.
+                    steady = series.steady = (
+                        _reuse(samples, "container_memory_working_set_bytes", labels, mem),
+                        # kube-prometheus' k8s.rules record of the usage (irate of the counter), without image.
+                        _reuse(samples, RECORD_CPU, running.record_labels, cpu),
+                        _reuse(samples, "container_spec_memory_limit_bytes", labels, running.memory_limit)
+                        if running.memory_limit
+                        else None,
+                    )
+                    series.steady_usage, series.steady_running = usage, running
+                memory, record, limit = steady
+                out.append(memory)
+                out.append(_reuse(samples, "container_cpu_usage_seconds_total", labels, series.cpu_total))
+                out.append(record)
+                if limit is not None:
+                    out.append(limit)
+                if running.cpu_limit:
+                    factor = throttle_factor(self.cluster, pod, running.spec["name"])
+                    for name, value in self._cfs.advance(running.key, restart, factor, running.cpu_limit, dt):
+                        out.append(_reuse(samples, name, labels, value))
+        gone = [key for key, series in every.items() if series.scrape != scrape]
+        for key in gone:
+            del every[key]
+        self._cfs.forget(every.keys())
         for uid in [u for u in self._pods if u not in pods_seen]:
             del self._pods[uid]
         return out
@@ -1317,9 +1397,11 @@ class Observability:
         if not hasattr(index, "by_name") or not index.samples:
             self.history.add(ts, list(index.samples) + samples)
             return
-        index.samples.extend(samples)
-        for s in samples:
-            index.by_name.setdefault(s.name, []).append(s)
+        # New lists, never an append: a scrape's lists are shared with the scrapes before it and with
+        # what matchers remember of them.
+        index.samples = index.samples + samples
+        for name, group in group_by_name(samples).items():
+            index.by_name[name] = index.by_name.get(name, []) + group
 
     def query(self, expr: str, ts: float | None = None) -> list[Sample] | float:
         return evaluate(expr, self.history, self.cluster.now() if ts is None else ts)

@@ -119,6 +119,18 @@ class Sample:
         return dict(self.labels)
 
 
+def group_by_name(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
+    """Samples by metric name, each list in the samples' order."""
+    by_name: dict[str, list[Sample]] = {}
+    for s in samples:
+        bucket = by_name.get(s.name)
+        if bucket is None:
+            by_name[s.name] = [s]
+        else:
+            bucket.append(s)
+    return by_name
+
+
 class SampleIndex:
     """The samples of one scrape grouped by metric name (built once)."""
 
@@ -126,14 +138,23 @@ class SampleIndex:
 
     def __init__(self, samples: Iterable[Sample]):
         self.samples: list[Sample] = samples if isinstance(samples, list) else list(samples)
+        self.by_name = group_by_name(self.samples)
+
+    @classmethod
+    def of_parts(cls, parts: Iterable[tuple[list[Sample], dict[str, list[Sample]]]]) -> SampleIndex:
+        """The index of the parts' samples laid end to end, built from each part's own grouping (what
+        grouping the whole would give). The parts' lists are shared, never modified: a scrape reuses
+        the parts of objects that did not change."""
+        index = cls.__new__(cls)
+        samples: list[Sample] = []
         by_name: dict[str, list[Sample]] = {}
-        for s in self.samples:
-            bucket = by_name.get(s.name)
-            if bucket is None:
-                by_name[s.name] = [s]
-            else:
-                bucket.append(s)
-        self.by_name = by_name
+        for part, groups in parts:
+            samples.extend(part)
+            for name, bucket in groups.items():
+                have = by_name.get(name)
+                by_name[name] = bucket if have is None else have + bucket
+        index.samples, index.by_name = samples, by_name
+        return index
 
     def select(self, selector: VectorSelector) -> list[Sample]:
         """The samples matching ``selector`` (the offset is not applied here)."""
@@ -208,9 +229,9 @@ class HistorySource:
         self._ts: list[float] = []
         self._idx: list[SampleIndex] = []
 
-    def add(self, ts: float, samples: Iterable[Sample]) -> None:
+    def add(self, ts: float, samples: Iterable[Sample] | SampleIndex) -> None:
         ts = float(ts)
-        index = SampleIndex(list(samples))
+        index = samples if isinstance(samples, SampleIndex) else SampleIndex(list(samples))
         i = bisect.bisect_left(self._ts, ts)
         if i < len(self._ts) and self._ts[i] == ts:
             self._idx[i] = index
@@ -313,6 +334,9 @@ class Matcher:
     value: str
     regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
     _memo: dict[str, bool] = field(default_factory=dict, init=False, compare=False, repr=False)
+    # [samples, what filter gave for them]: a rule applies its matchers every evaluation to the same
+    # lists while the objects behind them are unwritten (a scrape shares them; none is ever modified).
+    _last: list[list[Sample]] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def matches(self, value: str) -> bool:
         if self.op == "=":
@@ -324,6 +348,14 @@ class Matcher:
         return hit if self.op == "=~" else not hit
 
     def filter(self, samples: list[Sample]) -> list[Sample]:
+        last = self._last
+        if last and last[0] is samples:
+            return last[1]
+        out = self._filter(samples)
+        last[:] = (samples, out)
+        return out
+
+    def _filter(self, samples: list[Sample]) -> list[Sample]:
         op, want, label = self.op, self.value, self.label
         if label == "__name__":
             return [s for s in samples if self.matches(s.name)]

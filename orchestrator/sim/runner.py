@@ -8,6 +8,7 @@ with SimulatorServer.start(scenario="scenario.yaml") as sim:
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -50,11 +51,13 @@ class SimulatorServer:
         shape: ClusterShape | None = None,
         system_pods: bool = False,
         images: list[str | Path] | None = None,
+        freeze_heap: bool = False,
     ) -> SimulatorServer:
         """`alert_rules`/`alert_for_scale`: see Cluster (the default keeps the scenario library's timings);
         `clock_lead`: see orchestrator/sim/clock.py (for kubectl's client-side ages); `shape` (from
         command-line flags) wins over the scenario's `cluster:` block; `system_pods`: kind's kube-system;
-        `images`: image catalogue files of the user's own (format: runtime/images.yaml)."""
+        `images`: image catalogue files of the user's own (format: runtime/images.yaml); `freeze_heap`:
+        see Cluster (`start` sets it: an embedded server's cluster lives until `stop`)."""
         from .builtin import resolve_scenario
         from .runtime.catalogue import catalogue_for, read_image_file
         from .scenario import load_scenario
@@ -67,6 +70,7 @@ class SimulatorServer:
             shape=shape,
             system_pods=system_pods,
         )
+        cluster.freeze_heap = freeze_heap
         for path in images or ():
             catalogue_for(cluster).add(read_image_file(path))
         if scenario is not None:  # a file, or a scenario of the library by name
@@ -77,7 +81,7 @@ class SimulatorServer:
     def start(cls, scenario: str | Path | None = None, **options: Any) -> SimulatorServer:
         """Create (same options as `create`) and serve from a background thread; returns once the port
         accepts connections."""
-        server = cls.create(scenario, **options)
+        server = cls.create(scenario, freeze_heap=True, **options)
         server.start_thread()
         return server
 
@@ -140,6 +144,8 @@ class SimulatorServer:
         ready.wait(30)
         if errors:
             raise errors[0]
+        self.cluster.freeze_heap = True  # embedded: the heap is frozen after each step until `stop`
+        gc.freeze()
 
     async def _wait_stopped(self) -> None:
         while not self._stopped.is_set():
@@ -149,6 +155,8 @@ class SimulatorServer:
         self._stopped.set()
         if self._thread:
             self._thread.join(10)
+            self.cluster.freeze_heap = False
+            gc.unfreeze()  # what the cluster left in cycles is collectable again
 
     def __enter__(self) -> SimulatorServer:
         return self

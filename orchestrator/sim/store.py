@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
-import copy
 import json
+import pickle
 import random
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from .clock import Clock, rfc3339
 from .errors import ApiError, already_exists, conflict, not_found
@@ -32,6 +33,12 @@ from .resources import Registry, ResourceType
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 
 WATCH_LOG_SIZE = 20_000
+
+
+def clone(value: object) -> Any:
+    """A deep copy of stored data (dicts, lists, scalars): what copy.deepcopy gives, about three times
+    faster, which matters because every write copies whole objects."""
+    return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
 
 
 @dataclass
@@ -190,7 +197,7 @@ class Store:
         """Store a new object. `owned`: the caller built obj for this call and keeps no reference to it
         or its parts, so it is stored without a copy."""
         if not owned:
-            obj = copy.deepcopy(obj)
+            obj = clone(obj)
         meta = obj.setdefault("metadata", {})
         if rt.namespaced:
             ns = namespace or meta.get("namespace") or "default"
@@ -249,14 +256,14 @@ class Store:
             raise conflict(rt.plural, name, rt.group)
         if subresource == "status":
             # Only the status comes from the request: copy that, not the whole object twice.
-            new = copy.deepcopy(old)
-            new["status"] = copy.deepcopy(obj.get("status", {}))
+            new = clone(old)
+            new["status"] = clone(obj.get("status", {}))
             nmeta = new["metadata"]
             sent = obj.get("metadata") or {}
             if "managedFields" in sent:  # who wrote the status is recorded with the object's fields
-                nmeta["managedFields"] = copy.deepcopy(sent["managedFields"])
+                nmeta["managedFields"] = clone(sent["managedFields"])
         else:
-            new = copy.deepcopy(obj)
+            new = clone(obj)
             new["apiVersion"] = rt.api_version
             new["kind"] = rt.kind
             nmeta = new.setdefault("metadata", {})
@@ -270,7 +277,7 @@ class Store:
                 nmeta.pop("namespace", None)
         if "status" in rt.subresources and subresource is None:
             if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = clone(old["status"])
             else:
                 new.pop("status", None)
         if subresource != "status" and new.get("spec") != old.get("spec") and "generation" in nmeta:
@@ -289,7 +296,7 @@ class Store:
         self, rt: ResourceType, namespace: str, name: str, fn: Callable[[dict], None], *, status: bool = False
     ) -> dict:
         """Read-modify-write without a conflict check: for controllers, which own their fields."""
-        current = copy.deepcopy(self.get(rt, namespace, name))
+        current = clone(self.get(rt, namespace, name))
         fn(current)
         return self.replace(rt, current, subresource="status" if status else "internal", check_rv=False)
 
@@ -312,7 +319,7 @@ class Store:
         if obj["metadata"].get("finalizers") or rt.kind == "Namespace":
             if obj["metadata"].get("deletionTimestamp"):
                 return obj
-            new = copy.deepcopy(obj)
+            new = clone(obj)
             new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
             if rt.kind == "Namespace":
                 new.setdefault("status", {})["phase"] = "Terminating"
@@ -367,7 +374,7 @@ class Store:
         self._unindex_owners(rt, key, entry.obj)
         self._unindex_labels(rt, key, entry.obj)
         self._rv += 1
-        obj = copy.deepcopy(entry.obj)
+        obj = clone(entry.obj)
         obj["metadata"]["resourceVersion"] = str(self._rv)
         self._publish("DELETED", rt, Entry(obj))
         for hook in self._hooks:

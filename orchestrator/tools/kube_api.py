@@ -9,11 +9,10 @@ turns every client failure into a one-line ToolError: `deployment otel-demo/foo 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 from urllib.parse import quote
 
-from ..kube import api_message, server_date
+from ..kube import api_message, decode_response, server_date
 from .errors import ToolError, one_line
 from .kinds import KINDS, KindInfo, who
 
@@ -136,7 +135,7 @@ class KubeApi:
 
         resp = self._clocked(await self._run(call, kind, name, namespace, f"{method} /{path.lstrip('/')}"))
         try:
-            return json.loads(resp.data or b"{}")
+            return decode_response(resp.data or b"{}")
         except ValueError as err:
             raise ToolError(f"the API server sent a response that is not JSON for /{path}: {err}") from err
 
@@ -198,7 +197,7 @@ class KubeApi:
     async def _json(self, kind: KindInfo, name: str | None, namespace: str | None, method: str, *args, **kw) -> dict:
         resp = self._clocked(await self._call(kind, name, namespace, method, *args, **kw))
         try:
-            return json.loads(resp.data or b"{}")
+            return decode_response(resp.data or b"{}")
         except ValueError as err:
             raise ToolError(f"the API server sent a response that is not JSON for {method}: {err}") from err
 

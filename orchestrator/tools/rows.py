@@ -3,6 +3,7 @@ spot in it (`0/1 ready`, `ImagePullBackOff`, `Unschedulable`), as short strings 
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import datetime
 from typing import Any
@@ -16,8 +17,14 @@ MAX_ROWS = 50
 def parse_time(text: str | None) -> float | None:
     if not text:
         return None
+    return _parse_iso(str(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_iso(text: str) -> float | None:
+    """Parsed once per distinct text: a large cluster's objects repeat the same few seconds."""
     try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
 

@@ -17,6 +17,7 @@ from orchestrator.sim.controllers.endpoints import EndpointsController
 from orchestrator.sim.controllers.endpointslices import EndpointSliceController
 from orchestrator.sim.controllers.scheduler import Scheduler
 from orchestrator.sim.controllers.workloads import DeploymentController, ReplicaSetController
+from orchestrator.sim.promql import Sample, SampleIndex
 from orchestrator.sim.runner import SimulatorServer
 from orchestrator.sim.scenario import ScenarioError, load_scenario
 from orchestrator.sim.store import Store
@@ -142,3 +143,82 @@ def test_an_application_runs_at_the_replica_count_its_scenario_asks(tmp_path: Pa
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(ScenarioError, match=r"spec.applications\[0\].options.replicas"):
         load_scenario(Cluster(), path)
+
+
+def test_a_create_refused_by_quota_is_retried_when_its_back_off_ends_without_a_write_to_its_replicaset() -> None:
+    cluster = Cluster()
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "q"}})
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "pods", "namespace": "q"}}
+    cluster.apply({**quota, "spec": {"hard": {"pods": "1"}}})
+    labels = {"app": "web"}
+    cluster.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "q"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "web", "image": "busybox:1.37", "command": ["sleep", "3600"]}]},
+                },
+            },
+        }
+    )
+    cluster.after_write()
+    cluster.advance(5)
+    assert len(cluster.store.list(cluster.rt("Pod"), "q")) == 1
+    # Only the quota changes; the ReplicaSet learns of it when its back-off ends, as the time moves.
+    cluster.store.mutate(cluster.rt("ResourceQuota"), "q", "pods", lambda o: o["spec"]["hard"].update(pods="5"))
+    cluster.after_write()
+    assert len(cluster.store.list(cluster.rt("Pod"), "q")) == 1
+    cluster.advance(15)
+    assert len(cluster.store.list(cluster.rt("Pod"), "q")) == 2
+    assert _writes_a_full_walk_would_make(cluster) == 0
+
+
+def _gauges(samples: list) -> list[tuple]:
+    """A scrape without its counters (a fresh collector's counters start again at zero)."""
+    counters = ("_total", "cfs_periods", "cfs_throttled")
+    return [(s.name, tuple(s.labels.items()), s.value) for s in samples if not any(c in s.name for c in counters)]
+
+
+def test_a_scrape_that_reuses_unwritten_objects_samples_equals_a_scrape_from_scratch() -> None:
+    cluster = build_app_cluster(200)
+    pods = cluster.rt("Pod")
+    collector = cluster.observability._collector
+    first = cluster.store.list(pods, NS)[0]["metadata"]["name"]
+    writes: list[tuple[str, Callable[[], object]]] = [
+        ("nothing", lambda: None),
+        ("relabel", lambda: cluster.store.mutate(pods, NS, first, lambda o: o["metadata"]["labels"].update(x="1"))),
+        ("delete pod", lambda: cluster.store.delete(pods, NS, cluster.store.list(pods, NS)[1]["metadata"]["name"])),
+        (
+            "scale",
+            lambda: cluster.store.mutate(
+                cluster.rt("Deployment"), NS, "app-001", lambda o: o["spec"].update(replicas=3)
+            ),
+        ),
+        ("delete namespace", lambda: cluster.store.delete(cluster.rt("Namespace"), "", bench_namespace(3))),
+    ]
+    for what, write in writes:
+        write()
+        cluster.after_write()
+        cluster.advance(5)
+        now = cluster.now()
+        incremental = collector.collect(now)
+        assert _gauges(incremental.samples) == _gauges(type(collector)(cluster).collect(now).samples), what
+        # Indexed from its parts' groupings, the scrape is indexed as the whole would be.
+        assert incremental.by_name == SampleIndex(incremental.samples).by_name, what
+        assert list(incremental.by_name) == list(SampleIndex(incremental.samples).by_name), what
+
+
+def test_a_query_sees_series_added_to_a_scrape_after_a_matcher_filtered_it() -> None:
+    cluster = Cluster()
+    cluster.advance(5)
+    obs, now = cluster.observability, cluster.now()
+    query = '{namespace="elsewhere"}'
+    assert obs.query(query) == []
+    assert obs.query(query) == []  # the matchers' memory of the scrape's lists answers this one
+    obs._append(now, [Sample("ALERTS", {"alertname": "X", "namespace": "elsewhere"}, 1.0)])
+    assert [s.labels["alertname"] for s in obs.query(query)] == ["X"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..clock import rfc3339
 from ..errors import ApiError
 from ..objects import owned_by, pod_active, pod_ready
-from ..store import owner_reference
+from ..store import clone, owner_reference
 from .feed import ChangeFeed
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def new_pod_from_template(
         meta["name"] = name
     else:
         meta["generateName"] = owner["metadata"]["name"] + "-"
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy.deepcopy(template.get("spec") or {})}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": clone(template.get("spec") or {})}
 
 
 class _PodCreator:
@@ -123,6 +123,11 @@ class _PodCreator:
 
     def __init__(self) -> None:
         self._retry_at: dict[str, float] = {}
+        self._owner_of: dict[str, tuple[str, str]] = {}  # uid -> (namespace, name) of an owner that waits
+
+    def due(self, now: float) -> dict[str, tuple[str, str]]:
+        """The owners whose back-off has ended by `now`: the only decisions the time alone can change."""
+        return {uid: self._owner_of[uid] for uid, at in self._retry_at.items() if at <= now}
 
     def create(self, cluster: Cluster, owner: dict, pod: dict) -> bool:
         uid = owner["metadata"]["uid"]
@@ -135,6 +140,7 @@ class _PodCreator:
             created = cluster.store.create(pod_rt, admitted)
         except ApiError as err:
             self._retry_at[uid] = now + CREATE_RETRY_SECONDS
+            self._owner_of[uid] = (owner["metadata"]["namespace"], owner["metadata"]["name"])
             name = pod["metadata"].get("name") or pod["metadata"]["generateName"] + cluster.store.random_suffix()
             message = err.message
             if message.startswith("pods ") is False:
@@ -142,6 +148,7 @@ class _PodCreator:
             cluster.record_event(owner, "Warning", "FailedCreate", f"Error creating: {message}", _component(owner))
             return False
         self._retry_at.pop(uid, None)
+        self._owner_of.pop(uid, None)
         cluster.record_event(
             owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", _component(owner)
         )
@@ -243,12 +250,13 @@ def _written_owners(store: Store, rt: ResourceType, dirty: dict[str, tuple[str, 
 
 # ---------------------------------------------------------------------------------------------------
 class ReplicaSetController:
-    """Syncs the ReplicaSets whose object or pods were written since the last pass (all of them when the
-    clock moved): a ReplicaSet nothing touched at an unchanged time would come out the same."""
+    """Syncs the ReplicaSets whose object or pods were written since the last pass, and those whose pod
+    creation back-off has ended: the time decides nothing else here (readiness and phases reach it as
+    pod writes), so a ReplicaSet nothing touched comes out the same at any time."""
 
     def __init__(self) -> None:
         self._creator = _PodCreator()
-        self._feed = ChangeFeed()
+        self._feed = ChangeFeed(clocked=False)
         self._owners = _OwnerIndex("ReplicaSet")  # pod -> the ReplicaSet controlling it, as last seen
 
     def reconcile(self, cluster: Cluster) -> None:
@@ -266,6 +274,7 @@ class ReplicaSetController:
                 dirty[meta["uid"]] = (meta["namespace"], meta["name"])
             elif event.rtype.key == pod_rt.key:
                 dirty.update(self._owners.update(event))
+        dirty.update(self._creator.due(cluster.now()))
         for rs in _written_owners(store, rs_rt, dirty):
             if rs["metadata"].get("deletionTimestamp"):
                 continue

@@ -7,6 +7,8 @@ periods count as throttled, and the demand it could not run counts as throttled 
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 CFS_PERIOD_SECONDS = 0.1
 # Demand 25 % above the limit already exhausts the quota in nearly every period (bursty threads).
 THROTTLED_SHARE_PER_EXCESS = 4.0
@@ -36,6 +38,6 @@ class CfsCounters:
             ("container_cpu_cfs_throttled_seconds_total", seconds),
         ]
 
-    def forget(self, live: set[tuple[str, str]]) -> None:
+    def forget(self, live: Container[tuple[str, str]]) -> None:
         for key in [k for k in self._totals if k not in live]:
             del self._totals[key]
