@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evidence import Evidence, NeedRead
+from .evidence import Evidence, NeedRead, as_int
 from .facts import FactSheet, absorb, read_autoscaler, read_caller, read_change, read_workload
 from .library import Cause, Library, MissingValue, render
 from .paths import read_service
@@ -120,6 +120,10 @@ def investigate_namespace(ev: Evidence, library: Library, s: Survey, inv: Invest
         callers = [c for c in s.callers_of(leaf) if c not in explained][:MAX_CALLERS]
         changed = [c for c in callers if s.revision(c) > 1]
         suspects = [caller_suspect(s, c, leaf) for c in changed]
+        if as_int((s.workload(leaf) or {}).get("desired"), 1) == 0 and kind != "DaemonSet":
+            # Callers fail to reach a workload scaled to zero: the workload itself comes first, before the
+            # Service in front of it (which then selects no pod, rightly).
+            suspects.insert(0, Suspect("workload", s.namespace, leaf, kind, "scaled to zero while callers need it"))
         if not reached(s, leaf):  # requests that never arrive: check the Service and policies on the way
             suspects.append(Suspect("service", s.namespace, leaf, kind))
         suspects += [caller_suspect(s, c, leaf) for c in callers if c not in changed]

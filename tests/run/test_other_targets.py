@@ -1,0 +1,52 @@
+"""The offline playbook model on faults aimed at workloads and Services the library scenarios do not use:
+what it concludes must follow from Kubernetes objects, not from the shape of one target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .helpers import root_causes, run_cli, write_incident, writes
+
+
+def _scenario(tmp: Path, name: str, app: str, *faults: dict[str, Any]) -> Path:
+    doc = {
+        "apiVersion": "itbench.io/v2",
+        "kind": "Scenario",
+        "metadata": {"name": name},
+        "spec": {"applications": {app: {"enabled": True}}, "faults": [{"injections": [f]} for f in faults]},
+    }
+    path = tmp / f"{name}.scenario.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _fault(fid: str, kind: str, namespace: str, name: str, **args: Any) -> dict[str, Any]:
+    api = "v1" if kind == "Service" else "apps/v1"
+    target = {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": namespace}}
+    return {"id": fid, "args": {"kubernetesObject": target, **args}}
+
+
+def _run(runs_root: Path, tmp: Path, name: str, scenario: Path, namespaces: list[str]) -> tuple[int, Path]:
+    inc = write_incident(tmp, name, scenario, scope={"namespaces": namespaces})
+    out = runs_root / name
+    code, _, _ = run_cli("run", str(inc), "--output", str(out), "--quiet")
+    return code, out
+
+
+def test_a_workload_scaled_to_zero_behind_a_service_is_the_root_not_the_service(
+    runs_root: Path, tmp_path: Path
+) -> None:
+    # The Service in front of it selects no pod then, rightly: its selector still selects the pod template.
+    scenario = _scenario(
+        tmp_path,
+        "zero-behind-service",
+        "opentelemetryDemo",
+        _fault("scaled-to-zero-kubernetes-workload", "Deployment", "otel-demo", "currency"),
+    )
+    code, out = _run(runs_root, tmp_path, "zero-behind-service", scenario, ["otel-demo"])
+    assert code == 0
+    assert root_causes(out) == {"otel-demo/Deployment/currency"}
+    assert [w["action"] for w in writes(out)] == ["scale"]
