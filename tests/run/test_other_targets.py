@@ -11,12 +11,15 @@ import yaml
 from .helpers import root_causes, run_cli, write_incident, writes
 
 
-def _scenario(tmp: Path, name: str, app: str, *faults: dict[str, Any]) -> Path:
+def _scenario(tmp: Path, name: str, apps: str, *faults: dict[str, Any]) -> Path:
     doc = {
         "apiVersion": "itbench.io/v2",
         "kind": "Scenario",
         "metadata": {"name": name},
-        "spec": {"applications": {app: {"enabled": True}}, "faults": [{"injections": [f]} for f in faults]},
+        "spec": {
+            "applications": {app: {"enabled": True} for app in apps.split(",")},
+            "faults": [{"injections": [f]} for f in faults],
+        },
     }
     path = tmp / f"{name}.scenario.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -50,3 +53,19 @@ def test_a_workload_scaled_to_zero_behind_a_service_is_the_root_not_the_service(
     assert code == 0
     assert root_causes(out) == {"otel-demo/Deployment/currency"}
     assert [w["action"] for w in writes(out)] == ["scale"]
+
+
+def test_two_faults_fixed_in_turn_are_both_root_causes(runs_root: Path, tmp_path: Path) -> None:
+    # The first round fixes one; the verifier still objects, the second round finds and fixes the other.
+    # The first cause, no longer visible once fixed, stays in the diagnosis beside the second.
+    scenario = _scenario(
+        tmp_path,
+        "fixed-in-turn",
+        "opentelemetryDemo,bookInfo",
+        _fault("modified-target-port-kubernetes-service", "Service", "otel-demo", "email", targetPort=7777),
+        _fault("scaled-to-zero-kubernetes-workload", "Deployment", "book-info", "reviews-v2"),
+    )
+    code, out = _run(runs_root, tmp_path, "fixed-in-turn", scenario, ["otel-demo", "book-info"])
+    assert code == 0
+    assert root_causes(out) == {"otel-demo/Service/email", "book-info/Deployment/reviews-v2"}
+    assert sorted(w["action"] for w in writes(out)) == ["patch", "scale"]
