@@ -18,7 +18,7 @@ from .evidence import Evidence, NeedRead, rows
 from .investigation import conclude
 from .library import Library
 from .survey import CALL_ERRORS_QUERY, Survey, maxed_autoscalers, unhealthy_workloads
-from .transcript import Transcript
+from .transcript import AnalyzerFinding, Transcript
 from .verify import verdict
 
 HARD_CALL_CAP = 24  # never investigate longer than this, whatever the state allows
@@ -168,7 +168,7 @@ def diagnose(t: Transcript, library: Library) -> Step:
     if not diagnosis["mitigations"] and avoid and inv.findings:
         diagnosis["summary"] += " Fresh reads still show this cause; no other mitigation is known."
     if objections and previous and inv.findings:
-        diagnosis = keep_fixed_causes(diagnosis, previous, t.block.get("mitigation") or {})
+        diagnosis = keep_fixed_causes(diagnosis, previous, t.block.get("mitigation") or {}, t.findings)
     roots = [e["name"] for e in diagnosis["entities"] if e["contributing_factor"]]
     return Step("submit_diagnosis", diagnosis, roots[0] if roots else namespaces[0], diagnosis["summary"])
 
