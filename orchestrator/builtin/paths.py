@@ -28,7 +28,11 @@ def read_service(ev: Evidence, s: Survey, sus: Suspect) -> FactSheet:
     labels: dict[str, str] = sheet.context.get("labels") or {}
     ports = sheet.context.get("container_ports") or []
     svc = find_service(ev, ns, callee, labels)
-    if svc is None:
+    if svc is None and not ports:
+        # Its containers declare no port (a queue consumer, a batch worker): no Service is expected in
+        # front of it, so none missing says nothing.
+        sheet.cite(f"no Service named {service_base_name(callee)}; {callee}'s containers declare no port")
+    elif svc is None:
         sheet.state("service_missing")
         sheet.context["service_name"] = service_base_name(callee)
         sheet.cite(f"no Service named {service_base_name(callee)} exists and none selects {callee}'s pods")

@@ -69,3 +69,18 @@ def test_two_faults_fixed_in_turn_are_both_root_causes(runs_root: Path, tmp_path
     assert code == 0
     assert root_causes(out) == {"otel-demo/Service/email", "book-info/Deployment/reviews-v2"}
     assert sorted(w["action"] for w in writes(out)) == ["patch", "scale"]
+
+
+def test_a_policy_that_blocks_the_entry_point_is_found_when_no_call_fails(runs_root: Path, tmp_path: Path) -> None:
+    # The load comes from outside the application's call graph: no call between services fails, only
+    # alerts say the healthy workloads receive nothing. The path in to the entry point is read.
+    scenario = _scenario(
+        tmp_path,
+        "entry-blocked",
+        "opentelemetryDemo",
+        _fault("ingress-port-blocking-network-policy", "Deployment", "otel-demo", "frontend-proxy"),
+    )
+    code, out = _run(runs_root, tmp_path, "entry-blocked", scenario, ["otel-demo"])
+    assert code == 0
+    assert root_causes(out) == {"otel-demo/Deployment/frontend-proxy", "otel-demo/NetworkPolicy/frontend-proxy-ingress"}
+    assert [w["action"] for w in writes(out)] == ["delete_resource"]
