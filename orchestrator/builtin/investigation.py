@@ -101,7 +101,10 @@ def path_leads(ev: Evidence, s: Survey) -> list[Suspect]:
     """Workloads whose way in looks broken, from two namespace-wide listings (a long workload or alert
     listing may be cut): a Service with no ready endpoint, or one whose pods an ingress NetworkPolicy
     selects (the policy's podSelector holds the Service's selector); then the unreached workloads, those
-    with no Service by their name first."""
+    with no Service by their name first. None when no alert is about an unreached workload."""
+    rest = unreached_workloads(s)
+    if not rest:
+        return []
     services = {str(r.get("name")): obj(r.get("summary")) for r in ev.resources("Service", s.namespace) or []}
     isolating = [
         obj(obj(r.get("summary")).get("podSelector"))
@@ -118,7 +121,6 @@ def path_leads(ev: Evidence, s: Survey) -> list[Suspect]:
         if empty or any(all(p.get(k) == v for k, v in selector.items()) for p in isolating):
             why = "its Service has no ready endpoint" if empty else "an ingress NetworkPolicy selects its pods"
             leads[name] = Suspect("service", s.namespace, name, kind, why)
-    rest = unreached_workloads(s)
     rest.sort(key=lambda sus: sus.name in services or service_base_name(sus.name) in services)
     for sus in rest:
         leads.setdefault(sus.name, sus)
