@@ -84,3 +84,17 @@ def test_a_policy_that_blocks_the_entry_point_is_found_when_no_call_fails(runs_r
     assert code == 0
     assert root_causes(out) == {"otel-demo/Deployment/frontend-proxy", "otel-demo/NetworkPolicy/frontend-proxy-ingress"}
     assert [w["action"] for w in writes(out)] == ["delete_resource"]
+
+
+def test_a_workload_that_calls_nothing_gets_cluster_dns_back_without_any_alert(runs_root: Path, tmp_path: Path) -> None:
+    # It resolves no name, so nothing fails and no alert fires; its DNS settings still answer nothing.
+    scenario = _scenario(
+        tmp_path,
+        "dns-leaf",
+        "opentelemetryDemo",
+        _fault("failing-name-resolution-kubernetes-workload-dns-policy", "Deployment", "otel-demo", "quote"),
+    )
+    code, out = _run(runs_root, tmp_path, "dns-leaf", scenario, ["otel-demo"])
+    assert code == 0
+    assert root_causes(out) == {"otel-demo/Deployment/quote"}
+    assert [w["action"] for w in writes(out)] == ["patch"]
