@@ -236,7 +236,7 @@ def keep_fixed_causes(
     return {
         **diagnosis,
         "summary": f"{diagnosis['summary']} Fixed earlier in this run: {done}.",
-        "entities": kept + [e for e in diagnosis["entities"]],
+        "entities": kept + diagnosis["entities"],
     }
 
 
