@@ -39,10 +39,22 @@ def pod_dns(reads: Snapshot, scope: Scope) -> list[Finding]:
                 )
                 out.append(Finding(kind, ns_of(obj), name_of(obj), cause, evidence, "low", prefix + "dnsConfig"))
                 continue
+            field = prefix + "dnsConfig.nameservers"
             out.append(
-                Finding(kind, ns_of(obj), name_of(obj), cause, evidence, "high", prefix + "dnsConfig.nameservers")
+                Finding(kind, ns_of(obj), name_of(obj), cause, evidence, "high", field, fix=_cluster_dns(kind, obj))
             )
     return out
+
+
+def _cluster_dns(kind: str, obj: dict) -> dict | None:
+    """Back to the pods' default policy, cluster DNS (ClusterFirst), without the nameservers that answer
+    nothing; the rest of dnsConfig (searches, options) still applies under ClusterFirst. Only for a
+    template its controller rolls out again."""
+    if kind not in ("Deployment", "StatefulSet", "DaemonSet"):
+        return None
+    patch = {"spec": {"template": {"spec": {"dnsPolicy": "ClusterFirst", "dnsConfig": {"nameservers": None}}}}}
+    args = {"kind": kind, "name": name_of(obj), "namespace": ns_of(obj), "patch_type": "merge", "patch": patch}
+    return {"action": "patch", "args": args, "rationale": "the cluster DNS policy resolves Service names again"}
 
 
 def _unroutable(address: str) -> bool:

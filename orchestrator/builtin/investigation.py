@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evidence import Evidence, NeedRead
-from .facts import FactSheet, absorb, read_autoscaler, read_caller, read_change, read_workload
+from .evidence import Evidence, NeedRead, as_int
+from .facts import FactSheet, absorb, obj, read_autoscaler, read_caller, read_change, read_workload
 from .library import Cause, Library, MissingValue, render
-from .paths import read_service
+from .paths import read_service, service_base_name
 from .survey import (
     Survey,
     Suspect,
@@ -25,8 +25,10 @@ from .survey import (
     reached,
     take_survey,
     unhealthy_workloads,
+    unreached_workloads,
 )
 
+MAX_UNREACHED = 6  # unreached workloads whose path in is read, likeliest first
 MAX_CALLERS = 3  # callers of one healthy service worth reading before giving up on that path
 READERS = {
     "workload": read_workload,
@@ -84,7 +86,45 @@ def investigate(ev: Evidence, library: Library, namespaces: list[str]) -> Invest
                 finding = examine(ev, library, survey, sus)
                 if finding:
                     inv.findings.append(finding)
+    if not inv.findings:
+        # No call fails and nothing changed, yet alerts say healthy workloads get nothing: the requests
+        # die on the way in (the entry point's Service or a NetworkPolicy in front of it).
+        for survey in inv.surveys:
+            for sus in path_leads(ev, survey)[:MAX_UNREACHED]:
+                finding = examine(ev, library, survey, sus)
+                if finding:
+                    inv.findings.append(finding)
     return inv
+
+
+def path_leads(ev: Evidence, s: Survey) -> list[Suspect]:
+    """Workloads whose way in looks broken, from two namespace-wide listings (a long workload or alert
+    listing may be cut): a Service with no ready endpoint, or one whose pods an ingress NetworkPolicy
+    selects (the policy's podSelector holds the Service's selector); then the unreached workloads, those
+    with no Service by their name first. None when no alert is about an unreached workload."""
+    rest = unreached_workloads(s)
+    if not rest:
+        return []
+    services = {str(r.get("name")): obj(r.get("summary")) for r in ev.resources("Service", s.namespace) or []}
+    isolating = [
+        obj(obj(r.get("summary")).get("podSelector"))
+        for r in ev.resources("NetworkPolicy", s.namespace) or []
+        if "Ingress" in (obj(r.get("summary")).get("policyTypes") or ["Ingress"])
+    ]
+    leads: dict[str, Suspect] = {}
+    for name, svc in sorted(services.items()):
+        selector = obj(svc.get("selector"))
+        kind = s.workload_kind(name)
+        if not selector or kind is None:
+            continue
+        empty = as_int(svc.get("endpoints_ready")) == 0
+        if empty or any(all(p.get(k) == v for k, v in selector.items()) for p in isolating):
+            why = "its Service has no ready endpoint" if empty else "an ingress NetworkPolicy selects its pods"
+            leads[name] = Suspect("service", s.namespace, name, kind, why)
+    rest.sort(key=lambda sus: sus.name in services or service_base_name(sus.name) in services)
+    for sus in rest:
+        leads.setdefault(sus.name, sus)
+    return list(leads.values())
 
 
 def investigate_namespace(ev: Evidence, library: Library, s: Survey, inv: Investigation) -> None:
@@ -120,6 +160,10 @@ def investigate_namespace(ev: Evidence, library: Library, s: Survey, inv: Invest
         callers = [c for c in s.callers_of(leaf) if c not in explained][:MAX_CALLERS]
         changed = [c for c in callers if s.revision(c) > 1]
         suspects = [caller_suspect(s, c, leaf) for c in changed]
+        if as_int((s.workload(leaf) or {}).get("desired"), 1) == 0 and kind != "DaemonSet":
+            # Callers fail to reach a workload scaled to zero: the workload itself comes first, before the
+            # Service in front of it (which then selects no pod, rightly).
+            suspects.insert(0, Suspect("workload", s.namespace, leaf, kind, "scaled to zero while callers need it"))
         if not reached(s, leaf):  # requests that never arrive: check the Service and policies on the way
             suspects.append(Suspect("service", s.namespace, leaf, kind))
         suspects += [caller_suspect(s, c, leaf) for c in callers if c not in changed]

@@ -28,12 +28,17 @@ def read_service(ev: Evidence, s: Survey, sus: Suspect) -> FactSheet:
     labels: dict[str, str] = sheet.context.get("labels") or {}
     ports = sheet.context.get("container_ports") or []
     svc = find_service(ev, ns, callee, labels)
-    if svc is None:
+    if svc is None and not ports:
+        # Its containers declare no port (a queue consumer, a batch worker): no Service is expected in
+        # front of it, so none missing says nothing.
+        sheet.cite(f"no Service named {service_base_name(callee)}; {callee}'s containers declare no port")
+    elif svc is None:
         sheet.state("service_missing")
         sheet.context["service_name"] = service_base_name(callee)
         sheet.cite(f"no Service named {service_base_name(callee)} exists and none selects {callee}'s pods")
     elif svc:
-        check_service(sheet, svc, callee, labels, ports)
+        runs_pods = as_int((s.workload(callee) or {}).get("desired"), 1) > 0
+        check_service(sheet, svc, callee, labels, ports, runs_pods)
     for row in ev.resources("NetworkPolicy", ns) or []:
         summary = obj(row.get("summary"))
         if "Ingress" not in (summary.get("policyTypes") or ["Ingress"]):
@@ -78,13 +83,17 @@ def find_service(ev: Evidence, ns: str, callee: str, labels: dict[str, Any]) -> 
     return {} if unknown else None
 
 
-def check_service(sheet: FactSheet, svc: dict[str, Any], callee: str, labels: dict, ports: list[dict]) -> None:
+def check_service(
+    sheet: FactSheet, svc: dict[str, Any], callee: str, labels: dict, ports: list[dict], runs_pods: bool = True
+) -> None:
     spec, status = obj(svc.get("spec")), obj(svc.get("status"))
     name = split_ref(str(svc.get("object") or ""))[2] or service_base_name(callee)
     sheet.context["service_name"] = name
     selector = obj(spec.get("selector"))
     matching = svc.get("matching_pods", status.get("matching_pods"))
-    if selector and (not selects(selector, labels) or matching == 0):
+    # No matching pod is the selector's fault only when the workload runs pods: a selector that selects the
+    # pod template of a workload scaled to zero is right, the pods are missing.
+    if selector and (not selects(selector, labels) or (matching == 0 and runs_pods)):
         sheet.state("selector_mismatch")
         fixed = {k: labels[k] for k in selector if k in labels} or dict(list(labels.items())[:1])
         sheet.context["service_selector_fixed"] = fixed

@@ -167,6 +167,8 @@ def diagnose(t: Transcript, library: Library) -> Step:
     diagnosis = build_diagnosis(inv, avoid, t.findings)
     if not diagnosis["mitigations"] and avoid and inv.findings:
         diagnosis["summary"] += " Fresh reads still show this cause; no other mitigation is known."
+    if objections and previous and inv.findings:
+        diagnosis = keep_fixed_causes(diagnosis, previous, t.block.get("mitigation") or {})
     roots = [e["name"] for e in diagnosis["entities"] if e["contributing_factor"]]
     return Step("submit_diagnosis", diagnosis, roots[0] if roots else namespaces[0], diagnosis["summary"])
 
@@ -201,6 +203,41 @@ def cordoned_nodes(ev: Evidence, objections: list[str]) -> tuple[dict[str, Any],
 
 
 CONVERGING = "Fresh reads no longer show this cause"
+
+# Writes that replace pods and change no configuration: they cannot have fixed a configuration fault.
+POD_REPLACEMENTS = ("rollout_restart", "delete_pod", "delete_failed_pods")
+
+
+def keep_fixed_causes(
+    diagnosis: dict[str, Any], previous: dict[str, Any], mitigation: dict[str, Any]
+) -> dict[str, Any]:
+    """Two faults at once: the first round fixed one (a change to its configuration went in and fresh reads
+    no longer show it), the verifier still objects, and this round finds another. The fixed cause stays a
+    root cause of the incident beside the new one. A previous root that no configuration change touched (a
+    restart on a guess) is dropped as before."""
+    remediated = {
+        target_of(str(a.get("action")), dict(a.get("args") or {}))
+        for a in mitigation.get("actions") or []
+        if isinstance(a, dict) and a.get("result") == "applied" and a.get("action") not in POD_REPLACEMENTS
+    }
+    old_roots = [e for e in previous.get("entities") or [] if isinstance(e, dict) and e.get("contributing_factor")]
+    new_names = {e["name"] for e in diagnosis["entities"]}
+    fixed = {str(e.get("name")) for e in old_roots} & remediated
+    if not fixed or fixed & {e["name"] for e in diagnosis["entities"] if e["contributing_factor"]}:
+        return diagnosis  # nothing was fixed, or fresh reads still blame what was changed
+    kept = [
+        {**e, "reasoning": f"fixed earlier in this run: {e.get('reasoning', '')}"}
+        for e in old_roots
+        if e.get("name") not in new_names
+    ]
+    if not kept:
+        return diagnosis
+    done = ", ".join(sorted(fixed))
+    return {
+        **diagnosis,
+        "summary": f"{diagnosis['summary']} Fixed earlier in this run: {done}.",
+        "entities": kept + diagnosis["entities"],
+    }
 
 
 def converging(previous: dict[str, Any], objections: list[str]) -> tuple[dict[str, Any], str, str]:

@@ -182,6 +182,19 @@ def unhealthy_workloads(s: Survey, idle_suspect: bool = False) -> list[Suspect]:
     return sorted(out, key=lambda x: (as_int((s.workload(x.name) or {}).get("ready")) > 0, x.name))
 
 
+def unreached_workloads(s: Survey) -> list[Suspect]:
+    """Healthy workloads that alerts are about while no call to them fails and none answers with errors:
+    requests stop before they arrive, on the path in (its Service, a NetworkPolicy)."""
+    out = []
+    for w in s.workloads:
+        kind, name = str(w.get("kind") or "Deployment"), str(w.get("name"))
+        desired, ready = as_int(w.get("desired")), as_int(w.get("ready"))
+        if desired == 0 or ready < desired or not s.alert_names(name) or reached(s, name) or s.callers_of(name):
+            continue
+        out.append(Suspect("service", s.namespace, name, kind, f"{', '.join(s.alert_names(name))} while healthy"))
+    return out
+
+
 def maxed_autoscalers(s: Survey) -> list[Suspect]:
     out: dict[str, Suspect] = {}
     for a in s.alerts:

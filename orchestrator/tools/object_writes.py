@@ -26,6 +26,7 @@ from .kinds import KINDS, KindInfo, ref, resolve_kind, split_object, who
 from .pod_recreate import IMMUTABLE_POD_FIELDS, manifest, merged, recreatable, recreate_change
 from .rows import owner_of, replica_set_owners
 from .schema import params, prop
+from .service_front import fronted_selector
 from .spec import ToolSpec
 from .writes import Change, guarded_write, kubectl_kind, nothing_to_change, refuse, screen
 
@@ -233,6 +234,7 @@ async def restore_service(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     selector = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
     if not selector:
         raise ToolError(f"{who(kind.kind, namespace, workload_name)} has no matchLabels selector to select its pods by")
+    selector, siblings = await fronted_selector(ctx, namespace, {**workload, "kind": kind.kind}, dict(selector))
     ports = []
     containers = (((workload.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
     for c in containers:
@@ -257,7 +259,10 @@ async def restore_service(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
 
     port_text = ", ".join(f"{p['name']} {p['port']}->{p['targetPort']}" for p in ports)
     sel_text = ",".join(f"{k}={v}" for k, v in selector.items())
-    summary = f"create service {namespace}/{name} selecting {sel_text} (pods of {kind.kind}/{workload_name}) on ports {port_text}"
+    fronted = ", ".join([workload_name, *siblings])
+    summary = (
+        f"create service {namespace}/{name} selecting {sel_text} (pods of {kind.kind}/{fronted}) on ports {port_text}"
+    )
     change = Change(
         "restore_service",
         svc_kind,

@@ -467,3 +467,59 @@ async def test_a_pod_patch_sends_one_dry_run_per_request_the_policy_judges(clust
         assert proxy.dry_runs("DELETE", "/pods/importer") == 1 and proxy.dry_runs("POST", f"/{NS}/pods") == 1
         api.close()
     assert cluster.core.read_namespaced_pod("importer", NS).spec.node_selector["disk"] == "nvme"  # nothing applied
+
+
+def _versioned(cluster: Cluster, name: str, labels: dict[str, str], port: int) -> None:
+    container = {"name": "server", "image": "busybox:1.36", "command": ["sleep", "infinity"]}
+    container["ports"] = [{"name": "http", "containerPort": port}]
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+        },
+    }
+    cluster.apps.create_namespaced_deployment(NS, body)
+
+
+def _front(cluster: Cluster, name: str, selector: dict[str, str], port: int) -> None:
+    spec = {"selector": selector, "ports": [{"name": "http", "port": port, "targetPort": port}]}
+    cluster.core.create_namespaced_service(
+        NS, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}
+    )
+
+
+async def test_restore_service_fronts_every_version_it_fronted(cluster: Cluster) -> None:
+    # Two versions of one service behind one Service: restored for one of them, it selects both again.
+    _versioned(cluster, "pricing-blue", {"app": "pricing", "track": "blue"}, 8088)
+    _versioned(cluster, "pricing-green", {"app": "pricing", "track": "green"}, 8088)
+    _front(cluster, "pricing", {"app": "pricing"}, 8088)
+    cluster.advance(60)
+    cluster.core.delete_namespaced_service("pricing", NS)
+    tb = cluster.toolbox()
+    args = {"namespace": NS, "name": "pricing", "workload": "Deployment/pricing-green"}
+    r = await tb.call("restore_service", args)
+    applied(r, "restore_service", f"{NS}/Service/pricing")
+    assert r.content["manifest"]["spec"]["selector"] == {"app": "pricing"}
+    assert "pricing-green, pricing-blue" in r.write["change"]
+    cluster.advance(30)
+    svc = await tb.call("describe", {"kind": "svc", "name": "pricing", "namespace": NS})
+    assert svc.content["matching_pods"] == 2
+
+
+async def test_restore_service_keeps_one_workloads_selector_when_the_shared_labels_reach_further(
+    cluster: Cluster,
+) -> None:
+    # A third version has a Service of its own: the shared labels would take it in, so they are not used.
+    _versioned(cluster, "pricing-blue", {"app": "pricing", "track": "blue"}, 8088)
+    _versioned(cluster, "pricing-green", {"app": "pricing", "track": "green"}, 8088)
+    _versioned(cluster, "pricing-canary", {"app": "pricing", "track": "canary"}, 8088)
+    _front(cluster, "pricing-canary", {"app": "pricing", "track": "canary"}, 8088)
+    tb = cluster.toolbox()
+    args = {"namespace": NS, "name": "pricing", "workload": "Deployment/pricing-green"}
+    r = await tb.call("restore_service", args)
+    applied(r, "restore_service", f"{NS}/Service/pricing")
+    assert r.content["manifest"]["spec"]["selector"] == {"app": "pricing", "track": "green"}
