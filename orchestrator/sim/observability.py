@@ -76,7 +76,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .clock import parse_rfc3339
-from .controllers.kubelet import container_usage, throttle_factor
+from .controllers.kubelet import Kubelet, _kubelet_of, kubelet_container_usage, throttle_factor
 from .controllers.quota import container_amount
 from .ingress_traffic import ingress_rates
 from .objects import quantity
@@ -572,9 +572,9 @@ def _reuse(samples: dict[str, Sample], name: str, labels: dict[str, str], value:
     return sample
 
 
-def _usage(cluster: Cluster, pod: dict, container: dict) -> tuple[float, float]:
+def _usage(kubelet: Kubelet | None, pod: dict, container: dict) -> tuple[float, float]:
     """(cpu cores, working-set bytes) of a container, as the kubelet reports them (zero unless running)."""
-    memory, cpu = container_usage(cluster, pod, container.get("name", ""))
+    memory, cpu = kubelet_container_usage(kubelet, pod, container.get("name", ""))
     return cpu, float(memory)
 
 
@@ -728,6 +728,7 @@ class _Collector:
         now = self.cluster.now()
         pods_seen: set[str] = set()
         every = self._series
+        kubelet = _kubelet_of(self.cluster)
         for entry in self.cluster.store.entries(self.cluster.rt("Pod")):
             pod = entry.obj
             pods_seen.add(pod["metadata"]["uid"])
@@ -740,7 +741,9 @@ class _Collector:
                 # Usage is read every USAGE_REFRESH_SECONDS, as cAdvisor's housekeeping does (and for a new
                 # container instance at once); the CPU counter still integrates every scrape.
                 if series.read_restart != restart or now - series.read_at >= USAGE_REFRESH_SECONDS:
-                    series.usage = _usage(self.cluster, pod, running.spec)
+                    fresh = _usage(kubelet, pod, running.spec)
+                    if fresh != series.usage:  # an equal reading keeps the old one: its gauges stand
+                        series.usage = fresh
                     series.read_at, series.read_restart = now, restart
                 usage = series.usage
                 if usage is None:
