@@ -3,6 +3,7 @@ walk of it would: a fresh set of controllers, whose first pass walks everything,
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,10 +12,12 @@ import yaml
 from kubernetes import client
 
 from orchestrator.sim.bench import bench_namespace, build_app_cluster
+from orchestrator.sim.builtin import resolve_scenario
 from orchestrator.sim.clock import Clock
 from orchestrator.sim.cluster import Cluster
 from orchestrator.sim.controllers.endpoints import EndpointsController
 from orchestrator.sim.controllers.endpointslices import EndpointSliceController
+from orchestrator.sim.controllers.kubelet import _kubelet_of
 from orchestrator.sim.controllers.scheduler import Scheduler
 from orchestrator.sim.controllers.workloads import DeploymentController, ReplicaSetController
 from orchestrator.sim.promql import Sample, SampleIndex
@@ -222,3 +225,49 @@ def test_a_query_sees_series_added_to_a_scrape_after_a_matcher_filtered_it() -> 
     assert obs.query(query) == []  # the matchers' memory of the scrape's lists answers this one
     obs._append(now, [Sample("ALERTS", {"alertname": "X", "namespace": "elsewhere"}, 1.0)])
     assert [s.labels["alertname"] for s in obs.query(query)] == ["X"]
+
+
+def _traffic_seen(cluster: Cluster) -> tuple[dict, dict]:
+    """What the traffic model shows: every service's rates and errors, and every container's log."""
+    stats = {key: dataclasses.asdict(st) for key, st in cluster.traffic.services.items()}
+    logs = {key: {r: list(lines) for r, lines in per.items()} for key, per in cluster.logs._lines.items()}
+    return stats, logs
+
+
+def test_traffic_that_reuses_an_unchanged_evaluation_equals_one_evaluated_every_step() -> None:
+    scenario = resolve_scenario("otel-demo-bad-image")
+    reusing, fresh = (SimulatorServer.create(scenario, seed=0).cluster for _ in range(2))
+    reused = 0
+
+    def step_both(seconds: int) -> None:
+        nonlocal reused
+        for _ in range(seconds // 5):
+            before = dict(reusing.traffic.services)
+            fresh.traffic._evaluated.clear()  # evaluates from scratch every step
+            reusing.advance(5)
+            fresh.advance(5)
+            reused += any(st is before.get(key) for key, st in reusing.traffic.services.items())
+            assert _traffic_seen(reusing) == _traffic_seen(fresh), reusing.now()
+
+    step_both(300)
+    assert reused > 0  # the comparison covered steps that reused an evaluation
+    for cluster in (reusing, fresh):  # a CPU limit below the demand: throttled pods from now on
+        cluster.store.mutate(
+            cluster.rt("Deployment"),
+            "otel-demo",
+            "frontend",
+            lambda d: d["spec"]["template"]["spec"]["containers"][0].update(resources={"limits": {"cpu": "10m"}}),
+        )
+        cluster.after_write()
+    step_both(300)
+    throttled = _traffic_seen(reusing)[0][("otel-demo", "frontend")]
+    assert throttled["p95_seconds"] > 0
+    for cluster in (reusing, fresh):  # the process's CPU demand doubles with no write to any object
+        kubelet = _kubelet_of(cluster)
+        assert kubelet is not None
+        for run in kubelet.runs.values():
+            container = run.container("frontend") if run.namespace == "otel-demo" else None
+            if container is not None:
+                container.cpu *= 2
+    step_both(30)
+    assert _traffic_seen(reusing)[0][("otel-demo", "frontend")] != throttled
