@@ -90,6 +90,7 @@ from .promql import (
     evaluate,
     format_value,
     group_by_name,
+    instant_inputs,
     parse,
     parse_duration,
     to_prometheus_json,
@@ -997,6 +998,10 @@ class Rule:
     last_error: str = ""
     last_evaluation: float | None = None
     evaluation_seconds: float = 0.0
+    # (expression, the selectors it reads, the sample lists they read last, the value they gave)
+    memo: tuple[Expr, tuple[VectorSelector, ...] | None, tuple, list[Sample] | float] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.written_for < 0:
@@ -1158,7 +1163,7 @@ class AlertManager:
         t0 = time.perf_counter()
         ok = True
         try:
-            result = evaluate(rule.parsed, source, now)
+            result = self._value(rule, source, now)
             rule.health, rule.last_error = "ok", ""
         except PromQLError as err:
             rule.health, rule.last_error = "err", str(err)
@@ -1190,6 +1195,24 @@ class AlertManager:
                 continue
             del current[key]  # resolved (or a pending alert that never fired)
         return ok
+
+    @staticmethod
+    def _value(rule: Rule, source: HistorySource, now: float) -> list[Sample] | float:
+        """The rule's expression at `now`. An expression of instant selectors only gives the value it gave
+        last while each selector's metric is the same list of samples: a scrape keeps the lists of the
+        kinds nobody wrote, and never changes a list it has handed out."""
+        memo = rule.memo
+        known = memo is not None and memo[0] is rule.parsed
+        if memo is None or not known:
+            memo = (rule.parsed, instant_inputs(rule.parsed), (), [])
+        parsed, selectors, seen, value = memo
+        if selectors is None:
+            return evaluate(parsed, source, now)
+        read = tuple(source.index_at(now - s.offset).by_name.get(s.name or "") for s in selectors)
+        if not known or any(a is not b for a, b in zip(seen, read, strict=True)):
+            value = evaluate(parsed, source, now)
+            rule.memo = (parsed, selectors, read, value)
+        return list(value) if isinstance(value, list) else value
 
     def _all(self) -> list[Alert]:
         return [a for r in self.rules for a in self._alerts.get(r.name, {}).values()]

@@ -271,3 +271,36 @@ def test_traffic_that_reuses_an_unchanged_evaluation_equals_one_evaluated_every_
                 container.cpu *= 2
     step_both(30)
     assert _traffic_seen(reusing)[0][("otel-demo", "frontend")] != throttled
+
+
+def _alerting_seen(cluster: Cluster) -> tuple[list[dict], list[tuple]]:
+    """Every pending and firing alert, and every rule's health, as Prometheus' API shows them."""
+    alerts = cluster.observability.alerts
+    return alerts.active(), [(r.name, r.health, r.last_error, r.last_evaluation) for r in alerts.rules]
+
+
+def test_rules_that_reuse_a_value_of_unchanged_series_alert_as_rules_evaluated_every_step() -> None:
+    scenario = resolve_scenario("otel-demo-bad-image")
+    reusing, fresh = (SimulatorServer.create(scenario, seed=0).cluster for _ in range(2))
+    evaluated = 0
+
+    def step_both(seconds: int) -> None:
+        nonlocal evaluated
+        for _ in range(seconds // 5):
+            for rule in fresh.observability.alerts.rules:
+                rule.memo = None  # evaluates from scratch every step
+            before = {r.name: r.memo for r in reusing.observability.alerts.rules}
+            reusing.advance(5)
+            fresh.advance(5)
+            evaluated += sum(r.memo is not before[r.name] for r in reusing.observability.alerts.rules)
+            assert _alerting_seen(reusing) == _alerting_seen(fresh), reusing.now()
+
+    step_both(300)
+    assert _alerting_seen(reusing)[0]  # the fault's alerts are pending or firing
+    for cluster in (reusing, fresh):  # fewer frontend pods: the pod alerts' inputs change
+        cluster.store.mutate(cluster.rt("Deployment"), "otel-demo", "frontend", lambda d: d["spec"].update(replicas=0))
+        cluster.after_write()
+    step_both(120)
+    rules = len(reusing.observability.alerts.rules)
+    # Some evaluations were reused (fewer than one per rule and step) and some were not.
+    assert 0 < evaluated < rules * (300 + 120) // 5
