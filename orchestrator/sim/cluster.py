@@ -320,8 +320,10 @@ class Cluster:
             self.reconcile()
             self.traffic.update()
             self.observability.scrape()
-        if self.freeze_heap:
-            gc.freeze()
+            if self.freeze_heap:
+                # Frozen before the collector resumes: otherwise its first pass walks every object the
+                # step made (a step leaves no cycles behind, so there is nothing for it to find).
+                gc.freeze()
 
     def tick_realtime(self, elapsed: float) -> None:
         """Reconcile after the realtime clock moved by itself (no clock change here)."""

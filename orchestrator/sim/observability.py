@@ -76,7 +76,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .clock import parse_rfc3339
-from .controllers.kubelet import container_usage, throttle_factor
+from .controllers.kubelet import Kubelet, _kubelet_of, kubelet_container_usage, throttle_factor
 from .controllers.quota import container_amount
 from .ingress_traffic import ingress_rates
 from .objects import quantity
@@ -90,6 +90,7 @@ from .promql import (
     evaluate,
     format_value,
     group_by_name,
+    instant_inputs,
     parse,
     parse_duration,
     to_prometheus_json,
@@ -572,9 +573,9 @@ def _reuse(samples: dict[str, Sample], name: str, labels: dict[str, str], value:
     return sample
 
 
-def _usage(cluster: Cluster, pod: dict, container: dict) -> tuple[float, float]:
+def _usage(kubelet: Kubelet | None, pod: dict, container: dict) -> tuple[float, float]:
     """(cpu cores, working-set bytes) of a container, as the kubelet reports them (zero unless running)."""
-    memory, cpu = container_usage(cluster, pod, container.get("name", ""))
+    memory, cpu = kubelet_container_usage(kubelet, pod, container.get("name", ""))
     return cpu, float(memory)
 
 
@@ -728,6 +729,7 @@ class _Collector:
         now = self.cluster.now()
         pods_seen: set[str] = set()
         every = self._series
+        kubelet = _kubelet_of(self.cluster)
         for entry in self.cluster.store.entries(self.cluster.rt("Pod")):
             pod = entry.obj
             pods_seen.add(pod["metadata"]["uid"])
@@ -740,7 +742,9 @@ class _Collector:
                 # Usage is read every USAGE_REFRESH_SECONDS, as cAdvisor's housekeeping does (and for a new
                 # container instance at once); the CPU counter still integrates every scrape.
                 if series.read_restart != restart or now - series.read_at >= USAGE_REFRESH_SECONDS:
-                    series.usage = _usage(self.cluster, pod, running.spec)
+                    fresh = _usage(kubelet, pod, running.spec)
+                    if fresh != series.usage:  # an equal reading keeps the old one: its gauges stand
+                        series.usage = fresh
                     series.read_at, series.read_restart = now, restart
                 usage = series.usage
                 if usage is None:
@@ -994,6 +998,10 @@ class Rule:
     last_error: str = ""
     last_evaluation: float | None = None
     evaluation_seconds: float = 0.0
+    # (expression, the selectors it reads, the sample lists they read last, the value they gave)
+    memo: tuple[Expr, tuple[VectorSelector, ...] | None, tuple, list[Sample] | float] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.written_for < 0:
@@ -1155,7 +1163,7 @@ class AlertManager:
         t0 = time.perf_counter()
         ok = True
         try:
-            result = evaluate(rule.parsed, source, now)
+            result = self._value(rule, source, now)
             rule.health, rule.last_error = "ok", ""
         except PromQLError as err:
             rule.health, rule.last_error = "err", str(err)
@@ -1187,6 +1195,24 @@ class AlertManager:
                 continue
             del current[key]  # resolved (or a pending alert that never fired)
         return ok
+
+    @staticmethod
+    def _value(rule: Rule, source: HistorySource, now: float) -> list[Sample] | float:
+        """The rule's expression at `now`. An expression of instant selectors only gives the value it gave
+        last while each selector's metric is the same list of samples: a scrape keeps the lists of the
+        kinds nobody wrote, and never changes a list it has handed out."""
+        memo = rule.memo
+        known = memo is not None and memo[0] is rule.parsed
+        if memo is None or not known:
+            memo = (rule.parsed, instant_inputs(rule.parsed), (), [])
+        parsed, selectors, seen, value = memo
+        if selectors is None:
+            return evaluate(parsed, source, now)
+        read = tuple(source.index_at(now - s.offset).by_name.get(s.name or "") for s in selectors)
+        if not known or any(a is not b for a, b in zip(seen, read, strict=True)):
+            value = evaluate(parsed, source, now)
+            rule.memo = (parsed, selectors, read, value)
+        return list(value) if isinstance(value, list) else value
 
     def _all(self) -> list[Alert]:
         return [a for r in self.rules for a in self._alerts.get(r.name, {}).values()]

@@ -1808,6 +1808,34 @@ _RANGE_REDUCERS: dict[str, Callable[[list[tuple[float, float]]], float | None]] 
 # ---------------------------------------------------------------------------
 
 
+def instant_inputs(node: Expr) -> tuple[VectorSelector, ...] | None:
+    """The selectors an expression reads when its value depends on nothing but the samples they select
+    by metric name (instant selectors, literals, operators, aggregations); None for any other (a range,
+    a function, a selector without a metric name): its value may move with the time alone."""
+    if isinstance(node, VectorSelector):
+        return (node,) if node.name is not None else None
+    if isinstance(node, NumberLiteral | StringLiteral):
+        return ()
+    if isinstance(node, Unary):
+        return instant_inputs(node.expr)
+    parts: tuple[Expr | None, ...]
+    if isinstance(node, Binary):
+        parts = (node.lhs, node.rhs)
+    elif isinstance(node, Aggregate):
+        parts = (node.expr, node.param)
+    else:
+        return None
+    out: tuple[VectorSelector, ...] = ()
+    for part in parts:
+        if part is None:
+            continue
+        inputs = instant_inputs(part)
+        if inputs is None:
+            return None
+        out += inputs
+    return out
+
+
 def evaluate(
     expr: str | Expr,
     source: SeriesSource | Iterable[Sample],

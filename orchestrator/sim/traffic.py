@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -967,6 +966,8 @@ class Traffic:
         self._last_log: dict[tuple[str, str], float] = {}
         self._success_cursor: dict[str, int] = {}
         self._expected_for: dict[str, Application] = {}
+        # namespace -> (graph, its inputs that move with time, the stats evaluated from them)
+        self._evaluated: dict[str, tuple[Graph, tuple, dict[tuple[str, str], ServiceStats]]] = {}
         cluster.store.on_change(self._on_change)
 
     # ----------------------------------------------------------------- cache invalidation
@@ -1022,16 +1023,47 @@ class Traffic:
             ]
         self._graphs = {g.app.namespace: g for g in graphs}
         services: dict[tuple[str, str], ServiceStats] = {}
-
-        def throttle(pod: dict, container: str) -> float:
-            return throttle_factor(self.cluster, pod, container)
-
         for g in graphs:
-            if self._expected_for.get(g.app.namespace) is not g.app:
-                self._expected_for[g.app.namespace] = g.app
+            ns = g.app.namespace
+            if self._expected_for.get(ns) is not g.app:
+                self._expected_for[ns] = g.app
                 self.expected.update(expected_rates(g.app))
-            services.update(self._evaluate(g, throttle))
+            throttles = self._throttles(g)
+            inputs = (g.app.requests_per_second, throttles)
+            last = self._evaluated.get(ns)
+            if last is not None and last[0] is g and last[1] == inputs:
+                # Same graph, same load, same throttling: the rates are those of the last update; only
+                # the logs move with the clock.
+                stats = last[2]
+                self._logs(g)
+            else:
+                stats = self._evaluate(g, throttles)
+                self._evaluated[ns] = (g, inputs, stats)
+            services.update(stats)
+        for ns in [n for n in self._evaluated if n not in self._graphs]:
+            del self._evaluated[ns]
         self.services = services
+
+    def _throttles(self, g: Graph) -> tuple[float, ...]:
+        """The throttle factor of each pod of the graph a CPU limit can throttle, in graph order (the one
+        input of an evaluation that moves with the time: a container's CPU demand)."""
+        out = []
+        for item in g.order:
+            # (a pod node without a container name matches no running container: no throttle)
+            if isinstance(item, PodNode) and item.cpu_limited and item.ready and item.own_latency > 0:
+                factor = 1.0
+                if item.container is not None:
+                    with contextlib.suppress(KeyError, TypeError, ValueError):  # a half-started pod: no usage yet
+                        factor = max(1.0, float(throttle_factor(self.cluster, item.pod, item.container)))
+                out.append(factor)
+        return tuple(out)
+
+    def _logs(self, g: Graph) -> None:
+        """The log lines of an update whose rates are unchanged: those `_aggregate` writes."""
+        now = self.cluster.now()
+        for n in g.nodes:
+            if n.service is not None and n.rate > 0:
+                self._log(n, now)
 
     def _forget_gone(self, graphs: list[Graph]) -> None:
         live = {n.uid for g in graphs for n in g.nodes}
@@ -1042,8 +1074,8 @@ class Traffic:
         for uid in [u for u in self._success_cursor if u not in live]:
             del self._success_cursor[uid]
 
-    def _evaluate(self, g: Graph, throttle: Callable[[dict, str], float] | None) -> dict[tuple[str, str], ServiceStats]:
-        _errors_and_latency(g, throttle)
+    def _evaluate(self, g: Graph, throttles: tuple[float, ...]) -> dict[tuple[str, str], ServiceStats]:
+        _errors_and_latency(g, throttles)
         for item in g.order:
             if isinstance(item, Group):
                 item.success_inflow = 0.0
@@ -1219,8 +1251,10 @@ def _first_failure_line(node: PodNode | None, depth: int = 0) -> str | None:
     return None
 
 
-def _errors_and_latency(g: Graph, throttle: Callable[[dict, str], float] | None) -> None:
-    """Error fraction, timeout fraction and mean latency of every pod and group, callees first."""
+def _errors_and_latency(g: Graph, throttles: tuple[float, ...]) -> None:
+    """Error fraction, timeout fraction and mean latency of every pod and group, callees first;
+    `throttles`: see Traffic._throttles."""
+    factors = iter(throttles)
     for item in g.order:
         if isinstance(item, Group):
             reach = sum(s for _, s in item.targets)
@@ -1229,11 +1263,7 @@ def _errors_and_latency(g: Graph, throttle: Callable[[dict, str], float] | None)
             item.lat = sum(s * t.lat for t, s in item.targets) / reach if reach > 0 else 0.0
             continue
         own = item.own_latency
-        factor = 1.0
-        # (a pod node without a container name matches no running container: no throttle)
-        if throttle is not None and item.cpu_limited and item.ready and own > 0 and item.container is not None:
-            with contextlib.suppress(KeyError, TypeError, ValueError):  # a half-started pod has no usage yet
-                factor = max(1.0, float(throttle(item.pod, item.container)))
+        factor = next(factors) if item.cpu_limited and item.ready and own > 0 else 1.0
         # A CPU limit below the process's demand saturates it: it serves 1/factor of the load, each
         # request `factor` times slower, and the rest queue until the client's deadline.
         item.overload = 1.0 - 1.0 / factor

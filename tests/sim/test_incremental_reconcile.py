@@ -3,6 +3,8 @@ walk of it would: a fresh set of controllers, whose first pass walks everything,
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,10 +13,12 @@ import yaml
 from kubernetes import client
 
 from orchestrator.sim.bench import bench_namespace, build_app_cluster
+from orchestrator.sim.builtin import resolve_scenario
 from orchestrator.sim.clock import Clock
 from orchestrator.sim.cluster import Cluster
 from orchestrator.sim.controllers.endpoints import EndpointsController
 from orchestrator.sim.controllers.endpointslices import EndpointSliceController
+from orchestrator.sim.controllers.kubelet import _kubelet_of
 from orchestrator.sim.controllers.scheduler import Scheduler
 from orchestrator.sim.controllers.workloads import DeploymentController, ReplicaSetController
 from orchestrator.sim.promql import Sample, SampleIndex
@@ -222,3 +226,90 @@ def test_a_query_sees_series_added_to_a_scrape_after_a_matcher_filtered_it() -> 
     assert obs.query(query) == []  # the matchers' memory of the scrape's lists answers this one
     obs._append(now, [Sample("ALERTS", {"alertname": "X", "namespace": "elsewhere"}, 1.0)])
     assert [s.labels["alertname"] for s in obs.query(query)] == ["X"]
+
+
+@pytest.fixture
+def collected() -> Iterator[None]:
+    """Collect the test's clusters when it ends: left as cycles, they would be frozen into the heap of the
+    next embedded server a test starts (`SimulatorServer.start_thread`) and collected in its `stop`."""
+    yield
+    gc.collect()
+
+
+def _traffic_seen(cluster: Cluster) -> tuple[dict, dict]:
+    """What the traffic model shows: every service's rates and errors, and every container's log."""
+    stats = {key: dataclasses.asdict(st) for key, st in cluster.traffic.services.items()}
+    logs = {key: {r: list(lines) for r, lines in per.items()} for key, per in cluster.logs._lines.items()}
+    return stats, logs
+
+
+def test_traffic_that_reuses_an_unchanged_evaluation_equals_one_evaluated_every_step(collected: None) -> None:
+    scenario = resolve_scenario("otel-demo-bad-image")
+    reusing, fresh = (SimulatorServer.create(scenario, seed=0).cluster for _ in range(2))
+    reused = 0
+
+    def step_both(seconds: int) -> None:
+        nonlocal reused
+        for _ in range(seconds // 5):
+            before = dict(reusing.traffic.services)
+            fresh.traffic._evaluated.clear()  # evaluates from scratch every step
+            reusing.advance(5)
+            fresh.advance(5)
+            reused += any(st is before.get(key) for key, st in reusing.traffic.services.items())
+            assert _traffic_seen(reusing) == _traffic_seen(fresh), reusing.now()
+
+    step_both(300)
+    assert reused > 0  # the comparison covered steps that reused an evaluation
+    for cluster in (reusing, fresh):  # a CPU limit below the demand: throttled pods from now on
+        cluster.store.mutate(
+            cluster.rt("Deployment"),
+            "otel-demo",
+            "frontend",
+            lambda d: d["spec"]["template"]["spec"]["containers"][0].update(resources={"limits": {"cpu": "10m"}}),
+        )
+        cluster.after_write()
+    step_both(300)
+    throttled = _traffic_seen(reusing)[0][("otel-demo", "frontend")]
+    assert throttled["p95_seconds"] > 0
+    for cluster in (reusing, fresh):  # the process's CPU demand doubles with no write to any object
+        kubelet = _kubelet_of(cluster)
+        assert kubelet is not None
+        for run in kubelet.runs.values():
+            container = run.container("frontend") if run.namespace == "otel-demo" else None
+            if container is not None:
+                container.cpu *= 2
+    step_both(30)
+    assert _traffic_seen(reusing)[0][("otel-demo", "frontend")] != throttled
+
+
+def _alerting_seen(cluster: Cluster) -> tuple[list[dict], list[tuple]]:
+    """Every pending and firing alert, and every rule's health, as Prometheus' API shows them."""
+    alerts = cluster.observability.alerts
+    return alerts.active(), [(r.name, r.health, r.last_error, r.last_evaluation) for r in alerts.rules]
+
+
+def test_rules_that_reuse_a_value_of_unchanged_series_alert_as_rules_evaluated_every_step(collected: None) -> None:
+    scenario = resolve_scenario("otel-demo-bad-image")
+    reusing, fresh = (SimulatorServer.create(scenario, seed=0).cluster for _ in range(2))
+    evaluated = 0
+
+    def step_both(seconds: int) -> None:
+        nonlocal evaluated
+        for _ in range(seconds // 5):
+            for rule in fresh.observability.alerts.rules:
+                rule.memo = None  # evaluates from scratch every step
+            before = {r.name: r.memo for r in reusing.observability.alerts.rules}
+            reusing.advance(5)
+            fresh.advance(5)
+            evaluated += sum(r.memo is not before[r.name] for r in reusing.observability.alerts.rules)
+            assert _alerting_seen(reusing) == _alerting_seen(fresh), reusing.now()
+
+    step_both(300)
+    assert _alerting_seen(reusing)[0]  # the fault's alerts are pending or firing
+    for cluster in (reusing, fresh):  # fewer frontend pods: the pod alerts' inputs change
+        cluster.store.mutate(cluster.rt("Deployment"), "otel-demo", "frontend", lambda d: d["spec"].update(replicas=0))
+        cluster.after_write()
+    step_both(120)
+    rules = len(reusing.observability.alerts.rules)
+    # Some evaluations were reused (fewer than one per rule and step) and some were not.
+    assert 0 < evaluated < rules * (300 + 120) // 5

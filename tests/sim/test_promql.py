@@ -17,6 +17,7 @@ from orchestrator.sim.promql import (
     VectorSelector,
     evaluate,
     format_value,
+    instant_inputs,
     parse,
     parse_duration,
     to_prometheus_json,
@@ -729,3 +730,12 @@ def test_selectors_over_20k_samples_select_exactly():
     pending = evaluate('{__name__=~"metric_1.*", phase=~"Pend.*"}', src)
     assert pending and all(s.labels["phase"] == "Pending" for s in pending)
     assert all(not s.labels["pod"].startswith("pod-1") for s in evaluate('metric_7{pod!~"pod-1.*"}', src))
+
+
+def test_instant_inputs_are_the_named_selectors_of_an_expression_that_reads_nothing_else() -> None:
+    expr = parse('max by (pod) ((a{x="1"} == 1) or on (pod) b * on (pod) group_left (w) c offset 1m) > 0')
+    assert [(s.name, s.offset) for s in instant_inputs(expr) or ()] == [("a", 0.0), ("b", 0.0), ("c", 60.0)]
+    assert instant_inputs(parse("-(x + 1)")) == (VectorSelector("x"),)
+    assert instant_inputs(parse("1 > bool 0")) == ()
+    for moving in ("rate(x[5m])", "time() - x", '{job="x"}', '{__name__=~"x|y"}', "topk(scalar(y), x)", "absent(x)"):
+        assert instant_inputs(parse(moving)) is None, moving

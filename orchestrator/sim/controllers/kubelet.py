@@ -2021,7 +2021,11 @@ def _kubelet_of(cluster: Cluster) -> Kubelet | None:
 
 def container_usage(cluster: Cluster, pod: dict, container_name: str) -> tuple[int, float]:
     """(working-set bytes, CPU cores) of a running container, as metrics-server would report them."""
-    kubelet = _kubelet_of(cluster)
+    return kubelet_container_usage(_kubelet_of(cluster), pod, container_name)
+
+
+def kubelet_container_usage(kubelet: Kubelet | None, pod: dict, container_name: str) -> tuple[int, float]:
+    """`container_usage` with the kubelet already found (a scrape reads thousands of containers)."""
     run = kubelet.runs.get(pod["metadata"]["uid"]) if kubelet else None
     c = run.container(container_name) if run else None
     if c is None or c.phase != "running":
