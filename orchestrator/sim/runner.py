@@ -145,7 +145,6 @@ class SimulatorServer:
         if errors:
             raise errors[0]
         self.cluster.freeze_heap = True  # embedded: the heap is frozen after each step until `stop`
-        gc.collect()  # what the process already left in cycles is collected now, not frozen until `stop`
         gc.freeze()
 
     async def _wait_stopped(self) -> None:

@@ -44,6 +44,7 @@ class ThreadProgress:
         self.loop = asyncio.get_running_loop()
         self.last = 0.0
         self.pending: asyncio.Task[None] | None = None
+        self.closed = False  # after a shutdown, the message is left as the next start finds it
         self.on_start: list[Any] = []  # called with RunStarted, once the run has its id
 
     def __call__(self, ev: RunEvent) -> None:
@@ -58,6 +59,8 @@ class ThreadProgress:
 
     def touch(self) -> None:
         """The view changed: edit the message now, or once the interval since the last edit has passed."""
+        if self.closed:
+            return
         if self.pending is None or self.pending.done():
             self.pending = self.loop.create_task(self._edit_later())
 
@@ -73,6 +76,16 @@ class ThreadProgress:
             await self.client.chat_update(channel=self.channel, ts=self.ts, text=text, blocks=body)
         except Exception as err:  # Slack unreachable: the run goes on, the next edit may get through
             log.warning("slack_update_failed", error=type(err).__name__)
+
+    async def stop(self) -> None:
+        """No further edit (a shutdown): one still waiting for its interval would land after the next start
+        has marked the thread interrupted, and undo that."""
+        self.closed = True
+        if self.pending is not None:
+            self.pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.pending
+            self.pending = None
 
     async def final(self) -> None:
         """The last edit, with every event of the run applied."""
@@ -304,6 +317,9 @@ class Investigations:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for inv in self.all.values():
+            if inv.progress is not None:
+                await inv.progress.stop()
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

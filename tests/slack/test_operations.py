@@ -118,6 +118,26 @@ async def test_the_queue_cancel_and_a_restart_tell_their_threads(slack: SlackStu
     assert not json.loads((tmp_path / "runs" / "slack-state.json").read_text())["inFlight"]
 
 
+async def test_an_edit_still_waiting_at_a_shutdown_never_lands_after_the_restart(
+    slack: SlackStub, tmp_path: Path
+) -> None:
+    front = await started(tmp_path, slack, update_interval=2.0)
+    try:
+        await slack.acked(await slack.send("events_api", mention("investigate -n otel-demo pages fail", "4100.000001")))
+        await slack.wait_for(lambda: slack.with_button(APPROVE))  # the run waits for a person
+        inv = front.investigations.find(channel=CHANNEL, thread_ts="4100.000001")
+        assert inv is not None and inv.progress is not None
+        inv.progress.touch()  # an event arrived: its edit waits out the 2 s interval
+    finally:
+        await front.close()
+    again = await started(tmp_path, slack)
+    await again.close()
+    (progress, *_) = slack.thread(CHANNEL, "4100.000001")
+    assert "*interrupted*" in progress.shown
+    await asyncio.sleep(2.5)  # past the interval: the old edit, had it survived the shutdown, has landed
+    assert "*interrupted*" in progress.shown
+
+
 async def test_an_unanswered_approval_is_rejected_and_a_running_run_can_be_cancelled(
     slack: SlackStub, tmp_path: Path
 ) -> None:
