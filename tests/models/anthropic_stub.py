@@ -7,37 +7,26 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from .json_server import JsonServer
 
 Script = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class AnthropicStub:
+class AnthropicStub(JsonServer):
+    route = "/v1/messages"
+
     def __init__(self, script: Script) -> None:
+        super().__init__()
         self.script = script
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
-    def __enter__(self) -> AnthropicStub:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-        return self
+    def not_found(self, path: str) -> dict[str, Any]:
+        return {"type": "error", "error": {"type": "not_found_error", "message": path}}
 
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def answer(self, body: dict[str, Any]) -> dict[str, Any]:
+    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append(body)
             n = len(self.requests)
@@ -55,7 +44,7 @@ class AnthropicStub:
                     "input": args if isinstance(args, dict) else json.loads(args),
                 }
             )
-        return {
+        return 200, {
             "id": f"msg_{n}",
             "type": "message",
             "role": "assistant",
@@ -89,28 +78,3 @@ def as_openai(body: dict[str, Any]) -> dict[str, Any]:
             messages.append({"role": m["role"], "content": "\n".join(texts)})
     tools = [{"type": "function", "function": {"name": t["name"]}} for t in body.get("tools") or []]
     return {"model": body.get("model"), "messages": messages, "tools": tools}
-
-
-def _handler(stub: AnthropicStub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:  # noqa: N802
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if self.path.split("?")[0].rstrip("/") != "/v1/messages":
-                self._send(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
-                return
-            self._send(200, stub.answer(json.loads(raw or b"{}")))
-
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler

@@ -7,40 +7,28 @@ against the real refusal. The script gets the request body and returns {"content
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from .json_server import JsonServer
 
 Script = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class OllamaStub:
+class OllamaStub(JsonServer):
+    route = "/api/chat"
+
     def __init__(self, script: Script, *, tools_supported: bool = False) -> None:
+        super().__init__()
         self.script = script
         self.tools_supported = tools_supported
         self.requests: list[dict[str, Any]] = []
         self.refused = 0
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
-    def __enter__(self) -> OllamaStub:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    def not_found(self, path: str) -> dict[str, Any]:
+        return {"error": f"ollama stub: no route {path}"}
 
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self._lock:
@@ -60,28 +48,3 @@ class OllamaStub:
             "prompt_eval_count": prompt,
             "eval_count": len(text) // 4 + 1,
         }
-
-
-def _handler(stub: OllamaStub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:  # noqa: N802
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if self.path.rstrip("/") != "/api/chat":
-                self._send(404, {"error": f"ollama stub: no route {self.path}"})
-                return
-            self._send(*stub.answer(json.loads(raw or b"{}")))
-
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
