@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,20 @@ def _template(apps: client.AppsV1Api) -> list[dict[str, Any]]:
     return [{"name": c.name, "image": c.image} for c in dep.spec.template.spec.containers]
 
 
+@contextmanager
+def _faulted(tmp_path: Path, name: str) -> Iterator[tuple[SimulatorServer, client.AppsV1Api, Any, Path]]:
+    """A served bad-image cluster five minutes in, its faulted pod template, and an auto-mode incident for it."""
+    with SimulatorServer.start(scenario=resolve_scenario("otel-demo-bad-image")) as sim:
+        sim.advance(300)
+        apps = client.AppsV1Api(client.ApiClient(sim.client_configuration()))
+        kubeconfig = sim.write_kubeconfig(tmp_path / "sim.kubeconfig")
+        incident = write_incident(
+            tmp_path, name, "unused", scope={"namespaces": [NS]}, cluster={"kubeconfig": str(kubeconfig)},
+            observability={"alertmanager": sim.url, "prometheus": sim.url}, remediation={"mode": "auto"},
+        )  # fmt: skip
+        yield sim, apps, _template(apps), incident
+
+
 def _kill_when(proc: subprocess.Popen, path: Path, marker: str, delay: float, limit: float = 60) -> bool:
     """SIGKILL the run `delay` seconds after `marker` shows in `path`; False if it ended first."""
     deadline = time.monotonic() + limit
@@ -70,15 +86,7 @@ def _lines(path: Path) -> list[dict[str, Any]]:
 
 def test_runs_killed_at_random_points_are_resumed_with_a_verdict(tmp_path: Path) -> None:
     rng = random.Random(15)
-    with SimulatorServer.start(scenario=resolve_scenario("otel-demo-bad-image")) as sim:
-        sim.advance(300)
-        apps = client.AppsV1Api(client.ApiClient(sim.client_configuration()))
-        faulted = _template(apps)
-        kubeconfig = sim.write_kubeconfig(tmp_path / "sim.kubeconfig")
-        incident = write_incident(
-            tmp_path, "killed", "unused", scope={"namespaces": [NS]}, cluster={"kubeconfig": str(kubeconfig)},
-            observability={"alertmanager": sim.url, "prometheus": sim.url}, remediation={"mode": "auto"},
-        )  # fmt: skip
+    with _faulted(tmp_path, "killed") as (sim, apps, faulted, incident):
         outcomes = []
         for i, (watched, marker, longest, revert) in enumerate(KILL_POINTS):
             out = tmp_path / f"killed-{i}"  # not under runs_root: a killed trace may end in a cut line
@@ -152,15 +160,7 @@ def test_a_journal_with_an_invalid_incident_is_one_line_exit_2(tmp_path: Path) -
 def test_a_resume_killed_while_it_reverts_is_resumed_again(tmp_path: Path) -> None:
     """kill -9 of `sre-agent resume --revert` once its revert is on the way: the next resume reverts what
     is left (or finds it done) and ends `reverted`, the object as it was before the run."""
-    with SimulatorServer.start(scenario=resolve_scenario("otel-demo-bad-image")) as sim:
-        sim.advance(300)
-        apps = client.AppsV1Api(client.ApiClient(sim.client_configuration()))
-        faulted = _template(apps)
-        kubeconfig = sim.write_kubeconfig(tmp_path / "sim.kubeconfig")
-        incident = write_incident(
-            tmp_path, "twice", "unused", scope={"namespaces": [NS]}, cluster={"kubeconfig": str(kubeconfig)},
-            observability={"alertmanager": sim.url, "prometheus": sim.url}, remediation={"mode": "auto"},
-        )  # fmt: skip
+    with _faulted(tmp_path, "twice") as (sim, apps, faulted, incident):
         out = tmp_path / "twice"
         run = subprocess.Popen(
             [sys.executable, "-m", "orchestrator.cli", "run", str(incident), "--output", str(out), "-q"],
