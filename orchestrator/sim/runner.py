@@ -26,6 +26,17 @@ T = TypeVar("T")
 REALTIME_TICK_SECONDS = 1.0
 
 
+def _forget_middleware_chains() -> None:
+    """aiohttp caches each route's middleware chain in one process-wide LRU (1,024 entries) keyed by the
+    route's handler, a bound method of the ApiServer: left there, a stopped simulator's whole cluster stays in
+    memory, and every later collection walks it."""
+    from aiohttp import web_app
+
+    cached = getattr(web_app, "_cached_build_middleware", None)
+    if cached is not None:
+        cached.cache_clear()
+
+
 class SimulatorServer:
     def __init__(self, cluster: Cluster, host: str = "127.0.0.1", port: int = 0) -> None:
         self.cluster = cluster
@@ -118,6 +129,7 @@ class SimulatorServer:
             self._ticker.cancel()
         if self._runner:
             await self._runner.cleanup()
+        _forget_middleware_chains()
 
     def start_thread(self) -> None:
         ready = threading.Event()

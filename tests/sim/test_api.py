@@ -259,3 +259,17 @@ def test_reliability_rules_inject_errors(sim, core):
     assert err.value.status == 403 and json.loads(err.value.body)["reason"] == "Forbidden"
     urllib.request.urlopen(urllib.request.Request(f"{sim.url}/sim/v1/reliability", method="DELETE")).close()
     core.list_namespaced_secret("default")
+
+
+def test_a_stopped_simulator_leaves_nothing_in_memory():
+    # aiohttp's process-wide middleware cache held every served simulator (and its whole cluster) alive.
+    import gc
+    import weakref
+
+    server = SimulatorServer.start()
+    client.CoreV1Api(client.ApiClient(server.client_configuration())).list_namespaced_pod("default")
+    cluster = weakref.ref(server.cluster)
+    server.stop()
+    del server
+    gc.collect()
+    assert cluster() is None
