@@ -34,7 +34,7 @@ from . import (  # noqa: F401  (each module registers its analyzers)
 from .finding import CONFIDENCES, Finding, rank, ref
 from .reader import KINDS, ReadFailure, ReadResult, read_snapshot
 from .registry import REGISTRY, Analyzer, AnalyzerDef, Registry, UnknownKind, analyzer
-from .run import Report, analyze, needed_kinds
+from .run import Report, analyze, needed_kinds, needed_normal_events
 from .snapshot import Scope, Snapshot
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "analyze",
     "analyzer",
     "needed_kinds",
+    "needed_normal_events",
     "rank",
     "read_snapshot",
     "ref",

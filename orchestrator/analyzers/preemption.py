@@ -16,7 +16,7 @@ from .snapshot import Scope, Snapshot
 BY = re.compile(r"Preempted by pod (\S+) on node (\S+)")
 
 
-@analyzer("Pod", name="preempted", reads={"Event"})
+@analyzer("Pod", name="preempted", reads={"Event"}, normal_events={"Preempted"})
 def preempted(reads: Snapshot, scope: Scope) -> list[Finding]:
     """Pods preempted by a higher-priority pod: no node had room for both; a bare victim is not re-created."""
     by_uid = {meta(p).get("uid"): p for ns in scope.namespaces for p in reads.of("Pod", ns)}

@@ -48,7 +48,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "PrometheusRule": ("apis/monitoring.coreos.com/v1", "prometheusrules", True),  # the Prometheus Operator's
 }
 PAGE = 500
-MAX_PAGES = 4  # at most 2,000 objects of one kind per namespace: a first pass, not an inventory
+MAX_PAGES = 20  # at most 10,000 objects of one kind per namespace: a first pass, not an inventory
 LOG_TAIL = 20
 MAX_LOGS = 20  # containers whose logs are read: the crashed ones first seen
 WORKERS = 8
@@ -95,23 +95,38 @@ class _Http:
 
 
 def read_snapshot(
-    api: Any, namespaces: Iterable[str], kinds: Iterable[str] | None = None, timeout: float = 10.0, logs: bool = True
+    api: Any,
+    namespaces: Iterable[str],
+    kinds: Iterable[str] | None = None,
+    timeout: float = 10.0,
+    logs: bool = True,
+    normal_events: Iterable[str] | None = None,
 ) -> ReadResult:
     """List the kinds (default: every kind the reader knows) in the namespaces, then the recent logs of
-    crashed containers; raises ReadFailure when the cluster cannot be reached."""
+    crashed containers; raises ReadFailure when the cluster cannot be reached. Events are the Warning ones
+    and the Normal ones of the reasons in `normal_events` (default: those the registered analyzers read)."""
     namespaces = list(dict.fromkeys(namespaces))
     wanted = [k for k in (kinds or KINDS) if k in KINDS]
     http = _Http(api, timeout)
-    jobs = [(k, ns) for k in wanted for ns in (namespaces if KINDS[k][2] else [None])]
+    jobs = [
+        (k, ns, selector)
+        for k in wanted
+        for ns in (namespaces if KINDS[k][2] else [None])
+        for selector in (_event_selectors(normal_events) if k == "Event" else [None])
+    ]
     objects: dict[str, list[dict]] = {}
     skipped: list[str] = []
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        for kind, _ns, items, problem in pool.map(lambda j: _list(http, *j), jobs):
+        for kind, ns, items, problem, more in pool.map(lambda j: _list(http, *j), jobs):
             if problem is not None:
                 if problem not in skipped:
                     skipped.append(problem)
                 continue
+            if more:
+                skipped.append(f"{kind}: only the first {len(items)} in {ns or 'the cluster'} read")
             objects.setdefault(kind, []).extend(items)
+    if "Event" in objects:  # one list per selector: back in the order one list would give
+        objects["Event"].sort(key=lambda e: (e["metadata"].get("namespace", ""), e["metadata"].get("name", "")))
     for secret in objects.get("Secret", []):
         secret["data"] = secret_sizes(secret)
         secret.pop("stringData", None)
@@ -138,20 +153,35 @@ def read_alerts(url: str, timeout: float = 10.0) -> list[dict[str, Any]]:
     return out
 
 
-def _list(http: _Http, kind: str, ns: str | None) -> tuple[str, str | None, list[dict], str | None]:
+def _event_selectors(normal_events: Iterable[str] | None) -> list[str]:
+    """Field selectors (type and reason are selectable fields of core/v1 Events) for the events read."""
+    if normal_events is None:
+        from .registry import REGISTRY
+        from .run import needed_normal_events
+
+        normal_events = needed_normal_events(REGISTRY.all())
+    return ["type=Warning"] + [f"type=Normal,reason={reason}" for reason in sorted(set(normal_events))]
+
+
+def _list(
+    http: _Http, kind: str, ns: str | None, field_selector: str | None = None
+) -> tuple[str, str | None, list[dict], str | None, bool]:
+    """(kind, namespace, items, why the kind is left out, whether more items than MAX_PAGES hold exist)"""
     prefix, plural, namespaced = KINDS[kind]
     path = f"{prefix}/namespaces/{urlquote(ns)}/{plural}" if namespaced and ns else f"{prefix}/{plural}"
     items: list[dict] = []
     token = None
     for _ in range(MAX_PAGES):
         query: list[tuple[str, Any]] = [("limit", PAGE)] + ([("continue", token)] if token else [])
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
         status, data = http.get(path, query)
         if status in (404, 405):
-            return kind, ns, [], f"{kind}: not served by this cluster"
+            return kind, ns, [], f"{kind}: not served by this cluster", False
         if status in (401, 403):
-            return kind, ns, [], f"{kind}: forbidden ({status})"
+            return kind, ns, [], f"{kind}: forbidden ({status})", False
         if status >= 300:
-            return kind, ns, [], f"{kind}: the API server answered {status}"
+            return kind, ns, [], f"{kind}: the API server answered {status}", False
         try:
             body = decode_response(data)
         except ValueError:
@@ -164,7 +194,7 @@ def _list(http: _Http, kind: str, ns: str | None) -> tuple[str, str | None, list
         token = (body.get("metadata") or {}).get("continue")
         if not token:
             break
-    return kind, ns, items, None
+    return kind, ns, items, None, bool(token)
 
 
 def _logs(http: _Http, pods: list[dict], namespaces: list[str]) -> dict[tuple[str, str, str], str]:

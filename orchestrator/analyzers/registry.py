@@ -29,6 +29,9 @@ class AnalyzerDef:
     run: Analyzer
     reads: frozenset[str]  # kinds it needs fetched
     summary: str
+    # Reasons of the Normal events it reads. The reader fetches Warning events and only these Normal ones:
+    # a large namespace holds tens of thousands of routine Normal events (Scheduled, Pulled, Started).
+    normal_events: frozenset[str] = frozenset()
 
 
 class UnknownKind(ValueError):
@@ -39,11 +42,14 @@ class Registry:
     def __init__(self) -> None:
         self._defs: dict[str, AnalyzerDef] = {}
 
-    def analyzer(self, kind: str, name: str | None = None, reads: Iterable[str] = ()) -> Callable[[Analyzer], Analyzer]:
+    def analyzer(
+        self, kind: str, name: str | None = None, reads: Iterable[str] = (), normal_events: Iterable[str] = ()
+    ) -> Callable[[Analyzer], Analyzer]:
         def register(fn: Analyzer) -> Analyzer:
             key = str(name or getattr(fn, "__name__", kind.lower()))
             summary = " ".join((fn.__doc__ or "").split())
-            self._defs[key] = AnalyzerDef(key, kind, fn, frozenset(reads) | {kind}, summary)
+            needs = frozenset(reads) | {kind} | ({"Event"} if normal_events else set())
+            self._defs[key] = AnalyzerDef(key, kind, fn, needs, summary, frozenset(normal_events))
             return fn
 
         return register

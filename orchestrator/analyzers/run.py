@@ -29,6 +29,11 @@ def needed_kinds(defs: Iterable[AnalyzerDef]) -> set[str]:
     return {k for d in defs for k in d.reads}
 
 
+def needed_normal_events(defs: Iterable[AnalyzerDef]) -> set[str]:
+    """The reasons of the Normal events these analyzers read (Warning events are always read)."""
+    return {r for d in defs for r in d.normal_events}
+
+
 def analyze(reads: Snapshot, scope: Scope, kinds: Iterable[str] | None = None, registry: Registry = REGISTRY) -> Report:
     """Every selected analyzer over `reads`; one that raises becomes an error line and the rest go on."""
     report = Report()

@@ -31,7 +31,7 @@ def _revision_lines(reads: Snapshot, dep: dict) -> list[str]:
     return [head, *(f"revision {revision(new)} changed {c}" for c in changes)]
 
 
-@analyzer("Deployment", reads={"ReplicaSet", "Event", "HorizontalPodAutoscaler"})
+@analyzer("Deployment", reads={"ReplicaSet", "Event", "HorizontalPodAutoscaler"}, normal_events={"ScalingReplicaSet"})
 def deployments(reads: Snapshot, scope: Scope) -> list[Finding]:
     """Stalled rollouts (ProgressDeadlineExceeded), pod creation failures, unavailable replicas, scaled to zero."""
     out: list[Finding] = []

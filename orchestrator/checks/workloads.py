@@ -132,8 +132,11 @@ def no_pending_or_crashlooping(ctx: Context, target: Target | None, alert: str |
 
 # ---------------------------------------------------------------------------------------------- restarts
 def server_now(ctx: Context, namespace: str | None) -> float | None:
-    """The cluster's clock: the API server's Date header or the newest timestamp it served, whichever is
-    later (a simulated or skewed cluster runs ahead of this machine's clock, never use ours)."""
+    """The cluster's clock: the API server's Date header; without one (a proxy may drop it), the newest
+    timestamp the namespace's pods and events show. Never this machine's: a simulated or skewed cluster
+    runs ahead of it."""
+    if ctx.reads.server_time is not None:
+        return ctx.reads.server_time  # a namespace's events can be tens of megabytes: read them only for want of it
     seen = ctx.reads.list("Pod", namespace)
     with contextlib.suppress(ReadError):  # events only sharpen the clock: optional
         seen = seen + ctx.reads.list("Event", namespace)

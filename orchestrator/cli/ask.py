@@ -108,7 +108,16 @@ def analyze_command(
     Exit codes: 0 analyzed (with or without findings); 2 bad input (or reads the cluster refused);
     5 the cluster does not answer or refuses the credentials.
     """
-    from ..analyzers import REGISTRY, ReadFailure, Scope, UnknownKind, analyze, needed_kinds, read_snapshot
+    from ..analyzers import (
+        REGISTRY,
+        ReadFailure,
+        Scope,
+        UnknownKind,
+        analyze,
+        needed_kinds,
+        needed_normal_events,
+        read_snapshot,
+    )
     from ..analyzers.reader import read_alerts
     from ..analyzers.render import FORMATS, render
 
@@ -125,7 +134,7 @@ def analyze_command(
     try:
         api = simulator[1] if simulator else connect_cluster(kube_context, kubeconfig)
         try:
-            result = read_snapshot(api, namespace, needed_kinds(defs))
+            result = read_snapshot(api, namespace, needed_kinds(defs), normal_events=needed_normal_events(defs))
             url = alertmanager or (simulator[0].url if simulator else None)
             if url:
                 result.snapshot.alerts = read_alerts(url)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from aiohttp import web
 
-from . import authz, conversion, crds, discovery, managed_fields, metrics_api, protobuf, schema, tables
+from . import authz, conversion, crds, discovery, managed_fields, metrics_api, paging, protobuf, schema, tables
 from . import patch as patching
 from .clock import rfc3339
 from .errors import ApiError
@@ -375,13 +375,26 @@ class ApiServer:
     def list(self, request: web.Request, target: Target) -> web.Response:
         rt = target.rtype
         pred = self._predicate(request)
-        entries = [e for e in self.store.entries(rt, target.namespace) if pred(e.obj)]
-        entries.sort(key=lambda e: (e.obj["metadata"].get("namespace", ""), e.obj["metadata"]["name"]))
+        keyed = sorted(
+            (
+                (f"{e.obj['metadata'].get('namespace', '')}/{e.obj['metadata']['name']}", e)
+                for e in self.store.entries(rt, target.namespace)
+                if pred(e.obj)
+            ),
+            key=lambda pair: pair[0],
+        )
         rv = str(self.store.resource_version)
+        shown, chunk = paging.page(
+            [e for _, e in keyed], [k for k, _ in keyed], request.query.get("limit"), request.query.get("continue"), rv
+        )
+        entries = list(shown)
+        meta = {"resourceVersion": rv, **chunk.metadata()}
         if self._wants_table(request) and rt.custom:
             objs = [e.obj for e in entries]
             now = self.cluster.clock.now()
-            return json_response(crds.table(self.registry, rt, objs, now, self._include_object(request), rv))
+            table = crds.table(self.registry, rt, objs, now, self._include_object(request), rv)
+            table["metadata"] = meta
+            return json_response(table)
         if self._wants_table(request):
             table = tables.to_table(
                 rt.kind,
@@ -390,22 +403,17 @@ class ApiServer:
                 include_object=self._include_object(request),
                 resource_version=rv,
             )
+            table["metadata"] = meta
             return json_response(table)
         if target.version and target.version != rt.version:
             items = [_versioned(target, e.obj) for e in entries]
             api_version = f"{rt.group}/{target.version}"
             return json_response(
-                {
-                    "kind": f"{rt.kind}List",
-                    "apiVersion": api_version,
-                    "metadata": {"resourceVersion": rv},
-                    "items": items,
-                }
+                {"kind": f"{rt.kind}List", "apiVersion": api_version, "metadata": meta, "items": items}
             )
         list_kind = rt.list_kind or f"{rt.kind}List"
         head = json.dumps(
-            {"kind": list_kind, "apiVersion": rt.api_version, "metadata": {"resourceVersion": rv}},
-            separators=(",", ":"),
+            {"kind": list_kind, "apiVersion": rt.api_version, "metadata": meta}, separators=(",", ":")
         ).encode()
         body = head[:-1] + b',"items":[' + b",".join(e.raw for e in entries) + b"]}"
         return web.Response(body=body, content_type="application/json")

@@ -79,3 +79,41 @@ def test_reads_the_simulator_with_the_logs_of_a_crashed_container() -> None:
     assert all(line.endswith("not served by this cluster") or "forbidden" in line for line in result.skipped)
     assert snap.now is not None
     assert any(pod.startswith("postgresql") for _, pod, _ in snap.logs)  # the crashed container's log
+
+
+def test_events_read_are_the_warnings_and_the_normal_reasons_analyzers_declare() -> None:
+    from orchestrator.analyzers import REGISTRY, needed_normal_events
+
+    declared = needed_normal_events(REGISTRY.all())
+    assert {"Preempted", "ScalingReplicaSet"} <= declared  # what preemption and scale-to-zero read
+    sim = SimulatorServer.start(scenario="oom")
+    try:
+        sim.advance(300)
+        api = client.ApiClient(sim.client_configuration())
+        every = client.CoreV1Api(api).list_namespaced_event("otel-demo").items
+        events = read_snapshot(api, ["otel-demo"], ["Event"], logs=False).snapshot.of("Event")
+        warnings_only = read_snapshot(api, ["otel-demo"], ["Event"], logs=False, normal_events=()).snapshot.of("Event")
+    finally:
+        sim.stop()
+    wanted = [e.metadata.name for e in every if e.type == "Warning" or e.reason in declared]
+    assert any(e.type == "Normal" and e.reason == "Scheduled" for e in every)  # routine ones exist and are skipped
+    assert any(e.reason == "ScalingReplicaSet" for e in every) and any(e.type == "Warning" for e in every)
+    assert [e["metadata"]["name"] for e in events] == wanted  # in the order one list gives
+    assert {e["type"] for e in warnings_only} == {"Warning"}
+
+
+def test_a_kind_with_more_objects_than_the_reader_takes_says_so() -> None:
+    from orchestrator.analyzers import reader
+
+    class Endless(FakeApi):
+        def call_api(self, method: str, url: str, headers: dict, body: Any, post: Any, _request_timeout: float) -> Any:
+            self.asked.append(url)
+            n = len(self.asked)
+            data = json.dumps({"metadata": {"continue": f"t{n}"}, "items": [{"metadata": {"name": f"p{n}"}}]}).encode()
+            return SimpleNamespace(status=200, data=data, read=lambda: data, getheader=lambda name: None)
+
+    api = Endless({})
+    result = read_snapshot(api, ["shop"], ["Pod"], logs=False)
+    assert len(api.asked) == reader.MAX_PAGES
+    assert result.skipped == [f"Pod: only the first {reader.MAX_PAGES} in shop read"]
+    assert len(result.snapshot.of("Pod")) == reader.MAX_PAGES

@@ -273,3 +273,24 @@ def test_a_stopped_simulator_leaves_nothing_in_memory():
     del server
     gc.collect()
     assert cluster() is None
+
+
+def test_lists_come_in_pages_when_a_limit_is_asked(core):
+    core.create_namespace({"metadata": {"name": "paged"}})
+    for i in range(7):
+        core.create_namespaced_config_map("paged", {"metadata": {"name": f"cm-{i}"}, "data": {"i": str(i)}})
+    names, token, remaining = [], None, []
+    while True:
+        page = core.list_namespaced_config_map("paged", limit=3, _continue=token)
+        names += [cm.metadata.name for cm in page.items]
+        remaining.append(page.metadata.remaining_item_count)
+        token = page.metadata._continue
+        if not token:
+            break
+    assert names == [f"cm-{i}" for i in range(7)]
+    assert remaining == [4, 1, None]
+    everything = core.list_namespaced_config_map("paged")
+    assert len(everything.items) == 7 and everything.metadata._continue is None
+    with pytest.raises(ApiException) as bad:
+        core.list_namespaced_config_map("paged", limit=3, _continue="not-a-token")
+    assert bad.value.status == 400 and "continue key is not valid" in bad.value.body
