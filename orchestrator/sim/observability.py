@@ -88,6 +88,7 @@ from .promql import (
     SampleIndex,
     VectorSelector,
     evaluate,
+    float_sample,
     format_value,
     group_by_name,
     instant_inputs,
@@ -581,8 +582,15 @@ def _usage(kubelet: Kubelet | None, uid: str, series: _Series) -> tuple[float, f
     `kubelet_container_usage`, with the limits of the kubelet's container spec parsed once per spec
     object (a stored object is never changed in place: a write stores a new copy)."""
     run = kubelet.runs.get(uid) if kubelet else None
-    c = run.container(series.name) if run else None
-    if c is None or c.phase != "running":
+    if run is None:
+        return 0.0, 0.0
+    name = series.name
+    for c in run.containers:  # PodRun.container, without a generator per read
+        if c.name == name:
+            break
+    else:
+        return 0.0, 0.0
+    if c.phase != "running":
         return 0.0, 0.0
     if c.spec is not series.limits_of:
         series.limits_of = c.spec
@@ -821,7 +829,7 @@ class _Collector:
             memory, record, limit = steady
             counter = series.counter
             if counter is None or counter.value != total or (counter.labels is not labels and counter.labels != labels):
-                counter = series.counter = Sample(CPU_COUNTER, labels, total)
+                counter = series.counter = float_sample(CPU_COUNTER, labels, total)
             append(memory)
             append(counter)
             append(record)

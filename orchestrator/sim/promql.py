@@ -119,6 +119,20 @@ class Sample:
         return dict(self.labels)
 
 
+_new_object = object.__new__
+_set_name, _set_labels, _set_value = (Sample.__dict__[f].__set__ for f in ("name", "labels", "value"))
+
+
+def float_sample(name: str, labels: Mapping[str, str], value: float) -> Sample:
+    """`Sample(name, labels, value)` for a value already of type float, made without the dataclass'
+    frozen `__init__` (a scrape makes one per running container every step)."""
+    sample = _new_object(Sample)
+    _set_name(sample, name)
+    _set_labels(sample, labels)
+    _set_value(sample, value)
+    return sample
+
+
 def group_by_name(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
     """Samples by metric name, each list in the samples' order."""
     by_name: dict[str, list[Sample]] = {}

@@ -953,6 +953,17 @@ class _Formatter:
 
 
 # ---------------------------------------------------------------------------------------------- traffic
+@dataclass(eq=False)
+class _Evaluation:
+    """A graph's rates, the inputs that move with the time they were evaluated from, and the log lines
+    its nodes write while they stand (worked out at their first reuse)."""
+
+    graph: Graph
+    inputs: tuple
+    stats: dict[tuple[str, str], ServiceStats]
+    lines: list[tuple[PodNode, list[tuple[tuple[str, str], str]], list[str]]] | None = None
+
+
 class Traffic:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
@@ -966,8 +977,8 @@ class Traffic:
         self._last_log: dict[tuple[str, str], float] = {}
         self._success_cursor: dict[str, int] = {}
         self._expected_for: dict[str, Application] = {}
-        # namespace -> (graph, its inputs that move with time, the stats evaluated from them)
-        self._evaluated: dict[str, tuple[Graph, tuple, dict[tuple[str, str], ServiceStats]]] = {}
+        # namespace -> the graph's last evaluation
+        self._evaluated: dict[str, _Evaluation] = {}
         cluster.store.on_change(self._on_change)
 
     # ----------------------------------------------------------------- cache invalidation
@@ -1031,14 +1042,14 @@ class Traffic:
             throttles = self._throttles(g)
             inputs = (g.app.requests_per_second, throttles)
             last = self._evaluated.get(ns)
-            if last is not None and last[0] is g and last[1] == inputs:
+            if last is not None and last.graph is g and last.inputs == inputs:
                 # Same graph, same load, same throttling: the rates are those of the last update; only
                 # the logs move with the clock.
-                stats = last[2]
-                self._logs(g)
+                stats = last.stats
+                self._logs(last)
             else:
                 stats = self._evaluate(g, throttles)
-                self._evaluated[ns] = (g, inputs, stats)
+                self._evaluated[ns] = _Evaluation(g, inputs, stats)
             services.update(stats)
         for ns in [n for n in self._evaluated if n not in self._graphs]:
             del self._evaluated[ns]
@@ -1058,12 +1069,46 @@ class Traffic:
                 out.append(factor)
         return tuple(out)
 
-    def _logs(self, g: Graph) -> None:
-        """The log lines of an update whose rates are unchanged: those `_aggregate` writes."""
+    def _logs(self, evaluation: _Evaluation) -> None:
+        """The log lines of an update whose rates are unchanged: those `_aggregate` writes (`_log` of each
+        node with a rate). Which lines a node writes and their text follow from the rates alone, so
+        they are worked out once per evaluation; only whether each is due moves with the clock."""
+        if evaluation.lines is None:
+            evaluation.lines = [
+                self._log_plan(n)
+                for n in evaluation.graph.nodes
+                if n.service is not None and n.rate > 0 and n.ready and n.container is not None
+            ]
         now = self.cluster.now()
-        for n in g.nodes:
-            if n.service is not None and n.rate > 0:
-                self._log(n, now)
+        last, logs = self._last_log, self.cluster.logs
+        for n, lines, requests in evaluation.lines:
+            for key, line in lines:
+                if now - last.get(key, -1e18) >= ERROR_LOG_INTERVAL:
+                    last[key] = now
+                    logs.append(n.uid, n.container or "", n.restart, now, line)
+            if requests:
+                self._log_request(n, now, requests)
+
+    def _log_plan(self, n: PodNode) -> tuple[PodNode, list[tuple[tuple[str, str], str]], list[str]]:
+        """What `_log` writes for a ready node with a container and a service, when due: its error lines
+        (by their `_last_log` key, in `_log`'s order) and the request lines it cycles through."""
+        assert n.service is not None
+        lines: list[tuple[tuple[str, str], str]] = []
+        for e in n.edges:
+            g = e.group
+            for f in g.failures:
+                lines.append(((n.uid, f"{f.kind}:{g.callee}"), f.line))
+            if g.err > g.fail_share + 1e-9:
+                fmt = _Formatter(
+                    runtime_of(n.service), _protocol_of(n, g), g.callee, e.address, KNOWN_PATHS.get(g.callee, "/")
+                )
+                if any(t.overload > 0 for t, _ in g.targets):
+                    lines.append(((n.uid, f"deadline:{g.callee}"), fmt.line("deadline", "context deadline exceeded")))
+                cause = next((t for t, _ in g.targets if t.err > t.overload), None)
+                if cause is not None:
+                    lines.append(((n.uid, f"upstream:{g.callee}"), fmt.upstream(_first_failure_line(cause))))
+        request_lines = n.service.logs.get("request") or []
+        return n, lines, request_lines if n.err < 1.0 else []
 
     def _forget_gone(self, graphs: list[Graph]) -> None:
         live = {n.uid for g in graphs for n in g.nodes}
@@ -1194,7 +1239,6 @@ class Traffic:
     def _log(self, n: PodNode, now: float) -> None:
         if not n.ready or n.container is None or n.service is None:
             return
-        logs = self.cluster.logs
         for e in n.edges:
             g = e.group
             for f in g.failures:
@@ -1210,12 +1254,16 @@ class Traffic:
                     self._log_once(n, f"upstream:{g.callee}", now, fmt.upstream(_first_failure_line(cause)))
         request_lines = n.service.logs.get("request") or []
         if request_lines and n.err < 1.0:
-            key = (n.uid, "success")
-            if now - self._last_log.get(key, -1e18) >= SUCCESS_LOG_INTERVAL:
-                self._last_log[key] = now
-                i = self._success_cursor.get(n.uid, 0)
-                self._success_cursor[n.uid] = i + 1
-                logs.append(n.uid, n.container, n.restart, now, request_lines[i % len(request_lines)])
+            self._log_request(n, now, request_lines)
+
+    def _log_request(self, n: PodNode, now: float, request_lines: list[str]) -> None:
+        """The next of the service's request lines, every SUCCESS_LOG_INTERVAL."""
+        key = (n.uid, "success")
+        if now - self._last_log.get(key, -1e18) >= SUCCESS_LOG_INTERVAL:
+            self._last_log[key] = now
+            i = self._success_cursor.get(n.uid, 0)
+            self._success_cursor[n.uid] = i + 1
+            self.cluster.logs.append(n.uid, n.container or "", n.restart, now, request_lines[i % len(request_lines)])
 
     def _log_once(self, n: PodNode, kind: str, now: float, line: str) -> None:
         key = (n.uid, kind)
