@@ -183,10 +183,11 @@ class SampleIndex:
         return index
 
     def extend(self, samples: list[Sample]) -> None:
-        """Add samples after the others. New lists, never an append: an index's lists are shared with
-        the scrapes before it and with what matchers remember of them."""
+        """Add samples after the others: as one more part, or a new flat list once laid out. The flat list
+        and the groups are never appended to: they are shared with the scrapes before it and with what
+        matchers remember of them."""
         if self._samples is None:
-            self._parts = [*self._parts, list(samples)]
+            self._parts.append(list(samples))
         else:
             self._samples = self._samples + samples
         for name, group in group_by_name(samples).items():

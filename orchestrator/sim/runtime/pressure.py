@@ -48,8 +48,8 @@ def pod_working_set(run: PodRun, limits: MemoryLimits) -> tuple[int, dict[str, i
 
 class MemoryLimits:
     """Containers' memory limits, parsed once per spec object (a stored object is never changed in place:
-    a write stores a new copy, so an object seen before has the limit it had). `renew` drops the specs
-    not asked for since the previous renewal."""
+    a write stores a new copy, so a spec seen before has the limit it had; holding the spec keeps its id
+    from being reused). `renew` forgets the specs not asked for since the previous renewal."""
 
     def __init__(self) -> None:
         self._seen: dict[int, tuple[dict, float | None]] = {}
@@ -57,10 +57,8 @@ class MemoryLimits:
 
     def of(self, spec: dict) -> float | None:
         hit = self._seen.get(id(spec))
-        if hit is None or hit[0] is not spec:
-            hit = self._before.get(id(spec))
-            if hit is None or hit[0] is not spec:
-                hit = (spec, container_amount(spec, "limits", "memory"))
+        if hit is None:
+            hit = self._before.get(id(spec)) or (spec, container_amount(spec, "limits", "memory"))
             self._seen[id(spec)] = hit
         return hit[1]
 
