@@ -1080,35 +1080,8 @@ class Traffic:
                 if n.service is not None and n.rate > 0 and n.ready and n.container is not None
             ]
         now = self.cluster.now()
-        last, logs = self._last_log, self.cluster.logs
         for n, lines, requests in evaluation.lines:
-            for key, line in lines:
-                if now - last.get(key, -1e18) >= ERROR_LOG_INTERVAL:
-                    last[key] = now
-                    logs.append(n.uid, n.container or "", n.restart, now, line)
-            if requests:
-                self._log_request(n, now, requests)
-
-    def _log_plan(self, n: PodNode) -> tuple[PodNode, list[tuple[tuple[str, str], str]], list[str]]:
-        """What `_log` writes for a ready node with a container and a service, when due: its error lines
-        (by their `_last_log` key, in `_log`'s order) and the request lines it cycles through."""
-        assert n.service is not None
-        lines: list[tuple[tuple[str, str], str]] = []
-        for e in n.edges:
-            g = e.group
-            for f in g.failures:
-                lines.append(((n.uid, f"{f.kind}:{g.callee}"), f.line))
-            if g.err > g.fail_share + 1e-9:
-                fmt = _Formatter(
-                    runtime_of(n.service), _protocol_of(n, g), g.callee, e.address, KNOWN_PATHS.get(g.callee, "/")
-                )
-                if any(t.overload > 0 for t, _ in g.targets):
-                    lines.append(((n.uid, f"deadline:{g.callee}"), fmt.line("deadline", "context deadline exceeded")))
-                cause = next((t for t, _ in g.targets if t.err > t.overload), None)
-                if cause is not None:
-                    lines.append(((n.uid, f"upstream:{g.callee}"), fmt.upstream(_first_failure_line(cause))))
-        request_lines = n.service.logs.get("request") or []
-        return n, lines, request_lines if n.err < 1.0 else []
+            self._write_logs(n, lines, requests, now)
 
     def _forget_gone(self, graphs: list[Graph]) -> None:
         live = {n.uid for g in graphs for n in g.nodes}
@@ -1239,38 +1212,46 @@ class Traffic:
     def _log(self, n: PodNode, now: float) -> None:
         if not n.ready or n.container is None or n.service is None:
             return
+        self._write_logs(*self._log_plan(n), now)
+
+    def _log_plan(self, n: PodNode) -> tuple[PodNode, list[tuple[tuple[str, str], str]], list[str]]:
+        """What a ready node with a container and a service logs at its rates: its error lines (by their
+        `_last_log` key) and the request lines its successes cycle through."""
+        assert n.service is not None
+        lines: list[tuple[tuple[str, str], str]] = []
         for e in n.edges:
             g = e.group
             for f in g.failures:
-                self._log_once(n, f"{f.kind}:{g.callee}", now, f.line)
+                lines.append(((n.uid, f"{f.kind}:{g.callee}"), f.line))
             if g.err > g.fail_share + 1e-9:
                 fmt = _Formatter(
                     runtime_of(n.service), _protocol_of(n, g), g.callee, e.address, KNOWN_PATHS.get(g.callee, "/")
                 )
                 if any(t.overload > 0 for t, _ in g.targets):
-                    self._log_once(n, f"deadline:{g.callee}", now, fmt.line("deadline", "context deadline exceeded"))
+                    lines.append(((n.uid, f"deadline:{g.callee}"), fmt.line("deadline", "context deadline exceeded")))
                 cause = next((t for t, _ in g.targets if t.err > t.overload), None)
                 if cause is not None:
-                    self._log_once(n, f"upstream:{g.callee}", now, fmt.upstream(_first_failure_line(cause)))
+                    lines.append(((n.uid, f"upstream:{g.callee}"), fmt.upstream(_first_failure_line(cause))))
         request_lines = n.service.logs.get("request") or []
-        if request_lines and n.err < 1.0:
-            self._log_request(n, now, request_lines)
+        return n, lines, request_lines if n.err < 1.0 else []
 
-    def _log_request(self, n: PodNode, now: float, request_lines: list[str]) -> None:
-        """The next of the service's request lines, every SUCCESS_LOG_INTERVAL."""
-        key = (n.uid, "success")
-        if now - self._last_log.get(key, -1e18) >= SUCCESS_LOG_INTERVAL:
-            self._last_log[key] = now
-            i = self._success_cursor.get(n.uid, 0)
-            self._success_cursor[n.uid] = i + 1
-            self.cluster.logs.append(n.uid, n.container or "", n.restart, now, request_lines[i % len(request_lines)])
-
-    def _log_once(self, n: PodNode, kind: str, now: float, line: str) -> None:
-        key = (n.uid, kind)
-        if now - self._last_log.get(key, -1e18) < ERROR_LOG_INTERVAL:
-            return
-        self._last_log[key] = now
-        self.cluster.logs.append(n.uid, n.container or "", n.restart, now, line)
+    def _write_logs(
+        self, n: PodNode, lines: list[tuple[tuple[str, str], str]], request_lines: list[str], now: float
+    ) -> None:
+        """The planned lines that are due: each error line every ERROR_LOG_INTERVAL, the next request
+        line every SUCCESS_LOG_INTERVAL."""
+        last, logs = self._last_log, self.cluster.logs
+        for key, line in lines:
+            if now - last.get(key, -1e18) >= ERROR_LOG_INTERVAL:
+                last[key] = now
+                logs.append(n.uid, n.container or "", n.restart, now, line)
+        if request_lines:
+            key = (n.uid, "success")
+            if now - last.get(key, -1e18) >= SUCCESS_LOG_INTERVAL:
+                last[key] = now
+                i = self._success_cursor.get(n.uid, 0)
+                self._success_cursor[n.uid] = i + 1
+                logs.append(n.uid, n.container or "", n.restart, now, request_lines[i % len(request_lines)])
 
     # ----------------------------------------------------------------- queries
     def stats(self, namespace: str, service: str) -> ServiceStats:

@@ -260,6 +260,7 @@ def test_traffic_that_reuses_an_unchanged_evaluation_equals_one_evaluated_every_
 
     step_both(300)
     assert reused > 0  # the comparison covered steps that reused an evaluation
+    assert any(e.lines for e in reusing.traffic._evaluated.values())  # and wrote logs from a plan of its lines
     for cluster in (reusing, fresh):  # a CPU limit below the demand: throttled pods from now on
         cluster.store.mutate(
             cluster.rt("Deployment"),
