@@ -161,6 +161,33 @@ class Graph:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def _same_to_the_graph(old: dict, new: dict) -> bool:
+    """Whether two versions of a pod read the same to a graph build (`_Builder`: its node, the env its
+    containers see, its DNS settings, its endpoints' readiness and its listening ports). The fields
+    that change most come first."""
+    old_status, new_status = old.get("status") or {}, new.get("status") or {}
+    if (
+        old_status.get("phase") != new_status.get("phase")
+        or old_status.get("podIP") != new_status.get("podIP")
+        or pod_ready(old) != pod_ready(new)
+        or _restarts(old_status) != _restarts(new_status)
+    ):
+        return False
+    old_meta, new_meta = old["metadata"], new["metadata"]
+    for key in ("uid", "name", "namespace", "deletionTimestamp", "labels", "annotations", "ownerReferences"):
+        if old_meta.get(key) != new_meta.get(key):
+            return False
+    old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
+    return all(
+        old_spec.get(key) == new_spec.get(key)
+        for key in ("nodeName", "hostNetwork", "dnsPolicy", "dnsConfig", "containers")
+    )
+
+
+def _restarts(status: dict) -> list[tuple[Any, Any]]:
+    return [(cs.get("name"), cs.get("restartCount")) for cs in status.get("containerStatuses") or ()]
+
+
 def pod_workload(pod: dict) -> tuple[str, str] | None:
     """(kind, name) of the workload controlling a pod: Deployment via its ReplicaSet's name."""
     meta = pod["metadata"]
@@ -986,10 +1013,14 @@ class Traffic:
         if rt.kind not in RELEVANT_KINDS:
             return
         ns = obj["metadata"].get("namespace")
-        if ns:
-            self._dirty.add(ns)
-        else:
+        if not ns:
             self._all_dirty = True
+        elif ns not in self._dirty:
+            # A pod written with nothing a graph reads changed (e.g. a back-off's waiting reason) would
+            # build the graph again as it is.
+            if rt.kind == "Pod" and etype == "MODIFIED" and old is not None and _same_to_the_graph(old, obj):
+                return
+            self._dirty.add(ns)
 
     def graph(self, app: Application) -> Graph:
         g = self._graphs.get(app.namespace)
