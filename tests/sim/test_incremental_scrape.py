@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import gc
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -58,11 +59,12 @@ def test_a_scrape_that_keeps_its_plan_and_targets_equals_one_that_works_them_out
     afresh = _Collector(shop)
     pods, store = shop.rt("Pod"), shop.store
     worker = store.list(shop.rt("Node"))[-1]["metadata"]["name"]
-    kept_plans = kept_targets = 0
+    steps = kept_plans = kept_targets = 0
 
     def step_both(seconds: int, what: str) -> None:
-        nonlocal kept_plans, kept_targets
+        nonlocal steps, kept_plans, kept_targets
         for _ in range(seconds // 5):
+            steps += 1
             plan, targets = kept._planned, kept._last_targets
             shop.advance(5)
             kept_plans += kept._planned is plan
@@ -103,7 +105,6 @@ def test_a_scrape_that_keeps_its_plan_and_targets_equals_one_that_works_them_out
     step_both(30, "usage")
     write("delete service", lambda: store.delete(shop.rt("Service"), NS, "ad"))
     # Most steps kept both (the comparison covered the kept path), some could not.
-    steps = (60 + 30 * 7 + 90 + 30) // 5
     assert steps // 2 < kept_plans < steps
     assert steps // 2 < kept_targets < steps
 
@@ -128,7 +129,11 @@ def test_a_usage_reading_is_the_kubelets_with_the_limits_of_the_spec_it_runs(sho
 
 def test_memory_limits_are_those_of_each_spec_object_and_forgotten_when_no_longer_asked_for() -> None:
     limits = MemoryLimits()
-    specs = [{"name": "a", "resources": {"limits": {"memory": "64Mi"}}}, {"name": "b"}, {"name": "c", "resources": {}}]
+    specs: list[dict[str, Any]] = [
+        {"name": "a", "resources": {"limits": {"memory": "64Mi"}}},
+        {"name": "b"},
+        {"name": "c", "resources": {}},
+    ]
     for _ in range(3):
         for spec in specs:
             assert limits.of(spec) == container_amount(spec, "limits", "memory")
