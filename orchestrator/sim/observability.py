@@ -76,7 +76,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .clock import parse_rfc3339
-from .controllers.kubelet import Kubelet, _kubelet_of, kubelet_container_usage, throttle_factor
+from .controllers.kubelet import Kubelet, _kubelet_of, throttle_factor
 from .controllers.quota import container_amount
 from .ingress_traffic import ingress_rates
 from .objects import quantity
@@ -88,6 +88,7 @@ from .promql import (
     SampleIndex,
     VectorSelector,
     evaluate,
+    float_sample,
     format_value,
     group_by_name,
     instant_inputs,
@@ -561,6 +562,9 @@ OBJECT_METRICS = {
 
 RECORD_CPU = "node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate"
 RECORD_CPU_LABELS = ("namespace", "pod", "container", "node")
+CPU_COUNTER = "container_cpu_usage_seconds_total"
+MEMORY = "container_memory_working_set_bytes"
+MEMORY_LIMIT = "container_spec_memory_limit_bytes"
 
 
 def _reuse(samples: dict[str, Sample], name: str, labels: dict[str, str], value: float) -> Sample:
@@ -573,10 +577,31 @@ def _reuse(samples: dict[str, Sample], name: str, labels: dict[str, str], value:
     return sample
 
 
-def _usage(kubelet: Kubelet | None, pod: dict, container: dict) -> tuple[float, float]:
-    """(cpu cores, working-set bytes) of a container, as the kubelet reports them (zero unless running)."""
-    memory, cpu = kubelet_container_usage(kubelet, pod, container.get("name", ""))
-    return cpu, float(memory)
+def _usage(kubelet: Kubelet | None, uid: str, series: _Series) -> tuple[float, float]:
+    """(cpu cores, working-set bytes) of a container, as the kubelet reports them (zero unless running):
+    `kubelet_container_usage`, with the limits of the kubelet's container spec parsed once per spec
+    object (a stored object is never changed in place: a write stores a new copy)."""
+    run = kubelet.runs.get(uid) if kubelet else None
+    if run is None:
+        return 0.0, 0.0
+    name = series.name
+    for c in run.containers:  # PodRun.container, without a generator per read
+        if c.name == name:
+            break
+    else:
+        return 0.0, 0.0
+    if c.phase != "running":
+        return 0.0, 0.0
+    if c.spec is not series.limits_of:
+        series.limits_of = c.spec
+        series.limits = (container_amount(c.spec, "limits", "memory"), container_amount(c.spec, "limits", "cpu"))
+    mem_limit, cpu_limit = series.limits
+    memory, cpu = c.memory(), c.cpu
+    if mem_limit:
+        memory = min(memory, int(mem_limit))  # above the limit it is being OOM-killed
+    if cpu_limit:
+        cpu = min(cpu, cpu_limit)  # CFS quota: usage never exceeds the limit
+    return cpu, float(int(memory))
 
 
 @dataclass(slots=True)
@@ -597,11 +622,16 @@ class _Series:
     """One container's series between scrapes: its usage as last read, its CPU counter and the samples
     last written (reused while their value is unchanged)."""
 
+    name: str  # the container's
     read_at: float = 0.0
     read_restart: int = -1
     usage: tuple[float, float] | None = None
+    # The kubelet's spec of the container and its (memory, cpu) limits, parsed once per spec object
+    limits_of: dict | None = None
+    limits: tuple[float | None, float | None] = (None, None)
     counted_restart: int | None = None  # the instance the CPU counter belongs to (None: not counted yet)
     cpu_total: float = 0.0
+    counter: Sample | None = None  # the CPU counter's last sample
     samples: dict[str, Sample] = field(default_factory=dict)
     # The gauges (working set, the CPU record, the memory limit) and the reading and pod they were made of
     steady: tuple[Sample, Sample, Sample | None] | None = None
@@ -626,6 +656,9 @@ class _Collector:
         self._app_totals: dict[tuple[str, str], tuple[float, float]] = {}
         self._ingress_totals: dict[tuple, float] = {}
         self._pods: dict[str, tuple[str, list[_Running]]] = {}  # uid -> (resourceVersion, running containers)
+        self._planned: list[tuple[dict, _Running, _Series]] | None = None  # the running containers, in order
+        # The inputs of the last `up` samples (applications), their keys and their part of the scrape
+        self._last_targets: tuple[tuple, set[tuple], tuple[list[Sample], dict[str, list[Sample]]]] | None = None
         self._last: dict[tuple, Sample] = {}
         self._last_ts: float | None = None
         self._cfs = CfsCounters()
@@ -647,11 +680,13 @@ class _Collector:
                 block = self._blocks[kind] = (samples, group_by_name(samples))
             parts.append(block)
         used: set[tuple] = set()
-        moving = self._containers(dt)
-        moving.extend(self._applications(dt, used))
-        moving.extend(self._targets(used))
-        moving.extend(self._ingresses(dt, used))
-        parts.append((moving, group_by_name(moving)))
+        # The series that move with the time, each source a part of its own (in the order of the scrape)
+        parts.append(self._containers(dt, written is None or "Pod" in written))
+        applications = self._applications(dt, used)
+        parts.append((applications, group_by_name(applications)))
+        parts.append(self._targets(used, written))
+        ingresses = self._ingresses(dt, used)
+        parts.append((ingresses, group_by_name(ingresses)))
         for key in [k for k in self._last if k not in used]:
             del self._last[key]
         return SampleIndex.of_parts(parts)
@@ -722,67 +757,104 @@ class _Collector:
         self._pods[meta["uid"]] = (rv, out)
         return out
 
-    def _containers(self, dt: float) -> list[Sample]:
-        out: list[Sample] = []
+    def _plan(self) -> list[tuple[dict, _Running, _Series]]:
+        """Every running container in pod list order, with its series (made for a new container; those of
+        containers no longer running are dropped)."""
         self._scrapes += 1
         scrape = self._scrapes
-        now = self.cluster.now()
+        plan = []
         pods_seen: set[str] = set()
         every = self._series
-        kubelet = _kubelet_of(self.cluster)
         for entry in self.cluster.store.entries(self.cluster.rt("Pod")):
             pod = entry.obj
             pods_seen.add(pod["metadata"]["uid"])
             for running in self._running(pod):
                 series = every.get(running.key)
                 if series is None:
-                    series = every[running.key] = _Series()
+                    series = every[running.key] = _Series(running.key[1])
                 series.scrape = scrape
-                restart = running.restart
-                # Usage is read every USAGE_REFRESH_SECONDS, as cAdvisor's housekeeping does (and for a new
-                # container instance at once); the CPU counter still integrates every scrape.
-                if series.read_restart != restart or now - series.read_at >= USAGE_REFRESH_SECONDS:
-                    fresh = _usage(kubelet, pod, running.spec)
-                    if fresh != series.usage:  # an equal reading keeps the old one: its gauges stand
-                        series.usage = fresh
-                    series.read_at, series.read_restart = now, restart
-                usage = series.usage
-                if usage is None:
-                    continue
-                cpu, mem = usage
-                if series.counted_restart != restart:  # a new instance's counter starts at 0
-                    series.counted_restart, series.cpu_total = restart, 0.0
-                series.cpu_total += cpu * dt
-                labels, samples = running.labels, series.samples
-                steady = series.steady
-                if steady is None or series.steady_usage is not usage or series.steady_running is not running:
-                    # The gauges change only with a new reading or a new pod object.
-                    steady = series.steady = (
-                        _reuse(samples, "container_memory_working_set_bytes", labels, mem),
-                        # kube-prometheus' k8s.rules record of the usage (irate of the counter), without image.
-                        _reuse(samples, RECORD_CPU, running.record_labels, cpu),
-                        _reuse(samples, "container_spec_memory_limit_bytes", labels, running.memory_limit)
-                        if running.memory_limit
-                        else None,
-                    )
-                    series.steady_usage, series.steady_running = usage, running
-                memory, record, limit = steady
-                out.append(memory)
-                out.append(_reuse(samples, "container_cpu_usage_seconds_total", labels, series.cpu_total))
-                out.append(record)
-                if limit is not None:
-                    out.append(limit)
-                if running.cpu_limit:
-                    factor = throttle_factor(self.cluster, pod, running.spec["name"])
-                    for name, value in self._cfs.advance(running.key, restart, factor, running.cpu_limit, dt):
-                        out.append(_reuse(samples, name, labels, value))
-        gone = [key for key, series in every.items() if series.scrape != scrape]
-        for key in gone:
+                plan.append((pod, running, series))
+        for key in [key for key, series in every.items() if series.scrape != scrape]:
             del every[key]
         self._cfs.forget(every.keys())
         for uid in [u for u in self._pods if u not in pods_seen]:
             del self._pods[uid]
-        return out
+        return plan
+
+    def _containers(self, dt: float, pods_written: bool) -> tuple[list[Sample], dict[str, list[Sample]]]:
+        """The series of every running container, and the same grouped by metric name (made along, as
+        `group_by_name` would group them). Which containers run changes only with a write to a Pod:
+        without one, the previous scrape's plan stands."""
+        if pods_written or self._planned is None:
+            self._planned = self._plan()
+        out: list[Sample] = []
+        append = out.append
+        memories: list[Sample] = []
+        counters: list[Sample] = []
+        records: list[Sample] = []
+        limits: list[Sample] = []
+        # Where the metrics that not every container has first appear (orders the grouping's names).
+        first: dict[str, int] = {}
+        cfs: dict[str, list[Sample]] = {}
+        now = self.cluster.now()
+        kubelet = _kubelet_of(self.cluster)
+        for pod, running, series in self._planned:
+            restart = running.restart
+            # Usage is read every USAGE_REFRESH_SECONDS, as cAdvisor's housekeeping does (and for a new
+            # container instance at once); the CPU counter still integrates every scrape.
+            if series.read_restart != restart or now - series.read_at >= USAGE_REFRESH_SECONDS:
+                fresh = _usage(kubelet, running.key[0], series)
+                if fresh != series.usage:  # an equal reading keeps the old one: its gauges stand
+                    series.usage = fresh
+                series.read_at, series.read_restart = now, restart
+            usage = series.usage
+            if usage is None:
+                continue
+            cpu, mem = usage
+            if series.counted_restart != restart:  # a new instance's counter starts at 0
+                series.counted_restart, series.cpu_total = restart, 0.0
+            total = series.cpu_total = series.cpu_total + cpu * dt
+            labels = running.labels
+            steady = series.steady
+            if steady is None or series.steady_usage is not usage or series.steady_running is not running:
+                # The gauges change only with a new reading or a new pod object.
+                samples = series.samples
+                steady = series.steady = (
+                    _reuse(samples, MEMORY, labels, mem),
+                    # kube-prometheus' k8s.rules record of the usage (irate of the counter), without image.
+                    _reuse(samples, RECORD_CPU, running.record_labels, cpu),
+                    _reuse(samples, MEMORY_LIMIT, labels, running.memory_limit) if running.memory_limit else None,
+                )
+                series.steady_usage, series.steady_running = usage, running
+            memory, record, limit = steady
+            counter = series.counter
+            if counter is None or counter.value != total or (counter.labels is not labels and counter.labels != labels):
+                counter = series.counter = float_sample(CPU_COUNTER, labels, total)
+            append(memory)
+            append(counter)
+            append(record)
+            memories.append(memory)
+            counters.append(counter)
+            records.append(record)
+            if limit is not None:
+                if not limits:
+                    first[limit.name] = len(out)
+                append(limit)
+                limits.append(limit)
+            if running.cpu_limit:
+                factor = throttle_factor(self.cluster, pod, running.spec["name"])
+                for name, value in self._cfs.advance(running.key, restart, factor, running.cpu_limit, dt):
+                    sample = _reuse(series.samples, name, labels, value)
+                    if name not in cfs:
+                        first[name], cfs[name] = len(out), []
+                    append(sample)
+                    cfs[name].append(sample)
+        groups: dict[str, list[Sample]] = {}
+        if out:
+            groups = {MEMORY: memories, CPU_COUNTER: counters, RECORD_CPU: records}
+            for name in sorted(first, key=first.__getitem__):
+                groups[name] = limits if name == MEMORY_LIMIT else cfs[name]
+        return out, groups
 
     def _applications(self, dt: float, used: set[tuple]) -> list[Sample]:
         traffic = self.cluster.traffic
@@ -825,11 +897,30 @@ class _Collector:
                     )
         return out
 
-    def _targets(self, used: set[tuple]) -> list[Sample]:
+    def _targets(self, used: set[tuple], written: set[str] | None) -> tuple[list[Sample], dict[str, list[Sample]]]:
         """`up` of the scrape targets kube-prometheus would have: the control plane and kube-state-metrics
         (always answer), each node's kubelet (answers while the node is Ready) and every endpoint of the
         installed applications' Services (a not-ready address counts as a failed scrape: the simulator
-        does not tell a container that serves /metrics but fails readiness from one that is down)."""
+        does not tell a container that serves /metrics but fails readiness from one that is down).
+        Without a write to a Node or an Endpoints and with the same applications, the previous scrape's
+        samples stand (with their keys and grouping)."""
+        apps = tuple(
+            (ns, app, app.generator, tuple(svc.name for svc in app.services))
+            for ns, app in self.cluster.applications.items()
+        )
+        last = self._last_targets
+        unwritten = written is not None and "Node" not in written and "Endpoints" not in written
+        if last is not None and unwritten and last[0] == apps:
+            used.update(last[1])
+            return last[2]
+        mine: set[tuple] = set()
+        out = self._target_samples(mine)
+        used.update(mine)
+        part = (out, group_by_name(out))
+        self._last_targets = (apps, mine, part)
+        return part
+
+    def _target_samples(self, used: set[tuple]) -> list[Sample]:
         out = []
         static = (
             ("apiserver", "default", "kubernetes", "10.96.0.1:443"),
@@ -1420,14 +1511,10 @@ class Observability:
     def _append(self, ts: float, samples: list[Sample]) -> None:
         """Add samples to the scrape at `ts` without re-indexing the whole scrape."""
         index = self.history.index_at(ts)
-        if not hasattr(index, "by_name") or not index.samples:
+        if not isinstance(index, SampleIndex) or not index.by_name:  # no scrape there (or the shared empty one)
             self.history.add(ts, list(index.samples) + samples)
             return
-        # New lists, never an append: a scrape's lists are shared with the scrapes before it and with
-        # what matchers remember of them.
-        index.samples = index.samples + samples
-        for name, group in group_by_name(samples).items():
-            index.by_name[name] = index.by_name.get(name, []) + group
+        index.extend(samples)
 
     def query(self, expr: str, ts: float | None = None) -> list[Sample] | float:
         return evaluate(expr, self.history, self.cluster.now() if ts is None else ts)

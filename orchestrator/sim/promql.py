@@ -119,6 +119,20 @@ class Sample:
         return dict(self.labels)
 
 
+_new_object = object.__new__
+_set_name, _set_labels, _set_value = (Sample.__dict__[f].__set__ for f in ("name", "labels", "value"))
+
+
+def float_sample(name: str, labels: Mapping[str, str], value: float) -> Sample:
+    """`Sample(name, labels, value)` for a value already of type float, made without the dataclass'
+    frozen `__init__` (a scrape makes one per running container every step)."""
+    sample = _new_object(Sample)
+    _set_name(sample, name)
+    _set_labels(sample, labels)
+    _set_value(sample, value)
+    return sample
+
+
 def group_by_name(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
     """Samples by metric name, each list in the samples' order."""
     by_name: dict[str, list[Sample]] = {}
@@ -134,11 +148,23 @@ def group_by_name(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
 class SampleIndex:
     """The samples of one scrape grouped by metric name (built once)."""
 
-    __slots__ = ("by_name", "samples")
+    __slots__ = ("_parts", "_samples", "by_name")
 
     def __init__(self, samples: Iterable[Sample]):
-        self.samples: list[Sample] = samples if isinstance(samples, list) else list(samples)
-        self.by_name = group_by_name(self.samples)
+        self._samples: list[Sample] | None = samples if isinstance(samples, list) else list(samples)
+        self._parts: list[list[Sample]] = []
+        self.by_name = group_by_name(self._samples)
+
+    @property
+    def samples(self) -> list[Sample]:
+        """Every sample, in scrape order. An index built from parts lays them end to end on first use
+        only: most scrapes are only ever read by metric name."""
+        if self._samples is None:
+            samples: list[Sample] = []
+            for part in self._parts:
+                samples.extend(part)
+            self._samples, self._parts = samples, []
+        return self._samples
 
     @classmethod
     def of_parts(cls, parts: Iterable[tuple[list[Sample], dict[str, list[Sample]]]]) -> SampleIndex:
@@ -146,15 +172,26 @@ class SampleIndex:
         grouping the whole would give). The parts' lists are shared, never modified: a scrape reuses
         the parts of objects that did not change."""
         index = cls.__new__(cls)
-        samples: list[Sample] = []
+        lists: list[list[Sample]] = []
         by_name: dict[str, list[Sample]] = {}
         for part, groups in parts:
-            samples.extend(part)
+            lists.append(part)
             for name, bucket in groups.items():
                 have = by_name.get(name)
                 by_name[name] = bucket if have is None else have + bucket
-        index.samples, index.by_name = samples, by_name
+        index._samples, index._parts, index.by_name = None, lists, by_name
         return index
+
+    def extend(self, samples: list[Sample]) -> None:
+        """Add samples after the others: as one more part, or a new flat list once laid out. The flat list
+        and the groups are never appended to: they are shared with the scrapes before it and with what
+        matchers remember of them."""
+        if self._samples is None:
+            self._parts.append(list(samples))
+        else:
+            self._samples = self._samples + samples
+        for name, group in group_by_name(samples).items():
+            self.by_name[name] = self.by_name.get(name, []) + group
 
     def select(self, selector: VectorSelector) -> list[Sample]:
         """The samples matching ``selector`` (the offset is not applied here)."""

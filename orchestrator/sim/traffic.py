@@ -161,6 +161,33 @@ class Graph:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def _same_to_the_graph(old: dict, new: dict) -> bool:
+    """Whether two versions of a pod read the same to a graph build (`_Builder`: its node, the env its
+    containers see, its DNS settings, its endpoints' readiness and its listening ports). The fields
+    that change most come first."""
+    old_status, new_status = old.get("status") or {}, new.get("status") or {}
+    if (
+        old_status.get("phase") != new_status.get("phase")
+        or old_status.get("podIP") != new_status.get("podIP")
+        or pod_ready(old) != pod_ready(new)
+        or _restarts(old_status) != _restarts(new_status)
+    ):
+        return False
+    old_meta, new_meta = old["metadata"], new["metadata"]
+    for key in ("uid", "name", "namespace", "deletionTimestamp", "labels", "annotations", "ownerReferences"):
+        if old_meta.get(key) != new_meta.get(key):
+            return False
+    old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
+    return all(
+        old_spec.get(key) == new_spec.get(key)
+        for key in ("nodeName", "hostNetwork", "dnsPolicy", "dnsConfig", "containers")
+    )
+
+
+def _restarts(status: dict) -> list[tuple[Any, Any]]:
+    return [(cs.get("name"), cs.get("restartCount")) for cs in status.get("containerStatuses") or ()]
+
+
 def pod_workload(pod: dict) -> tuple[str, str] | None:
     """(kind, name) of the workload controlling a pod: Deployment via its ReplicaSet's name."""
     meta = pod["metadata"]
@@ -953,6 +980,17 @@ class _Formatter:
 
 
 # ---------------------------------------------------------------------------------------------- traffic
+@dataclass(eq=False)
+class _Evaluation:
+    """A graph's rates, the inputs that move with the time they were evaluated from, and the log lines
+    its nodes write while they stand (worked out at their first reuse)."""
+
+    graph: Graph
+    inputs: tuple
+    stats: dict[tuple[str, str], ServiceStats]
+    lines: list[tuple[PodNode, list[tuple[tuple[str, str], str]], list[str]]] | None = None
+
+
 class Traffic:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
@@ -966,8 +1004,8 @@ class Traffic:
         self._last_log: dict[tuple[str, str], float] = {}
         self._success_cursor: dict[str, int] = {}
         self._expected_for: dict[str, Application] = {}
-        # namespace -> (graph, its inputs that move with time, the stats evaluated from them)
-        self._evaluated: dict[str, tuple[Graph, tuple, dict[tuple[str, str], ServiceStats]]] = {}
+        # namespace -> the graph's last evaluation
+        self._evaluated: dict[str, _Evaluation] = {}
         cluster.store.on_change(self._on_change)
 
     # ----------------------------------------------------------------- cache invalidation
@@ -975,10 +1013,14 @@ class Traffic:
         if rt.kind not in RELEVANT_KINDS:
             return
         ns = obj["metadata"].get("namespace")
-        if ns:
-            self._dirty.add(ns)
-        else:
+        if not ns:
             self._all_dirty = True
+        elif ns not in self._dirty:
+            # A pod written with nothing a graph reads changed (e.g. a back-off's waiting reason) would
+            # build the graph again as it is.
+            if rt.kind == "Pod" and etype == "MODIFIED" and old is not None and _same_to_the_graph(old, obj):
+                return
+            self._dirty.add(ns)
 
     def graph(self, app: Application) -> Graph:
         g = self._graphs.get(app.namespace)
@@ -1031,14 +1073,14 @@ class Traffic:
             throttles = self._throttles(g)
             inputs = (g.app.requests_per_second, throttles)
             last = self._evaluated.get(ns)
-            if last is not None and last[0] is g and last[1] == inputs:
+            if last is not None and last.graph is g and last.inputs == inputs:
                 # Same graph, same load, same throttling: the rates are those of the last update; only
                 # the logs move with the clock.
-                stats = last[2]
-                self._logs(g)
+                stats = last.stats
+                self._logs(last)
             else:
                 stats = self._evaluate(g, throttles)
-                self._evaluated[ns] = (g, inputs, stats)
+                self._evaluated[ns] = _Evaluation(g, inputs, stats)
             services.update(stats)
         for ns in [n for n in self._evaluated if n not in self._graphs]:
             del self._evaluated[ns]
@@ -1058,12 +1100,19 @@ class Traffic:
                 out.append(factor)
         return tuple(out)
 
-    def _logs(self, g: Graph) -> None:
-        """The log lines of an update whose rates are unchanged: those `_aggregate` writes."""
+    def _logs(self, evaluation: _Evaluation) -> None:
+        """The log lines of an update whose rates are unchanged: those `_aggregate` writes (`_log` of each
+        node with a rate). Which lines a node writes and their text follow from the rates alone, so
+        they are worked out once per evaluation; only whether each is due moves with the clock."""
+        if evaluation.lines is None:
+            evaluation.lines = [
+                self._log_plan(n)
+                for n in evaluation.graph.nodes
+                if n.service is not None and n.rate > 0 and n.ready and n.container is not None
+            ]
         now = self.cluster.now()
-        for n in g.nodes:
-            if n.service is not None and n.rate > 0:
-                self._log(n, now)
+        for n, lines, requests in evaluation.lines:
+            self._write_logs(n, lines, requests, now)
 
     def _forget_gone(self, graphs: list[Graph]) -> None:
         live = {n.uid for g in graphs for n in g.nodes}
@@ -1194,35 +1243,46 @@ class Traffic:
     def _log(self, n: PodNode, now: float) -> None:
         if not n.ready or n.container is None or n.service is None:
             return
-        logs = self.cluster.logs
+        self._write_logs(*self._log_plan(n), now)
+
+    def _log_plan(self, n: PodNode) -> tuple[PodNode, list[tuple[tuple[str, str], str]], list[str]]:
+        """What a ready node with a container and a service logs at its rates: its error lines (by their
+        `_last_log` key) and the request lines its successes cycle through."""
+        assert n.service is not None
+        lines: list[tuple[tuple[str, str], str]] = []
         for e in n.edges:
             g = e.group
             for f in g.failures:
-                self._log_once(n, f"{f.kind}:{g.callee}", now, f.line)
+                lines.append(((n.uid, f"{f.kind}:{g.callee}"), f.line))
             if g.err > g.fail_share + 1e-9:
                 fmt = _Formatter(
                     runtime_of(n.service), _protocol_of(n, g), g.callee, e.address, KNOWN_PATHS.get(g.callee, "/")
                 )
                 if any(t.overload > 0 for t, _ in g.targets):
-                    self._log_once(n, f"deadline:{g.callee}", now, fmt.line("deadline", "context deadline exceeded"))
+                    lines.append(((n.uid, f"deadline:{g.callee}"), fmt.line("deadline", "context deadline exceeded")))
                 cause = next((t for t, _ in g.targets if t.err > t.overload), None)
                 if cause is not None:
-                    self._log_once(n, f"upstream:{g.callee}", now, fmt.upstream(_first_failure_line(cause)))
+                    lines.append(((n.uid, f"upstream:{g.callee}"), fmt.upstream(_first_failure_line(cause))))
         request_lines = n.service.logs.get("request") or []
-        if request_lines and n.err < 1.0:
+        return n, lines, request_lines if n.err < 1.0 else []
+
+    def _write_logs(
+        self, n: PodNode, lines: list[tuple[tuple[str, str], str]], request_lines: list[str], now: float
+    ) -> None:
+        """The planned lines that are due: each error line every ERROR_LOG_INTERVAL, the next request
+        line every SUCCESS_LOG_INTERVAL."""
+        last, logs = self._last_log, self.cluster.logs
+        for key, line in lines:
+            if now - last.get(key, -1e18) >= ERROR_LOG_INTERVAL:
+                last[key] = now
+                logs.append(n.uid, n.container or "", n.restart, now, line)
+        if request_lines:
             key = (n.uid, "success")
-            if now - self._last_log.get(key, -1e18) >= SUCCESS_LOG_INTERVAL:
-                self._last_log[key] = now
+            if now - last.get(key, -1e18) >= SUCCESS_LOG_INTERVAL:
+                last[key] = now
                 i = self._success_cursor.get(n.uid, 0)
                 self._success_cursor[n.uid] = i + 1
-                logs.append(n.uid, n.container, n.restart, now, request_lines[i % len(request_lines)])
-
-    def _log_once(self, n: PodNode, kind: str, now: float, line: str) -> None:
-        key = (n.uid, kind)
-        if now - self._last_log.get(key, -1e18) < ERROR_LOG_INTERVAL:
-            return
-        self._last_log[key] = now
-        self.cluster.logs.append(n.uid, n.container or "", n.restart, now, line)
+                logs.append(n.uid, n.container or "", n.restart, now, request_lines[i % len(request_lines)])
 
     # ----------------------------------------------------------------- queries
     def stats(self, namespace: str, service: str) -> ServiceStats:

@@ -252,7 +252,8 @@ def test_traffic_that_reuses_an_unchanged_evaluation_equals_one_evaluated_every_
         nonlocal reused
         for _ in range(seconds // 5):
             before = dict(reusing.traffic.services)
-            fresh.traffic._evaluated.clear()  # evaluates from scratch every step
+            fresh.traffic._evaluated.clear()  # builds and evaluates from scratch every step
+            fresh.traffic._all_dirty = True
             reusing.advance(5)
             fresh.advance(5)
             reused += any(st is before.get(key) for key, st in reusing.traffic.services.items())
@@ -260,6 +261,19 @@ def test_traffic_that_reuses_an_unchanged_evaluation_equals_one_evaluated_every_
 
     step_both(300)
     assert reused > 0  # the comparison covered steps that reused an evaluation
+    assert any(e.lines for e in reusing.traffic._evaluated.values())  # and wrote logs from a plan of its lines
+    edits: list[tuple[str, Callable[[dict], None], bool]] = [
+        ("status message", lambda p: p["status"].update(message="nothing a graph reads"), True),
+        ("annotation", lambda p: p["metadata"].setdefault("annotations", {}).update(note="a fieldRef reads it"), False),
+    ]
+    for what, edit, kept in edits:
+        graph = reusing.traffic._graphs["otel-demo"]
+        for cluster in (reusing, fresh):
+            pod = cluster.store.list(cluster.rt("Pod"), "otel-demo")[0]["metadata"]["name"]
+            cluster.store.mutate(cluster.rt("Pod"), "otel-demo", pod, edit, status=what.startswith("status"))
+            cluster.after_write()
+        assert (reusing.traffic._graphs["otel-demo"] is graph) == kept, what
+        step_both(10)
     for cluster in (reusing, fresh):  # a CPU limit below the demand: throttled pods from now on
         cluster.store.mutate(
             cluster.rt("Deployment"),
