@@ -117,7 +117,7 @@ class Cluster:
                 e["count"] = e.get("count", 1) + 1
                 e["lastTimestamp"] = rfc3339(now)
 
-            self.store.mutate(ev_rt, ns, known, bump)
+            self.store.mutate(ev_rt, ns, known, bump, fresh=True)
             return
         involved = {
             "kind": obj["kind"],
@@ -344,7 +344,9 @@ class Cluster:
         """Validate and default an object on its way into the store (the API server's admission chain)."""
         from .admission import admit
 
-        return admit(self, op, rt, clone(obj), old, namespace)
+        # Admission rebuilds every dict and list of a written object as it drops nulls, which is the copy
+        # that keeps the caller's object apart; a delete is passed through, so it is copied here.
+        return admit(self, op, rt, clone(obj) if op == "DELETE" else obj, old, namespace)
 
     # ------------------------------------------------------------------ HTTP extras
     def add_routes(self, app: web.Application) -> None:

@@ -237,9 +237,18 @@ class Store:
             meta["generation"] = 1
         return self._commit("ADDED", rt, key, obj, None)
 
-    def replace(self, rt: ResourceType, obj: dict, *, subresource: str | None = None, check_rv: bool = True) -> dict:
+    def replace(
+        self,
+        rt: ResourceType,
+        obj: dict,
+        *,
+        subresource: str | None = None,
+        check_rv: bool = True,
+        owned: bool = False,
+    ) -> dict:
         """Update an object. `subresource="status"` writes only status; otherwise status is kept as stored
-        for kinds with a status sub-resource (the API server's rule)."""
+        for kinds with a status sub-resource (the API server's rule). `owned` as for `create`: obj and
+        every part of it were built for this call, so a full write stores them without a copy."""
         meta = obj.get("metadata") or {}
         ns = (meta.get("namespace") or "default") if rt.namespaced else ""
         name = meta.get("name")
@@ -255,15 +264,16 @@ class Store:
         if check_rv and sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
             raise conflict(rt.plural, name, rt.group)
         if subresource == "status":
-            # Only the status comes from the request: copy that, not the whole object twice.
-            new = clone(old)
+            # Only the status comes from the request. The rest is the stored version's, shared rather than
+            # copied (stored objects are never changed in place); metadata is copied as the commit stamps it.
+            new = dict(old)
+            nmeta = new["metadata"] = dict(old["metadata"])
             new["status"] = clone(obj.get("status", {}))
-            nmeta = new["metadata"]
             sent = obj.get("metadata") or {}
-            if "managedFields" in sent:  # who wrote the status is recorded with the object's fields
+            if "managedFields" in sent and sent is not old["metadata"]:  # the writer is recorded with the fields
                 nmeta["managedFields"] = clone(sent["managedFields"])
         else:
-            new = clone(obj)
+            new = obj if owned else clone(obj)
             new["apiVersion"] = rt.api_version
             new["kind"] = rt.kind
             nmeta = new.setdefault("metadata", {})
@@ -277,7 +287,7 @@ class Store:
                 nmeta.pop("namespace", None)
         if "status" in rt.subresources and subresource is None:
             if "status" in old:
-                new["status"] = clone(old["status"])
+                new["status"] = old["status"]  # shared with the stored version, which nothing changes
             else:
                 new.pop("status", None)
         if subresource != "status" and new.get("spec") != old.get("spec") and "generation" in nmeta:
@@ -293,12 +303,30 @@ class Store:
         return self._commit("MODIFIED", rt, key, new, old)
 
     def mutate(
-        self, rt: ResourceType, namespace: str, name: str, fn: Callable[[dict], None], *, status: bool = False
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        fn: Callable[[dict], None],
+        *,
+        status: bool = False,
+        fresh: bool = False,
     ) -> dict:
-        """Read-modify-write without a conflict check: for controllers, which own their fields."""
+        """Read-modify-write without a conflict check: for controllers, which own their fields. `fresh`:
+        fn writes only values it builds on each call and keeps no reference to, so the changed copy is
+        stored as it is instead of being copied once more (fn's value may otherwise be shared state)."""
         current = clone(self.get(rt, namespace, name))
         fn(current)
-        return self.replace(rt, current, subresource="status" if status else "internal", check_rv=False)
+        return self.replace(
+            rt, current, subresource="status" if status else "internal", check_rv=False, owned=fresh and not status
+        )
+
+    def write_status(self, rt: ResourceType, namespace: str, name: str, status: dict) -> dict:
+        """Set an object's status to a copy of `status`: `mutate(status=True)` with a fn that assigns it,
+        without copying the whole object for fn first."""
+        stored = self.get(rt, namespace, name)
+        # A status write keeps the stored metadata (managedFields included): the stored dict stands in for it.
+        return self.replace(rt, {"metadata": stored["metadata"], "status": status}, subresource="status", check_rv=False)
 
     def delete(
         self,

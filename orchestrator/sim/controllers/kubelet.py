@@ -1844,12 +1844,8 @@ class Kubelet:
         if status == (ctx.pod.get("status") or {}):
             ctx.run.rv = ctx.pod["metadata"]["resourceVersion"]
             return
-
-        def write(p: dict) -> None:
-            p["status"] = status
-
         meta = ctx.pod["metadata"]
-        new = ctx.cluster.store.mutate(ctx.cluster.rt("Pod"), meta["namespace"], meta["name"], write, status=True)
+        new = ctx.cluster.store.write_status(ctx.cluster.rt("Pod"), meta["namespace"], meta["name"], status)
         ctx.run.rv = new["metadata"]["resourceVersion"]
 
     def _status(self, ctx: Ctx, now: float) -> dict:

@@ -688,7 +688,7 @@ class Scheduler:
             status.pop("nominatedNodeName", None)
             _set_condition(status, {"type": "PodScheduled", "status": "True"}, now)
 
-        bound = cluster.store.mutate(cluster.rt("Pod"), meta["namespace"], meta["name"], bind)
+        bound = cluster.store.mutate(cluster.rt("Pod"), meta["namespace"], meta["name"], bind, fresh=True)
         info.add(bound)
         if _required_terms(bound, "podAntiAffinity"):
             snap.anti_pods.append((bound, info))
@@ -727,7 +727,7 @@ class Scheduler:
                 status["nominatedNodeName"] = nominated
             _set_condition(status, cond, now)
 
-        current = cluster.store.mutate(cluster.rt("Pod"), meta["namespace"], meta["name"], mark)
+        current = cluster.store.mutate(cluster.rt("Pod"), meta["namespace"], meta["name"], mark, fresh=True)
         previous = self._attempts.get(meta["uid"])
         key = (current["metadata"]["resourceVersion"], snap.signature)
         if previous is None or previous.message != message:

@@ -137,7 +137,7 @@ class _PodCreator:
         pod_rt = cluster.rt("Pod")
         try:
             admitted = cluster.admit("CREATE", pod_rt, pod, None, owner["metadata"]["namespace"])
-            created = cluster.store.create(pod_rt, admitted)
+            created = cluster.store.create(pod_rt, admitted, owned=True)  # admission built it afresh
         except ApiError as err:
             self._retry_at[uid] = now + CREATE_RETRY_SECONDS
             self._owner_of[uid] = (owner["metadata"]["namespace"], owner["metadata"]["name"])
