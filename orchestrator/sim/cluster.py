@@ -276,9 +276,12 @@ class Cluster:
         app = self.catalog.get(name)
         if app is None:
             raise KeyError(f"unknown application {name!r}; known: {', '.join(sorted(self.catalog))}")
-        install_application(self, app, options or {})
-        self.applications[app.namespace] = app
-        self.reconcile()
+        with collector_paused():
+            install_application(self, app, options or {})
+            self.applications[app.namespace] = app
+            self.reconcile()
+            if self.freeze_heap:
+                gc.freeze()  # as after a step: the collector's next pass would otherwise walk all of it
         return app
 
     def application_for(self, namespace: str) -> Application | None:

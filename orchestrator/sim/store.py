@@ -20,7 +20,6 @@ import contextlib
 import json
 import pickle
 import random
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -113,7 +112,7 @@ class Store:
         return "".join(self._rng.choice(alphabet) for _ in range(n))
 
     def new_uid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        return _uuid4_text(self._rng.getrandbits(128))
 
     def reserve_uid(self, uid: str | None = None) -> str:
         """A uid handed out before the object is stored: a Job's selector names its own uid. A given uid
@@ -268,7 +267,8 @@ class Store:
             # copied (stored objects are never changed in place); metadata is copied as the commit stamps it.
             new = dict(old)
             nmeta = new["metadata"] = dict(old["metadata"])
-            new["status"] = clone(obj.get("status", {}))
+            status = obj.get("status", {})
+            new["status"] = status if owned else clone(status)
             sent = obj.get("metadata") or {}
             if "managedFields" in sent and sent is not old["metadata"]:  # the writer is recorded with the fields
                 nmeta["managedFields"] = clone(sent["managedFields"])
@@ -317,16 +317,16 @@ class Store:
         stored as it is instead of being copied once more (fn's value may otherwise be shared state)."""
         current = clone(self.get(rt, namespace, name))
         fn(current)
-        return self.replace(
-            rt, current, subresource="status" if status else "internal", check_rv=False, owned=fresh and not status
-        )
+        return self.replace(rt, current, subresource="status" if status else "internal", check_rv=False, owned=fresh)
 
-    def write_status(self, rt: ResourceType, namespace: str, name: str, status: dict) -> dict:
-        """Set an object's status to a copy of `status`: `mutate(status=True)` with a fn that assigns it,
-        without copying the whole object for fn first."""
+    def write_status(self, rt: ResourceType, namespace: str, name: str, status: dict, *, owned: bool = False) -> dict:
+        """Set an object's status: `mutate(status=True)` with a fn that assigns it, without copying the
+        whole object for fn first. `owned` as for `create`: status is stored as it is, not copied."""
         stored = self.get(rt, namespace, name)
         # A status write keeps the stored metadata (managedFields included): the stored dict stands in for it.
-        return self.replace(rt, {"metadata": stored["metadata"], "status": status}, subresource="status", check_rv=False)
+        return self.replace(
+            rt, {"metadata": stored["metadata"], "status": status}, subresource="status", check_rv=False, owned=owned
+        )
 
     def delete(
         self,
@@ -371,19 +371,31 @@ class Store:
         obj["metadata"]["resourceVersion"] = str(self._rv)
         bucket = self._bucket(rt)
         previous = bucket.get(key)
+        meta = obj["metadata"]
+        labels = meta.get("labels")
+        # An update that keeps the owners or labels keeps their index entries (readers of both indexes
+        # sort what they find, so the order inside a posting does not matter).
+        index_owners = index_labels = True
         if previous is None:
             self._seq += 1
             entry = Entry(obj, seq=self._seq)
         else:
             entry = Entry(obj, seq=previous.seq)
-            self._unindex_owners(rt, key, previous.obj)
-            self._unindex_labels(rt, key, previous.obj)
+            before = previous.obj["metadata"]
+            if before.get("ownerReferences") == meta.get("ownerReferences"):
+                index_owners = False
+            else:
+                self._unindex_owners(rt, key, previous.obj)
+            if before.get("labels") == labels:
+                index_labels = False
+            else:
+                self._unindex_labels(rt, key, previous.obj)
         bucket[key] = entry
         self._by_namespace.setdefault(rt.key, {}).setdefault(key[0], {})[key] = entry
-        for uid in _owner_uids(obj):
-            self._dependents_of.setdefault(uid, {})[(rt.key, key)] = None
-        labels = obj["metadata"].get("labels")
-        if labels:
+        if index_owners:
+            for uid in _owner_uids(obj):
+                self._dependents_of.setdefault(uid, {})[(rt.key, key)] = None
+        if labels and index_labels:
             postings = self._by_label.setdefault((rt.key, key[0]), {})
             for pair in labels.items():
                 if isinstance(pair[1], str):
@@ -513,6 +525,13 @@ class Store:
         meta = obj["metadata"]
         found = self.find(rt, meta.get("namespace", ""), meta["name"])
         return found if found is not None else self.create(rt, obj)
+
+
+def _uuid4_text(bits: int) -> str:
+    """str(uuid.UUID(int=bits, version=4)) without building the UUID object (a uid per stored object)."""
+    bits = (bits & ~(0xC000 << 48) | (0x8000 << 48)) & ~(0xF000 << 64) | (4 << 76)
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _owner_uids(obj: dict) -> set[str]:

@@ -1845,7 +1845,8 @@ class Kubelet:
             ctx.run.rv = ctx.pod["metadata"]["resourceVersion"]
             return
         meta = ctx.pod["metadata"]
-        new = ctx.cluster.store.write_status(ctx.cluster.rt("Pod"), meta["namespace"], meta["name"], status)
+        # Built afresh by _status (what it takes from the run is copied there), so stored without a copy.
+        new = ctx.cluster.store.write_status(ctx.cluster.rt("Pod"), meta["namespace"], meta["name"], status, owned=True)
         ctx.run.rv = new["metadata"]["resourceVersion"]
 
     def _status(self, ctx: Ctx, now: float) -> dict:
@@ -1858,7 +1859,7 @@ class Kubelet:
             run.terminal = phase
         status = {k: v for k, v in old.items() if k not in _OWNED_STATUS}
         status["phase"] = phase
-        status["conditions"] = self._conditions(ctx, inits, apps, phase, now) + run.extra_conditions
+        status["conditions"] = self._conditions(ctx, inits, apps, phase, now) + [dict(c) for c in run.extra_conditions]
         if run.reason:
             status["reason"], status["message"] = run.reason
         status["hostIP"], status["hostIPs"] = run.host_ip, [{"ip": run.host_ip}]
@@ -1959,7 +1960,7 @@ class Kubelet:
             "restartCount": c.restarts,
             "started": c.started and c.phase == "running",
             "state": self._state(ctx, c, inits),
-            "lastState": {"terminated": c.last_state} if c.last_state else {},
+            "lastState": {"terminated": dict(c.last_state)} if c.last_state else {},
         }
         if c.container_id:
             status["containerID"] = c.container_id
@@ -1969,7 +1970,7 @@ class Kubelet:
         if c.phase == "running":
             return {"running": {"startedAt": rfc3339(c.running_since or ctx.run.clock)}}
         if c.terminated is not None:
-            return {"terminated": c.terminated}
+            return {"terminated": dict(c.terminated)}  # a copy: the status is stored as built
         if c.waiting is not None:
             reason, message = c.waiting
             return {"waiting": {"reason": reason, "message": message} if message else {"reason": reason}}

@@ -99,8 +99,10 @@ def _set_condition(conditions: list[dict], ctype: str, status: str, reason: str,
 
 
 def new_pod_from_template(
-    template: dict, owner: dict, name: str | None = None, extra_labels: dict | None = None
+    template: dict, owner: dict, name: str | None = None, extra_labels: dict | None = None, *, copy_spec: bool = True
 ) -> dict:
+    """A pod for `owner` from its template. `copy_spec=False` shares the template's spec: only for a pod
+    handed straight to admission, which copies it before anything changes it."""
     tmeta = template.get("metadata") or {}
     labels = dict(tmeta.get("labels") or {})
     labels.update(extra_labels or {})
@@ -115,7 +117,10 @@ def new_pod_from_template(
         meta["name"] = name
     else:
         meta["generateName"] = owner["metadata"]["name"] + "-"
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": clone(template.get("spec") or {})}
+    spec = template.get("spec") or {}
+    if copy_spec:
+        spec = clone(spec)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
 
 
 class _PodCreator:
@@ -302,7 +307,8 @@ class ReplicaSetController:
         before = store.resource_version
         if len(pods) < want:
             for _ in range(want - len(pods)):
-                if not self._creator.create(cluster, rs, new_pod_from_template(rs["spec"]["template"], rs)):
+                pod = new_pod_from_template(rs["spec"]["template"], rs, copy_spec=False)
+                if not self._creator.create(cluster, rs, pod):
                     break
         elif len(pods) > want:
             for pod in sorted(pods, key=_pod_delete_rank)[: len(pods) - want]:
