@@ -311,11 +311,14 @@ class Store:
         *,
         status: bool = False,
         fresh: bool = False,
+        copy: Callable[[dict], dict] = clone,
     ) -> dict:
         """Read-modify-write without a conflict check: for controllers, which own their fields. `fresh`:
         fn writes only values it builds on each call and keeps no reference to, so the changed copy is
-        stored as it is instead of being copied once more (fn's value may otherwise be shared state)."""
-        current = clone(self.get(rt, namespace, name))
+        stored as it is instead of being copied once more (fn's value may otherwise be shared state).
+        `copy` makes the object fn changes from the stored one: a deep copy unless the caller knows which
+        parts fn changes in place and copies just those."""
+        current = copy(self.get(rt, namespace, name))
         fn(current)
         return self.replace(rt, current, subresource="status" if status else "internal", check_rv=False, owned=fresh)
 

@@ -6,6 +6,8 @@ import json
 import random
 import uuid
 
+import pytest
+
 from orchestrator.sim.builtin import resolve_scenario
 from orchestrator.sim.clock import Clock
 from orchestrator.sim.cluster import Cluster
@@ -137,22 +139,60 @@ def test_admission_hands_back_an_object_apart_from_the_callers() -> None:
         assert json.dumps(pod) == sent
 
 
-def test_stored_versions_never_change_while_a_crash_loop_runs() -> None:
-    """Versions share their unchanged parts: every one the watch log holds stays as it was written."""
+def _run_keeping_the_log(cluster: Cluster, seconds: float) -> list[tuple[int, str, str]]:
+    """Advance step by step, keeping each logged version as it was right after the step that wrote it."""
+    seen = _log(cluster.store)
+    for _ in range(int(seconds // 5)):
+        cluster.step(5.0)
+        seen += [(e.rv, e.type, json.dumps(e.obj)) for e in cluster.store.changes_since(seen[-1][0]) or []]
+    return seen
+
+
+@pytest.mark.parametrize("scenario", ["crash", "oom", "scheduling", "priority-preemption", "missing-pvc"])
+def test_stored_versions_never_change_as_a_scenario_runs(scenario: str) -> None:
+    """Versions share their unchanged parts: every one the watch log holds stays as it was written, through
+    restarts, OOM kills, failed scheduling, preemption and volume binding."""
+    cluster = Cluster(Clock(start=1_700_000_000.0))
+    templates = {}
+    load_scenario(cluster, resolve_scenario(scenario))
+    for rs in cluster.store.list(cluster.rt("ReplicaSet")):
+        templates[rs["metadata"]["name"]] = json.dumps(rs["spec"]["template"])
+    seen = _run_keeping_the_log(cluster, 300)
+    assert _log(cluster.store) == seen
+    for rs in cluster.store.list(cluster.rt("ReplicaSet")):
+        name = rs["metadata"]["name"]
+        assert json.dumps(rs["spec"]["template"]) == templates.get(name, json.dumps(rs["spec"]["template"]))
+
+
+def test_a_crash_loop_writes_terminated_states_over_each_other() -> None:
     cluster = Cluster(Clock(start=1_700_000_000.0))
     load_scenario(cluster, resolve_scenario("crash"))
-    cluster.advance(60)
-    written = _log(cluster.store)
-    templates = {
-        rs["metadata"]["name"]: json.dumps(rs["spec"]["template"]) for rs in cluster.store.list(cluster.rt("ReplicaSet"))
-    }
-    cluster.advance(300)
-    assert _log(cluster.store)[: len(written)] == written
+    assert _run_keeping_the_log(cluster, 300) == _log(cluster.store)
     restarts = [
         s["restartCount"]
         for p in cluster.store.list(cluster.rt("Pod"))
         for s in (p.get("status") or {}).get("containerStatuses") or []
     ]
-    assert max(restarts) > 1  # the loop ran: terminated states were written and written over
-    for rs in cluster.store.list(cluster.rt("ReplicaSet")):
-        assert json.dumps(rs["spec"]["template"]) == templates[rs["metadata"]["name"]]
+    assert max(restarts) > 1
+
+
+def test_binding_a_pod_that_failed_to_schedule_leaves_the_failed_version_as_it_was() -> None:
+    cluster = Cluster(Clock(start=1_700_000_000.0))
+    cluster.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "waits", "namespace": "default"},
+            "spec": {"nodeSelector": {"disk": "ssd"}, "containers": [{"name": "c", "image": "nginx:1.25"}]},
+        }
+    )
+    seen = _run_keeping_the_log(cluster, 30)
+    pod_rt, node_rt = cluster.rt("Pod"), cluster.rt("Node")
+    failed = cluster.store.get(pod_rt, "default", "waits")
+    assert failed["status"]["conditions"][0]["status"] == "False"
+    worker = next(n for n in cluster.store.list(node_rt) if "control-plane" not in n["metadata"]["name"])
+    cluster.store.mutate(node_rt, "", worker["metadata"]["name"], lambda n: n["metadata"]["labels"].update(disk="ssd"))
+    seen += _run_keeping_the_log(cluster, 30)[len(seen) :]
+    bound = cluster.store.get(pod_rt, "default", "waits")
+    assert bound["spec"]["nodeName"] == worker["metadata"]["name"]
+    assert _log(cluster.store) == seen

@@ -15,6 +15,7 @@ changes, which keeps a cluster of 1,000 pods cheap to reconcile many times per s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import math
@@ -82,6 +83,7 @@ RUNC_PREFIX = (
 
 
 # ============================================================================================ images
+@functools.lru_cache(maxsize=4096)  # a pure function of the text, asked for the same few images again and again
 def split_image(image: str) -> tuple[str, str, str]:
     """'nginx:1.25@sha256:..' -> ('nginx', '1.25', 'sha256:..'); empty tag/digest when absent."""
     ref, _, digest = image.partition("@")
@@ -90,6 +92,7 @@ def split_image(image: str) -> tuple[str, str, str]:
     return (f"{head}/{name}" if head else name), tag, digest
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_image(image: str) -> str:
     """containerd's fully qualified reference: 'nginx' -> 'docker.io/library/nginx:latest'."""
     repo, tag, digest = split_image(image.strip())
