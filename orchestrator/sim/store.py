@@ -9,7 +9,9 @@ delete touches only that namespace) and dependents by owner uid (garbage collect
 order a scan of the whole bucket would give, so nothing downstream sees a different sequence.
 
 Objects returned by `get` and `list` are the stored dicts: treat them as read-only and write through
-`create`, `replace` or `mutate`, which keep resourceVersion and the watch log right.
+`create`, `replace` or `mutate`, which keep resourceVersion and the watch log right. Nothing changes a
+stored version in place, so successive versions share the parts a write left alone (a status write
+copies only the status and metadata).
 """
 
 from __future__ import annotations
@@ -544,12 +546,15 @@ def _owner_uids(obj: dict) -> set[str]:
 def _same_but_rv(a: dict, b: dict) -> bool:
     if a.keys() != b.keys():
         return False
+    # The rest first: a write that changed anything (a status, most often) answers without copying metadata.
+    if not all(a[k] == b[k] for k in a if k != "metadata"):
+        return False
     am, bm = dict(a["metadata"]), dict(b["metadata"])
     am.pop("resourceVersion", None)
     bm.pop("resourceVersion", None)
     am.pop("managedFields", None)
     bm.pop("managedFields", None)
-    return am == bm and all(a[k] == b[k] for k in a if k != "metadata")
+    return am == bm
 
 
 def owner_reference(owner: dict, controller: bool = True) -> dict:
