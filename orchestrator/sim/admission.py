@@ -25,10 +25,11 @@ WORKLOADS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
 
 def drop_nulls(value: object) -> object:
     """Go clients' omitempty: a null field is an absent field (kubectl sends `creationTimestamp: null`)."""
+    # Scalars are taken as they are without a call each: a pod has dozens of them.
     if isinstance(value, dict):
-        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+        return {k: drop_nulls(v) if isinstance(v, dict | list) else v for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [drop_nulls(v) for v in value]
+        return [drop_nulls(v) if isinstance(v, dict | list) else v for v in value]
     return value
 
 

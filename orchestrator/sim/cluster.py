@@ -117,7 +117,7 @@ class Cluster:
                 e["count"] = e.get("count", 1) + 1
                 e["lastTimestamp"] = rfc3339(now)
 
-            self.store.mutate(ev_rt, ns, known, bump)
+            self.store.mutate(ev_rt, ns, known, bump, fresh=True)
             return
         involved = {
             "kind": obj["kind"],
@@ -276,9 +276,12 @@ class Cluster:
         app = self.catalog.get(name)
         if app is None:
             raise KeyError(f"unknown application {name!r}; known: {', '.join(sorted(self.catalog))}")
-        install_application(self, app, options or {})
-        self.applications[app.namespace] = app
-        self.reconcile()
+        with collector_paused():
+            install_application(self, app, options or {})
+            self.applications[app.namespace] = app
+            self.reconcile()
+            if self.freeze_heap:
+                gc.freeze()  # as after a step: the collector's next pass would otherwise walk all of it
         return app
 
     def application_for(self, namespace: str) -> Application | None:
@@ -344,7 +347,9 @@ class Cluster:
         """Validate and default an object on its way into the store (the API server's admission chain)."""
         from .admission import admit
 
-        return admit(self, op, rt, clone(obj), old, namespace)
+        # Admission rebuilds every dict and list of a written object as it drops nulls, which is the copy
+        # that keeps the caller's object apart; a delete is passed through, so it is copied here.
+        return admit(self, op, rt, clone(obj) if op == "DELETE" else obj, old, namespace)
 
     # ------------------------------------------------------------------ HTTP extras
     def add_routes(self, app: web.Application) -> None:

@@ -9,7 +9,9 @@ delete touches only that namespace) and dependents by owner uid (garbage collect
 order a scan of the whole bucket would give, so nothing downstream sees a different sequence.
 
 Objects returned by `get` and `list` are the stored dicts: treat them as read-only and write through
-`create`, `replace` or `mutate`, which keep resourceVersion and the watch log right.
+`create`, `replace` or `mutate`, which keep resourceVersion and the watch log right. Nothing changes a
+stored version in place, so successive versions share the parts a write left alone (a status write
+copies only the status and metadata).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import contextlib
 import json
 import pickle
 import random
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -113,7 +114,7 @@ class Store:
         return "".join(self._rng.choice(alphabet) for _ in range(n))
 
     def new_uid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        return _uuid4_text(self._rng.getrandbits(128))
 
     def reserve_uid(self, uid: str | None = None) -> str:
         """A uid handed out before the object is stored: a Job's selector names its own uid. A given uid
@@ -237,9 +238,18 @@ class Store:
             meta["generation"] = 1
         return self._commit("ADDED", rt, key, obj, None)
 
-    def replace(self, rt: ResourceType, obj: dict, *, subresource: str | None = None, check_rv: bool = True) -> dict:
+    def replace(
+        self,
+        rt: ResourceType,
+        obj: dict,
+        *,
+        subresource: str | None = None,
+        check_rv: bool = True,
+        owned: bool = False,
+    ) -> dict:
         """Update an object. `subresource="status"` writes only status; otherwise status is kept as stored
-        for kinds with a status sub-resource (the API server's rule)."""
+        for kinds with a status sub-resource (the API server's rule). `owned` as for `create`: obj and
+        every part of it were built for this call, so a full write stores them without a copy."""
         meta = obj.get("metadata") or {}
         ns = (meta.get("namespace") or "default") if rt.namespaced else ""
         name = meta.get("name")
@@ -255,15 +265,17 @@ class Store:
         if check_rv and sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
             raise conflict(rt.plural, name, rt.group)
         if subresource == "status":
-            # Only the status comes from the request: copy that, not the whole object twice.
-            new = clone(old)
-            new["status"] = clone(obj.get("status", {}))
-            nmeta = new["metadata"]
+            # Only the status comes from the request. The rest is the stored version's, shared rather than
+            # copied (stored objects are never changed in place); metadata is copied as the commit stamps it.
+            new = dict(old)
+            nmeta = new["metadata"] = dict(old["metadata"])
+            status = obj.get("status", {})
+            new["status"] = status if owned else clone(status)
             sent = obj.get("metadata") or {}
-            if "managedFields" in sent:  # who wrote the status is recorded with the object's fields
+            if "managedFields" in sent and sent is not old["metadata"]:  # the writer is recorded with the fields
                 nmeta["managedFields"] = clone(sent["managedFields"])
         else:
-            new = clone(obj)
+            new = obj if owned else clone(obj)
             new["apiVersion"] = rt.api_version
             new["kind"] = rt.kind
             nmeta = new.setdefault("metadata", {})
@@ -277,7 +289,7 @@ class Store:
                 nmeta.pop("namespace", None)
         if "status" in rt.subresources and subresource is None:
             if "status" in old:
-                new["status"] = clone(old["status"])
+                new["status"] = old["status"]  # shared with the stored version, which nothing changes
             else:
                 new.pop("status", None)
         if subresource != "status" and new.get("spec") != old.get("spec") and "generation" in nmeta:
@@ -293,12 +305,33 @@ class Store:
         return self._commit("MODIFIED", rt, key, new, old)
 
     def mutate(
-        self, rt: ResourceType, namespace: str, name: str, fn: Callable[[dict], None], *, status: bool = False
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        fn: Callable[[dict], None],
+        *,
+        status: bool = False,
+        fresh: bool = False,
+        copy: Callable[[dict], dict] = clone,
     ) -> dict:
-        """Read-modify-write without a conflict check: for controllers, which own their fields."""
-        current = clone(self.get(rt, namespace, name))
+        """Read-modify-write without a conflict check: for controllers, which own their fields. `fresh`:
+        fn writes only values it builds on each call and keeps no reference to, so the changed copy is
+        stored as it is instead of being copied once more (fn's value may otherwise be shared state).
+        `copy` makes the object fn changes from the stored one: a deep copy unless the caller knows which
+        parts fn changes in place and copies just those."""
+        current = copy(self.get(rt, namespace, name))
         fn(current)
-        return self.replace(rt, current, subresource="status" if status else "internal", check_rv=False)
+        return self.replace(rt, current, subresource="status" if status else "internal", check_rv=False, owned=fresh)
+
+    def write_status(self, rt: ResourceType, namespace: str, name: str, status: dict, *, owned: bool = False) -> dict:
+        """Set an object's status: `mutate(status=True)` with a fn that assigns it, without copying the
+        whole object for fn first. `owned` as for `create`: status is stored as it is, not copied."""
+        stored = self.get(rt, namespace, name)
+        # A status write keeps the stored metadata (managedFields included): the stored dict stands in for it.
+        return self.replace(
+            rt, {"metadata": stored["metadata"], "status": status}, subresource="status", check_rv=False, owned=owned
+        )
 
     def delete(
         self,
@@ -343,19 +376,31 @@ class Store:
         obj["metadata"]["resourceVersion"] = str(self._rv)
         bucket = self._bucket(rt)
         previous = bucket.get(key)
+        meta = obj["metadata"]
+        labels = meta.get("labels")
+        # An update that keeps the owners or labels keeps their index entries (readers of both indexes
+        # sort what they find, so the order inside a posting does not matter).
+        index_owners = index_labels = True
         if previous is None:
             self._seq += 1
             entry = Entry(obj, seq=self._seq)
         else:
             entry = Entry(obj, seq=previous.seq)
-            self._unindex_owners(rt, key, previous.obj)
-            self._unindex_labels(rt, key, previous.obj)
+            before = previous.obj["metadata"]
+            if before.get("ownerReferences") == meta.get("ownerReferences"):
+                index_owners = False
+            else:
+                self._unindex_owners(rt, key, previous.obj)
+            if before.get("labels") == labels:
+                index_labels = False
+            else:
+                self._unindex_labels(rt, key, previous.obj)
         bucket[key] = entry
         self._by_namespace.setdefault(rt.key, {}).setdefault(key[0], {})[key] = entry
-        for uid in _owner_uids(obj):
-            self._dependents_of.setdefault(uid, {})[(rt.key, key)] = None
-        labels = obj["metadata"].get("labels")
-        if labels:
+        if index_owners:
+            for uid in _owner_uids(obj):
+                self._dependents_of.setdefault(uid, {})[(rt.key, key)] = None
+        if labels and index_labels:
             postings = self._by_label.setdefault((rt.key, key[0]), {})
             for pair in labels.items():
                 if isinstance(pair[1], str):
@@ -487,6 +532,13 @@ class Store:
         return found if found is not None else self.create(rt, obj)
 
 
+def _uuid4_text(bits: int) -> str:
+    """str(uuid.UUID(int=bits, version=4)) without building the UUID object (a uid per stored object)."""
+    bits = (bits & ~(0xC000 << 48) | (0x8000 << 48)) & ~(0xF000 << 64) | (4 << 76)
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def _owner_uids(obj: dict) -> set[str]:
     return {ref["uid"] for ref in obj["metadata"].get("ownerReferences") or () if ref.get("uid")}
 
@@ -494,12 +546,15 @@ def _owner_uids(obj: dict) -> set[str]:
 def _same_but_rv(a: dict, b: dict) -> bool:
     if a.keys() != b.keys():
         return False
+    # The rest first: a write that changed anything (a status, most often) answers without copying metadata.
+    if not all(a[k] == b[k] for k in a if k != "metadata"):
+        return False
     am, bm = dict(a["metadata"]), dict(b["metadata"])
     am.pop("resourceVersion", None)
     bm.pop("resourceVersion", None)
     am.pop("managedFields", None)
     bm.pop("managedFields", None)
-    return am == bm and all(a[k] == b[k] for k in a if k != "metadata")
+    return am == bm
 
 
 def owner_reference(owner: dict, controller: bool = True) -> dict:

@@ -191,11 +191,14 @@ class EndpointsController:
             elif kind in (svc_rt.key, ep_rt.key):
                 keys.add((meta.get("namespace", ""), meta["name"]))
         for ns, written in pods.items():
+            names = {p["metadata"]["name"] for p in written}
+            label_sets = _distinct_labels(written)  # a few per namespace, however many pods were written
             for entry in store.entries(svc_rt, ns):
                 svc = entry.obj
                 key = (ns, svc["metadata"]["name"])
                 selector = (svc.get("spec") or {}).get("selector")
-                if key not in keys and selector and _touched(self._members.get(key, frozenset()), selector, written):
+                members = self._members.get(key, frozenset())
+                if key not in keys and selector and _touched(members, selector, names, label_sets):
                     keys.add(key)
         services, orphans = [], []
         for key in keys:
@@ -221,9 +224,20 @@ def _members(endpoints: dict) -> frozenset[str]:
     )
 
 
-def _touched(members: frozenset[str], selector: dict, pods: list[dict] | tuple) -> bool:
-    """Whether any written pod is in the endpoints or now matches the selector."""
-    if not pods:
+def _distinct_labels(pods: list[dict]) -> list[dict]:
+    """The pods' label maps, each distinct one once (a ReplicaSet's pods share theirs)."""
+    distinct: dict[object, dict] = {}
+    for p in pods:
+        labels = p["metadata"].get("labels") or {}
+        # Text only makes a key: a map holding anything else is kept apart.
+        text = all(type(v) is str for v in labels.values())
+        distinct.setdefault(tuple(labels.items()) if text else id(labels), labels)
+    return list(distinct.values())
+
+
+def _touched(members: frozenset[str], selector: dict, names: set[str], label_sets: list[dict]) -> bool:
+    """Whether any written pod (by name, and by label map) is in the endpoints or now matches the selector."""
+    if not names:
         return False
     sel = selector_from_spec(selector)
-    return any(p["metadata"]["name"] in members or sel.matches(p["metadata"].get("labels") or {}) for p in pods)
+    return not members.isdisjoint(names) or any(sel.matches(labels) for labels in label_sets)

@@ -15,6 +15,7 @@ changes, which keeps a cluster of 1,000 pods cheap to reconcile many times per s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import math
@@ -82,6 +83,7 @@ RUNC_PREFIX = (
 
 
 # ============================================================================================ images
+@functools.lru_cache(maxsize=4096)  # a pure function of the text, asked for the same few images again and again
 def split_image(image: str) -> tuple[str, str, str]:
     """'nginx:1.25@sha256:..' -> ('nginx', '1.25', 'sha256:..'); empty tag/digest when absent."""
     ref, _, digest = image.partition("@")
@@ -90,6 +92,7 @@ def split_image(image: str) -> tuple[str, str, str]:
     return (f"{head}/{name}" if head else name), tag, digest
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_image(image: str) -> str:
     """containerd's fully qualified reference: 'nginx' -> 'docker.io/library/nginx:latest'."""
     repo, tag, digest = split_image(image.strip())
@@ -1844,12 +1847,9 @@ class Kubelet:
         if status == (ctx.pod.get("status") or {}):
             ctx.run.rv = ctx.pod["metadata"]["resourceVersion"]
             return
-
-        def write(p: dict) -> None:
-            p["status"] = status
-
         meta = ctx.pod["metadata"]
-        new = ctx.cluster.store.mutate(ctx.cluster.rt("Pod"), meta["namespace"], meta["name"], write, status=True)
+        # Built afresh by _status (what it takes from the run is copied there), so stored without a copy.
+        new = ctx.cluster.store.write_status(ctx.cluster.rt("Pod"), meta["namespace"], meta["name"], status, owned=True)
         ctx.run.rv = new["metadata"]["resourceVersion"]
 
     def _status(self, ctx: Ctx, now: float) -> dict:
@@ -1862,7 +1862,7 @@ class Kubelet:
             run.terminal = phase
         status = {k: v for k, v in old.items() if k not in _OWNED_STATUS}
         status["phase"] = phase
-        status["conditions"] = self._conditions(ctx, inits, apps, phase, now) + run.extra_conditions
+        status["conditions"] = self._conditions(ctx, inits, apps, phase, now) + [dict(c) for c in run.extra_conditions]
         if run.reason:
             status["reason"], status["message"] = run.reason
         status["hostIP"], status["hostIPs"] = run.host_ip, [{"ip": run.host_ip}]
@@ -1963,7 +1963,7 @@ class Kubelet:
             "restartCount": c.restarts,
             "started": c.started and c.phase == "running",
             "state": self._state(ctx, c, inits),
-            "lastState": {"terminated": c.last_state} if c.last_state else {},
+            "lastState": {"terminated": dict(c.last_state)} if c.last_state else {},
         }
         if c.container_id:
             status["containerID"] = c.container_id
@@ -1973,7 +1973,7 @@ class Kubelet:
         if c.phase == "running":
             return {"running": {"startedAt": rfc3339(c.running_since or ctx.run.clock)}}
         if c.terminated is not None:
-            return {"terminated": c.terminated}
+            return {"terminated": dict(c.terminated)}  # a copy: the status is stored as built
         if c.waiting is not None:
             reason, message = c.waiting
             return {"waiting": {"reason": reason, "message": message} if message else {"reason": reason}}

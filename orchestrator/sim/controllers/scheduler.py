@@ -688,7 +688,9 @@ class Scheduler:
             status.pop("nominatedNodeName", None)
             _set_condition(status, {"type": "PodScheduled", "status": "True"}, now)
 
-        bound = cluster.store.mutate(cluster.rt("Pod"), meta["namespace"], meta["name"], bind)
+        bound = cluster.store.mutate(
+            cluster.rt("Pod"), meta["namespace"], meta["name"], bind, fresh=True, copy=_scheduling_copy
+        )
         info.add(bound)
         if _required_terms(bound, "podAntiAffinity"):
             snap.anti_pods.append((bound, info))
@@ -727,7 +729,9 @@ class Scheduler:
                 status["nominatedNodeName"] = nominated
             _set_condition(status, cond, now)
 
-        current = cluster.store.mutate(cluster.rt("Pod"), meta["namespace"], meta["name"], mark)
+        current = cluster.store.mutate(
+            cluster.rt("Pod"), meta["namespace"], meta["name"], mark, fresh=True, copy=_scheduling_copy
+        )
         previous = self._attempts.get(meta["uid"])
         key = (current["metadata"]["resourceVersion"], snap.signature)
         if previous is None or previous.message != message:
@@ -791,6 +795,21 @@ def _priority_of(pod: dict, priorities: dict[str, int]) -> int:
     if spec.get("priority") is not None:
         return int(spec["priority"])
     return priorities.get(spec.get("priorityClassName") or "", 0)
+
+
+def _scheduling_copy(pod: dict) -> dict:
+    """A stored pod for the scheduler's writes to change: what they change in place (metadata, spec,
+    status and its list of conditions) is copied, the rest shared with the stored version."""
+    new = dict(pod)
+    new["metadata"] = dict(pod["metadata"])
+    if isinstance(pod.get("spec"), dict):
+        new["spec"] = dict(pod["spec"])
+    status = pod.get("status")
+    if isinstance(status, dict):
+        status = new["status"] = dict(status)
+        if isinstance(status.get("conditions"), list):
+            status["conditions"] = list(status["conditions"])
+    return new
 
 
 def _record_priority(pod: dict, prio: int) -> None:

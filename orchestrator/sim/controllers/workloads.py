@@ -99,8 +99,10 @@ def _set_condition(conditions: list[dict], ctype: str, status: str, reason: str,
 
 
 def new_pod_from_template(
-    template: dict, owner: dict, name: str | None = None, extra_labels: dict | None = None
+    template: dict, owner: dict, name: str | None = None, extra_labels: dict | None = None, *, copy_spec: bool = True
 ) -> dict:
+    """A pod for `owner` from its template. `copy_spec=False` shares the template's spec: only for a pod
+    handed straight to admission, which copies it before anything changes it."""
     tmeta = template.get("metadata") or {}
     labels = dict(tmeta.get("labels") or {})
     labels.update(extra_labels or {})
@@ -115,7 +117,10 @@ def new_pod_from_template(
         meta["name"] = name
     else:
         meta["generateName"] = owner["metadata"]["name"] + "-"
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": clone(template.get("spec") or {})}
+    spec = template.get("spec") or {}
+    if copy_spec:
+        spec = clone(spec)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
 
 
 class _PodCreator:
@@ -137,7 +142,7 @@ class _PodCreator:
         pod_rt = cluster.rt("Pod")
         try:
             admitted = cluster.admit("CREATE", pod_rt, pod, None, owner["metadata"]["namespace"])
-            created = cluster.store.create(pod_rt, admitted)
+            created = cluster.store.create(pod_rt, admitted, owned=True)  # admission built it afresh
         except ApiError as err:
             self._retry_at[uid] = now + CREATE_RETRY_SECONDS
             self._owner_of[uid] = (owner["metadata"]["namespace"], owner["metadata"]["name"])
@@ -302,7 +307,8 @@ class ReplicaSetController:
         before = store.resource_version
         if len(pods) < want:
             for _ in range(want - len(pods)):
-                if not self._creator.create(cluster, rs, new_pod_from_template(rs["spec"]["template"], rs)):
+                pod = new_pod_from_template(rs["spec"]["template"], rs, copy_spec=False)
+                if not self._creator.create(cluster, rs, pod):
                     break
         elif len(pods) > want:
             for pod in sorted(pods, key=_pod_delete_rank)[: len(pods) - want]:
@@ -347,12 +353,16 @@ class DeploymentController:
     def __init__(self) -> None:
         self._feed = ChangeFeed()
         self._owners = _OwnerIndex(None)  # ReplicaSet -> its owners (the Deployment), as last seen
+        # Deployment uid -> (resourceVersion, hash of its template): a stored version never changes, and
+        # most syncs (a ReplicaSet's status moved) find the Deployment as it was.
+        self._hashes: dict[str, tuple[str, str]] = {}
 
     def reconcile(self, cluster: Cluster) -> None:
         store = cluster.store
         dep_rt, rs_rt, pod_rt = cluster.rt("Deployment"), cluster.rt("ReplicaSet"), cluster.rt("Pod")
         changes = self._feed.take(cluster)
         if changes is None:
+            self._hashes.clear()  # forgets Deployments deleted since
             self._owners.follow(self._feed.written, store.entries(rs_rt), rs_rt)
             for dep in store.list(dep_rt):
                 if not dep["metadata"].get("deletionTimestamp"):
@@ -394,7 +404,7 @@ class DeploymentController:
         spec = dep.get("spec") or {}
         template = spec.get("template") or {}
         sets = self._owned_sets(cluster, dep)
-        h = template_hash(template)
+        h = self._template_hash(dep, template)
         new_rs = next((rs for rs in sets if _without_hash(rs["spec"]["template"]) == template), None)
         max_rev = max((int(rs["metadata"].get("annotations", {}).get(REVISION, "0")) for rs in sets), default=0)
         replicas = int(spec.get("replicas", 1))
@@ -421,6 +431,15 @@ class DeploymentController:
             self._rolling(cluster, dep, new_rs, old_sets, replicas, strategy.get("rollingUpdate") or {})
         self._cleanup(cluster, dep)
         self._status(cluster, dep, store.find(rs_rt, ns, new_rs["metadata"]["name"]), self._owned_sets(cluster, dep))
+
+    def _template_hash(self, dep: dict, template: dict) -> str:
+        meta = dep["metadata"]
+        known = self._hashes.get(meta["uid"])
+        if known is not None and known[0] == meta.get("resourceVersion"):
+            return known[1]
+        h = template_hash(template)
+        self._hashes[meta["uid"]] = (meta.get("resourceVersion", ""), h)
+        return h
 
     def _copy_annotations(self, dep: dict, rs: dict) -> None:
         for k, v in (dep["metadata"].get("annotations") or {}).items():
