@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test compile lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Byte-compile the package (only what changed): where PYTHONDONTWRITEBYTECODE is set, every sre-agent
+# process would otherwise compile all of it again (~0.3 s each; the tests start hundreds).
+compile: $(STAMP)
+	$(BIN)/python -m compileall -q orchestrator
+
+demo: compile
 	rm -rf runs/demo
 	$(BIN)/sre-agent run examples/incidents/demo.yaml --output-dir runs/demo
 
-test: $(STAMP)
+test: compile
 	$(BIN)/ruff check orchestrator tests
 	$(BIN)/ruff format --check orchestrator tests
 	$(BIN)/mypy
