@@ -548,3 +548,18 @@ def test_kubectl_auth_can_i(kubectl: Kubectl) -> None:
     ) in denied.stderr
     assert "kubernetes-admin" in kubectl.run("auth", "whoami").stdout
     assert "jane" in kubectl.run("auth", "whoami", "--as=jane").stdout
+
+
+def test_kubectl_reads_a_list_in_chunks(kubectl: Kubectl) -> None:
+    kubectl.run("create", "namespace", "chunks")
+    for i in range(5):
+        kubectl.run("create", "configmap", f"cm-{i}", "-n", "chunks")
+    asked = kubectl.run("get", "configmaps", "-n", "chunks", "--chunk-size=2", "-v=6")
+    rows = [line.split()[0] for line in asked.stdout.splitlines()[1:]]
+    assert rows == [f"cm-{i}" for i in range(5)]
+    assert sum("continue=" in line for line in asked.stderr.splitlines()) == 2  # three pages of two
+    names = [
+        item["metadata"]["name"]
+        for item in kubectl.json("get", "configmaps", "-n", "chunks", "--chunk-size=2")["items"]
+    ]
+    assert names == [f"cm-{i}" for i in range(5)]
