@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .admission_kinds import KIND_HANDLERS, global_default_class
 from .errors import ApiError, invalid
+from .objects import quantity_text
 from .resources import ResourceType
 from .selectors import selector_from_spec
 
@@ -73,7 +74,11 @@ def default_pod_spec(spec: dict) -> None:
             "imagePullPolicy",
             "Always" if image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1] else "IfNotPresent",
         )
-        c.setdefault("resources", {})
+        resources = c.setdefault("resources", {})
+        for bound in ("requests", "limits"):
+            amounts = resources.get(bound)
+            if isinstance(amounts, dict):
+                resources[bound] = {k: quantity_text(v) for k, v in amounts.items()}
         for p in c.get("ports") or []:
             p.setdefault("protocol", "TCP")
         for probe in ("readinessProbe", "livenessProbe", "startupProbe"):

@@ -46,6 +46,17 @@ def parse_quantity(q: str | int | float | None) -> float:
         raise ValueError(f"quantities must be a number with an optional unit (Mi, Gi, m, k, ...), not {q!r}") from None
 
 
+def quantity_text(value: object) -> object:
+    """A quantity as the API server stores and serves it: always a string (a manifest's `cpu: 3` or
+    `cpu: 0.5` reads back as "3" or "500m"; typed clients reject a number there). Anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if float(value).is_integer():
+        return str(int(value))
+    milli = value * 1000
+    return f"{round(milli)}m" if abs(milli - round(milli)) < 1e-9 else repr(value)
+
+
 @functools.lru_cache(maxsize=4096)
 def _parse_text(q: str) -> float:
     """Parsed once per distinct text: every pass over the pods reads the same few requests and limits."""

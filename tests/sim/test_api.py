@@ -294,3 +294,26 @@ def test_lists_come_in_pages_when_a_limit_is_asked(core):
     with pytest.raises(ApiException) as bad:
         core.list_namespaced_config_map("paged", limit=3, _continue="not-a-token")
     assert bad.value.status == 400 and "continue key is not valid" in bad.value.body
+
+
+def test_numeric_quantities_read_back_as_strings(sim, core, apps):
+    # A manifest may say `cpu: 3` (kubectl sends it as a number); the API server serves quantities as
+    # strings, and the typed client rejects a number there.
+    dep = deployment("numeric-requests")
+    dep["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"cpu": 0.5, "memory": "64Mi", "nvidia.com/gpu": 1},
+        "limits": {"cpu": 3, "memory": "64Mi", "nvidia.com/gpu": 1},
+    }
+    request = urllib.request.Request(
+        f"{sim.url}/apis/apps/v1/namespaces/default/deployments",
+        data=json.dumps(dep).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        assert resp.status == 201
+    read = apps.read_namespaced_deployment("numeric-requests", "default").spec.template.spec.containers[0].resources
+    assert read.requests == {"cpu": "500m", "memory": "64Mi", "nvidia.com/gpu": "1"}
+    assert read.limits == {"cpu": "3", "memory": "64Mi", "nvidia.com/gpu": "1"}
+    pods = core.list_namespaced_pod("default", label_selector="app=numeric-requests").items
+    assert pods and pods[0].spec.containers[0].resources.limits["cpu"] == "3"
