@@ -31,7 +31,7 @@ from . import (  # noqa: F401  (each module registers its analyzers)
     storage,
     workloads,
 )
-from .finding import CONFIDENCES, Finding, rank, ref
+from .finding import CONFIDENCES, CONTROLLED_KINDS, Finding, rank, ref
 from .reader import KINDS, ReadFailure, ReadResult, read_snapshot
 from .registry import REGISTRY, Analyzer, AnalyzerDef, Registry, UnknownKind, analyzer
 from .run import Report, analyze, needed_kinds, needed_normal_events
@@ -39,6 +39,7 @@ from .snapshot import Scope, Snapshot
 
 __all__ = [
     "CONFIDENCES",
+    "CONTROLLED_KINDS",
     "KINDS",
     "REGISTRY",
     "Analyzer",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .common import name_of, ns_of, quote
+from .common import name_of, ns_of, quote, symptoms_of
 from .finding import Finding, ref
 from .registry import analyzer
 from .snapshot import Scope, Snapshot
@@ -131,15 +131,6 @@ def _backs_a_workload(reads: Snapshot, namespace: str | None, host: str) -> bool
     return any(reads.find(kind, namespace, name) is not None for kind in ("Deployment", "StatefulSet", "DaemonSet"))
 
 
-def _symptoms(reads: Snapshot, pod: dict) -> list[str]:
-    """The pod and the workload that owns it: both show what the finding explains."""
-    out = [ref("Pod", ns_of(pod), name_of(pod))]
-    top = reads.owner(pod)
-    if top:
-        out.append(ref(*top))
-    return out
-
-
 def _named_host(line: str, container: dict, reads: Snapshot, pod: dict) -> str | None:
     """The host a resolution failure is about: named by the runtime's own wording, or, when the line only
     says the lookup failed, a host of the container's env values that the line mentions."""
@@ -170,7 +161,7 @@ def _unresolved(reads: Snapshot, pod: dict, cname: str, line: str) -> list[Findi
             fix = _env_fix(reads, pod, cname, var, value, host) if kind != "ConfigMap" else None
             if fix:
                 evidence.append(fix["rationale"])
-            explains = [e for e in _symptoms(reads, pod) if e != holder]
+            explains = [e for e in symptoms_of(reads, pod) if e != holder]
             return [Finding(kind, ns, name, cause, evidence, "high", field, explains=explains, fix=fix)]
     return []
 
@@ -236,7 +227,7 @@ def _certificate(reads: Snapshot, pod: dict, cname: str, line: str) -> list[Find
         f"{kind} {name} mounted at {path} holds {', '.join(keys)}",
     ]
     cause = f"the certificate in {kind} {name} (mounted at {path}) is expired or invalid; it needs a renewed one"
-    return [Finding(kind, ns, name, cause, evidence, "high", "data", explains=_symptoms(reads, pod))]
+    return [Finding(kind, ns, name, cause, evidence, "high", "data", explains=symptoms_of(reads, pod))]
 
 
 def _split(entity: str) -> tuple[str, str | None, str]:

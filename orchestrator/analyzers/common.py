@@ -41,6 +41,15 @@ def owner_ref(reads: Snapshot, obj: dict) -> str | None:
     return ref(*top) if top else None
 
 
+def symptoms_of(reads: Snapshot, pod: dict) -> list[str]:
+    """The pod and the workload that owns it: both show the symptoms of what is wrong beneath them."""
+    out = [ref("Pod", ns_of(pod), name_of(pod))]
+    top = reads.owner(pod)
+    if top:
+        out.append(ref(*top))
+    return out
+
+
 def event_lines(reads: Snapshot, kind: str, namespace: str | None, name: str, limit: int = 3) -> list[str]:
     """The newest distinct Warning events of an object, as `event Reason (xN): message`."""
     out: list[str] = []

@@ -8,6 +8,8 @@ from typing import Any
 
 # Ordered weakest first; a finding's rank is its index here.
 CONFIDENCES = ("low", "medium", "high")
+# Kinds a controller makes from its owner's template: what is wrong with one is fixed in the owner.
+CONTROLLED_KINDS = ("Pod", "ReplicaSet")
 
 
 def ref(kind: str, namespace: str | None, name: str) -> str:

@@ -3,7 +3,7 @@ provisioning failures, failed or released volumes."""
 
 from __future__ import annotations
 
-from .common import event_lines, name_of, quote
+from .common import event_lines, name_of, quote, symptoms_of
 from .finding import Finding
 from .registry import analyzer
 from .snapshot import Scope, Snapshot
@@ -11,7 +11,10 @@ from .snapshot import Scope, Snapshot
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 
 
-@analyzer("PersistentVolumeClaim", reads={"StorageClass", "PersistentVolume", "Event"})
+@analyzer(
+    "PersistentVolumeClaim",
+    reads={"StorageClass", "PersistentVolume", "Event", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "Job"},
+)
 def claims(reads: Snapshot, scope: Scope) -> list[Finding]:
     """Claims that stay Pending (unknown StorageClass, no default class, provisioning failures) or are Lost."""
     out: list[Finding] = []
@@ -57,7 +60,20 @@ def claims(reads: Snapshot, scope: Scope) -> list[Finding]:
             else:
                 cause = "the claim is not bound to any volume"
             confidence = "high" if field != "status.phase" or events else "medium"
-            out.append(Finding("PersistentVolumeClaim", ns, name, cause, evidence, confidence, field))
+            explains = _claimants(reads, ns, name)
+            out.append(
+                Finding("PersistentVolumeClaim", ns, name, cause, evidence, confidence, field, explains=explains)
+            )
+    return out
+
+
+def _claimants(reads: Snapshot, namespace: str, claim: str) -> list[str]:
+    """The pods that mount the claim, and their workloads: they wait on it (Pending, unbound claim)."""
+    out: list[str] = []
+    for pod in reads.of("Pod", namespace):
+        volumes = (pod.get("spec") or {}).get("volumes") or []
+        if any((v.get("persistentVolumeClaim") or {}).get("claimName") == claim for v in volumes):
+            out += [name for name in symptoms_of(reads, pod) if name not in out]
     return out
 
 

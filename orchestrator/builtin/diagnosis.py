@@ -312,21 +312,25 @@ def _affected(name: str, f: AnalyzerFinding) -> dict[str, Any]:
 
 def analyzer_diagnosis(f: AnalyzerFinding) -> dict[str, Any]:
     """No playbook cause matched, but the analyzers found this object wrong: name it as the root cause with
-    their evidence. The change is the one the analyzer derived from the cluster when it derived one (a
-    high-confidence finding only); otherwise none, so the run escalates with the diagnosis."""
+    their evidence (a controller's pod by its controller, whose template the fix changes). The change is
+    the one the analyzer derived from the cluster when it derived one (a high-confidence finding only);
+    otherwise none, so the run escalates with the diagnosis."""
     evidence = [clip(line) for line in f.evidence][:MAX_EVIDENCE] or [clip(f.cause)]
+    root = f.owner or f.object
+    seen_on = [_affected(f.object, f)] if root != f.object else []
     if f.fix and f.confidence == "high":
         return {
-            "summary": clip(f"The analyzers find {f.object} at fault: {f.cause}."),
+            "summary": clip(f"The analyzers find {root} at fault: {f.cause}."),
             "entities": [
                 {
-                    "name": f.object,
+                    "name": root,
                     "contributing_factor": True,
                     "reasoning": clip(f"analyzer finding ({f.confidence} confidence): {f.cause}"),
                     "evidence": evidence,
                 }
             ]
-            + [_affected(name, f) for name in f.explains if name != f.object],
+            + seen_on
+            + [_affected(name, f) for name in f.explains if name not in (f.object, root)],
             "propagations": [],
             "alerts_explained": [],
             "mitigations": _mitigations(f),
@@ -334,17 +338,18 @@ def analyzer_diagnosis(f: AnalyzerFinding) -> dict[str, Any]:
         }
     return {
         "summary": clip(
-            f"No known fault pattern matched; the analyzers find {f.object} at fault ({f.confidence} confidence): "
+            f"No known fault pattern matched; the analyzers find {root} at fault ({f.confidence} confidence): "
             f"{f.cause}. Escalate to a human with this diagnosis; nothing was changed."
         ),
         "entities": [
             {
-                "name": f.object,
+                "name": root,
                 "contributing_factor": True,
                 "reasoning": clip(f"analyzer finding ({f.confidence} confidence): {f.cause}"),
                 "evidence": evidence,
             }
-        ],
+        ]
+        + seen_on,
         "propagations": [],
         "alerts_explained": [],
         "mitigations": [],

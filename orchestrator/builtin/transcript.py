@@ -34,6 +34,7 @@ class AnalyzerFinding:
     cause: str
     evidence: tuple[str, ...] = ()
     explains: tuple[str, ...] = ()  # the objects whose symptoms this finding is the cause of
+    owner: str | None = None  # the controller whose template makes the object (a Pod's Deployment or Job)
     # {"action", "args"[, "then": [{"action", "args"}, ...]]}: a change the analyzer derived from the cluster,
     # and the changes that complete it
     fix: dict[str, Any] | None = None
@@ -62,9 +63,19 @@ def parse_findings(facts: Sequence[Any]) -> list[AnalyzerFinding]:
         cause, _, evidence = m["rest"].partition(" | evidence: ")
         cause, _, fix_text = cause.partition(" | fix: ")
         cause, _, explains = cause.partition(" | explains: ")
+        cause, _, owner = cause.partition(" | owner: ")
         lines = tuple(e.strip() for e in evidence.split("; ") if e.strip())
         symptoms = tuple(e.strip() for e in explains.split(", ") if e.strip())
-        out.append(AnalyzerFinding(m["object"], m["confidence"], cause.strip(), lines, symptoms, _fix(fix_text)))
+        finding = AnalyzerFinding(
+            m["object"],
+            m["confidence"],
+            cause.strip(),
+            lines,
+            symptoms,
+            fix=_fix(fix_text),
+            owner=owner.strip() or None,
+        )
+        out.append(finding)
     return sorted(out, key=lambda f: -CONFIDENCE_RANK[f.confidence])
 
 

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ..agents import BudgetExceeded
-from ..analyzers import Scope, Snapshot, analyze, read_snapshot
+from ..analyzers import CONTROLLED_KINDS, Scope, Snapshot, analyze, read_snapshot
 from ..analyzers.rollout import revision
 from ..analyzers.snapshot import parse_time
 from ..dispatch import StateScope
@@ -159,13 +159,14 @@ def top_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def finding_line(f: dict[str, Any]) -> str:
-    """One line of the findings message: `finding [confidence] ns/Kind/name: cause | explains: symptoms |
-    evidence: ...` (the
-    built-in model parses this form, so keep it stable)."""
+    """One line of the findings message: `finding [confidence] ns/Kind/name: cause | owner: ns/Kind/name |
+    explains: symptoms | fix: {...} | evidence: ...` (the built-in model parses this form, so keep it stable)."""
     evidence = "; ".join(str(e) for e in f.get("evidence") or [])
     if len(evidence) > FINDING_EVIDENCE_CHARS:
         evidence = evidence[: FINDING_EVIDENCE_CHARS - 3] + "..."
     line = f"finding [{f.get('confidence')}] {f.get('object')}: {f.get('cause')}"
+    if f.get("owner") and f.get("kind") in CONTROLLED_KINDS:  # its controller's template makes it: the fix goes there
+        line += f" | owner: {f['owner']}"
     if f.get("explains"):
         line += " | explains: " + ", ".join(f["explains"])
     if f.get("fix"):

@@ -39,14 +39,16 @@ def test_an_uncovered_fault_is_named_from_the_findings_with_its_real_kind(
     (analysis,) = [e["data"] for e in trace if e["kind"] == "analysis"]
     top = analysis["findings"][0]
     assert top["kind"] == "Pod" and top["confidence"] == "high" and top["owner"] == "ml/Deployment/inference"
-    # The root cause is the object the analyzers read, with its real kind, and their evidence.
-    assert root_causes(out) == {top["object"]}
+    # The root cause is the object the analyzers read, with its real kind, and their evidence: for a pod a
+    # controller makes, its controller (the fix goes into the template), with the pod named as affected.
+    assert root_causes(out) == {top["owner"]}
     output = json.loads((out / "agent_output.json").read_text())
     (root,) = [e for e in output["entities"] if e["contributing_factor"]]
     assert any("Insufficient nvidia.com/gpu" in line for line in root["evidence"])
+    assert top["object"] in {e["name"] for e in output["entities"] if not e["contributing_factor"]}
     assert writes(out) == []
     report = json.loads((out / "report.json").read_text())
-    assert report["reason"].endswith(f"; root cause named: {top['object']}")  # what a person should look at first
+    assert report["reason"].endswith(f"; root cause named: {top['owner']}")  # what a person should look at first
     # Escalated with a ready-to-run next step, in report.json, report.md and report.html alike.
     (step,) = report["proposed_change"]
     assert step.startswith("kubectl -n ml edit deployment inference   # ") and "enough free resources" in step
@@ -58,6 +60,7 @@ def test_an_uncovered_fault_is_named_from_the_findings_with_its_real_kind(
     shown = [line in text for text in sent]
     assert shown[0] and shown[1] and not shown[-1]
     assert line.startswith(f"finding [high] {top['object']}: ") and len(line) < 400
+    assert f" | owner: {top['owner']} | " in line
 
 
 def test_a_healthy_scope_ends_no_fault_with_exit_4(runs_root: Path, tmp_path: Path) -> None:
@@ -145,4 +148,20 @@ def test_an_incident_alert_that_is_not_firing_is_no_evidence(runs_root: Path, tm
     result = json.loads(stdout)
     assert code == 4 and result["status"] == "no-fault", result["reason"]
     assert "the incident's KubePodCrashLooping is not firing" in result["reason"]
+    assert writes(out) == []
+
+
+def test_a_claim_that_cannot_bind_is_named_before_the_workload_waiting_on_it(runs_root: Path, tmp_path: Path) -> None:
+    inc = write_incident(
+        tmp_path, "claim-unbound", HERE / "scenarios" / "claim-unbound.yaml", scope={"namespaces": ["cache"]}
+    )
+    out = runs_root / "claim-unbound"
+    code, stdout, _ = run_cli("run", str(inc), "--output", str(out), "--quiet")
+    assert code == 3, stdout  # nothing to change that the cluster justifies: which class is right is a person's call
+    assert root_causes(out) == {"cache/PersistentVolumeClaim/cache-data"}
+    output = json.loads((out / "agent_output.json").read_text())
+    affected = {e["name"] for e in output["entities"] if not e["contributing_factor"]}
+    assert "cache/Deployment/keydb" in affected
+    (root,) = [e for e in output["entities"] if e["contributing_factor"]]
+    assert any("premium-ssd" in line for line in root["evidence"])
     assert writes(out) == []
