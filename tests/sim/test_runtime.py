@@ -389,6 +389,20 @@ def test_busy_loop_over_its_cpu_limit_is_throttled(sim: Sim) -> None:
         "burn",
         [{"name": "burn", "image": "progrium/stress", "args": ["--cpu", "2"], "resources": {"limits": {"cpu": "1"}}}],
     )
+    # An image the catalogue does not know, named after the tool it runs: the tool still does what its
+    # arguments say (it is not taken for a server).
+    create_pod(
+        sim,
+        "uncatalogued",
+        [
+            {
+                "name": "stress",
+                "image": "registry.example.com/tools/stress:1.0",
+                "command": ["stress", "--cpu", "4"],
+                "resources": {"limits": {"cpu": "100m"}},
+            }
+        ],
+    )
     create_pod(
         sim,
         "calm",
@@ -407,7 +421,7 @@ def test_busy_loop_over_its_cpu_limit_is_throttled(sim: Sim) -> None:
         " / sum by (pod) (increase(container_cpu_cfs_periods_total[5m]))"
     )
     by_pod = {r["metric"]["pod"]: float(r["value"][1]) for r in query(sim, ratio)}
-    assert by_pod["spin"] > 0.25 and by_pod["burn"] > 0.25 and by_pod["calm"] == 0
+    assert by_pod["spin"] > 0.25 and by_pod["burn"] > 0.25 and by_pod["uncatalogued"] > 0.25 and by_pod["calm"] == 0
     usage = {
         r["metric"]["pod"]: float(r["value"][1]) for r in query(sim, "rate(container_cpu_usage_seconds_total[5m])")
     }

@@ -978,6 +978,10 @@ def resolve_program(cluster: Cluster, pod: dict, container: dict, svc: Service |
     exe = argv[0]
     if posixpath.basename(exe) in SHELLS:
         return _shell_program(cluster, pod, container, argv)
+    if svc is None and posixpath.basename(exe) in _BUILTINS:
+        # A tool the shell model runs (stress, curl, sleep...) does what its arguments say, whatever the
+        # image is called (a stress image running `stress --cpu 4` is not a server).
+        return Program("script", shlex.join(argv))
     if _argv_is_app(argv, svc, image):
         return Program("app" if svc is not None else "server")
     if posixpath.basename(exe) in _BUILTINS:
