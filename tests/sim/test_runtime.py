@@ -372,49 +372,15 @@ def test_memory_hog_over_its_limit_is_oom_killed_deployment(sim: Sim) -> None:
 
 
 def test_busy_loop_over_its_cpu_limit_is_throttled(sim: Sim) -> None:
-    create_pod(
-        sim,
-        "spin",
-        [
-            {
-                "name": "spin",
-                "image": "busybox:1.37",
-                "command": ["sh", "-c", "while true; do :; done"],
-                "resources": {"limits": {"cpu": "200m"}},
-            }
-        ],
-    )
-    create_pod(
-        sim,
-        "burn",
-        [{"name": "burn", "image": "progrium/stress", "args": ["--cpu", "2"], "resources": {"limits": {"cpu": "1"}}}],
-    )
+    def limited(pod: str, image: str, cpu: str, **run: list[str]) -> None:
+        create_pod(sim, pod, [{"name": pod, "image": image, **run, "resources": {"limits": {"cpu": cpu}}}])
+
+    limited("spin", "busybox:1.37", "200m", command=["sh", "-c", "while true; do :; done"])
+    limited("burn", "progrium/stress", "1", args=["--cpu", "2"])
     # An image the catalogue does not know, named after the tool it runs: the tool still does what its
     # arguments say (it is not taken for a server).
-    create_pod(
-        sim,
-        "uncatalogued",
-        [
-            {
-                "name": "stress",
-                "image": "registry.example.com/tools/stress:1.0",
-                "command": ["stress", "--cpu", "4"],
-                "resources": {"limits": {"cpu": "100m"}},
-            }
-        ],
-    )
-    create_pod(
-        sim,
-        "calm",
-        [
-            {
-                "name": "calm",
-                "image": "busybox:1.37",
-                "command": ["sleep", "3600"],
-                "resources": {"limits": {"cpu": "200m"}},
-            }
-        ],
-    )
+    limited("uncatalogued", "registry.example.com/tools/stress:1.0", "100m", command=["stress", "--cpu", "4"])
+    limited("calm", "busybox:1.37", "200m", command=["sleep", "3600"])
     sim.advance(600)
     ratio = (
         "sum by (pod) (increase(container_cpu_cfs_throttled_periods_total[5m]))"
