@@ -578,30 +578,16 @@ def _reuse(samples: dict[str, Sample], name: str, labels: dict[str, str], value:
 
 
 def _usage(kubelet: Kubelet | None, uid: str, series: _Series) -> tuple[float, float]:
-    """(cpu cores, working-set bytes) of a container, as the kubelet reports them (zero unless running):
-    `kubelet_container_usage`, with the limits of the kubelet's container spec parsed once per spec
-    object (a stored object is never changed in place: a write stores a new copy)."""
+    """(cpu cores, working-set bytes) of a container, as the kubelet reports them (zero unless running)."""
     run = kubelet.runs.get(uid) if kubelet else None
     if run is None:
         return 0.0, 0.0
     name = series.name
     for c in run.containers:  # PodRun.container, without a generator per read
         if c.name == name:
-            break
-    else:
-        return 0.0, 0.0
-    if c.phase != "running":
-        return 0.0, 0.0
-    if c.spec is not series.limits_of:
-        series.limits_of = c.spec
-        series.limits = (container_amount(c.spec, "limits", "memory"), container_amount(c.spec, "limits", "cpu"))
-    mem_limit, cpu_limit = series.limits
-    memory, cpu = c.memory(), c.cpu
-    if mem_limit:
-        memory = min(memory, int(mem_limit))  # above the limit it is being OOM-killed
-    if cpu_limit:
-        cpu = min(cpu, cpu_limit)  # CFS quota: usage never exceeds the limit
-    return cpu, float(int(memory))
+            memory, cpu = c.usage()
+            return cpu, float(memory)
+    return 0.0, 0.0
 
 
 @dataclass(slots=True)
@@ -626,9 +612,6 @@ class _Series:
     read_at: float = 0.0
     read_restart: int = -1
     usage: tuple[float, float] | None = None
-    # The kubelet's spec of the container and its (memory, cpu) limits, parsed once per spec object
-    limits_of: dict | None = None
-    limits: tuple[float | None, float | None] = (None, None)
     counted_restart: int | None = None  # the instance the CPU counter belongs to (None: not counted yet)
     cpu_total: float = 0.0
     counter: Sample | None = None  # the CPU counter's last sample

@@ -22,6 +22,7 @@ import contextlib
 import json
 import pickle
 import random
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -114,7 +115,7 @@ class Store:
         return "".join(self._rng.choice(alphabet) for _ in range(n))
 
     def new_uid(self) -> str:
-        return _uuid4_text(self._rng.getrandbits(128))
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def reserve_uid(self, uid: str | None = None) -> str:
         """A uid handed out before the object is stored: a Job's selector names its own uid. A given uid
@@ -530,13 +531,6 @@ class Store:
         meta = obj["metadata"]
         found = self.find(rt, meta.get("namespace", ""), meta["name"])
         return found if found is not None else self.create(rt, obj)
-
-
-def _uuid4_text(bits: int) -> str:
-    """str(uuid.UUID(int=bits, version=4)) without building the UUID object (a uid per stored object)."""
-    bits = (bits & ~(0xC000 << 48) | (0x8000 << 48)) & ~(0xF000 << 64) | (4 << 76)
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _owner_uids(obj: dict) -> set[str]:

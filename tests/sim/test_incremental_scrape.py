@@ -14,12 +14,10 @@ import pytest
 
 from orchestrator.sim.builtin import resolve_scenario
 from orchestrator.sim.cluster import Cluster
-from orchestrator.sim.controllers.kubelet import _kubelet_of, kubelet_container_usage
-from orchestrator.sim.controllers.quota import container_amount
+from orchestrator.sim.controllers.kubelet import ContainerRun, _kubelet_of, kubelet_container_usage
 from orchestrator.sim.observability import _Collector, _usage
 from orchestrator.sim.promql import Sample, SampleIndex, group_by_name
 from orchestrator.sim.runner import SimulatorServer
-from orchestrator.sim.runtime.pressure import MemoryLimits
 
 NS = "otel-demo"
 
@@ -127,24 +125,16 @@ def test_a_usage_reading_is_the_kubelets_with_the_limits_of_the_spec_it_runs(sho
     assert largest[1] == 2**20 < largest[2]
 
 
-def test_memory_limits_are_those_of_each_spec_object_and_forgotten_when_no_longer_asked_for() -> None:
-    limits = MemoryLimits()
-    specs: list[dict[str, Any]] = [
-        {"name": "a", "resources": {"limits": {"memory": "64Mi"}}},
-        {"name": "b"},
-        {"name": "c", "resources": {}},
-    ]
-    for _ in range(3):
-        for spec in specs:
-            assert limits.of(spec) == container_amount(spec, "limits", "memory")
-        limits.renew()
-    edited = copy.deepcopy(specs[0])
-    edited["resources"]["limits"]["memory"] = "128Mi"
-    assert (limits.of(specs[0]), limits.of(edited)) == (64 * 2**20, 128 * 2**20)
-    limits.renew()
-    limits.renew()
-    assert limits.of(edited) == 128 * 2**20  # still right once forgotten
-    assert len(limits._seen) + len(limits._before) == 1
+def test_a_containers_limits_are_those_of_the_spec_object_it_runs() -> None:
+    spec: dict[str, Any] = {"name": "a", "resources": {"limits": {"memory": "64Mi", "cpu": "500m"}}}
+    c = ContainerRun("a", spec, init=False, phase="running", base_memory=2**30, cpu=2.0)
+    assert c.limits() == (64 * 2**20, 0.5) and c.usage() == (64 * 2**20, 0.5)
+    edited = copy.deepcopy(spec)  # a write stores a new object: its limits are read again
+    edited["resources"]["limits"] = {"memory": "4Gi"}
+    c.spec = edited
+    assert c.limits() == (4 * 2**30, None) and c.usage() == (2**30, 2.0)
+    c.phase = "backoff"
+    assert c.usage() == (0, 0.0)
 
 
 def test_an_index_of_parts_lays_them_out_as_one_list_would_be_indexed() -> None:

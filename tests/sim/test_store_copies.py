@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
-import uuid
 
 import pytest
 
@@ -115,13 +113,6 @@ def test_label_and_owner_indexes_follow_updates_that_keep_or_change_them() -> No
     assert store.labelled(pod, "a", {"app": "x"}) == []
     assert [e.obj["metadata"]["name"] for e in store.labelled(pod, "a", {"app": "z"})] == ["p"]
     assert store.dependents(pod, owner["metadata"]["uid"]) == []
-
-
-def test_uids_are_the_version_4_uuids_of_the_seeded_generator() -> None:
-    for seed in range(20):
-        store, rng = Store(Clock(start=0.0), seed=seed), random.Random(seed)
-        for _ in range(50):
-            assert store.new_uid() == str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def test_admission_hands_back_an_object_apart_from_the_callers() -> None:

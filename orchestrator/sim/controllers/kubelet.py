@@ -1090,6 +1090,8 @@ class ContainerRun:
     cores: float = 1.0  # cores a busy script spins (stress --cpu N)
     http_status: tuple[tuple[float, int], ...] = ((0.0, 200),)  # what its server answers, over time
     request_logs: tuple[str, ...] = ()  # what its server logs for each request
+    _limits_of: dict | None = field(default=None, repr=False, compare=False)  # the spec `_limits` was parsed from
+    _limits: tuple[float | None, float | None] = field(default=(None, None), repr=False, compare=False)
 
     @property
     def sidecar(self) -> bool:
@@ -1101,6 +1103,30 @@ class ContainerRun:
 
     def memory(self) -> int:
         return self.base_memory + self.extra_memory
+
+    def limits(self) -> tuple[float | None, float | None]:
+        """The spec's (memory, cpu) limits, parsed once per spec object: a new spec is a new object
+        (every reader of usage asks, for every container, at every step)."""
+        if self._limits_of is not self.spec:
+            self._limits_of = self.spec
+            self._limits = (
+                container_amount(self.spec, "limits", "memory"),
+                container_amount(self.spec, "limits", "cpu"),
+            )
+        return self._limits
+
+    def usage(self) -> tuple[int, float]:
+        """(working-set bytes, cpu cores) as the kubelet reports them: zero unless running, capped at the
+        limits (above its memory limit it is being OOM-killed; the CFS quota caps its CPU)."""
+        if self.phase != "running":
+            return 0, 0.0
+        memory, cpu = self.memory(), self.cpu
+        mem_limit, cpu_limit = self.limits()
+        if mem_limit:
+            memory = min(memory, int(mem_limit))
+        if cpu_limit:
+            cpu = min(cpu, cpu_limit)
+        return int(memory), cpu
 
 
 @dataclass
@@ -2032,16 +2058,7 @@ def kubelet_container_usage(kubelet: Kubelet | None, pod: dict, container_name: 
     """`container_usage` with the kubelet already found (a scrape reads thousands of containers)."""
     run = kubelet.runs.get(pod["metadata"]["uid"]) if kubelet else None
     c = run.container(container_name) if run else None
-    if c is None or c.phase != "running":
-        return 0, 0.0
-    memory, cpu = c.memory(), c.cpu
-    mem_limit = container_amount(c.spec, "limits", "memory")
-    cpu_limit = container_amount(c.spec, "limits", "cpu")
-    if mem_limit:
-        memory = min(memory, int(mem_limit))  # above the limit it is being OOM-killed
-    if cpu_limit:
-        cpu = min(cpu, cpu_limit)  # CFS quota: usage never exceeds the limit
-    return int(memory), cpu
+    return (0, 0.0) if c is None else c.usage()
 
 
 def throttle_factor(cluster: Cluster, pod: dict, container: str) -> float:
@@ -2049,7 +2066,7 @@ def throttle_factor(cluster: Cluster, pod: dict, container: str) -> float:
     kubelet = _kubelet_of(cluster)
     run = kubelet.runs.get(pod["metadata"]["uid"]) if kubelet else None
     c = run.container(container) if run else None
-    limit = container_amount(c.spec, "limits", "cpu") if c is not None else None
+    limit = c.limits()[1] if c is not None else None
     if c is None or c.phase != "running" or not c.cpu or not limit:
         return 1.0
     demand = c.cpu

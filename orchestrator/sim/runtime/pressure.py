@@ -35,42 +35,16 @@ def _ki(nbytes: float) -> str:
     return f"{int(nbytes) // 1024}Ki"
 
 
-def pod_working_set(run: PodRun, limits: MemoryLimits) -> tuple[int, dict[str, int]]:
+def pod_working_set(run: PodRun) -> tuple[int, dict[str, int]]:
     """Working set of a pod's running containers: total and per container (capped at each limit)."""
-    per: dict[str, int] = {}
-    for c in run.containers:
-        if c.phase != "running":
-            continue
-        limit = limits.of(c.spec)
-        per[c.name] = int(min(c.memory(), limit) if limit else c.memory())
+    per = {c.name: c.usage()[0] for c in run.containers if c.phase == "running"}
     return sum(per.values()), per
-
-
-class MemoryLimits:
-    """Containers' memory limits, parsed once per spec object (a stored object is never changed in place:
-    a write stores a new copy, so a spec seen before has the limit it had; holding the spec keeps its id
-    from being reused). `renew` forgets the specs not asked for since the previous renewal."""
-
-    def __init__(self) -> None:
-        self._seen: dict[int, tuple[dict, float | None]] = {}
-        self._before: dict[int, tuple[dict, float | None]] = {}
-
-    def of(self, spec: dict) -> float | None:
-        hit = self._seen.get(id(spec))
-        if hit is None:
-            hit = self._before.get(id(spec)) or (spec, container_amount(spec, "limits", "memory"))
-            self._seen[id(spec)] = hit
-        return hit[1]
-
-    def renew(self) -> None:
-        self._before, self._seen = self._seen, {}
 
 
 class NodeMemoryPressure:
     def __init__(self) -> None:
         self.next_check = 0.0
         self.last_pressure: dict[str, float] = {}
-        self.limits = MemoryLimits()
 
     def reconcile(self, cluster: Cluster) -> None:
         now = cluster.now()
@@ -78,11 +52,10 @@ class NodeMemoryPressure:
         if now < self.next_check or kubelet is None:
             return
         self.next_check = now + MONITOR_SECONDS
-        self.limits.renew()
         used: dict[str, int] = defaultdict(int)
         live = [run for run in kubelet.runs.values() if run.terminal is None]
         for run in live:
-            used[run.node] += pod_working_set(run, self.limits)[0]
+            used[run.node] += pod_working_set(run)[0]
         nodes = []
         for node in cluster.store.list(cluster.rt("Node")):
             name = node["metadata"]["name"]
@@ -94,7 +67,7 @@ class NodeMemoryPressure:
         pressed = {name for _, name, _, under in nodes if under}
         for run in live if pressed else ():
             if run.node in pressed:
-                pods[run.node].append((run, *pod_working_set(run, self.limits)))
+                pods[run.node].append((run, *pod_working_set(run)))
         for node, name, available, under in nodes:
             if under:
                 self.last_pressure[name] = now
