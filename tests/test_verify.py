@@ -321,6 +321,25 @@ def test_restarts_are_judged_on_the_cluster_clock() -> None:
         assert cluster_now <= parse_time(sim.server.state()["time"])
 
 
+def test_without_a_date_header_the_cluster_clock_is_the_newest_timestamp_served() -> None:
+    # A proxy may drop the Date header: "now" is then the newest time the namespace's pods and events show.
+    from orchestrator.checks.reads import Reads
+    from orchestrator.checks.registry import Context
+    from orchestrator.checks.workloads import server_now
+
+    with served("crash") as sim:
+        sim.server.advance(FAULT_SECONDS)
+        ctx = Context(Reads(sim.api), [NS])
+        ctx.reads.list("Pod", NS)
+        dated = server_now(ctx, NS)
+        ctx.reads.server_time = None  # what a response without the header leaves
+        undated = server_now(ctx, NS)
+        cluster_now = parse_time(sim.server.state()["time"])
+    assert dated is not None and undated is not None
+    assert cluster_now - 30 <= undated <= cluster_now  # the crash loop's events are seconds old
+    assert abs(dated - cluster_now) < 1
+
+
 def test_restarts_older_than_the_window_pass() -> None:
     """valkey-cart OOM-loops; fixing its start script heals the pod in place, so its restarts stay on record."""
     with served("valkey-oom") as sim:
